@@ -1,0 +1,25 @@
+"""ivp: offline analysis of recorded two-person interviews.
+
+    >>> import pipeline
+    >>> interview = pipeline.process("call.m4a")
+    >>> interview.talk_ratio.interviewee_share
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from pathlib import Path
+from typing import Optional
+
+from .config import Config
+from .interview import Interview
+from .progress import ProgressHook, null_hook
+
+
+def process(path: str | Path, config: Optional[Config] = None, hook: ProgressHook = null_hook) -> Interview:
+    """Run every stage on one recording and return its :class:`Interview` (nothing is written)."""
+    from .runner import Pipeline
+    return Pipeline(config, hook).process(Path(path))
+
+
+__all__ = ["Config", "Interview", "process", "__version__"]

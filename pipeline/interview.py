@@ -1,0 +1,219 @@
+"""The data model of one interview, as it flows through the stages.
+
+Every stage takes and returns these dataclasses; only :mod:`pipeline.sidecar`
+turns them into JSON (``to_dict``) and back (``Interview.from_dict``).
+Times are seconds from the start of the recording.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Optional
+
+SCHEMA_VERSION = 1
+INTERVIEWER = "interviewer"
+INTERVIEWEE = "interviewee"
+ROLES = (INTERVIEWER, INTERVIEWEE)
+
+
+@dataclass
+class Recording:
+    """The source file as ffprobe saw it."""
+
+    path: str
+    sha256: str
+    duration_s: float
+    channels: int
+    sample_rate: int
+    codec: str
+    has_video: bool = False
+    frame_rate: Optional[float] = None
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float = 1.0
+
+
+@dataclass
+class Segment:
+    """A stretch of transcript; after alignment, spoken by one speaker."""
+
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    speaker: Optional[str] = None
+    role: Optional[str] = None
+
+
+@dataclass
+class Turn:
+    """A stretch of time in which one speaker talks (from diarization)."""
+
+    start: float
+    end: float
+    speaker: str
+    role: Optional[str] = None
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
+class Silence:
+    """A gap where nobody speaks; ``before``/``after`` are roles (or speaker ids, None at the edges)."""
+
+    start: float
+    end: float
+    duration: float
+    before: Optional[str]
+    after: Optional[str]
+    broken_by: Optional[str]
+    kind: str  # leading | trailing | filled | hanging | within
+
+
+@dataclass
+class Handover:
+    """An interviewee-to-interviewer handover with a short (or negative: overlap) gap."""
+
+    start: float  # when the interviewee stopped
+    end: float  # when the interviewer started
+    gap: float  # end - start; negative for an overlap
+
+
+@dataclass
+class Overlap:
+    start: float
+    end: float
+    duration: float
+    speakers: list[str]
+
+
+@dataclass
+class Moment:
+    start: float
+    end: float
+    kind: str
+    label: str
+    role: Optional[str] = None
+    text: str = ""
+    score: float = 0.0
+    source: str = "detected"
+
+
+@dataclass
+class SpeakerStats:
+    id: str
+    role: Optional[str]
+    talk_s: float
+    share: float
+    turns: int
+    words: int
+    wpm: float
+    longest_monologue_s: float
+
+
+@dataclass
+class TalkRatio:
+    interviewee_share: Optional[float]
+    target: list[float]
+    verdict: str  # below | within | above | unknown
+    denominator: str
+    interviewer_s: float = 0.0
+    interviewee_s: float = 0.0
+
+
+@dataclass
+class RoleAssignment:
+    interviewer: Optional[str]
+    interviewee: Optional[str]
+    confidence: float
+    method: str  # evidence | override | single-speaker | none
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PipelineInfo:
+    version: str
+    asr_model: str
+    diarizer: str
+    device: str
+    compute_type: str
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # the Config values that shape results
+
+
+@dataclass
+class Interview:
+    """Everything known about one recording; the sidecar is its ``to_dict()``."""
+
+    source: Recording
+    pipeline: PipelineInfo
+    language: Optional[str] = None
+    language_probability: Optional[float] = None
+    segments: list[Segment] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
+    speakers: list[SpeakerStats] = field(default_factory=list)
+    roles: Optional[RoleAssignment] = None
+    talk_ratio: Optional[TalkRatio] = None
+    silences: list[Silence] = field(default_factory=list)
+    fast_fills: list[Handover] = field(default_factory=list)
+    overlaps: list[Overlap] = field(default_factory=list)
+    moments: list[Moment] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    def role_of(self, speaker: Optional[str]) -> Optional[str]:
+        """The role of a speaker id, or None when it has none."""
+        if speaker is None or self.roles is None:
+            return None
+        if speaker == self.roles.interviewer:
+            return INTERVIEWER
+        if speaker == self.roles.interviewee:
+            return INTERVIEWEE
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        order = ["schema_version", "source", "pipeline", "language", "language_probability",
+                 "speakers", "roles", "talk_ratio", "turns", "segments", "silences",
+                 "fast_fills", "overlaps", "moments", "warnings"]
+        return {k: d[k] for k in order}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Interview":
+        def build(kind, value):
+            return None if value is None else kind(**_known(kind, value))
+
+        def segment(s):
+            s = dict(s)
+            s["words"] = [Word(**_known(Word, w)) for w in s.get("words", [])]
+            return Segment(**_known(Segment, s))
+
+        return cls(
+            source=build(Recording, d["source"]),
+            pipeline=build(PipelineInfo, d["pipeline"]),
+            language=d.get("language"),
+            language_probability=d.get("language_probability"),
+            segments=[segment(s) for s in d.get("segments", [])],
+            turns=[build(Turn, t) for t in d.get("turns", [])],
+            speakers=[build(SpeakerStats, s) for s in d.get("speakers", [])],
+            roles=build(RoleAssignment, d.get("roles")),
+            talk_ratio=build(TalkRatio, d.get("talk_ratio")),
+            silences=[build(Silence, s) for s in d.get("silences", [])],
+            fast_fills=[build(Handover, h) for h in d.get("fast_fills", [])],
+            overlaps=[build(Overlap, o) for o in d.get("overlaps", [])],
+            moments=[build(Moment, m) for m in d.get("moments", [])],
+            warnings=list(d.get("warnings", [])),
+            schema_version=d.get("schema_version", SCHEMA_VERSION),
+        )
+
+
+def _known(kind, value: dict[str, Any]) -> dict[str, Any]:
+    """Keep only the keys ``kind`` has as fields (tolerates newer sidecars)."""
+    names = {f.name for f in fields(kind)}
+    return {k: v for k, v in value.items() if k in names}

