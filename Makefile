@@ -11,7 +11,7 @@ OUT ?= out
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test bench setup system-deps test-deps models sample clean help
+.PHONY: run test bench setup system-deps test-deps browser-deps models sample clean help
 
 help:
 	@echo "make run    - set up, then process the bundled sample into $(OUT)/"
@@ -22,8 +22,11 @@ help:
 run: setup
 	$(VENV)/bin/ivp process $(SAMPLE) --out $(OUT)
 
-test: setup test-deps
+test: setup test-deps browser-deps
 	$(PY) -m pytest -q
+
+browser-deps: test-deps
+	@bash scripts/install_browser_test_deps.sh $(PY)
 
 bench: setup test-deps
 	$(PY) scripts/bench.py --out bench_out

@@ -50,11 +50,14 @@ def main() -> None:
 @click.option("--min-silence", type=float, help="Shortest silence to report, seconds (default 1.0).")
 @click.option("--language", help="Language code for multilingual models (default: detect).")
 @click.option("--force", is_flag=True, help="Reprocess files whose sidecar is already up to date.")
+@click.option("--export", "export_formats", metavar="FORMATS",
+              help="Also export each sidecar (comma-separated: srt, vtt, chapters, edl, fcpxml, "
+                   "premiere, audacity, youtube, csv, clips); see ivp export.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON (for scripts).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def process(paths, out_dir, model, device, diarizer, speakers, pyannote_pipeline, interviewer,
-            interviewer_channel, min_silence, language, force, as_json, quiet, debug) -> None:
+            interviewer_channel, min_silence, language, force, export_formats, as_json, quiet, debug) -> None:
     """Process recordings and folders (recursively) into JSON sidecars."""
     overrides = dict(model=model, device=device, diarizer=diarizer,
                      pyannote_pipeline=str(pyannote_pipeline) if pyannote_pipeline else None,
@@ -62,6 +65,12 @@ def process(paths, out_dir, model, device, diarizer, speakers, pyannote_pipeline
                      min_silence_s=min_silence, language=language)
     if speakers is not None:
         overrides["speakers"] = _speakers(speakers)
+    if export_formats:
+        from .export import parse_formats
+        try:
+            export_formats = parse_formats(export_formats)
+        except PipelineError as exc:
+            raise click.BadParameter(exc.reason, param_hint="--export")
     files, missing = find_recordings(paths)
     for path in missing:
         click.echo(f"error: {path}: input: no such file or folder", err=True)
@@ -83,13 +92,33 @@ def process(paths, out_dir, model, device, diarizer, speakers, pyannote_pipeline
             click.echo(f"error: {result.error}", err=True)
             if debug and result.traceback:
                 click.echo(result.traceback, err=True)
+    export_failed = bool(export_formats) and not _export(results, export_formats, quiet or as_json)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], indent=2))
     elif not quiet and len(results) > 1:
         done = sum(1 for r in results if r.ok)
         click.echo(f"{done} of {len(results)} recordings processed"
                    + (f", {len(results) - done} failed" if done < len(results) else ""))
-    sys.exit(1 if missing or any(not r.ok for r in results) else 0)
+    sys.exit(1 if missing or export_failed or any(not r.ok for r in results) else 0)
+
+
+def _export(results: list[BatchResult], formats: list[str], quiet: bool) -> bool:
+    """Write the exports beside each sidecar; False when any failed (each failure is printed)."""
+    from .export import write_exports
+    ok = True
+    for result in results:
+        if not (result.ok and result.interview is not None and result.sidecar is not None):
+            continue
+        try:
+            written = write_exports(result.interview, result.sidecar, formats)
+        except PipelineError as exc:
+            click.echo(f"error: {exc.line()}", err=True)
+            ok = False
+            continue
+        if not quiet:
+            for path in written:
+                click.echo(f"  -> {path}")
+    return ok
 
 
 @main.command()

@@ -1,0 +1,234 @@
+"""What every export writer shares: the job, the writer base class and registry, time helpers."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import ClassVar, Iterable, Optional, Union
+
+from ..errors import PipelineError
+from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment
+from ..sidecar import SUFFIX as SIDECAR_SUFFIX
+
+DEFAULT_FPS = 25
+# Timecode rates editors accept; a source's rate snaps to the nearest within 1 %.
+TIMECODE_RATES = (Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
+                  Fraction(48), Fraction(50), Fraction(60000, 1001), Fraction(60))
+
+
+class ExportError(PipelineError):
+    stage = "export"
+
+
+@dataclass(frozen=True)
+class Timebase:
+    """The frame rate of frame-based exports: the video's, or ``DEFAULT_FPS`` for audio."""
+
+    rate: Fraction
+    from_video: bool
+    note: str = ""
+
+    @property
+    def fps(self) -> float:
+        return float(self.rate)
+
+    @property
+    def nominal(self) -> int:
+        """The timecode base: 30 for 29.97 (non-drop-frame timecode counts 30 a second)."""
+        return round(self.fps)
+
+    @property
+    def ntsc(self) -> bool:
+        return self.rate.denominator == 1001
+
+    def frames(self, seconds: float) -> int:
+        return int(round(Fraction(seconds).limit_denominator(1_000_000) * self.rate))
+
+    def seconds(self, frames: int) -> float:
+        return float(frames / self.rate)
+
+    def describe(self) -> str:
+        rate = f"{self.fps:.3f}".rstrip("0").rstrip(".")
+        why = "the video's frame rate" if self.from_video else "default: the recording has no video"
+        return f"{rate} fps ({why}{'; ' + self.note if self.note else ''})"
+
+
+def timebase(interview: Interview) -> Timebase:
+    src = interview.source
+    if src is not None and src.has_video and src.frame_rate:
+        nearest = min(TIMECODE_RATES, key=lambda r: abs(float(r) - src.frame_rate))
+        if abs(float(nearest) - src.frame_rate) <= 0.01 * src.frame_rate:
+            return Timebase(nearest, True)
+        return Timebase(Fraction(DEFAULT_FPS), False, f"the video's {src.frame_rate} fps is not a timecode rate")
+    return Timebase(Fraction(DEFAULT_FPS), False)
+
+
+@dataclass
+class ExportJob:
+    """One sidecar's interview, the moments chosen for export, and where outputs go."""
+
+    interview: Interview
+    sidecar: Path
+    out_dir: Path
+    moments: list[Moment] = field(default_factory=list)
+
+    @property
+    def stem(self) -> str:
+        name = self.sidecar.name
+        return name[: -len(SIDECAR_SUFFIX)] if name.endswith(SIDECAR_SUFFIX) else self.sidecar.stem
+
+    def output(self, suffix: str) -> Path:
+        return self.out_dir / f"{self.stem}{suffix}"
+
+    @property
+    def recording(self) -> Optional[Path]:
+        """The recording: the sidecar's ``source.path``, else a file of that name beside the sidecar."""
+        path = Path(self.interview.source.path)
+        for candidate in (path, self.sidecar.parent / path.name):
+            if candidate.is_file():
+                return candidate.resolve()
+        return None
+
+    @property
+    def recording_name(self) -> str:
+        return Path(self.interview.source.path).name
+
+    @property
+    def recording_url(self) -> str:
+        path = self.recording or Path(self.interview.source.path).absolute()
+        return path.as_uri()
+
+    @property
+    def duration(self) -> float:
+        ends = [m.end for m in self.moments] + [s.end for s in self.interview.segments]
+        return max([self.interview.source.duration_s or 0.0] + ends)
+
+    @property
+    def timebase(self) -> Timebase:
+        return timebase(self.interview)
+
+
+class Writer:
+    """One export format. Subclasses set the class attributes and implement ``write``."""
+
+    name: ClassVar[str] = ""
+    suffix: ClassVar[str] = ""  # added to the recording's stem
+    help: ClassVar[str] = ""
+    uses_moments: ClassVar[bool] = True  # False: the transcript (srt, vtt)
+    default_kinds: ClassVar[Optional[tuple[str, ...]]] = None  # without --kinds: None is every kind
+
+    def write(self, job: ExportJob) -> list[Path]:
+        raise NotImplementedError
+
+
+WRITERS: dict[str, type[Writer]] = {}
+
+
+def register(cls: type[Writer]) -> type[Writer]:
+    WRITERS[cls.name] = cls
+    return cls
+
+
+def get_writer(name: str) -> Writer:
+    try:
+        return WRITERS[name.strip().lower()]()
+    except KeyError:
+        raise ExportError(None, f"unknown export format {name!r} (known: {', '.join(WRITERS)})") from None
+
+
+def parse_formats(formats: Union[str, Iterable[str]]) -> list[str]:
+    """``"srt,edl"`` or ``["srt", "edl"]`` to known format names, in order, without repeats."""
+    items = [formats] if isinstance(formats, str) else list(formats)
+    names = [n.strip().lower() for item in items for n in str(item).split(",") if n.strip()]
+    if not names:
+        raise ExportError(None, f"no export format given (known: {', '.join(WRITERS)})")
+    for n in names:
+        get_writer(n)
+    return list(dict.fromkeys(names))
+
+
+def parse_kinds(kinds: Union[None, str, Iterable[str]]) -> Optional[set[str]]:
+    """Kind names and group names (``bookmarks``, ``highlights``, ``coaching``, ``all``) to kinds."""
+    from ..stages.moments import GROUPS, KINDS
+    if kinds is None:
+        return None
+    items = [kinds] if isinstance(kinds, str) else list(kinds)
+    names = [n.strip().lower() for item in items for n in str(item).split(",") if n.strip()]
+    out: set[str] = set()
+    for n in names:
+        if n in GROUPS:
+            out.update(GROUPS[n])
+        elif n in KINDS:
+            out.add(n)
+        else:
+            raise ExportError(None, f"unknown moment kind {n!r} (known: {', '.join([*GROUPS, *KINDS])})")
+    return out or None
+
+
+def select_moments(moments: list[Moment], kinds=None, top: Optional[int] = None) -> list[Moment]:
+    """The moments of ``kinds``; with ``top``, the best ``top`` by score (earlier first on ties);
+    always returned in time order."""
+    wanted = parse_kinds(kinds)
+    chosen = [m for m in moments if wanted is None or m.kind in wanted]
+    if top is not None:
+        if top < 1:
+            raise ExportError(None, "--top must be 1 or more")
+        chosen = sorted(chosen, key=lambda m: (-m.score, m.start, m.end, m.kind))[:top]
+    return sorted(chosen, key=lambda m: (m.start, m.end, m.kind, m.label))
+
+
+# -- text helpers ---------------------------------------------------------------------------------
+
+def clock(seconds: float, decimal: str = ".") -> str:
+    """``hh:mm:ss.mmm`` (``decimal=","`` for SRT)."""
+    ms = int(round(max(0.0, seconds) * 1000))
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{decimal}{ms:03d}"
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def ascii_text(text: str) -> str:
+    """Plain ASCII on one line (for EDL comments and file names)."""
+    text = unicodedata.normalize("NFKD", str(text).replace("\u2019", "'").replace("\u2014", "-"))
+    return one_line(text.encode("ascii", "ignore").decode("ascii"))
+
+
+def shorten(text: str, width: int) -> str:
+    text = one_line(text)
+    if len(text) <= width:
+        return text
+    cut = text[:width - 3]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return cut.rstrip(",;:.- ") + "..."
+
+
+def voice(interview: Interview, role: Optional[str], speaker: Optional[str]) -> str:
+    """The name of whoever speaks: the role, else the speaker id, else ``unknown``."""
+    return role or interview.role_of(speaker) or speaker or "unknown"
+
+
+def marker_note(m: Moment) -> str:
+    """A longer text for marker notes: the words spoken, and where it came from."""
+    return one_line(f"{m.text} [{m.kind}, {m.source}, score {m.score:.2f}]" if m.text
+                    else f"[{m.kind}, {m.source}, score {m.score:.2f}]")
+
+
+def slug(text: str, width: int = 40) -> str:
+    """Lower-case ASCII letters, digits and hyphens: safe in a file name on every filesystem."""
+    words = re.findall(r"[a-z0-9]+", ascii_text(text).lower())
+    out = ""
+    for w in words:
+        if len(out) + len(w) + (1 if out else 0) > width:
+            break
+        out = f"{out}-{w}" if out else w
+    return out or "moment"
+
+
+ROLE_NAMES = {INTERVIEWER: "Interviewer", INTERVIEWEE: "Interviewee"}

@@ -1,0 +1,120 @@
+"""``ivp export`` and ``ivp mark``, registered on the ``ivp`` command group."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from .. import sidecar as sidecars
+from ..cli import main
+from ..errors import PipelineError
+from . import WRITERS, parse_formats, parse_kinds, write_exports
+
+
+def _find_sidecars(paths: tuple[Path, ...]) -> tuple[list[Path], list[Path]]:
+    """Sidecar files named directly, plus ``*.interview.json`` under folders."""
+    found, missing = [], []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob(f"*{sidecars.SUFFIX}") if not p.name.startswith("."))
+        elif path.is_file():
+            found.append(path)
+        else:
+            missing.append(path)
+    return list(dict.fromkeys(found)), missing
+
+
+@main.command("export")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="SIDECAR...")
+@click.option("--format", "-f", "formats", multiple=True, required=True,
+              help=f"Export format(s), comma-separated or repeated: {', '.join(WRITERS)}.")
+@click.option("--kinds", help="Only these moment kinds or groups (bookmarks, highlights, coaching, all), "
+                              "comma-separated. Default: every kind; chapters, youtube and clips: "
+                              "bookmarks and highlights.")
+@click.option("--top", type=click.IntRange(min=1), help="Only the N best moments by score.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write here instead of next to each sidecar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the files written as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+def export(paths, formats, kinds, top, out_dir, as_json, quiet) -> None:
+    """Write subtitles, chapters, editor markers or clips from sidecars (or folders of them)."""
+    try:
+        names = parse_formats(formats)
+        parse_kinds(kinds)
+    except PipelineError as exc:
+        raise click.BadParameter(exc.reason) from None
+    files, missing = _find_sidecars(paths)
+    for path in missing:
+        click.echo(f"error: {path}: input: no such file or folder", err=True)
+    if not files and not missing:
+        click.echo("error: no sidecars (*.interview.json) found in the given paths", err=True)
+        sys.exit(1)
+    failed, report = bool(missing), []
+    for path in files:
+        try:
+            interview = sidecars.read(path)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            click.echo(f"error: {path}: export: cannot read the sidecar: {' '.join(str(exc).split())}", err=True)
+            failed = True
+            continue
+        try:
+            written = write_exports(interview, path, names, out_dir, kinds, top)
+        except PipelineError as exc:
+            click.echo(f"error: {exc.line()}", err=True)
+            failed = True
+            continue
+        report.append({"sidecar": str(path), "files": [str(p) for p in written]})
+        if not quiet and not as_json:
+            for p in written:
+                click.echo(str(p))
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("recording", type=click.Path(path_type=Path))
+@click.argument("time", required=False)
+@click.argument("label", nargs=-1)
+@click.option("--sidecar", "sidecar_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The sidecar to refresh (default: <stem>.interview.json beside the recording, or in --out).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The folder the sidecars were written to (as given to ivp process --out).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings.")
+def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_file, out_dir, quiet) -> None:
+    """Add a mark at TIME (hh:mm:ss, mm:ss, hh:mm:ss.mmm or seconds) with an optional LABEL to
+    RECORDING's marker file, then refresh the moments in its sidecar without transcribing again.
+    Without TIME, only refresh (after editing the marker file by hand)."""
+    from ..stages import moments
+    if not recording.is_file():
+        click.echo(f"error: {recording}: input: no such file", err=True)
+        sys.exit(1)
+    if time is not None:
+        try:
+            seconds = moments.parse_time(time)
+        except ValueError as exc:
+            raise click.BadParameter(f"{time!r}: {exc}", param_hint="TIME") from None
+        text = " ".join(label)
+        marks_file = moments.append_mark(recording, seconds, text)
+        if not quiet:
+            click.echo(f"marked {moments.format_time(seconds)}{' ' + repr(text) if text else ''} in {marks_file}")
+    target = sidecar_file or sidecars.sidecar_path(recording, out_dir)
+    if not target.is_file():
+        if not quiet:
+            click.echo(f"no sidecar yet ({target}): the marks are used when you run ivp process {recording}")
+        return
+    try:
+        interview = sidecars.read(target)
+        problems = moments.refresh_moments(interview, recording=recording)
+        sidecars.write(interview, target)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        click.echo(f"error: {target}: mark: cannot update the sidecar: {' '.join(str(exc).split())}", err=True)
+        sys.exit(1)
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    if not quiet:
+        n = sum(1 for m in interview.moments if m.source == "marker_file")
+        click.echo(f"{target}: {len(interview.moments)} moments ({n} from the marker file)")

@@ -1,0 +1,82 @@
+"""One media file per moment, cut from the recording with ffmpeg (argument lists only, never a shell).
+
+Each clip runs from 2 s before the moment to 2 s after it (within the recording) and is re-encoded,
+so it starts and ends where asked rather than at the nearest keyframe: H.264 + AAC in ``.mp4`` when
+the recording has video, AAC in ``.m4a`` otherwise. Names are ``NN_00h01m08s_label-words.ext``:
+ASCII letters, digits, ``_`` and ``-`` only, short, safe on every filesystem.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from ..interview import Moment
+from .base import ExportError, ExportJob, Writer, register, slug
+
+PADDING_S = 2.0
+CLIP_NAME = re.compile(r"^\d{2,}_\d{2}h\d{2}m\d{2}s_[a-z0-9-]+\.(mp4|m4a)$")
+
+
+def clip_name(index: int, m: Moment, has_video: bool) -> str:
+    s = int(m.start)
+    h, rem = divmod(s, 3600)
+    mi, se = divmod(rem, 60)
+    return f"{index:02d}_{h:02d}h{mi:02d}m{se:02d}s_{slug(m.label)}{'.mp4' if has_video else '.m4a'}"
+
+
+def clip_range(m: Moment, duration: float) -> tuple[float, float]:
+    start = max(0.0, m.start - PADDING_S)
+    end = m.end + PADDING_S
+    if duration > 0:
+        end = min(end, duration)
+    return round(start, 3), round(max(end, start + 0.1), 3)
+
+
+def ffmpeg_args(source: Path, target: Path, start: float, end: float, has_video: bool) -> list[str]:
+    args = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y",
+            "-ss", f"{start:.3f}", "-i", str(source), "-t", f"{end - start:.3f}"]
+    if has_video:
+        args += ["-map", "0:v:0", "-map", "0:a:0?", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
+                 "-pix_fmt", "yuv420p"]
+    else:
+        args += ["-map", "0:a:0", "-vn"]
+    args += ["-sn", "-dn", "-c:a", "aac", "-b:a", "160k", "-movflags", "+faststart", "-f", "mp4", str(target)]
+    return args
+
+
+@register
+class ClipsWriter(Writer):
+    name, suffix = "clips", "_clips"
+    help = "A folder with one clip per moment (2 s padding), cut with ffmpeg; video kept when there is video."
+    default_kinds = ("bookmarks", "highlights")
+
+    def write(self, job: ExportJob) -> list[Path]:
+        source = job.recording
+        if source is None:
+            raise ExportError(str(job.sidecar), f"clips: recording not found: {job.interview.source.path}")
+        if shutil.which("ffmpeg") is None:
+            raise ExportError(str(job.sidecar), "clips: ffmpeg not found on PATH")
+        has_video = bool(job.interview.source.has_video)
+        folder = job.output(self.suffix)
+        folder.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        for index, m in enumerate(job.moments, start=1):
+            target = folder / clip_name(index, m, has_video)
+            start, end = clip_range(m, job.interview.source.duration_s)
+            tmp = folder / f".{target.name}.part"
+            proc = subprocess.run(ffmpeg_args(source, tmp, start, end, has_video), capture_output=True,
+                                  text=True, errors="replace")
+            if proc.returncode != 0 or not tmp.is_file():
+                tmp.unlink(missing_ok=True)
+                last = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
+                raise ExportError(str(job.sidecar), f"clips: ffmpeg failed on {target.name}: {last}")
+            os.replace(tmp, target)
+            written.append(target)
+        keep = {p.name for p in written}
+        for old in folder.iterdir():  # clips left by an earlier export with other moments
+            if CLIP_NAME.match(old.name) and old.name not in keep:
+                old.unlink()
+        return written

@@ -1,0 +1,211 @@
+"""Editor timelines with the moments as markers on the recording: EDL (Resolve), FCPXML (Final Cut
+Pro), FCP7 XML (Premiere Pro).
+
+EDL and FCP7 XML are written with OpenTimelineIO's adapters (``otio-cmx3600-adapter``,
+``otio-fcp-adapter``). FCPXML is written here: OTIO's FCP X adapter puts an audio-only recording
+in the storyline as video, which Final Cut Pro refuses; it is still the reader the tests use.
+Frame-based times use the video's frame rate, or 25 fps for audio, and each file says which.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from ..interview import INTERVIEWER, Moment
+from ..sidecar import atomic_write_text
+from .base import ExportError, ExportJob, Timebase, Writer, ascii_text, marker_note, one_line, register, shorten
+
+MARKER_NAME_CHARS = 80
+# Marker colours by kind (CMX3600 LOC colour names, also OpenTimelineIO MarkerColor values).
+COLORS = {"bookmark": "RED", "marker": "RED", "insight_after_silence": "CYAN"}
+COACHING_COLOR, HIGHLIGHT_COLOR = "YELLOW", "GREEN"
+
+
+def color(m: Moment) -> str:
+    if m.kind in COLORS:
+        return COLORS[m.kind]
+    return COACHING_COLOR if m.role == INTERVIEWER else HIGHLIGHT_COLOR
+
+
+def _otio():
+    try:
+        import opentimelineio as otio
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise ExportError(None, f"OpenTimelineIO is not installed ({exc})") from exc
+    return otio
+
+
+def _adapter(otio, name: str, package: str) -> None:
+    if name not in otio.adapters.available_adapter_names():
+        raise ExportError(None, f"the OpenTimelineIO adapter {name!r} is missing: pip install {package}")
+
+
+def _timeline(job: ExportJob, rate, frames, kinds: tuple[str, ...], sequence_markers: bool = False):
+    """A timeline holding the whole recording, one clip per track kind, markers on the first clip.
+    ``rate`` is the OTIO rate; ``frames(t)`` the frame number of a time in seconds."""
+    otio = _otio()
+    rt = lambda n: otio.opentime.RationalTime(n, rate)  # noqa: E731
+    length = max(1, frames(job.duration))
+    timeline = otio.schema.Timeline(name=job.stem, global_start_time=rt(0))
+    markers = []
+    for m in job.moments:
+        start = frames(m.start)
+        span = max(0, frames(m.end) - start)
+        markers.append(otio.schema.Marker(
+            name=shorten(one_line(m.label), MARKER_NAME_CHARS),
+            marked_range=otio.opentime.TimeRange(rt(start), rt(span)),
+            color=color(m), metadata={"fcp_xml": {"comment": marker_note(m)}}))
+    for i, kind in enumerate(kinds):
+        reference = otio.schema.ExternalReference(
+            target_url=job.recording_url, available_range=otio.opentime.TimeRange(rt(0), rt(length)))
+        clip = otio.schema.Clip(name=job.recording_name, media_reference=reference,
+                                source_range=otio.opentime.TimeRange(rt(0), rt(length)))
+        if i == 0:
+            for marker in markers:
+                clip.markers.append(marker.clone())
+        track = otio.schema.Track(name=f"{kind[0].upper()}1", kind=kind)
+        track.append(clip)
+        timeline.tracks.append(track)
+    if sequence_markers:
+        for marker in markers:
+            timeline.tracks.markers.append(marker.clone())
+    return timeline
+
+
+@register
+class EdlWriter(Writer):
+    name, suffix = "edl", ".edl"
+    help = ("CMX3600 EDL: one event for the recording with a LOC marker line per moment "
+            "(DaVinci Resolve: Timeline markers from EDL).")
+
+    def write(self, job: ExportJob) -> list[Path]:
+        otio = _otio()
+        _adapter(otio, "cmx_3600", "otio-cmx3600-adapter")
+        tb = job.timebase
+        # Frames counted at the real rate, labelled with non-drop-frame timecode at the nominal
+        # rate (29.97 fps video gets 30-frame NDF timecode, as editors expect from an EDL).
+        timeline = _timeline(job, tb.nominal, tb.frames, (otio.schema.TrackKind.Video,))
+        clip = next(iter(timeline.find_clips()))
+        for marker in clip.markers:
+            marker.name = ascii_text(marker.name).upper()
+        clip.metadata["cmx_3600"] = {"reel": "AX", "comments": [f"IVP FRAME RATE: {ascii_text(tb.describe()).upper()}"]}
+        text = otio.adapters.write_to_string(timeline, "cmx_3600", rate=tb.nominal)
+        lines = text.splitlines()
+        fcm = "FCM: NON-DROP FRAME"
+        lines.insert(1 if lines and lines[0].startswith("TITLE:") else 0, fcm)
+        path = job.output(self.suffix)
+        atomic_write_text(path, "\n".join(lines) + "\n")
+        return [path]
+
+
+@register
+class PremiereWriter(Writer):
+    name, suffix = "premiere", ".premiere.xml"
+    help = ("Final Cut Pro 7 XML (xmeml) for Premiere Pro: the recording in a sequence, moments as "
+            "sequence markers and as clip markers (File > Import).")
+
+    def write(self, job: ExportJob) -> list[Path]:
+        otio = _otio()
+        _adapter(otio, "fcp_xml", "otio-fcp-adapter")
+        tb = job.timebase
+        rate = float(tb.rate)
+        kinds = (otio.schema.TrackKind.Audio,)
+        if job.interview.source.has_video:
+            kinds = (otio.schema.TrackKind.Video,) + kinds
+        timeline = _timeline(job, rate, tb.frames, kinds, sequence_markers=True)
+        text = otio.adapters.write_to_string(timeline, "fcp_xml")
+        note = f"<!-- made by ivp; frame rate {_xml_comment(tb.describe())} -->"
+        head, sep, body = text.partition("?>")
+        text = f"{head}{sep}\n{note}{body}" if sep else f"{note}\n{text}"
+        path = job.output(self.suffix)
+        atomic_write_text(path, text if text.endswith("\n") else text + "\n")
+        return [path]
+
+
+def _xml_comment(text: str) -> str:
+    return text.replace("--", "- -")
+
+
+# -- FCPXML ---------------------------------------------------------------------------------------
+
+FCPXML_VERSION = "1.8"
+
+
+def _rational(frames: int, tb: Timebase) -> str:
+    """A time in FCPXML's rational seconds, on a frame boundary (``0s``, ``133/25s``, ``5005/30000s``)."""
+    if frames == 0:
+        return "0s"
+    return f"{frames * tb.rate.denominator}/{tb.rate.numerator}s"
+
+
+def _frame_duration(tb: Timebase) -> str:
+    one = 1 / tb.rate
+    return f"{one.numerator}/{one.denominator}s"
+
+
+def video_size(path) -> tuple[int, int]:
+    """The video's width and height (1920x1080 when unknown)."""
+    if path is not None:
+        try:
+            proc = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                                   "stream=width,height", "-of", "json", "--", str(path)],
+                                  capture_output=True, text=True, timeout=60)
+            stream = json.loads(proc.stdout or "{}").get("streams", [{}])[0]
+            if stream.get("width") and stream.get("height"):
+                return int(stream["width"]), int(stream["height"])
+        except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+            pass
+    return 1920, 1080
+
+
+@register
+class FcpxmlWriter(Writer):
+    name, suffix = "fcpxml", ".fcpxml"
+    help = ("Final Cut Pro XML: a project holding the recording, one marker per moment on its clip "
+            "(File > Import > XML).")
+
+    def write(self, job: ExportJob) -> list[Path]:
+        tb = job.timebase
+        src = job.interview.source
+        length = max(1, tb.frames(job.duration))
+        duration = _rational(length, tb)
+        width, height = video_size(job.recording) if src.has_video else (1920, 1080)
+        root = ET.Element("fcpxml", version=FCPXML_VERSION)
+        resources = ET.SubElement(root, "resources")
+        rate_name = f"{tb.fps:.2f}".rstrip("0").rstrip(".").replace(".", "")
+        ET.SubElement(resources, "format", id="r1", name=f"FFVideoFormat{height}p{rate_name}",
+                      frameDuration=_frame_duration(tb), width=str(width), height=str(height))
+        asset = {"id": "r2", "name": job.recording_name, "src": job.recording_url, "start": "0s",
+                 "duration": duration, "hasVideo": "1" if src.has_video else "0", "hasAudio": "1",
+                 "audioSources": "1", "audioChannels": str(src.channels or 1),
+                 "audioRate": str(src.sample_rate or 48000)}
+        if src.has_video:
+            asset["format"] = "r1"
+        ET.SubElement(resources, "asset", asset)
+        library = ET.SubElement(root, "library")
+        event = ET.SubElement(library, "event", name="ivp")
+        project = ET.SubElement(event, "project", name=job.stem)
+        sequence = ET.SubElement(project, "sequence", format="r1", duration=duration, tcStart="0s",
+                                 tcFormat="NDF", audioLayout="stereo" if (src.channels or 1) > 1 else "mono",
+                                 audioRate="48k")
+        spine = ET.SubElement(sequence, "spine")
+        clip = ET.SubElement(spine, "asset-clip", name=job.recording_name, ref="r2", offset="0s",
+                             duration=duration, start="0s", tcFormat="NDF", audioRole="dialogue")
+        if src.has_video:
+            clip.set("format", "r1")
+        for m in job.moments:
+            start = min(tb.frames(m.start), length - 1)
+            ET.SubElement(clip, "marker", start=_rational(start, tb), duration=_rational(1, tb),
+                          value=shorten(one_line(m.label), MARKER_NAME_CHARS), note=marker_note(m))
+        ET.indent(root, space="    ")
+        body = ET.tostring(root, encoding="unicode")
+        text = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n'
+                f"<!-- made by ivp; frame rate {_xml_comment(tb.describe())} -->\n{body}\n")
+        path = job.output(self.suffix)
+        atomic_write_text(path, text)
+        return [path]
+
+
+__all__ = ["EdlWriter", "PremiereWriter", "FcpxmlWriter"]

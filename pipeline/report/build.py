@@ -1,0 +1,418 @@
+"""Build the static HTML report: ``index.html`` (one row per interview) and a page per interview.
+
+Layout of the output folder::
+
+    index.html
+    interviews/<name>.html
+    assets/report.css, assets/report.js
+
+Everything is rendered here with Jinja2 (autoescaped); the bundled script only adds sorting,
+filtering and the link between player, timeline and transcript. No network is needed to view it.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Optional, Union
+from urllib.parse import quote
+
+from .. import __version__
+from ..interview import INTERVIEWEE, INTERVIEWER, Interview
+from ..sidecar import SUFFIX, atomic_write_text, read
+from . import metrics
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+ASSETS = HERE / "assets"
+DEFAULT_DIRNAME = "ivp-report"
+PAGES_DIRNAME = "interviews"
+GENERATOR = "ivp report"
+ROLE_LABELS = {INTERVIEWER: "Interviewer", INTERVIEWEE: "Interviewee"}
+
+PathLike = Union[str, os.PathLike]
+
+
+@dataclass
+class Entry:
+    """One interview as the report shows it."""
+
+    sidecar: Path
+    interview: Interview
+    name: str  # shown: folder (relative to the report's root) / recording file name
+    slug: str  # file name of its page, without .html
+    date: str
+    media_path: Optional[Path]  # the recording found on disk, if any
+    media_href: str  # link to the recording, relative to the interview page
+    summary: dict = field(default_factory=dict)
+
+
+@dataclass
+class Skipped:
+    path: Path
+    reason: str
+
+
+def find_sidecars(sources: Union[PathLike, Iterable[PathLike]],
+                  exclude: Optional[Path] = None) -> tuple[list[Path], list[Path]]:
+    """Sidecars in the given files and folders (recursively); returns (found, missing inputs).
+
+    Hidden folders (``.ivp`` caches and the like) and ``exclude`` (the report's own folder) are skipped.
+    """
+    found: list[Path] = []
+    missing: list[Path] = []
+    exclude = exclude.resolve() if exclude else None
+    for src in _as_list(sources):
+        if src.is_file():
+            found.append(src)
+        elif src.is_dir():
+            for path in sorted(src.rglob(f"*{SUFFIX}")):
+                rel = path.relative_to(src).parts[:-1]
+                if any(p.startswith(".") for p in rel):
+                    continue
+                if exclude and _is_within(path.resolve(), exclude):
+                    continue
+                found.append(path)
+        else:
+            missing.append(src)
+    seen: set[Path] = set()
+    unique = []
+    for p in found:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique, missing
+
+
+def default_out_dir(sources: Union[PathLike, Iterable[PathLike]]) -> Path:
+    """``<DIR>/ivp-report`` for the first folder given (or the first file's folder)."""
+    paths = _as_list(sources)
+    if not paths:
+        return Path(DEFAULT_DIRNAME)
+    first = paths[0]
+    return (first if first.is_dir() else first.parent) / DEFAULT_DIRNAME
+
+
+def build_report(sources: Union[PathLike, Iterable[PathLike]], out_dir: Optional[PathLike] = None,
+                 ) -> Path:
+    """Write the report for the sidecars under ``sources`` (folders and/or sidecar files) into
+    ``out_dir`` (default ``<first folder>/ivp-report``) and return the path of its ``index.html``.
+
+    Safe to call again and again (``ivp watch``): every file is written atomically, and pages of
+    interviews whose sidecar has gone are removed.
+    """
+    return build(sources, out_dir).index
+
+
+@dataclass
+class BuildResult:
+    index: Path
+    entries: list[Entry]
+    skipped: list[Skipped]
+    missing: list[Path]
+
+
+def build(sources: Union[PathLike, Iterable[PathLike]], out_dir: Optional[PathLike] = None,
+          ) -> BuildResult:
+    """:func:`build_report` with the details (interviews shown, sidecars skipped, missing inputs)."""
+    src_list = _as_list(sources)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(src_list)
+    out.mkdir(parents=True, exist_ok=True)
+    pages = out / PAGES_DIRNAME
+    sidecars, missing = find_sidecars(src_list, exclude=out)
+    root = _common_root(src_list)
+
+    entries: list[Entry] = []
+    skipped: list[Skipped] = []
+    used_slugs: set[str] = set()
+    for path in sidecars:
+        try:
+            iv = read(path)
+        except Exception as exc:  # a broken or foreign JSON file must not stop the whole report
+            skipped.append(Skipped(path, f"{type(exc).__name__}: {exc}"))
+            continue
+        entries.append(_entry(path, iv, root, pages, used_slugs))
+    entries.sort(key=lambda e: (e.date, e.name), reverse=True)
+
+    env = _env()
+    _write_assets(out)
+    written = set()
+    for e in entries:
+        page = pages / f"{e.slug}.html"
+        atomic_write_text(page, env.get_template("interview.html").render(
+            e=e, iv=e.interview, view=_interview_view(e), generator=GENERATOR, version=__version__,
+            asset_prefix="../"))
+        written.add(page.name)
+    _remove_stale_pages(pages, written)
+    index = out / "index.html"
+    atomic_write_text(index, env.get_template("index.html").render(
+        entries=entries, skipped=skipped, summary=_overview_summary(entries),
+        generator=GENERATOR, version=__version__, asset_prefix="",
+        generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M")))
+    return BuildResult(index, entries, skipped, missing)
+
+
+# ---------------------------------------------------------------------------------------- entries
+
+def _entry(path: Path, iv: Interview, root: Optional[Path], pages: Path, used: set[str]) -> Entry:
+    rec_name = Path(iv.source.path).name if iv.source and iv.source.path else path.name[:-len(SUFFIX)]
+    try:
+        folder = path.parent.resolve().relative_to(root) if root else Path()
+    except ValueError:
+        folder = Path()
+    name = (folder / rec_name).as_posix() if str(folder) not in ("", ".") else rec_name
+    media = _find_media(iv, path)
+    href = _href(media, pages) if media else _href(Path(iv.source.path), pages) if iv.source.path else ""
+    e = Entry(sidecar=path, interview=iv, name=name, slug=_slug(name, used), date=_date(iv, path, media),
+              media_path=media, media_href=href)
+    e.summary = _summary(iv)
+    return e
+
+
+def _find_media(iv: Interview, sidecar_path: Path) -> Optional[Path]:
+    """The recording: a file of that name beside the sidecar (it moves with the sidecar and the
+    report when a folder is copied or served), else ``source.path`` if it is still there."""
+    if not (iv.source and iv.source.path):
+        return None
+    src = Path(iv.source.path)
+    beside = sidecar_path.parent / src.name
+    if beside.is_file():
+        return beside
+    return src if src.is_file() else None
+
+
+def _href(target: Path, page_dir: Path) -> str:
+    """A URL to ``target`` relative to ``page_dir`` (a ``file:`` URI when no relative path exists)."""
+    try:
+        rel = os.path.relpath(os.path.abspath(target), os.path.abspath(page_dir))
+    except ValueError:  # another drive on Windows
+        return Path(os.path.abspath(target)).as_uri()
+    return "/".join(quote(part) for part in Path(rel).as_posix().split("/"))
+
+
+def _slug(name: str, used: set[str]) -> str:
+    stem = name[:-len(Path(name).suffix)] if Path(name).suffix else name
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.")[:80] or "interview"
+    slug, n = base, 2
+    while slug.lower() in used:
+        slug, n = f"{base}-{n}", n + 1
+    used.add(slug.lower())
+    return slug
+
+
+_DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2}|19\d{2})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d)")
+
+
+def _date(iv: Interview, sidecar_path: Path, media: Optional[Path]) -> str:
+    """A date in the file name (2024-05-01, 20240501), else the recording's (or sidecar's) mtime."""
+    for text in (Path(iv.source.path).name if iv.source else "", sidecar_path.name):
+        m = _DATE_IN_NAME.search(text)
+        if m:
+            try:
+                return _dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+            except ValueError:
+                pass
+    for p in (media, sidecar_path):
+        if p is not None:
+            try:
+                return _dt.date.fromtimestamp(p.stat().st_mtime).isoformat()
+            except OSError:
+                pass
+    return ""
+
+
+def _summary(iv: Interview) -> dict:
+    long = metrics.long_silences(iv)
+    low, high = metrics.target(iv)
+    talk = metrics.talk_seconds(iv)
+    return {
+        "duration": metrics.duration(iv),
+        "share": metrics.share(iv),
+        "target": [low, high],
+        "verdict": metrics.verdict(iv),
+        "long_silences": len(long),
+        "long_broken_by_interviewee": metrics.broken_by_interviewee(long),
+        "fast_fills": len(iv.fast_fills),
+        "highlights": len(metrics.highlights(iv)),
+        "moments": len(iv.moments),
+        "warnings": list(iv.warnings),
+        "questions": metrics.questions_asked(iv),
+        "median_wait": metrics.median_wait(iv),
+        "talk": talk,
+        "longest": metrics.longest_monologue(iv),
+    }
+
+
+def _overview_summary(entries: list[Entry]) -> dict:
+    targets = [tuple(e.summary["target"]) for e in entries]
+    common = max(set(targets), key=targets.count) if targets else (0.70, 0.80)
+    within = sum(1 for e in entries if e.summary["verdict"] == "within")
+    return {"total": len(entries), "within": within, "target_text": band_text(common),
+            "below": sum(1 for e in entries if e.summary["verdict"] == "below"),
+            "above": sum(1 for e in entries if e.summary["verdict"] == "above"),
+            "unknown": sum(1 for e in entries if e.summary["verdict"] == "unknown"),
+            "mixed_targets": len(set(targets)) > 1}
+
+
+# -------------------------------------------------------------------------------- interview page
+
+def _interview_view(e: Entry) -> dict:
+    """Positions (in % of the recording) for the timeline, and the transcript lines."""
+    iv = e.interview
+    dur = e.summary["duration"] or 1.0
+
+    def pct(t: float) -> float:
+        return round(max(0.0, min(100.0, 100.0 * t / dur)), 3)
+
+    def span(start: float, end: float) -> dict:
+        left = pct(start)
+        return {"left": left, "width": round(max(0.15, pct(end) - left), 3)}
+
+    lanes = []
+    roles_present = [INTERVIEWER, INTERVIEWEE]
+    others = sorted({t.speaker for t in iv.turns if t.role not in (INTERVIEWER, INTERVIEWEE)})
+    for role in roles_present:
+        lanes.append({"key": role, "label": ROLE_LABELS[role],
+                      "turns": [dict(span(t.start, t.end), start=t.start, end=t.end)
+                                for t in iv.turns if t.role == role]})
+    if others:
+        lanes.append({"key": "other", "label": "Other (" + ", ".join(others) + ")",
+                      "turns": [dict(span(t.start, t.end), start=t.start, end=t.end)
+                                for t in iv.turns if t.role not in (INTERVIEWER, INTERVIEWEE)]})
+    silences = [dict(span(s.start, s.end), start=s.start, end=s.end, duration=s.duration, kind=s.kind,
+                     broken_by=s.broken_by, long=s.duration >= metrics.LONG_SILENCE_S - 1e-9
+                     and s.kind not in metrics.EDGE_KINDS) for s in iv.silences]
+    fills = [dict(left=pct(h.end), start=h.start, end=h.end, gap=h.gap) for h in iv.fast_fills]
+    moments = [dict(left=pct(m.start), start=m.start, end=m.end, kind=m.kind, label=m.label,
+                    text=m.text, role=m.role, group="coaching" if metrics.is_coaching(m) else "highlight")
+               for m in sorted(iv.moments, key=lambda m: (m.start, m.end))]
+    lines = []
+    for seg in sorted(iv.segments, key=lambda s: (s.start, s.end)):
+        role = metrics.segment_role(iv, seg)
+        lines.append({"start": seg.start, "end": seg.end, "text": seg.text.strip(),
+                      "role": role or "other",
+                      "who": ROLE_LABELS.get(role, seg.speaker or "Unknown")})
+    return {"duration": dur, "lanes": lanes, "silences": silences, "fills": fills, "moments": moments,
+            "ticks": [{"left": pct(t), "label": clock(t)} for t in _ticks(dur)],
+            "lines": lines, "media_kind": "video" if iv.source and iv.source.has_video else "audio",
+            "data_json": script_json({"duration": dur, "title": e.name})}
+
+
+def _ticks(duration: float, most: int = 10) -> list[float]:
+    for step in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200):
+        if duration / step <= most:
+            break
+    n = int(duration // step)
+    return [i * step for i in range(n + 1)]
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+def clock(seconds: Optional[float]) -> str:
+    """0:07, 12:34, 1:02:03."""
+    if seconds is None:
+        return "–"
+    s = int(max(0.0, float(seconds)))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def seconds_text(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "–"
+    seconds = float(seconds)
+    if abs(seconds) < 60:
+        return f"{seconds:.1f} s"
+    return clock(seconds)
+
+
+def percent(value: Optional[float]) -> str:
+    return "–" if value is None else f"{100 * value:.0f} %"
+
+
+def band_text(target) -> str:
+    low, high = target
+    return f"{100 * low:.0f}-{100 * high:.0f} %"
+
+
+def script_json(data) -> str:
+    """JSON safe inside ``<script type="application/json">``: no ``</``, ``<!--``, or line separators."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text
+
+
+@lru_cache(maxsize=1)
+def _env():
+    import jinja2
+    from markupsafe import Markup
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(clock=clock, secs=seconds_text, pct=percent, band=band_text,
+                       num=lambda v, nd=3: "" if v is None else f"{float(v):.{nd}f}")
+    env.globals.update(role_labels=ROLE_LABELS, INTERVIEWER=INTERVIEWER, INTERVIEWEE=INTERVIEWEE)
+    env.filters["script_json"] = lambda data: Markup(script_json(data))
+    return env
+
+
+def _write_assets(out: Path) -> None:
+    for src in sorted(ASSETS.iterdir()):
+        if src.is_file() and not src.name.startswith("."):
+            dst = out / "assets" / src.name
+            text = src.read_text(encoding="utf-8")
+            try:
+                if dst.read_text(encoding="utf-8") == text:
+                    continue
+            except OSError:
+                pass
+            atomic_write_text(dst, text)
+
+
+def _remove_stale_pages(pages: Path, keep: set[str]) -> None:
+    """Remove pages this tool wrote earlier for sidecars that are gone (nothing else)."""
+    if not pages.is_dir():
+        return
+    marker = f'<meta name="generator" content="{GENERATOR}'
+    for page in pages.glob("*.html"):
+        if page.name in keep:
+            continue
+        try:
+            with open(page, encoding="utf-8", errors="replace") as fh:
+                head = fh.read(2000)
+        except OSError:
+            continue
+        if marker in head:
+            page.unlink(missing_ok=True)
+
+
+def _as_list(sources) -> list[Path]:
+    if isinstance(sources, (str, os.PathLike)):
+        return [Path(sources)]
+    return [Path(s) for s in sources]
+
+
+def _common_root(paths: list[Path]) -> Optional[Path]:
+    dirs = [str((p if p.is_dir() else p.parent).resolve()) for p in paths if p.exists()]
+    if not dirs:
+        return None
+    try:
+        return Path(os.path.commonpath(dirs))
+    except ValueError:
+        return None
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False

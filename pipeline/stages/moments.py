@@ -1,0 +1,653 @@
+"""Moments worth a second look: spoken bookmarks, marker-file marks, highlights and coaching notes.
+
+``find_moments(interview, config)`` reads what the other stages put on the interview (segments
+with words and roles, turns, fast fills) and returns :class:`~pipeline.interview.Moment` objects
+sorted by start. Every detected moment says why it was picked (its ``label``) and has a
+``score`` in 0..1 so an export can keep the best few; bookmarks and marks score 1.0.
+
+The detection rules are the tables ``HIGHLIGHT_RULES`` and ``COACHING_RULES`` below: add a row
+(or a pattern to a row) to extend them. Patterns are regular expressions matched, with word
+boundaries, against one sentence in lower case with typographic apostrophes made plain.
+
+Marker files (``<recording stem>.marks.txt`` or ``.marks.csv`` beside the recording) hold one
+mark a line: a time (``hh:mm:ss``, ``mm:ss``, ``hh:mm:ss.mmm`` or seconds) then an optional label.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterable, Optional
+
+from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment, Turn
+from .analyze import monologues, union
+
+# -- the rules ------------------------------------------------------------------------------------
+
+DAYS = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One kind of moment found in what someone says: any of ``patterns`` in a sentence."""
+
+    kind: str
+    title: str  # how the label starts
+    role: str  # whose speech the rule reads
+    score: float  # the base score; the best few moments are kept by score
+    patterns: tuple[str, ...]
+    unless: tuple[str, ...] = ()  # a sentence matching any of these is not this kind
+
+
+# What the interviewee says that an editor or researcher will want to find again.
+HIGHLIGHT_RULES: tuple[Rule, ...] = (
+    Rule("wish", "Wish", INTERVIEWEE, 0.85, (
+        r"i wish", r"it would be (so |really )?(great|nice|amazing|awesome|cool|helpful|good|easier) if",
+        r"would (be|love) (great|nice) to have", r"if only", r"i'?d love (it )?(if|to have|a way)",
+        r"what i (really )?want(ed)? is", r"i want(ed)? a way", r"i'?d (happily )?pay for",
+        r"there should be", r"why can'?t (it|i|we|they)", r"feature request",
+    )),
+    Rule("pain_point", "Pain point", INTERVIEWEE, 0.8, (
+        r"the (biggest |main |real |only )?(problem|issue|challenge) (is|was)", r"(a|such a|the|real) pain",
+        r"painful", r"takes (forever|ages|hours|days)", r"waste (of )?(time|hours|a day)",
+        r"drives? me (crazy|nuts|mad)", r"struggl\w*", r"headaches?", r"nightmare",
+        r"(doesn'?t|didn'?t|never|just doesn'?t) work", r"(really |so )?(hard|difficult) to",
+        r"(keeps|kept) (breaking|crashing|failing)", r"error[- ]prone", r"tedious",
+        r"(one |a )?(small |little |single )?mistakes?", r"(have|had) to start (all )?over", r"wasn'?t sure",
+        r"(don'?t|doesn'?t|didn'?t) match", r"slows? (me|us) down", r"couldn'?t (get|find|see|do)",
+        r"there'?s no (way|filter|option|button|place)", r"no way to", r"took (me|us) (most of|all|the whole|a whole)",
+    )),
+    Rule("workaround", "Workaround", INTERVIEWEE, 0.75, (
+        r"(we|i|they) ended up",
+        r"every (day|week|month|morning|evening|night|quarter|" + DAYS[1:-1] + r")\b.{0,20}\b(i|we)\b",
+        r"(i|we) (just |then |still )?export", r"spreadsheets?", r"excel", r"copy(ing)? (and|&) past(e|ing)",
+        r"work ?arounds?", r"work around", r"by hand", r"manually", r"(a|my|our) (little |own )?script",
+        r"(a|my|our) (little )?hack", r"sticky notes?", r"post-?its?",
+    )),
+    Rule("emotion", "Emotion", INTERVIEWEE, 0.6, (
+        r"frustrat\w*", r"love[ds]?", r"hate[ds]?", r"annoy\w*", r"confus\w*", r"relie(f|ved)",
+        r"angry", r"upset", r"stress(ed|ful)", r"scared", r"worried", r"excited", r"thrilled",
+    )),
+    Rule("story", "Story", INTERVIEWEE, 0.65, (
+        r"the last time", r"yesterday", r"last (week|month|year|quarter|night|" + DAYS[1:-1] + r")",
+        r"the other day", r"one time", r"i remember (when|one|the)", r"this (morning|week)",
+        r"a (few|couple of) (days|weeks) ago", r"for (example|instance)", r"there was this time",
+    )),
+)
+
+# What the interviewer does that a coach would point out.
+COACHING_RULES: tuple[Rule, ...] = (
+    Rule("leading_question", "Leading question", INTERVIEWER, 0.7, (
+        r"wouldn'?t it be (great|nice|better|good|easier|cool|useful)", r"don'?t you think",
+        r"wouldn'?t you (agree|say)", r"isn'?t it (true|fair|better|easier)", r"you'?d agree",
+        r"surely", r"i'?m guessing you", r"i bet you", r"so you'?(d|ll| would| will)\b.*\bright ?\?$",
+        r"you (must|probably) (hate|love|find|want)",
+    )),
+)
+CLOSED_QUESTION = Rule("closed_question", "Closed question", INTERVIEWER, 0.4, (
+    r"^((so|and|but|okay|ok|um|uh|well|right|now),? )*(do|does|did|is|are|was|were|can|could|would|"
+    r"will|have|has|had|should|shall|may|might|am|isn'?t|aren'?t|don'?t|doesn'?t|didn'?t|won'?t|"
+    r"wouldn'?t|can'?t|couldn'?t|haven'?t|hasn'?t)\b[^?]*\?$",
+), unless=(  # polite open invitations: "Can you tell me about ...?"
+    r"(can|could|would|will) you (please )?(tell|walk|talk|take) (me|us)",
+    r"(can|could|would) you (describe|explain|share|show)",
+    r"(can|could) you say more",
+))
+
+# The structural kinds (no word patterns): title and base score.
+BOOKMARK = ("bookmark", "Bookmark", 1.0)
+MARKER = ("marker", "Marker", 1.0)
+INSIGHT = ("insight_after_silence", "Insight after silence", 0.7)
+FAST_FILL = ("fast_fill", "Fast fill", 0.5)
+MONOLOGUE = ("interviewer_monologue", "Interviewer monologue", 0.6)
+
+INSIGHT_PAUSE_S = 3.0  # the interviewee resumes after at least this much silence ...
+INSIGHT_SPEECH_S = 15.0  # ... and speaks for at least this long
+MONOLOGUE_S = 45.0  # an interviewer run longer than this is a monologue
+MAX_BOOKMARK_S = 90.0  # a bookmark covers at most the last this-many seconds of the answer
+MAX_HIGHLIGHT_S = 60.0
+MIN_HIGHLIGHT_S = 4.0  # a detected highlight grows by following sentences up to this length
+MARK_SPAN_S = 30.0  # a mark covers the sentence spoken at its time, up to this long
+MARK_DEFAULT_S = 5.0  # ... or this long where nobody speaks
+BACKCHANNEL_WORDS = 3  # an interviewer "mm-hmm, right" this short does not end an answer
+BACKCHANNEL_S = 2.0
+EXTRA_RULE_BONUS = 0.05  # per further rule that also matched the same sentence
+
+KINDS: dict[str, str] = {k: t for k, t, _ in (BOOKMARK, MARKER)}
+KINDS.update({r.kind: r.title for r in HIGHLIGHT_RULES})
+KINDS[INSIGHT[0]] = INSIGHT[1]
+KINDS.update({r.kind: r.title for r in COACHING_RULES})
+KINDS.update({CLOSED_QUESTION.kind: CLOSED_QUESTION.title, FAST_FILL[0]: FAST_FILL[1],
+              MONOLOGUE[0]: MONOLOGUE[1]})
+GROUPS: dict[str, tuple[str, ...]] = {
+    "bookmarks": (BOOKMARK[0], MARKER[0]),
+    "highlights": tuple(r.kind for r in HIGHLIGHT_RULES) + (INSIGHT[0],),
+    "coaching": tuple(r.kind for r in COACHING_RULES) + (CLOSED_QUESTION.kind, FAST_FILL[0], MONOLOGUE[0]),
+}
+GROUPS["all"] = tuple(KINDS)
+
+_COMPILED: dict[str, re.Pattern] = {}
+
+
+def _pattern(rule: Rule) -> re.Pattern:
+    if rule.kind not in _COMPILED:
+        _COMPILED[rule.kind] = _compile(rule.patterns)
+        _COMPILED[rule.kind + ":unless"] = _compile(rule.unless) if rule.unless else None
+    return _COMPILED[rule.kind]
+
+
+def _compile(patterns: Iterable[str]) -> re.Pattern:
+    return re.compile("|".join(rf"(?:{p}(?!\w))" if p.startswith("^") else rf"(?:\b{p}(?!\w))"
+                               for p in patterns))
+
+
+# -- sentences: the unit the rules read -----------------------------------------------------------
+
+@dataclass
+class Token:
+    start: float
+    end: float
+    text: str
+    norm: str
+
+
+@dataclass
+class Sentence:
+    start: float
+    end: float
+    tokens: list[Token]
+    role: Optional[str]
+    speaker: Optional[str]
+
+    @property
+    def text(self) -> str:
+        return " ".join(t.text for t in self.tokens).strip()
+
+    @property
+    def lower(self) -> str:
+        return _plain(self.text).lower()
+
+
+def _plain(text: str) -> str:
+    return text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+
+
+def _norm(word: str) -> str:
+    return re.sub(r"^[^\w']+|[^\w']+$", "", _plain(word).lower()).strip("'")
+
+
+def sentences(interview: Interview) -> list[Sentence]:
+    """Every segment cut at sentence ends, in time order, with word times (segment times without)."""
+    out: list[Sentence] = []
+    for seg in sorted(interview.segments, key=lambda s: (s.start, s.end)):
+        role = seg.role or interview.role_of(seg.speaker)
+        if seg.words:
+            tokens = [Token(w.start, w.end, w.word.strip(), _norm(w.word)) for w in seg.words if w.word.strip()]
+        else:
+            tokens = _spread(seg.start, seg.end, seg.text)
+        current: list[Token] = []
+        for tok in tokens:
+            current.append(tok)
+            if re.search(r"[.?!][\"')\]]*$", tok.text):
+                out.append(Sentence(current[0].start, current[-1].end, current, role, seg.speaker))
+                current = []
+        if current:
+            out.append(Sentence(current[0].start, current[-1].end, current, role, seg.speaker))
+    return out
+
+
+def _spread(start: float, end: float, text: str) -> list[Token]:
+    """Words without times: share the segment's time out by character count."""
+    words = text.split()
+    total = sum(len(w) + 1 for w in words) or 1
+    tokens, t = [], start
+    for w in words:
+        d = (end - start) * (len(w) + 1) / total
+        tokens.append(Token(round(t, 3), round(t + d, 3), w, _norm(w)))
+        t += d
+    return tokens
+
+
+# -- finding moments ------------------------------------------------------------------------------
+
+def find_moments(interview: Interview, config=None, marks: Optional[list["Mark"]] = None) -> list[Moment]:
+    """All moments, sorted by start. ``marks`` None: read the marker file beside the recording;
+    lines it cannot read are added to ``interview.warnings`` (the only change made to ``interview``)."""
+    cues = tuple(getattr(config, "bookmark_cues", None) or DEFAULT_CUES)
+    if marks is None:
+        marks, problems = read_marks(Path(interview.source.path)) if interview.source else ([], [])
+        _set_mark_warnings(interview, problems + marks_past_end(interview, marks))
+    sents = sentences(interview)
+    found = spoken_bookmarks(interview, sents, cues)
+    found += mark_moments(interview, sents, marks)
+    found += highlights(interview, sents)
+    found += insights_after_silence(interview, sents)
+    found += coaching(interview, sents)
+    return _sorted_unique(found)
+
+
+DEFAULT_CUES = ("mark that", "let me mark that", "bookmark that", "note that", "that's a highlight",
+                "that is a highlight")
+# Words that, right after a cue, show it was not a bookmark ("note that the price ...").
+_CLAUSE_STARTS = frozenset("the a an it it's its this these those that we you i they he she there "
+                           "there's your our my his her their in on when if because all some".split())
+
+
+def _roles_known(interview: Interview) -> bool:
+    return bool(interview.roles and interview.roles.interviewer)
+
+
+def spoken_bookmarks(interview: Interview, sents: list[Sentence], cues: Iterable[str]) -> list[Moment]:
+    """The interviewer says a cue; the moment is the interviewee's answer just before it."""
+    cue_words = sorted({tuple(_norm(w) for w in c.split()) for c in cues if c.strip()}, key=len, reverse=True)
+    known = _roles_known(interview)
+    out = []
+    for i, s in enumerate(sents):
+        if known and s.role != INTERVIEWER:
+            continue
+        norms = [t.norm for t in s.tokens]
+        hit = _find_cue(s.tokens, norms, cue_words)
+        if hit is None:
+            continue
+        answer = _answer_before(sents, i, s, known, hit)
+        if answer:
+            start, end = answer[0].start, answer[-1].end
+            text = " ".join(a.text for a in answer)
+            role = answer[0].role
+        else:  # nobody spoke before the cue: keep the bookmark, on the 15 s before it
+            start, end, text, role = max(0.0, hit - 15.0), hit, "", None
+        out.append(Moment(_r(start), _r(end), BOOKMARK[0], f"{BOOKMARK[1]}: {snippet(text) or 'before the cue'}",
+                          role, text, BOOKMARK[2], "spoken"))
+    return out
+
+
+def _find_cue(tokens: list[Token], norms: list[str], cues: list[tuple[str, ...]]) -> Optional[float]:
+    """The start time of the first cue in a sentence that ends a clause, or None."""
+    for j in range(len(norms)):
+        for cue in cues:
+            k = j + len(cue)
+            if tuple(norms[j:k]) != cue:
+                continue
+            last = tokens[k - 1].text
+            rest = norms[k:]
+            if (re.search(r"[.,;:!?\-\u2014]$", last) or not rest
+                    or (len(rest) <= 3 and rest[0] not in _CLAUSE_STARTS)):
+                return tokens[j].start
+    return None
+
+
+def _answer_before(sents: list[Sentence], i: int, cue: Sentence, known: bool, cue_start: float) -> list[Sentence]:
+    """The other person's sentences before sentence ``i`` (the cue), skipping the cue-giver's
+    lead-in ("That's great.") and short backchannels, up to ``MAX_BOOKMARK_S``."""
+    def is_answer(s: Sentence) -> bool:
+        return s.role == INTERVIEWEE if known else (s.speaker != cue.speaker)
+
+    def is_asker(s: Sentence) -> bool:
+        return s.role == INTERVIEWER if known else (s.speaker == cue.speaker)
+
+    j = i - 1
+    while j >= 0 and is_asker(sents[j]):
+        j -= 1  # the interviewer's own words leading into the cue ("That's great.")
+    picked: list[Sentence] = []
+    for s in reversed(sents[:j + 1]):
+        if s.start >= cue_start:
+            continue
+        if is_answer(s):
+            if picked and picked[-1].end - s.start > MAX_BOOKMARK_S:
+                break
+            picked.insert(0, s)
+        elif picked and not (is_asker(s) and _backchannel(s)):
+            break  # the interviewer spoke for real: the answer starts after that
+    return picked
+
+
+def _backchannel(s: Sentence) -> bool:
+    return (len(s.tokens) <= BACKCHANNEL_WORDS and s.end - s.start <= BACKCHANNEL_S
+            and not s.text.rstrip().endswith("?"))
+
+
+def highlights(interview: Interview, sents: list[Sentence]) -> list[Moment]:
+    """Interviewee sentences matching ``HIGHLIGHT_RULES``; one moment per sentence, the best rule's kind."""
+    who = INTERVIEWEE if _roles_known(interview) else None
+    matched = {i: _match(s, HIGHLIGHT_RULES) for i, s in enumerate(sents) if not who or s.role == who}
+    matched = {i: m for i, m in matched.items() if m is not None}
+    return [_grow(m, sents, i, set(matched)) for i, m in sorted(matched.items())]
+
+
+def coaching(interview: Interview, sents: list[Sentence]) -> list[Moment]:
+    """Leading and closed questions, fast fills and monologues by the interviewer."""
+    out: list[Moment] = []
+    if not _roles_known(interview):
+        return out
+    for s in sents:
+        if s.role != INTERVIEWER:
+            continue
+        moment = _match(s, COACHING_RULES) or _match(s, (CLOSED_QUESTION,))
+        if moment:
+            out.append(moment)
+    out += fast_fill_moments(interview, sents)
+    out += monologue_moments(interview, sents)
+    return out
+
+
+def _match(s: Sentence, rules: Iterable[Rule]) -> Optional[Moment]:
+    text = s.lower
+    hits = []
+    for rule in rules:
+        m = _pattern(rule).search(text)
+        veto = _COMPILED[rule.kind + ":unless"]
+        if m and not (veto and veto.search(text)):
+            hits.append((rule, m.group(0).strip()))
+    if not hits:
+        return None
+    hits.sort(key=lambda h: (-h[0].score, h[0].kind))
+    rule, phrase = hits[0]
+    score = min(0.99, rule.score + EXTRA_RULE_BONUS * (len(hits) - 1))
+    also = "".join(f"; also {h[0].title.lower()}" for h in hits[1:])
+    label = f'{rule.title} ("{_shorten(phrase, 40)}"{also})'
+    return Moment(_r(s.start), _r(s.end), rule.kind, label, s.role, s.text, round(score, 3), "detected")
+
+
+def _grow(m: Moment, sents: list[Sentence], i: int, taken: set[int]) -> Moment:
+    """Add the speaker's following sentences while the moment is shorter than ``MIN_HIGHLIGHT_S``
+    (never one that is a highlight of its own)."""
+    end, texts = m.end, [m.text]
+    for j in range(i + 1, len(sents)):
+        s = sents[j]
+        if (end - m.start >= MIN_HIGHLIGHT_S or j in taken or s.speaker != sents[i].speaker
+                or s.start - end > 2.0):
+            break
+        if s.end - m.start > MAX_HIGHLIGHT_S:
+            break
+        end = s.end
+        texts.append(s.text)
+    return replace(m, end=_r(end), text=" ".join(texts))
+
+
+def insights_after_silence(interview: Interview, sents: list[Sentence]) -> list[Moment]:
+    """The interviewee resumes after ``INSIGHT_PAUSE_S`` of silence and speaks ``INSIGHT_SPEECH_S`` or more."""
+    if not _roles_known(interview):
+        return []
+    turns = _role_turns(interview)
+    speech = union((t.start, t.end) for t in turns)
+    runs = [r for r in monologues(turns, 2.0) if r.role == INTERVIEWEE]
+    out = []
+    for (_, gap_start), (gap_end, _) in zip(speech, speech[1:]):
+        pause = gap_end - gap_start
+        if pause < INSIGHT_PAUSE_S:
+            continue
+        run = next((r for r in runs if abs(r.start - gap_end) < 0.05), None)
+        if run is None or run.duration < INSIGHT_SPEECH_S:
+            continue
+        inside = [s for s in sents if s.role == INTERVIEWEE and s.end > run.start and s.start < run.end]
+        picked = []
+        for s in inside:
+            if picked and s.end - picked[0].start > MAX_HIGHLIGHT_S:
+                break
+            picked.append(s)
+        if picked:
+            start, end = picked[0].start, picked[-1].end
+        else:
+            start, end = run.start, min(run.end, run.start + MAX_HIGHLIGHT_S)
+        score = round(INSIGHT[2] + min(0.2, (pause - INSIGHT_PAUSE_S) / 20.0), 3)
+        out.append(Moment(_r(start), _r(end), INSIGHT[0],
+                          f"{INSIGHT[1]} ({pause:.1f} s pause, then {run.duration:.0f} s)",
+                          INTERVIEWEE, " ".join(s.text for s in picked), score, "detected"))
+    return out
+
+
+def fast_fill_moments(interview: Interview, sents: list[Sentence]) -> list[Moment]:
+    """The interviewer starts within ``config.fast_fill_s`` of the interviewee stopping (from analyze)."""
+    out = []
+    for h in interview.fast_fills:
+        before = [s for s in sents if s.role == INTERVIEWEE and h.start - 3.0 <= s.end <= h.start + 0.5]
+        after = [s for s in sents if s.role == INTERVIEWER and abs(s.start - h.end) <= 0.75]
+        start = before[-1].start if before else max(0.0, h.start - 2.0)
+        end = after[0].end if after else h.end + 2.0
+        what = (f"interviewer spoke {h.gap:.1f} s after the interviewee stopped" if h.gap >= 0
+                else f"interviewer cut in, {-h.gap:.1f} s of overlap")
+        score = round(FAST_FILL[2] + 0.2 * min(1.0, max(0.0, 0.5 - h.gap)), 3)
+        out.append(Moment(_r(min(start, h.start)), _r(max(end, h.end)), FAST_FILL[0], f"{FAST_FILL[1]} ({what})",
+                          INTERVIEWER, after[0].text if after else "", score, "detected"))
+    return out
+
+
+def monologue_moments(interview: Interview, sents: list[Sentence]) -> list[Moment]:
+    """Interviewer runs (turns merged across short gaps, interjections ignored) over ``MONOLOGUE_S``."""
+    out = []
+    for run in monologues(_role_turns(interview), 2.0):
+        if run.role != INTERVIEWER or run.duration <= MONOLOGUE_S:
+            continue
+        inside = [s for s in sents if s.role == INTERVIEWER and s.end > run.start and s.start < run.end]
+        start, end = (inside[0].start, inside[-1].end) if inside else (run.start, run.end)
+        score = round(MONOLOGUE[2] + min(0.3, (run.duration - MONOLOGUE_S) / 100.0), 3)
+        out.append(Moment(_r(start), _r(end), MONOLOGUE[0], f"{MONOLOGUE[1]} ({run.duration:.0f} s)",
+                          INTERVIEWER, snippet(" ".join(s.text for s in inside), 200), score, "detected"))
+    return out
+
+
+def _role_turns(interview: Interview) -> list[Turn]:
+    turns = [Turn(t.start, t.end, t.speaker, t.role or interview.role_of(t.speaker)) for t in interview.turns]
+    return [t for t in turns if t.role in (INTERVIEWER, INTERVIEWEE)]
+
+
+def _sorted_unique(moments: list[Moment]) -> list[Moment]:
+    seen, out = set(), []
+    for m in sorted(moments, key=lambda m: (m.start, m.end, m.kind, m.label)):
+        key = (m.start, m.end, m.kind, m.source, m.label if m.source == "marker_file" else "")
+        if key not in seen:
+            seen.add(key)
+            out.append(m)
+    return out
+
+
+def _r(t: float) -> float:
+    return round(max(0.0, float(t)), 3)
+
+
+def snippet(text: str, width: int = 48) -> str:
+    """The first words of ``text``, at most about ``width`` characters."""
+    return _shorten(" ".join(text.split()), width)
+
+
+def _shorten(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    cut = text[:width].rsplit(" ", 1)[0] if " " in text[:width] else text[:width]
+    return cut.rstrip(",;:.- ") + "..."
+
+
+# -- marker files ---------------------------------------------------------------------------------
+
+MARK_SUFFIXES = (".marks.txt", ".marks.csv")
+WARNING_PREFIX = "marker file "
+
+
+@dataclass(frozen=True)
+class Mark:
+    seconds: float
+    label: str
+    line: int = 0
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class MarkProblem:
+    path: str
+    line: int
+    text: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{WARNING_PREFIX}{Path(self.path).name} line {self.line}: {self.reason} ({self.text!r}); skipped"
+
+
+_TIME = re.compile(r"^(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d+)?)$")
+
+
+def parse_time(text: str) -> float:
+    """Seconds from ``hh:mm:ss``, ``mm:ss``, ``hh:mm:ss.mmm``, ``mm:ss.mmm`` or plain seconds.
+    Raises ``ValueError`` with a plain reason."""
+    value = text.strip()
+    if not value:
+        raise ValueError("no time")
+    if value.startswith("-"):
+        raise ValueError("negative time")
+    if value.count(":") > 2:
+        raise ValueError("too many ':' (frame timecode hh:mm:ss:ff is not supported; use hh:mm:ss.mmm)")
+    m = _TIME.match(value)
+    if not m:
+        raise ValueError("not a time (use hh:mm:ss, mm:ss, hh:mm:ss.mmm or seconds)")
+    hours, minutes, seconds = m.group(1), m.group(2), m.group(3)
+    if minutes is not None and float(seconds) >= 60:
+        raise ValueError("seconds must be below 60")
+    if hours is not None and int(minutes) >= 60:
+        raise ValueError("minutes must be below 60")
+    return round(int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds), 3)
+
+
+def format_time(seconds: float) -> str:
+    """``hh:mm:ss.mmm``."""
+    ms = int(round(max(0.0, seconds) * 1000))
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+_TXT_LINE = re.compile(r"^(?P<time>\S+?)(?:\s*[,;|\t\u2013\u2014]\s*|\s+-\s+|\s+|$)(?P<label>.*)$")
+
+
+def parse_marks(text: str, path: str = "", is_csv: Optional[bool] = None) -> tuple[list[Mark], list[MarkProblem]]:
+    """Marks and the lines that could not be read (blank lines and ``#`` comments are ignored;
+    a first CSV row that is a header, like ``time,label``, is skipped)."""
+    if is_csv is None:
+        is_csv = str(path).lower().endswith(".csv")
+    marks: list[Mark] = []
+    problems: list[MarkProblem] = []
+    for number, raw, time_text, label in _mark_lines(text.lstrip("\ufeff"), is_csv):
+        try:
+            seconds = parse_time(time_text)
+        except ValueError as exc:
+            if is_csv and not marks and not problems and re.fullmatch(r"[A-Za-z _]+", time_text):
+                continue  # a header row such as "time,label"
+            problems.append(MarkProblem(str(path), number, raw, str(exc)))
+            continue
+        marks.append(Mark(seconds, " ".join(label.split()), number, str(path)))
+    return marks, problems
+
+
+def _mark_lines(text: str, is_csv: bool) -> Iterable[tuple[int, str, str, str]]:
+    """(line number, the line, time text, label) for each line that is not blank or a comment."""
+    lines = text.splitlines()
+    if is_csv:
+        reader = csv.reader(io.StringIO(text))
+        number = 1
+        for fields in reader:
+            raw = " ".join(lines[number - 1:reader.line_num]).strip()
+            first, number = number, reader.line_num + 1
+            fields = [f.strip() for f in fields]
+            if not any(fields) or fields[0].startswith("#"):
+                continue
+            yield first, raw, fields[0], ", ".join(f for f in fields[1:] if f)
+        return
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = _TXT_LINE.match(line)
+        yield number, line, m.group("time"), m.group("label")
+
+
+def marker_files(recording: Path) -> list[Path]:
+    """The marker files beside a recording that exist, ``.marks.txt`` first."""
+    recording = Path(recording)
+    return [p for p in (recording.with_name(recording.stem + s) for s in MARK_SUFFIXES) if p.is_file()]
+
+
+def read_marks(recording: Path) -> tuple[list[Mark], list[MarkProblem]]:
+    marks: list[Mark] = []
+    problems: list[MarkProblem] = []
+    for path in marker_files(recording):
+        try:
+            text = path.read_text(encoding="utf-8-sig", errors="replace")
+        except OSError as exc:
+            problems.append(MarkProblem(str(path), 0, "", f"cannot read: {exc.strerror or exc}"))
+            continue
+        m, p = parse_marks(text, str(path))
+        marks += m
+        problems += p
+    return marks, problems
+
+
+def append_mark(recording: Path, seconds: float, label: str = "") -> Path:
+    """Add one mark to the recording's marker file (the ``.csv`` one if only that exists); atomic."""
+    from ..sidecar import atomic_write_text
+    existing = marker_files(recording)
+    path = existing[0] if existing else Path(recording).with_name(Path(recording).stem + MARK_SUFFIXES[0])
+    old = path.read_text(encoding="utf-8-sig") if path.is_file() else ""
+    label = " ".join(label.split())
+    if path.suffix.lower() == ".csv":
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow([format_time(seconds)] + ([label] if label else []))
+        line = buf.getvalue()
+    else:
+        line = f"{format_time(seconds)} {label}".rstrip() + "\n"
+    if old and not old.endswith(("\n", "\r")):
+        old += "\n"
+    atomic_write_text(path, old + line)
+    return path
+
+
+def mark_moments(interview: Interview, sents: list[Sentence], marks: list[Mark]) -> list[Moment]:
+    """A mark starts at its time and lasts to the end of the sentence spoken then (or about to be)."""
+    duration = interview.source.duration_s if interview.source else 0.0
+    out = []
+    for mark in marks:
+        t = mark.seconds
+        if duration and t > duration:
+            continue  # reported as a problem by marks_past_end
+        here = next((s for s in sents if s.start - 1.0 <= t < s.end), None)
+        if here is not None:
+            end, text, role = min(max(here.end, t + 1.0), t + MARK_SPAN_S), here.text, here.role
+        else:
+            end, text, role = t + MARK_DEFAULT_S, "", None
+        if duration:
+            end = min(end, duration)
+        out.append(Moment(_r(t), _r(max(end, t)), MARKER[0], mark.label or MARKER[1], role, text, MARKER[2],
+                          "marker_file"))
+    return out
+
+
+def marks_past_end(interview: Interview, marks: list[Mark]) -> list[MarkProblem]:
+    duration = interview.source.duration_s if interview.source else 0.0
+    return [MarkProblem(m.path, m.line, format_time(m.seconds),
+                        f"after the end of the recording ({format_time(duration)})")
+            for m in marks if duration and m.seconds > duration]
+
+
+def _set_mark_warnings(interview: Interview, problems: list[MarkProblem]) -> None:
+    keep = [w for w in interview.warnings if not w.startswith(WARNING_PREFIX)]
+    interview.warnings[:] = keep + [str(p) for p in problems]
+
+
+def refresh_moments(interview: Interview, config=None, recording: Optional[Path] = None) -> list[MarkProblem]:
+    """Recompute ``interview.moments`` (marker file beside ``recording``, default the sidecar's
+    ``source.path``) without transcribing again; returns the marker-file problems, which also
+    replace the old marker-file warnings."""
+    if config is None:
+        from ..config import Config
+        cues = interview.pipeline.settings.get("bookmark_cues") if interview.pipeline else None
+        config = Config(bookmark_cues=tuple(cues)) if cues else Config()
+    marks, problems = read_marks(Path(recording or interview.source.path))
+    problems = problems + marks_past_end(interview, marks)
+    interview.moments = find_moments(interview, config, marks=marks)
+    _set_mark_warnings(interview, problems)
+    return problems
+
+
+__all__ = ["find_moments", "refresh_moments", "parse_marks", "parse_time", "read_marks", "append_mark",
+           "marker_files", "format_time", "Mark", "MarkProblem", "Rule", "HIGHLIGHT_RULES",
+           "COACHING_RULES", "KINDS", "GROUPS"]
