@@ -8,6 +8,8 @@ PIP := $(PY) -m pip --disable-pip-version-check
 TORCH_SPEC ?= torch==2.13.0
 SAMPLE ?= sample_audio/interview.opus
 OUT ?= out
+# long recordings (minutes) the benchmark builds from the sample to measure memory and speed
+BENCH_LONG ?= 60,180
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
@@ -29,7 +31,7 @@ browser-deps: test-deps
 	@bash scripts/install_browser_test_deps.sh $(PY)
 
 bench: setup test-deps
-	$(PY) scripts/bench.py --out bench_out
+	$(PY) scripts/bench.py --out bench_out --long $(BENCH_LONG)
 
 setup: system-deps $(VENV)/.stamp-deps models
 
@@ -38,17 +40,20 @@ system-deps:
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
+	@$(PIP) install -q --upgrade pip
 
+# pip's output goes to .venv/pip.log and is shown only when an install fails.
 $(VENV)/.stamp-deps: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q "$(TORCH_SPEC)"
-	$(PIP) install -q -e . "$(TORCH_SPEC)"
+	@echo "installing Python packages into $(VENV) (log: $(VENV)/pip.log)..."
+	@$(PIP) install "$(TORCH_SPEC)" > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@$(PIP) install -e . "$(TORCH_SPEC)" >> $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 	@touch $@
 
 test-deps: $(VENV)/.stamp-test
 
 $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-deps
-	$(PIP) install -q -e ".[test]" "$(TORCH_SPEC)"
+	@echo "installing test packages..."
+	@$(PIP) install -e ".[test]" "$(TORCH_SPEC)" >> $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 	@touch $@
 
 models: $(VENV)/.stamp-deps

