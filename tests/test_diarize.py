@@ -71,3 +71,19 @@ def test_embedding_windows_cover_each_region_to_its_end():
     assert windows[0] == (0.0, WINDOW_S) and windows[1][0] == SHIFT_S
     assert windows[-2][1] == 3.0  # the first region's last window ends where its speech ends
     assert windows[-1] == (5.4 - WINDOW_S, 5.4)  # short regions get a full window (clipped later)
+
+
+def test_long_recordings_keep_the_speaker_count():
+    """Two well-separated voices in 5000 windows: a fixed count gives two clean clusters."""
+    from types import SimpleNamespace
+    from pipeline.stages.diarize.senko_adapt import LongAudioClustering
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=192), rng.normal(size=192)
+    emb = np.concatenate([a + 0.3 * rng.normal(size=(3000, 192)), b + 0.3 * rng.normal(size=(2000, 192))])
+
+    def spectral(x):  # stands in for senko's spectral clustering: split by the nearer voice
+        return (np.linalg.norm(x - b, axis=1) < np.linalg.norm(x - a, axis=1)).astype(int)
+
+    spectral.cluster = SimpleNamespace(k=2)
+    labels = LongAudioClustering(spectral, umap_hdbscan=None)(emb.astype(np.float32))
+    assert set(labels[:3000]) == {labels[0]} and set(labels[3000:]) == {labels[-1]} and labels[0] != labels[-1]
