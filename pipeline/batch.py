@@ -92,14 +92,7 @@ def find_recordings(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
             files.append(path)
         else:
             missing.append(path)
-    seen: set[Path] = set()
-    unique = []
-    for f in files:
-        key = f.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(f)
-    return unique, missing
+    return sidecar.unique_paths(files), missing
 
 
 def up_to_date(out: Path, sha: str, config: Config) -> Optional[Interview]:

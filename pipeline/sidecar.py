@@ -6,7 +6,7 @@ import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterable, Optional, Union
 
 from .interview import Interview
 
@@ -21,6 +21,43 @@ def sidecar_path(recording: Path, out_dir: Optional[Path] = None, suffix: str = 
     """``<stem>.interview.json`` next to the recording, or in ``out_dir``."""
     recording = Path(recording)
     return Path(out_dir or recording.parent) / f"{recording.stem}{suffix}"
+
+
+def find_sidecars(sources: Union[str, os.PathLike, Iterable],
+                  exclude: Optional[Path] = None) -> tuple[list[Path], list[Path]]:
+    """Sidecars in the given files and folders (recursively); returns (found, missing inputs).
+
+    Hidden folders (``.ivp`` caches and the like) and ``exclude`` (the report's own folder) are skipped.
+    """
+    found: list[Path] = []
+    missing: list[Path] = []
+    exclude = exclude.resolve() if exclude else None
+    for src in ([Path(sources)] if isinstance(sources, (str, os.PathLike)) else map(Path, sources)):
+        if src.is_file():
+            found.append(src)
+        elif src.is_dir():
+            for path in sorted(src.rglob(f"*{SUFFIX}")):
+                rel = path.relative_to(src).parts[:-1]
+                if any(p.startswith(".") for p in rel):
+                    continue
+                if exclude and path.resolve().is_relative_to(exclude):
+                    continue
+                found.append(path)
+        else:
+            missing.append(src)
+    return unique_paths(found), missing
+
+
+def unique_paths(paths: Iterable[Path]) -> list[Path]:
+    """``paths`` in order, each file once even when named twice (resolved through links)."""
+    seen: set[Path] = set()
+    unique = []
+    for p in paths:
+        key = Path(p).resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
 
 
 def atomic_write_text(path: Path, text: str) -> None:

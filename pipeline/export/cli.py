@@ -14,19 +14,6 @@ from ..errors import PipelineError
 from . import WRITERS, parse_formats, parse_kinds, write_exports
 
 
-def _find_sidecars(paths: tuple[Path, ...]) -> tuple[list[Path], list[Path]]:
-    """Sidecar files named directly, plus ``*.interview.json`` under folders."""
-    found, missing = [], []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob(f"*{sidecars.SUFFIX}") if not p.name.startswith("."))
-        elif path.is_file():
-            found.append(path)
-        else:
-            missing.append(path)
-    return list(dict.fromkeys(found)), missing
-
-
 @main.command("export")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="SIDECAR...")
 @click.option("--format", "-f", "formats", multiple=True, required=True,
@@ -46,7 +33,7 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet) -> None:
         parse_kinds(kinds)
     except PipelineError as exc:
         raise click.BadParameter(exc.reason) from None
-    files, missing = _find_sidecars(paths)
+    files, missing = sidecars.find_sidecars(paths)
     for path in missing:
         click.echo(f"error: {path}: input: no such file or folder", err=True)
     if not files and not missing:

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview
-from ..sidecar import SUFFIX, atomic_write_text, read
+from ..sidecar import SUFFIX, atomic_write_text, find_sidecars, read
 from . import metrics
 
 HERE = Path(__file__).resolve().parent
@@ -55,38 +55,6 @@ class Entry:
 class Skipped:
     path: Path
     reason: str
-
-
-def find_sidecars(sources: Union[PathLike, Iterable[PathLike]],
-                  exclude: Optional[Path] = None) -> tuple[list[Path], list[Path]]:
-    """Sidecars in the given files and folders (recursively); returns (found, missing inputs).
-
-    Hidden folders (``.ivp`` caches and the like) and ``exclude`` (the report's own folder) are skipped.
-    """
-    found: list[Path] = []
-    missing: list[Path] = []
-    exclude = exclude.resolve() if exclude else None
-    for src in _as_list(sources):
-        if src.is_file():
-            found.append(src)
-        elif src.is_dir():
-            for path in sorted(src.rglob(f"*{SUFFIX}")):
-                rel = path.relative_to(src).parts[:-1]
-                if any(p.startswith(".") for p in rel):
-                    continue
-                if exclude and _is_within(path.resolve(), exclude):
-                    continue
-                found.append(path)
-        else:
-            missing.append(src)
-    seen: set[Path] = set()
-    unique = []
-    for p in found:
-        key = p.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    return unique, missing
 
 
 def default_out_dir(sources: Union[PathLike, Iterable[PathLike]]) -> Path:
@@ -408,11 +376,3 @@ def _common_root(paths: list[Path]) -> Optional[Path]:
         return Path(os.path.commonpath(dirs))
     except ValueError:
         return None
-
-
-def _is_within(path: Path, folder: Path) -> bool:
-    try:
-        path.relative_to(folder)
-        return True
-    except ValueError:
-        return False
