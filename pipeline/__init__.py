@@ -6,6 +6,15 @@
 """
 from __future__ import annotations
 
+import os as _os
+
+# Nothing leaves this machine: set before any dependency (onnxruntime, huggingface_hub,
+# transformers) is imported. onnxruntime's telemetry only stops with this variable.
+for _name, _value in (("ORT_DISABLE_TELEMETRY", "1"), ("HF_HUB_OFFLINE", "1"),
+                      ("HF_HUB_DISABLE_TELEMETRY", "1"), ("TRANSFORMERS_OFFLINE", "1"),
+                      ("HF_DATASETS_OFFLINE", "1"), ("DO_NOT_TRACK", "1")):
+    _os.environ[_name] = _value
+
 __version__ = "0.1.0"
 
 from pathlib import Path

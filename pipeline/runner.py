@@ -1,7 +1,6 @@
 """Run the stages for one file: timing and progress hook, parallel ASR and diarization, a cache."""
 from __future__ import annotations
 
-import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from .stages.decode import Audio, decode, probe, sha256_file
 from .stages.diarize import Diarization, get_diarizer
 from .stages.diarize.channels import separate_voices
 from .stages.transcribe import Transcript, WhisperTranscriber
+from .recording.cache import StageCache
 
 LOW_CONFIDENCE = 0.6
 
@@ -30,6 +30,7 @@ class Pipeline:
     def __init__(self, config: Optional[Config] = None, hook: ProgressHook = null_hook):
         self.config = (config or Config()).validate()
         self.hook = hook
+        self.cache = StageCache(Path(self.config.cache_dir) if self.config.cache_dir else None)
         self._transcriber: Optional[WhisperTranscriber] = None
         self._diarizers: dict[str, object] = {}
 
@@ -48,14 +49,18 @@ class Pipeline:
             self._diarizers[name] = get_diarizer(name, self.config)
         return self._diarizers[name]
 
-    def process(self, path: Path | str, sha256: Optional[str] = None) -> Interview:
+    def process(self, path: Path | str, sha256: Optional[str] = None,
+                cache: Optional[StageCache] = None) -> Interview:
+        """Every stage on one file; ``cache`` (default: the config's ``cache_dir``) keeps the
+        transcript and diarization per content hash."""
         path = Path(path)
         timings: dict[str, float] = {}
+        cache = cache if cache is not None else self.cache
         try:
             with self._stage("decode", timings, path):
                 recording = probe(path, sha256 or sha256_file(path))
                 audio = decode(path, recording)
-            transcript, diarization = self._transcribe_and_diarize(path, recording, audio, timings)
+            transcript, diarization = self._transcribe_and_diarize(path, recording, audio, timings, cache)
             with self._stage("analyze", timings, path):
                 interview = self._analyze(recording, audio, transcript, diarization, timings)
         except PipelineError as exc:
@@ -74,31 +79,29 @@ class Pipeline:
         return name
 
     def _transcribe_and_diarize(self, path: Path, recording: Recording, audio: Audio,
-                                timings: dict[str, float]) -> tuple[Transcript, Diarization]:
+                                timings: dict[str, float], cache: StageCache) -> tuple[Transcript, Diarization]:
         diarizer_name = self._diarizer_name(audio)
-        cached_t = self._cache_load(recording.sha256, "transcript", self._asr_key())
-        cached_d = self._cache_load(recording.sha256, "diarization", f"{diarizer_name}-{self.config.speakers}")
+        diar_key = f"{diarizer_name}-{self.config.speakers}"
+        cached_t = cache.load(recording.sha256, "transcript", self._asr_key(), _transcript_from)
+        cached_d = cache.load(recording.sha256, "diarization", diar_key, _diarization_from)
 
         def transcribe() -> Transcript:
             if cached_t is not None:
-                return _transcript_from(cached_t)
+                return cached_t
             with self._stage("transcribe", timings, path):
                 result = self.transcriber(audio, self._file_hook(path))
-            self._cache_save(recording.sha256, "transcript", self._asr_key(), _transcript_to(result))
+            cache.save(recording.sha256, "transcript", self._asr_key(), _transcript_to(result))
             return result
 
         def diarize() -> Diarization:
             if self.config.parallel:
                 _lower_thread_priority()  # transcription keeps the cores; this fills the gaps
             if cached_d is not None:
-                return Diarization([Turn(**t) for t in cached_d["turns"]], cached_d["backend"],
-                                   cached_d["warnings"])
+                return cached_d
             with self._stage("diarize", timings, path):
                 result = self.diarizer(diarizer_name)(audio, self.config.speakers or None,
                                                       self._file_hook(path))
-            self._cache_save(recording.sha256, "diarization", f"{diarizer_name}-{self.config.speakers}",
-                             {"turns": [t.__dict__ for t in result.turns], "backend": result.backend,
-                              "warnings": result.warnings})
+            cache.save(recording.sha256, "diarization", diar_key, _diarization_to(result))
             return result
 
         if self.config.parallel:
@@ -158,29 +161,6 @@ class Pipeline:
         c = self.config
         return f"{Path(c.model).name}-{c.language}-{c.beam_size}"
 
-    def _cache_file(self, sha: str, stage: str, key: str) -> Optional[Path]:
-        if not self.config.cache_dir:
-            return None
-        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in key)
-        return Path(self.config.cache_dir) / sha / f"{stage}.{safe}.json"
-
-    def _cache_load(self, sha: str, stage: str, key: str) -> Optional[dict]:
-        path = self._cache_file(sha, stage, key)
-        if path is None or not path.is_file():
-            return None
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None  # a damaged cache entry is recomputed
-
-    def _cache_save(self, sha: str, stage: str, key: str, data: dict) -> None:
-        path = self._cache_file(sha, stage, key)
-        if path is None:
-            return
-        from .sidecar import atomic_write_text
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, json.dumps(data))
-
 
 def _lower_thread_priority(niceness: int = 10) -> None:
     """Make the calling thread yield the CPU to the others (Linux: threads have their own nice)."""
@@ -198,9 +178,31 @@ def _transcript_to(t: Transcript) -> dict:
 
 
 def _transcript_from(d: dict) -> Transcript:
-    segments = [Segment(s["start"], s["end"], s["text"], [Word(**w) for w in s["words"]])
+    """A cached transcript; raises (KeyError, TypeError, ValueError) when the shape is wrong."""
+    segments = [Segment(_num(s["start"]), _num(s["end"]), str(s["text"]), [Word(**w) for w in s["words"]])
                 for s in d["segments"]]
     return Transcript(segments, d.get("language"), d.get("language_probability"))
+
+
+def _diarization_to(result: Diarization) -> dict:
+    data = {k: v for k, v in vars(result).items() if k != "turns"}
+    data["turns"] = [dict(vars(t)) for t in result.turns]
+    return data
+
+
+def _diarization_from(d: dict) -> Diarization:
+    """A cached diarization (every field the result has, so new fields round-trip)."""
+    turns = [Turn(**t) for t in d["turns"]]
+    for t in turns:
+        _num(t.start), _num(t.end)
+    extra = {k: v for k, v in d.items() if k != "turns"}
+    return Diarization(turns, **extra)
+
+
+def _num(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"not a number: {value!r}")
+    return float(value)
 
 
 def _find_moments(interview: Interview, config: Config) -> list:

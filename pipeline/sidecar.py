@@ -18,9 +18,14 @@ os.umask(_UMASK)  # read the process umask once: temp files get normal permissio
 
 
 def sidecar_path(recording: Path, out_dir: Optional[Path] = None, suffix: str = SUFFIX) -> Path:
-    """``<stem>.interview.json`` next to the recording, or in ``out_dir``."""
+    """``<stem>.interview.json`` next to the recording, or in ``out_dir``.
+
+    The stem is unique in the recording's folder (``call.flac`` beside ``call.wav`` keeps its
+    extension) and short enough for any file system (see :mod:`pipeline.recording.outputs`).
+    """
+    from .recording.outputs import recording_stem
     recording = Path(recording)
-    return Path(out_dir or recording.parent) / f"{recording.stem}{suffix}"
+    return Path(out_dir or recording.parent) / f"{recording_stem(recording)}{suffix}"
 
 
 def find_sidecars(sources: Union[str, os.PathLike, Iterable],
@@ -61,10 +66,15 @@ def unique_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temp file in the same folder, fsync, then rename over ``path``."""
+    """Write to a temp file in the same folder, fsync, then rename over ``path``.
+
+    The temp file is named ``.ivp-tmp-<random>.tmp`` (a pattern nobody else uses), so a crash
+    leftover can be cleaned without ever touching a user's file.
+    """
+    from .recording.outputs import TEMP_PREFIX, TEMP_SUFFIX
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

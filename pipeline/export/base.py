@@ -194,6 +194,16 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def cell(text: str) -> str:
+    """A text cell a spreadsheet shows as text: one line, and a leading ``= + - @`` (a formula
+    in Excel, LibreOffice and Google Sheets) neutralised with a leading apostrophe."""
+    text = one_line(text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def ascii_text(text: str) -> str:
     """Plain ASCII on one line (for EDL comments and file names)."""
     text = unicodedata.normalize("NFKD", str(text).replace("\u2019", "'").replace("\u2014", "-"))

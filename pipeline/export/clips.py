@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..stages.decode import local_input
 from ..interview import Moment
 from .base import ExportError, ExportJob, Writer, register, slug
 
@@ -37,13 +38,14 @@ def clip_range(m: Moment, duration: float) -> tuple[float, float]:
 
 def ffmpeg_args(source: Path, target: Path, start: float, end: float, has_video: bool) -> list[str]:
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y",
-            "-ss", f"{start:.3f}", "-i", str(source), "-t", f"{end - start:.3f}"]
+            "-ss", f"{start:.3f}", *local_input(source), "-t", f"{end - start:.3f}"]
     if has_video:
         args += ["-map", "0:v:0", "-map", "0:a:0?", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
                  "-pix_fmt", "yuv420p"]
     else:
         args += ["-map", "0:a:0", "-vn"]
-    args += ["-sn", "-dn", "-c:a", "aac", "-b:a", "160k", "-movflags", "+faststart", "-f", "mp4", str(target)]
+    args += ["-sn", "-dn", "-c:a", "aac", "-b:a", "160k", "-movflags", "+faststart", "-f", "mp4",
+             "file:" + os.path.abspath(target)]
     return args
 
 

@@ -10,7 +10,7 @@ from typing import Callable
 
 from ..interview import INTERVIEWER, Interview, Moment, Segment
 from ..sidecar import atomic_write_text
-from .base import (ROLE_NAMES, ExportError, ExportJob, Writer, clock, one_line, register, shorten,
+from .base import (ROLE_NAMES, ExportError, ExportJob, Writer, cell, clock, one_line, register, shorten,
                    voice)
 
 MAX_CUE_CHARS = 84  # two lines of 42, the usual subtitle limit
@@ -214,7 +214,7 @@ class AudacityWriter(Writer):
     help = "An Audacity label track: start, end and label in seconds, tab-separated (File > Import > Labels)."
 
     def write(self, job: ExportJob) -> list[Path]:
-        lines = [f"{m.start:.6f}\t{max(m.end, m.start):.6f}\t{one_line(m.label)}" for m in job.moments]
+        lines = [f"{m.start:.6f}\t{max(m.end, m.start):.6f}\t{cell(m.label)}" for m in job.moments]
         path = job.output(self.suffix)
         atomic_write_text(path, "".join(line + "\n" for line in lines))
         return [path]
@@ -234,9 +234,9 @@ class CsvWriter(Writer):
         out = csv.writer(buf, lineterminator="\n")
         out.writerow(CSV_COLUMNS)
         for m in job.moments:
-            out.writerow([job.recording_name, f"{m.start:.3f}", f"{m.end:.3f}", f"{m.end - m.start:.3f}",
+            out.writerow([cell(job.recording_name), f"{m.start:.3f}", f"{m.end:.3f}", f"{m.end - m.start:.3f}",
                           clock(m.start), clock(m.end), m.kind, m.source, m.role or "", f"{m.score:.3f}",
-                          one_line(m.label), one_line(m.text)])
+                          cell(m.label), cell(m.text)])
         path = job.output(self.suffix)
         atomic_write_text(path, buf.getvalue())
         return [path]

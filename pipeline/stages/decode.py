@@ -1,6 +1,8 @@
 """ffprobe + ffmpeg: a recording in, 16 kHz mono float32 (plus per-channel audio) out.
 
 ffmpeg is always driven with argument lists, never a shell string, so any file name works.
+Inputs are always opened as local files: ``file:`` plus the absolute path, with a protocol
+whitelist, so a name such as ``http:host:80.mp3`` is a file name, never a URL.
 """
 from __future__ import annotations
 
@@ -18,15 +20,12 @@ import numpy as np
 
 from ..errors import DecodeError, InputError, NoAudioStream
 from ..interview import Recording
+from ..recording.discover import AUDIO_EXTENSIONS, is_media_name, not_regular, open_regular
 
 SAMPLE_RATE = 16000
 BLOCK_SAMPLES = SAMPLE_RATE * 60  # decode and convert a minute at a time
 BLOCK_BYTES = BLOCK_SAMPLES * 2
 TRUNCATED_SHARE = 0.5  # less than this share of the announced duration decodes: a broken file
-AUDIO_EXTENSIONS = frozenset({
-    ".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".webm", ".mp4", ".mov",
-    ".mkv", ".wma", ".aif", ".aiff", ".caf", ".m4v", ".avi", ".3gp", ".amr",
-})
 
 
 @dataclass
@@ -49,9 +48,15 @@ def require_ffmpeg() -> None:
             raise DecodeError(None, f"{tool} not found on PATH; install ffmpeg (e.g. apt-get install ffmpeg)")
 
 
+def local_input(path: Path) -> list[str]:
+    """ffmpeg/ffprobe input arguments that can only ever read the local file ``path``."""
+    return ["-protocol_whitelist", "file,pipe", "-i", "file:" + os.path.abspath(path)]
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """The SHA-256 of a regular file (a FIFO or device raises ``OSError`` at once, never blocks)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
@@ -61,8 +66,9 @@ def check_readable(path: Path) -> None:
     """Raise :class:`InputError` with a plain reason when the file cannot be processed at all."""
     if not path.exists():
         raise InputError(str(path), "file not found")
-    if not path.is_file():
-        raise InputError(str(path), "not a regular file")
+    problem = not_regular(path)
+    if problem:
+        raise InputError(str(path), problem)
     if not os.access(path, os.R_OK):
         raise InputError(str(path), "permission denied")
     if path.stat().st_size == 0:
@@ -74,7 +80,7 @@ def probe(path: Path, sha256: Optional[str] = None) -> Recording:
     path = Path(path)
     check_readable(path)
     require_ffmpeg()
-    cmd = ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", "--", str(path)]
+    cmd = ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", *local_input(path)]
     proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
     if proc.returncode != 0:
         raise DecodeError(str(path), f"not a readable audio/video file ({_last_line(proc.stderr)})")
@@ -89,7 +95,7 @@ def probe(path: Path, sha256: Optional[str] = None) -> Recording:
     stream = audio[0]
     duration = _float(stream.get("duration")) or _float(info.get("format", {}).get("duration")) or 0.0
     return Recording(
-        path=str(path),
+        path=os.path.abspath(path),
         sha256=sha256 or sha256_file(path),
         duration_s=round(duration, 3),
         channels=int(stream.get("channels") or 1),
@@ -106,7 +112,7 @@ def decode(path: Path, recording: Recording, keep_channels: bool = True) -> Audi
     A two-channel file also keeps its channels (as int16, to bound memory on long recordings).
     """
     channels = 2 if keep_channels and recording.channels == 2 else 1
-    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-i", str(path),
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", *local_input(path),
            "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", str(channels), "-ar", str(SAMPLE_RATE),
            "-f", "s16le", "-acodec", "pcm_s16le", "-"]
     expected = int((recording.duration_s + 1.0) * SAMPLE_RATE)
@@ -174,7 +180,7 @@ class _PcmBuffer:
 
 
 def is_media_file(path: Path) -> bool:
-    return path.suffix.lower() in AUDIO_EXTENSIONS
+    return is_media_name(Path(path).name)
 
 
 def _float(value) -> Optional[float]:

@@ -14,8 +14,6 @@ mark a line: a time (``hh:mm:ss``, ``mm:ss``, ``hh:mm:ss.mmm`` or seconds) then 
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -461,144 +459,10 @@ def _shorten(text: str, width: int) -> str:
 
 # -- marker files ---------------------------------------------------------------------------------
 
-MARK_SUFFIXES = (".marks.txt", ".marks.csv")
-WARNING_PREFIX = "marker file "
-
-
-@dataclass(frozen=True)
-class Mark:
-    seconds: float
-    label: str
-    line: int = 0
-    path: str = ""
-
-
-@dataclass(frozen=True)
-class MarkProblem:
-    path: str
-    line: int
-    text: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{WARNING_PREFIX}{Path(self.path).name} line {self.line}: {self.reason} ({self.text!r}); skipped"
-
-
-_TIME = re.compile(r"^(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d+)?)$")
-
-
-def parse_time(text: str) -> float:
-    """Seconds from ``hh:mm:ss``, ``mm:ss``, ``hh:mm:ss.mmm``, ``mm:ss.mmm`` or plain seconds.
-    Raises ``ValueError`` with a plain reason."""
-    value = text.strip()
-    if not value:
-        raise ValueError("no time")
-    if value.startswith("-"):
-        raise ValueError("negative time")
-    if value.count(":") > 2:
-        raise ValueError("too many ':' (frame timecode hh:mm:ss:ff is not supported; use hh:mm:ss.mmm)")
-    m = _TIME.match(value)
-    if not m:
-        raise ValueError("not a time (use hh:mm:ss, mm:ss, hh:mm:ss.mmm or seconds)")
-    hours, minutes, seconds = m.group(1), m.group(2), m.group(3)
-    if minutes is not None and float(seconds) >= 60:
-        raise ValueError("seconds must be below 60")
-    if hours is not None and int(minutes) >= 60:
-        raise ValueError("minutes must be below 60")
-    return round(int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds), 3)
-
-
-def format_time(seconds: float) -> str:
-    """``hh:mm:ss.mmm``."""
-    ms = int(round(max(0.0, seconds) * 1000))
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
-
-
-_TXT_LINE = re.compile(r"^(?P<time>\S+?)(?:\s*[,;|\t\u2013\u2014]\s*|\s+-\s+|\s+|$)(?P<label>.*)$")
-
-
-def parse_marks(text: str, path: str = "", is_csv: Optional[bool] = None) -> tuple[list[Mark], list[MarkProblem]]:
-    """Marks and the lines that could not be read (blank lines and ``#`` comments are ignored;
-    a first CSV row that is a header, like ``time,label``, is skipped)."""
-    if is_csv is None:
-        is_csv = str(path).lower().endswith(".csv")
-    marks: list[Mark] = []
-    problems: list[MarkProblem] = []
-    for number, raw, time_text, label in _mark_lines(text.lstrip("\ufeff"), is_csv):
-        try:
-            seconds = parse_time(time_text)
-        except ValueError as exc:
-            if is_csv and not marks and not problems and re.fullmatch(r"[A-Za-z _]+", time_text):
-                continue  # a header row such as "time,label"
-            problems.append(MarkProblem(str(path), number, raw, str(exc)))
-            continue
-        marks.append(Mark(seconds, " ".join(label.split()), number, str(path)))
-    return marks, problems
-
-
-def _mark_lines(text: str, is_csv: bool) -> Iterable[tuple[int, str, str, str]]:
-    """(line number, the line, time text, label) for each line that is not blank or a comment."""
-    lines = text.splitlines()
-    if is_csv:
-        reader = csv.reader(io.StringIO(text))
-        number = 1
-        for fields in reader:
-            raw = " ".join(lines[number - 1:reader.line_num]).strip()
-            first, number = number, reader.line_num + 1
-            fields = [f.strip() for f in fields]
-            if not any(fields) or fields[0].startswith("#"):
-                continue
-            yield first, raw, fields[0], ", ".join(f for f in fields[1:] if f)
-        return
-    for number, line in enumerate(lines, start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        m = _TXT_LINE.match(line)
-        yield number, line, m.group("time"), m.group("label")
-
-
-def marker_files(recording: Path) -> list[Path]:
-    """The marker files beside a recording that exist, ``.marks.txt`` first."""
-    recording = Path(recording)
-    return [p for p in (recording.with_name(recording.stem + s) for s in MARK_SUFFIXES) if p.is_file()]
-
-
-def read_marks(recording: Path) -> tuple[list[Mark], list[MarkProblem]]:
-    marks: list[Mark] = []
-    problems: list[MarkProblem] = []
-    for path in marker_files(recording):
-        try:
-            text = path.read_text(encoding="utf-8-sig", errors="replace")
-        except OSError as exc:
-            problems.append(MarkProblem(str(path), 0, "", f"cannot read: {exc.strerror or exc}"))
-            continue
-        m, p = parse_marks(text, str(path))
-        marks += m
-        problems += p
-    return marks, problems
-
-
-def append_mark(recording: Path, seconds: float, label: str = "") -> Path:
-    """Add one mark to the recording's marker file (the ``.csv`` one if only that exists); atomic."""
-    from ..sidecar import atomic_write_text
-    existing = marker_files(recording)
-    path = existing[0] if existing else Path(recording).with_name(Path(recording).stem + MARK_SUFFIXES[0])
-    old = path.read_text(encoding="utf-8-sig") if path.is_file() else ""
-    label = " ".join(label.split())
-    if path.suffix.lower() == ".csv":
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerow([format_time(seconds)] + ([label] if label else []))
-        line = buf.getvalue()
-    else:
-        line = f"{format_time(seconds)} {label}".rstrip() + "\n"
-    if old and not old.endswith(("\n", "\r")):
-        old += "\n"
-    atomic_write_text(path, old + line)
-    return path
+# parsing lives in pipeline.recording.markers (shared with the drivers); re-exported here
+from ..recording.markers import (MARK_SUFFIXES, WARNING_PREFIX, Mark, MarkProblem,  # noqa: E402,F401
+                                 append_mark, format_time, marker_files, parse_marks, parse_time,
+                                 read_marks)
 
 
 def mark_moments(interview: Interview, sents: list[Sentence], marks: list[Mark]) -> list[Moment]:

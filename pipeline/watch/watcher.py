@@ -41,6 +41,7 @@ from ..errors import PipelineError
 from ..stages.decode import sha256_file
 from . import CACHE_NAME, DB_NAME, LOCK_NAME, LOG_NAME, STATE_DIR
 from .ledger import Ledger
+from .lock import FolderLock, WatcherBusy  # noqa: F401  (re-exported)
 from .settle import OUR_TEMP, SettleTracker, ffprobe_readable, is_recording_path
 
 LOGGER_NAME = "ivp.watch"
@@ -48,95 +49,8 @@ PSEUDO_PREFIX = "path:"  # ledger key of a file that could not be read (so not h
 MAX_RETRY_DELAY_S = 600.0
 
 
-class WatcherBusy(RuntimeError):
-    """Another watcher already holds the folder's lock."""
-
-
 class _Interrupted(BaseException):
     """Raised from the progress hook when the watcher is stopping (not an error of the file)."""
-
-
-# -- the folder lock ------------------------------------------------------------------------------
-
-class FolderLock:
-    """An exclusive advisory lock on ``DIR/.ivp/lock`` holding the owner's pid."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self._fh = None
-
-    def acquire(self, wait_s: float = 2.0) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+", encoding="utf-8")
-        deadline = time.monotonic() + wait_s
-        while True:
-            if _try_lock(fh, exclusive=True):
-                break
-            if time.monotonic() >= deadline:
-                fh.seek(0)
-                pid = fh.read().strip()
-                fh.close()
-                raise WatcherBusy(f"another watcher (pid {pid or '?'}) is already watching "
-                                  f"{self.path.parent.parent}")
-            time.sleep(0.1)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"{os.getpid()}\n")
-        fh.flush()
-        self._fh = fh
-
-    def release(self) -> None:
-        if self._fh is not None:
-            _unlock(self._fh)
-            self._fh.close()
-            self._fh = None
-
-    @staticmethod
-    def holder(path: Path) -> Optional[int]:
-        """The pid of the process holding the lock (-1 if unknown), or None when nobody does."""
-        path = Path(path)
-        if not path.exists():
-            return None
-        try:
-            fh = open(path, "r", encoding="utf-8")
-        except OSError:
-            return None
-        with fh:
-            if _try_lock(fh, exclusive=False):
-                _unlock(fh)
-                return None
-            try:
-                return int(fh.read().strip() or -1)
-            except ValueError:
-                return -1
-
-
-def _try_lock(fh, exclusive: bool) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-        try:
-            fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-            return True
-        except OSError:
-            return False
-    try:
-        fcntl.flock(fh.fileno(), (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-        return True
-    except OSError:
-        return False
-
-
-def _unlock(fh) -> None:
-    try:
-        import fcntl
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-    except ImportError:
-        import msvcrt
-        fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
 
 
 # -- the watcher ----------------------------------------------------------------------------------

@@ -1,0 +1,22 @@
+"""Everything about one recording that both drivers (``ivp process`` and ``ivp watch``) ask.
+
+* :mod:`.discover` - is this path a recording (a regular media file that is not one of ours)?
+* :mod:`.settings` - which settings apply (one ``ivp.toml`` cascade, typed and bounded).
+* :mod:`.outputs` - where its sidecar, error file and exports go (unique, short, inside the output).
+* :mod:`.freshness` - is its sidecar up to date?
+* :mod:`.cache` - the versioned per-content-hash stage cache.
+* :mod:`.markers` - its marker files (``.marks.txt`` / ``.marks.csv``).
+* :func:`display` - a name made safe for one line of human output.
+
+Nothing heavy is imported here: the CLI imports this package at start-up.
+"""
+from __future__ import annotations
+
+
+def display(text: object) -> str:
+    """One printable line whatever a name holds (newlines and control characters escaped)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in str(text))
+
+
+__all__ = ["display"]

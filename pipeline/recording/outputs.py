@@ -1,0 +1,115 @@
+"""Where a recording's sidecar, error file and exports go: unique, short enough, inside the output.
+
+* Next to the recording by default; with ``--out`` in the output folder, mirroring the
+  recording's subfolders below the folder given (several inputs: below their common folder).
+* ``call.flac`` beside ``call.wav``: each keeps its full name in its outputs
+  (``call.flac.interview.json``, ``call.wav.interview.json``), so neither overwrites the other.
+* A name too long for the file system is cut on a character boundary and given a short hash
+  of the full name, so two long names that start alike stay apart.
+* A path that would leave the output folder (a planted symlink) is refused.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Optional
+
+from ..errors import OutputError
+from .discover import inside, is_media_name
+
+STEM_BYTES = 150  # longest derived stem: leaves room for suffixes such as ".interview.json"
+TEMP_PREFIX = ".ivp-tmp-"  # atomic writes; a name pattern no other program uses
+TEMP_SUFFIX = ".tmp"
+
+
+def short(stem: str, limit: int = STEM_BYTES) -> str:
+    """``stem`` when it fits in ``limit`` UTF-8 bytes, else a cut of it plus ``~<hash>``."""
+    raw = stem.encode("utf-8", "surrogateescape")
+    if len(raw) <= limit:
+        return stem
+    tag = "~" + hashlib.sha1(raw).hexdigest()[:8]
+    cut = raw[: limit - len(tag)].decode("utf-8", "ignore")
+    return cut.rstrip(" .") + tag
+
+
+def recording_stem(recording: Path, siblings: Optional[Iterable[str]] = None) -> str:
+    """The name every output of ``recording`` starts with, unique in its folder."""
+    recording = Path(recording)
+    name, stem = recording.name, recording.stem
+    if siblings is None:
+        try:
+            siblings = os.listdir(recording.parent)
+        except OSError:
+            siblings = []
+    others = [s for s in siblings if s != name and is_media_name(s)]
+    stems = {os.path.splitext(s)[0] for s in others}
+    if stem in stems:  # call.flac beside call.wav: keep the extension
+        stem = name
+        if stem in stems:  # ... and a "call.flac.wav" too
+            stem = f"{name}~{hashlib.sha1(name.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+    return short(stem)
+
+
+class OutputPlan:
+    """The output folder of each recording for one run (``out`` None: next to each recording)."""
+
+    def __init__(self, out: Optional[Path], roots: Iterable[Path] = ()):
+        self.out = Path(os.path.abspath(out)) if out else None
+        roots = sorted({os.path.abspath(r) for r in roots})
+        if len(roots) <= 1:
+            self.base = Path(roots[0]) if roots else None
+        else:
+            self.base = Path(os.path.commonpath(roots))
+
+    def folder(self, recording: Path) -> Path:
+        recording = Path(os.path.abspath(recording))
+        if self.out is None:
+            return recording.parent
+        if self.base is not None:
+            try:
+                return self.out / recording.parent.relative_to(self.base)
+            except ValueError:
+                pass
+        return self.out
+
+    def sidecar(self, recording: Path, suffix: str) -> Path:
+        """``<folder>/<stem><suffix>``; raises :class:`OutputError` when it would leave the output."""
+        folder = self.folder(recording)
+        path = folder / f"{recording_stem(recording)}{suffix}"
+        root = self.out or Path(os.path.abspath(recording)).parent
+        check_inside(path, root)
+        return path
+
+
+def check_inside(path: Path, root: Path) -> None:
+    """Refuse a write target whose existing folders (links resolved) lead out of ``root``."""
+    existing = Path(path).parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not inside(existing, root) or (Path(path).is_symlink() and not inside(path, root)):
+        raise OutputError(str(path), f"refusing to write outside {root} (a symbolic link leads elsewhere)")
+
+
+def writable(folder: Path) -> Optional[str]:
+    """None when a file can be created in ``folder`` (made if missing), else why not."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
+        try:
+            os.write(fd, b"ivp")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(tmp)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def is_own_temp(name: str) -> bool:
+    """A temp file of ``atomic_write_text`` (``.ivp-tmp-<random>.tmp``), never a user's file."""
+    middle = name[len(TEMP_PREFIX):-len(TEMP_SUFFIX)] if len(name) > len(TEMP_PREFIX) + 4 else ""
+    return (name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX) and len(middle) >= 6
+            and all(c.isalnum() or c == "_" for c in middle))
