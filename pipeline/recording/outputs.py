@@ -74,12 +74,13 @@ class OutputPlan:
                 pass
         return self.out
 
-    def sidecar(self, recording: Path, suffix: str) -> Path:
-        """``<folder>/<stem><suffix>``; raises :class:`OutputError` when it would leave the output."""
+    def sidecar(self, recording: Path, suffix: str, check: bool = True) -> Path:
+        """``<folder>/<stem><suffix>``; ``check``: raise :class:`OutputError` when writing there
+        would leave the output (a planted symbolic link)."""
         folder = self.folder(recording)
         path = folder / f"{recording_stem(recording)}{suffix}"
-        root = self.out or Path(os.path.abspath(recording)).parent
-        check_inside(path, root)
+        if check:
+            check_inside(path, self.out or Path(os.path.abspath(recording)).parent)
         return path
 
 

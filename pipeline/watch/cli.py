@@ -5,12 +5,15 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
 from pipeline.cli import _speakers, main
+from pipeline.errors import PipelineError
+from pipeline.recording import display
 
 
 @main.command()
@@ -41,11 +44,13 @@ from pipeline.cli import _speakers, main
 @click.option("--language", help="Language code for multilingual models (default: detect).")
 @click.option("--report/--no-report", default=True, show_default=True,
               help="Keep an HTML report (ivp-report/ in the output folder) up to date.")
+@click.option("--follow-links", is_flag=True,
+              help="Also process symbolic links that point outside FOLDER (not followed by default).")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors on stderr.")
 @click.option("--verbose", "-v", is_flag=True, help="Debug lines on stderr too.")
 def watch(folder, out_dir, workers, poll, settle_s, max_attempts, retry_delay_s, rescan_s,
           retry_failed, once, model, device, diarizer, speakers, interviewer_channel, language,
-          report, quiet, verbose) -> None:
+          report, follow_links, quiet, verbose) -> None:
     """Process every recording in FOLDER (recursively) exactly once, and keep watching it.
 
     Files are picked up once they stop changing (--settle) and ffprobe can read them. State,
@@ -62,13 +67,17 @@ def watch(folder, out_dir, workers, poll, settle_s, max_attempts, retry_delay_s,
         watcher = Watcher(folder, overrides=overrides, out_dir=out_dir, workers=workers,
                           settle_s=settle_s, poll=poll, max_attempts=max_attempts,
                           retry_delay_s=retry_delay_s, rescan_s=rescan_s, once=once,
-                          retry_failed=retry_failed, quiet=quiet, verbose=verbose, report=report)
+                          retry_failed=retry_failed, quiet=quiet, verbose=verbose, report=report,
+                          follow_links=follow_links)
         watcher.run()
     except WatcherBusy as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {display(exc)}", err=True)
         sys.exit(2)
-    except (OSError, ValueError) as exc:  # unwritable folder, unknown setting
-        click.echo(f"error: {folder}: {exc}", err=True)
+    except PipelineError as exc:  # a bad flag
+        click.echo(f"error: {exc.line()}", err=True)
+        sys.exit(2)
+    except (OSError, ValueError, sqlite3.Error) as exc:  # unwritable folder at start-up
+        click.echo(f"error: {display(folder)}: {display(' '.join(str(exc).split()))}", err=True)
         sys.exit(2)
     if watcher.workers_alive:  # a model call that cannot be interrupted: the ledger is safe
         logging.shutdown()
@@ -89,10 +98,13 @@ def status(folder, as_json) -> None:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     watcher = data["watcher"]
-    click.echo(f"{data['folder']}: " + (f"watcher running (pid {watcher['pid']})"
-                                        if watcher["running"] else "no watcher running"))
+    click.echo(f"{display(data['folder'])}: " + (f"watcher running (pid {watcher['pid']})"
+                                                 if watcher["running"] else "no watcher running"))
+    if data.get("damaged"):
+        click.echo(f"error: {display(data['damaged'])}", err=True)
+        sys.exit(1)
     if not data["counts"]:
-        click.echo("never watched (no .ivp/state.db); start with: ivp watch " + str(folder))
+        click.echo("never watched (no .ivp/state.db); start with: ivp watch " + display(folder))
         return
     counts = data["counts"]
     parts = [f"{v} {k}" for k, v in counts.items() if k != "files" and v]
@@ -101,6 +113,7 @@ def status(folder, as_json) -> None:
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("file", overflow="fold")
@@ -117,8 +130,8 @@ def status(folder, as_json) -> None:
             note = f["warnings"][0]
         if f["stage"] and f["error"]:
             note = f"{f['stage']}: {note}"
-        table.add_row(f["path"], f["state"], _clock(f["duration_s"]),
-                      "" if share is None else f"{share:.0%}", note)
+        table.add_row(Text(display(f["path"])), f["state"], _clock(f["duration_s"]),
+                      "" if share is None else f"{share:.0%}", Text(display(note)))
     width = max(100, shutil.get_terminal_size((120, 20)).columns)
     Console(width=width, soft_wrap=False, highlight=False).print(table)
 

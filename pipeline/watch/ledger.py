@@ -15,10 +15,17 @@ Two tables:
 
 Every change is a short transaction (``BEGIN IMMEDIATE``), so a watcher killed at any moment
 leaves a consistent ledger: at worst a row stays ``running`` and is re-queued by :meth:`recover`.
+Such an interrupted attempt is counted in ``interrupts``, never in ``attempts`` (only a file's
+own errors are failed attempts).
+
+A damaged database (garbage, a corrupted page, a foreign file) is detected when it is opened:
+:func:`open_ledger` moves it aside (``state.db.damaged-<time>``) and starts a new one, which the
+watcher fills again from the folder (existing sidecars are recognised, nothing is redone).
 """
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -26,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATES = ("queued", "running", "done", "failed")
 
 _SCHEMA = """
@@ -36,6 +43,7 @@ CREATE TABLE IF NOT EXISTS files (
     path              TEXT NOT NULL,
     state             TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
     attempts          INTEGER NOT NULL DEFAULT 0,
+    interrupts        INTEGER NOT NULL DEFAULT 0,
     stage             TEXT,
     last_error        TEXT,
     output            TEXT,
@@ -88,7 +96,10 @@ class Ledger:
             with self.tx():
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     self._db.execute(statement)
-                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                columns = {r[1] for r in self._db.execute("PRAGMA table_info(files)")}
+                if "interrupts" not in columns:  # a version 1 ledger
+                    self._db.execute("ALTER TABLE files ADD COLUMN interrupts INTEGER NOT NULL DEFAULT 0")
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                                  (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
@@ -213,7 +224,7 @@ class Ledger:
     def finish(self, sha: str, output: str, settings: Optional[dict], duration_s: Optional[float],
                share: Optional[float], verdict: Optional[str], warnings: list[str]) -> None:
         now = time.time()
-        self._exec("UPDATE files SET state = 'done', output = ?, error_output = NULL, stage = NULL, "
+        self._exec("UPDATE files SET state = 'done', interrupts = 0, output = ?, error_output = NULL, stage = NULL, "
                    "last_error = NULL, settings = ?, duration_s = ?, interviewee_share = ?, "
                    "verdict = ?, warnings = ?, finished = ?, updated = ? WHERE sha256 = ?",
                    (output, json.dumps(settings, sort_keys=True) if settings is not None else None,
@@ -241,25 +252,32 @@ class Ledger:
         with self.tx():
             self._exec("DELETE FROM files WHERE sha256 = ?", (sha,))
 
-    def recover(self, max_attempts: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """After a crash: ``running`` rows are re-queued, or failed once they used up their attempts.
+    def recover(self, max_interrupts: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """After a crash: ``running`` rows go back to the queue, their attempt uncounted.
 
-        Returns (requeued, failed). An attempt that was cut short by a crash still counts, so a
-        file that kills the watcher every time (out of memory, say) cannot loop forever.
+        Returns (requeued, failed). A restart (SIGKILL, OOM kill, power loss) is not the file's
+        failure, so it is counted apart, in ``interrupts``; only a file that was in flight at
+        ``max_interrupts`` restarts in a row (one that kills the process every time) is given up.
         """
         with self.tx():
             rows = self._all("SELECT * FROM files WHERE state = 'running'")
             requeued, failed = [], []
             for row in rows:
-                if row["attempts"] >= max_attempts:
-                    reason = (f"the watcher stopped while processing it {row['attempts']} times "
+                interrupts = row["interrupts"] + 1
+                attempts = max(row["attempts"] - 1, 0)
+                row.update(interrupts=interrupts, attempts=attempts)
+                if interrupts >= max_interrupts:
+                    reason = (f"the watcher stopped while processing it {interrupts} times "
                               f"(crash or kill); giving up")
+                    self._exec("UPDATE files SET interrupts = ?, attempts = ? WHERE sha256 = ?",
+                               (interrupts, attempts, row["sha256"]))
                     self.fail(row["sha256"], row["stage"] or "pipeline", reason, None)
                     row.update(state="failed", last_error=reason)
                     failed.append(row)
                 else:
-                    self._exec("UPDATE files SET state = 'queued', next_try = 0, updated = ? "
-                               "WHERE sha256 = ?", (time.time(), row["sha256"]))
+                    self._exec("UPDATE files SET state = 'queued', next_try = 0, interrupts = ?, "
+                               "attempts = ?, updated = ? WHERE sha256 = ?",
+                               (interrupts, attempts, time.time(), row["sha256"]))
                     requeued.append(row)
             return requeued, failed
 
@@ -280,3 +298,42 @@ class Ledger:
         for row in self._all("SELECT state, COUNT(*) AS n FROM files GROUP BY state"):
             out[row["state"]] = row["n"]
         return out
+
+
+class LedgerDamaged(Exception):
+    """The state database cannot be read (garbage, a corrupted page, not a database)."""
+
+
+def check(db_path: Path) -> None:
+    """Raise :class:`LedgerDamaged` when ``db_path`` exists but is not a sound ledger."""
+    db_path = Path(db_path)
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return
+    try:
+        db = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        try:
+            result = db.execute("PRAGMA quick_check").fetchone()
+            db.execute("SELECT COUNT(*) FROM files").fetchone()
+            db.execute("SELECT COUNT(*) FROM paths").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise LedgerDamaged(f"{db_path}: state database damaged ({exc})") from exc
+    if not result or result[0] != "ok":
+        raise LedgerDamaged(f"{db_path}: state database damaged ({result[0] if result else 'no answer'})")
+
+
+def open_ledger(db_path: Path, wal: bool = True) -> tuple[Ledger, Optional[Path]]:
+    """The ledger at ``db_path``; a damaged one is first moved aside. Returns (ledger, moved to)."""
+    db_path = Path(db_path)
+    moved = None
+    try:
+        check(db_path)
+    except LedgerDamaged:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        moved = db_path.with_name(f"{db_path.name}.damaged-{stamp}")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            part = Path(str(db_path) + suffix)
+            if part.exists():
+                os.replace(part, Path(str(moved) + suffix))
+    return Ledger(db_path, wal=wal), moved

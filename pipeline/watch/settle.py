@@ -8,7 +8,6 @@ reports it as broken instead of it waiting forever.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import time
@@ -16,49 +15,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..batch import PARTIAL_SUFFIXES
-from ..stages.decode import is_media_file
+from ..recording.discover import (CLIP_NAME, IGNORED_PREFIXES, PARTIAL_SUFFIXES,  # noqa: F401
+                                  is_ignored_name, is_recording_name, is_recording_path, not_regular)
+from ..stages.decode import local_input
 
 # Names that are never recordings: partial downloads, editor/office temp files, dot-files.
-IGNORED_SUFFIXES = tuple(sorted(set(PARTIAL_SUFFIXES) | {".part", ".crdownload", ".tmp",
-                                                          ".download", ".partial", ".filepart",
-                                                          ".opdownload", ".!qb", ".swp"}))
-IGNORED_PREFIXES = (".", "~$")
-# The temp files ``sidecar.atomic_write_text`` makes (``.<name>.<random>.tmp``); a crash can
-# leave one behind, and the watcher removes them when it starts. Only these, never user files.
-OUR_TEMP = re.compile(r"^\..+\.json\.[A-Za-z0-9_]+\.tmp$")
-
-
-def is_ignored_name(name: str) -> bool:
-    """Partial, temporary and hidden names that must never be picked up."""
-    lower = name.lower()
-    return name.startswith(IGNORED_PREFIXES) or lower.endswith(IGNORED_SUFFIXES)
-
-
-def is_recording_name(name: str) -> bool:
-    return not is_ignored_name(name) and is_media_file(Path(name))
-
-
-# ``ivp export --format clips`` writes ``<stem>_clips/NN_00h01m08s_label.m4a``: media files, but ours.
-CLIP_NAME = re.compile(r"^\d{2,}_\d{2}h\d{2}m\d{2}s_[a-z0-9-]+\.(mp4|m4a)$")
-
-
-def is_recording_path(path: Path) -> bool:
-    """A recording to process: a media name that is not partial, hidden or one of our outputs."""
-    path = Path(path)
-    if not is_recording_name(path.name):
-        return False
-    return not (path.parent.name.endswith("_clips") and CLIP_NAME.match(path.name))
+IGNORED_SUFFIXES = PARTIAL_SUFFIXES
 
 
 def ffprobe_readable(path: Path, timeout: float = 30.0) -> bool:
     """True when ffprobe can open the file and finds at least one stream."""
-    if shutil.which("ffprobe") is None:
-        return True  # the pipeline reports the missing tool with a clear error
+    if shutil.which("ffprobe") is None or not_regular(path) is not None:
+        return True  # the pipeline reports the missing tool or the odd file with a clear error
     try:
         proc = subprocess.run(
             ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0",
-             "--", str(path)],
+             *local_input(path)],
             capture_output=True, text=True, errors="replace", timeout=timeout)
     except (OSError, subprocess.TimeoutExpired):
         return False

@@ -25,6 +25,7 @@ import logging
 import logging.handlers
 import os
 import queue
+import sqlite3
 import signal
 import threading
 import time
@@ -35,18 +36,26 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from .. import __version__, sidecar
-from ..batch import up_to_date
-from ..config import CONFIG_FILE, Config, load_folder_config
-from ..errors import PipelineError
+from ..config import Config
+from ..errors import OutputError, PipelineError
+from ..recording import discover, display
+from ..recording.cache import StageCache
+from ..recording.freshness import up_to_date
+from ..recording.outputs import OutputPlan, is_own_temp, writable
+from ..recording.settings import Settings
 from ..stages.decode import sha256_file
 from . import CACHE_NAME, DB_NAME, LOCK_NAME, LOG_NAME, STATE_DIR
-from .ledger import Ledger
+from .ledger import Ledger, LedgerDamaged, check as check_ledger, open_ledger
 from .lock import FolderLock, WatcherBusy  # noqa: F401  (re-exported)
-from .settle import OUR_TEMP, SettleTracker, ffprobe_readable, is_recording_path
+from .settle import SettleTracker, ffprobe_readable, is_recording_path
 
 LOGGER_NAME = "ivp.watch"
 PSEUDO_PREFIX = "path:"  # ledger key of a file that could not be read (so not hashed)
 MAX_RETRY_DELAY_S = 600.0
+MAX_INTERRUPTS = 20  # restarts while one file was in flight before it is given up (a file that
+# kills the process every time); an interrupted attempt never counts as a failed one
+PAUSE_S = (2.0, 60.0)  # output or disk trouble: wait this long, doubling up to the second figure
+OUTPUT_ERRNOS = {28, 30, 122, 13, 1}  # ENOSPC, EROFS, EDQUOT, EACCES, EPERM while writing outputs
 
 
 class _Interrupted(BaseException):
@@ -79,7 +88,8 @@ class Watcher:
                  probe_grace_s: Optional[float] = None, stop_grace_s: float = 30.0,
                  tick_s: float = 0.5, poll_interval_s: float = 1.0, once: bool = False,
                  retry_failed: bool = False, log_stderr: bool = True, verbose: bool = False,
-                 quiet: bool = False, report: bool = True, report_every_s: float = 10.0):
+                 quiet: bool = False, report: bool = True, report_every_s: float = 10.0,
+                 follow_links: bool = False):
         self.folder = Path(folder).resolve()
         if not self.folder.is_dir():
             raise NotADirectoryError(f"{folder}: not a folder")
@@ -110,7 +120,13 @@ class Watcher:
         self._wake = threading.Event()
         self._inflight: dict[str, str] = {}  # sha -> rel path, files being processed
         self._inflight_lock = threading.Lock()
-        self._config_cache: dict[Path, Any] = {}
+        self.follow_links = follow_links  # follow symlinks that leave the folder
+        self._refused: set[Path] = set()
+        self.settings = Settings(self.folder, self.base_config, self.overrides)
+        self.outputs = OutputPlan(self.out_dir, [self.folder])
+        self._paused_until = 0.0
+        self._pause_s = PAUSE_S[0]
+        self._pause_lock = threading.Lock()
         self._lock = FolderLock(self.state_dir / LOCK_NAME)
         self._handlers: list[logging.Handler] = []
         self._threads: list[threading.Thread] = []
@@ -132,7 +148,11 @@ class Watcher:
         try:
             self._setup_logging()
             self._install_signals()
-            self.ledger = Ledger(self.state_dir / DB_NAME, wal=not self.poll)
+            self.ledger, moved = open_ledger(self.state_dir / DB_NAME, wal=not self.poll)
+            if moved is not None:
+                self._warn("ledger", ".", f"the state database was damaged; moved it aside to "
+                           f"{display(moved.name)} and rebuilding it from the folder (existing "
+                           "sidecars are recognised, nothing is redone)")
             self._start()
             self._loop()
         finally:
@@ -146,7 +166,7 @@ class Watcher:
         """Walk the folder: new or changed recordings start waiting to settle. Returns how many."""
         found = 0
         seen: set[str] = set()
-        self._config_cache.clear()
+        self.settings.clear()
         for path in self._walk(self.folder, cleanup=cleanup):
             rel = self._rel(path)
             seen.add(rel)
@@ -164,10 +184,10 @@ class Watcher:
     # -- start, loop, stop ------------------------------------------------------------------------
 
     def _start(self) -> None:
-        requeued, failed = self.ledger.recover(self.max_attempts)
+        requeued, failed = self.ledger.recover(MAX_INTERRUPTS)
         for row in requeued:
             self._info("resuming", row["path"], f"was being processed when the watcher stopped "
-                       f"(attempt {row['attempts']}/{self.max_attempts})")
+                       f"(interrupted {row['interrupts']} time(s); that is not a failed attempt)")
         for row in failed:
             self._error("failed", row["path"], f"{row['stage'] or 'pipeline'}: {row['last_error']}")
             self._write_error(row["sha256"], row["path"], row["stage"] or "pipeline",
@@ -192,28 +212,36 @@ class Watcher:
                                          name="ivp-watch-events")
         events_thread.start()
         armed.wait(30)  # the event watcher is set up: nothing dropped from now on can be missed
-        self.scan_once(cleanup=True)
-        last_scan = time.monotonic()
-        self.ready.set()
+        last_scan = None
         while not self._stop.is_set():
-            batch: set = set()
             try:
-                batch |= changes_q.get(timeout=self.tick_s)
-                while True:  # drain whatever else arrived
-                    batch |= changes_q.get_nowait()
-            except queue.Empty:
-                pass
-            if batch:
-                self._on_changes(batch)
-            rescan_s = self.rescan_s if self._events_ok else min(self.rescan_s, max(2.0, self.settle_s))
-            if time.monotonic() - last_scan >= rescan_s:  # safety net for missed events
-                self.scan_once()
-                last_scan = time.monotonic()
-            self._tick()
-            self._refresh_report()
-            if self.once and self._idle():
-                self._info("idle", ".", "nothing left to do (--once)")
-                break
+                if last_scan is None:  # the first full scan (again after a pause)
+                    self.scan_once(cleanup=True)
+                    last_scan = time.monotonic()
+                    self.ready.set()
+                batch: set = set()
+                try:
+                    batch |= changes_q.get(timeout=self.tick_s)
+                    while True:  # drain whatever else arrived
+                        batch |= changes_q.get_nowait()
+                except queue.Empty:
+                    pass
+                if batch:
+                    self._on_changes(batch)
+                rescan_s = self.rescan_s if self._events_ok else min(self.rescan_s, max(2.0, self.settle_s))
+                if time.monotonic() - last_scan >= rescan_s:  # safety net for missed events
+                    self.scan_once()
+                    last_scan = time.monotonic()
+                self._tick()
+                self._refresh_report()
+                if self.once and self._idle():
+                    self._info("idle", ".", "nothing left to do (--once)")
+                    break
+                self._resumed()
+            except (OSError, sqlite3.Error) as exc:  # disk full, folder gone read-only: wait, go on
+                self.ready.set()
+                wait = self._pause(f"the folder's state cannot be written ({_reason(exc)})")
+                self._stop.wait(wait)
         self._stop.set()
         events_thread.join(5)
         self._refresh_report(force=True)
@@ -276,6 +304,25 @@ class Watcher:
         if not self.workers_alive:  # a worker still writing keeps the folder locked until exit
             self._lock.release()
 
+    def _pause(self, why: str) -> float:
+        """Stop claiming work for a while (output or disk trouble); returns the wait in seconds."""
+        with self._pause_lock:
+            now = time.monotonic()
+            if now < self._paused_until:
+                return self._paused_until - now
+            wait = self._pause_s
+            self._pause_s = min(self._pause_s * 2, PAUSE_S[1])
+            self._paused_until = now + wait
+        self._warn("paused", ".", f"{why}; nothing is lost, retrying in {wait:g}s")
+        return wait
+
+    def _resumed(self) -> None:
+        with self._pause_lock:
+            if self._pause_s == PAUSE_S[0] or time.monotonic() < self._paused_until:
+                return
+            self._pause_s = PAUSE_S[0]
+        self._info("resumed", ".", "writing works again")
+
     def _idle(self) -> bool:
         with self._inflight_lock:
             busy = bool(self._inflight)
@@ -291,16 +338,26 @@ class Watcher:
                                  and not (recordings and self._is_out(here / d)))
             for name in sorted(filenames):
                 path = here / name
-                if cleanup and OUR_TEMP.match(name):
+                if cleanup and is_own_temp(name):
                     self._remove_stale_temp(path)
-                elif recordings and is_recording_path(path):
+                elif recordings and is_recording_path(path) and self._regular(path):
                     yield path
+
+    def _regular(self, path: Path) -> bool:
+        """Only regular files are candidates (a FIFO or a link to a device is never opened)."""
+        problem = discover.not_regular(path, self.folder, self.follow_links)
+        if problem is None:
+            return True
+        if path not in self._refused:
+            self._refused.add(path)
+            self._warn("skipped", self._rel(path), problem)
+        return False
 
     def _cleanup_cache(self) -> None:
         cache = self.state_dir / CACHE_NAME
         if cache.is_dir():
-            for path in cache.rglob(".*.tmp"):
-                if OUR_TEMP.match(path.name):
+            for path in cache.rglob(".ivp-tmp-*.tmp"):
+                if is_own_temp(path.name):
                     self._remove_stale_temp(path)
 
     def _walk_error(self, exc: OSError) -> None:
@@ -340,7 +397,7 @@ class Watcher:
             if path.is_dir():
                 for child in self._walk(path):
                     self._consider(child, self._rel(child))
-            elif path.is_file() and is_recording_path(path):
+            elif is_recording_path(path) and path.exists() and self._regular(path):
                 self._consider(path, self._rel(path))
 
     def _consider(self, path: Path, rel: str, full: bool = False) -> int:
@@ -365,7 +422,14 @@ class Watcher:
         return 0
 
     def _check_done(self, path: Path, rel: str, row: dict) -> None:
-        """On a full scan: a done file whose output disappeared or whose settings changed reruns."""
+        """On a full scan: a done file whose output disappeared or whose settings changed reruns;
+        a file that failed on its settings is tried again once they load."""
+        if row["state"] == "failed" and row["stage"] == "config" and row["path"] == rel:
+            if self._settings_for(path) is not None:
+                self.ledger.enqueue(row["sha256"], rel)
+                self._info("queued", rel, "its settings load now")
+                self._wake.set()
+            return
         if row["state"] != "done":
             return
         if row["path"] != rel:  # a duplicate name: its copy of the sidecar must exist
@@ -405,6 +469,8 @@ class Watcher:
         """A settled file: hash it and record it in the ledger (queued, duplicate or known)."""
         rel = self._rel(path)
         key: Optional[str] = None
+        if not self._regular(path):
+            return
         try:
             before = path.stat()
             if os.access(path, os.R_OK):
@@ -461,7 +527,7 @@ class Watcher:
                 elif row["state"] == "failed":
                     self._info("known", rel, f"failed before ({row['stage']}: {row['last_error']}); "
                                "change the file or use --retry-failed to try again")
-                    if not sidecar.sidecar_path(path, self._out_folder(path), sidecar.ERROR_SUFFIX).exists():
+                    if not self._output_for(path, sidecar.ERROR_SUFFIX).exists():
                         copy_from = row
         if copy_from is not None:
             self._copy_outcome(copy_from, rel)
@@ -472,11 +538,12 @@ class Watcher:
         while not self._stop.is_set():
             try:
                 job = self.ledger.claim()
-            except Exception as exc:  # a locked or damaged database must not kill the worker
-                self._error("ledger", ".", f"cannot read the state database: {exc}")
-                self._stop.wait(2.0)
+            except Exception as exc:  # a full disk or locked database must not kill the worker
+                self._stop.wait(self._pause(f"the state database cannot be written ({_reason(exc)})"))
                 continue
-            if job is None:
+            if job is None or self._is_paused():
+                if job is not None:  # output trouble: leave it queued, uncounted
+                    self.ledger.requeue(job["sha256"], uncount=True)
                 if self._wake.wait(self.tick_s):
                     self._wake.clear()
                 continue
@@ -488,6 +555,17 @@ class Watcher:
                 self.ledger.requeue(job["sha256"], uncount=True)
                 self._info("interrupted", job["path"], "the watcher is stopping; it resumes on the "
                            "next start from the cached stage results")
+            except (OutputError, sqlite3.Error) as exc:  # the output or the disk, not the file
+                reason = exc.reason if isinstance(exc, OutputError) else _reason(exc)
+                self._requeue_quietly(job["sha256"])
+                self._pause(f"output problem while writing the result of {display(job['path'])}: {reason}")
+            except OSError as exc:
+                if exc.errno in OUTPUT_ERRNOS:
+                    self._requeue_quietly(job["sha256"])
+                    self._pause(f"output problem for {display(job['path'])}: {_reason(exc)}")
+                else:
+                    self._debug("traceback", job["path"], traceback.format_exc().replace("\n", " | "))
+                    self._failed(job, "internal", f"internal error: {type(exc).__name__}: {_reason(exc)}")
             except BaseException as exc:  # noqa: BLE001 - the worker must survive anything
                 self._debug("traceback", job["path"], traceback.format_exc().replace("\n", " | "))
                 self._failed(job, "internal", f"internal error: {type(exc).__name__}: "
@@ -521,18 +599,28 @@ class Watcher:
         except PipelineError as exc:
             self._failed(job, exc.stage, exc.reason, path=path)
             return
-        out = self._output_for(path)
+        try:
+            out = self._output_for(path, check=True)
+        except OutputError as exc:  # a planted link: this file's problem, never retried
+            self._failed(job, exc.stage, exc.reason, path=path)
+            return
+        problem = writable(out.parent)
+        if problem:  # read-only or full: pause, try again later, count nothing
+            raise OutputError(str(out.parent), f"cannot write: {problem}")
         if real and up_to_date(out, sha, config) is not None:  # killed after the write last time
             self._finished(job, rel, path, config, sidecar.read(out), out, resumed=True)
             return
         ws.rel, ws.stage_started, ws.stages_done = rel, {}, set()
-        cached = _cached_stages(config, sha) if real else []
+        cache = self._cache(config)
+        cached = cache.stages(sha) if real else []
         self._info("started", rel, f"attempt {job['attempts']}/{self.max_attempts}"
                    + (f"; resuming from cached {', '.join(cached)}" if cached else ""))
         started = time.monotonic()
         pipeline = self._pipeline(ws, config)
         try:
-            interview = pipeline.process(path, sha if real else None)
+            interview = pipeline.process(path, sha if real else None, cache=cache)
+        except OutputError:
+            raise
         except PipelineError as exc:
             self._failed(job, exc.stage, exc.reason, path=path)
             return
@@ -550,13 +638,16 @@ class Watcher:
             self._info("superseded", rel, "changed or moved while it was processed; the new "
                        "version is picked up when it settles")
             return
-        sidecar.write(interview, out)
+        try:
+            sidecar.write(interview, out)
+        except OSError as exc:
+            raise OutputError(str(out), f"cannot write: {_reason(exc)}") from exc
         self._finished(job, rel, path, config, interview, out, seconds=time.monotonic() - started)
 
     def _finished(self, job: dict, rel: str, path: Path, config: Config, interview, out: Path,
                   seconds: float = 0.0, resumed: bool = False) -> None:
         sha = job["sha256"]
-        _remove_quietly(sidecar.sidecar_path(path, self._out_folder(path), sidecar.ERROR_SUFFIX))
+        _remove_quietly(self._output_for(path, sidecar.ERROR_SUFFIX))
         ratio = interview.talk_ratio
         share = ratio.interviewee_share if ratio else None
         with self.ledger.tx():
@@ -593,6 +684,11 @@ class Watcher:
         self._report_dirty.clear()
         self._report_built = time.monotonic()
         root = self.out_dir or self.folder
+        target = root / "ivp-report"
+        if target.is_symlink() or (target.exists() and not discover.inside(target, root)):
+            self._warn("report", ".", f"not writing the report: {display(target)} is a symbolic link "
+                       "(remove it to get the report back)")
+            return
         try:
             from ..report import build_report
             index = build_report(root, root / "ivp-report")
@@ -602,7 +698,7 @@ class Watcher:
 
     def _failed(self, job: dict, stage: str, reason: str, path: Optional[Path] = None) -> None:
         sha, rel, attempts = job["sha256"], job["path"], job["attempts"]
-        if attempts < self.max_attempts:
+        if attempts < self.max_attempts and stage not in ("config", "output"):  # fixed by a person
             delay = min(self.retry_delay_s * 2 ** (attempts - 1), MAX_RETRY_DELAY_S)
             self.ledger.retry_later(sha, stage, reason, time.time() + delay)
             self._warn("retry", rel, f"{stage}: {reason} (attempt {attempts}/{self.max_attempts}; "
@@ -620,12 +716,15 @@ class Watcher:
 
     def _write_error(self, sha: str, rel: str, stage: str, reason: str, attempts: int) -> Optional[Path]:
         path = self.folder / rel
-        out = sidecar.sidecar_path(path, self._out_folder(path), sidecar.ERROR_SUFFIX)
         try:
+            out = self._output_for(path, sidecar.ERROR_SUFFIX, check=True)
             sidecar.atomic_write_text(out, sidecar.dumps(error_record(
                 path, stage, reason, attempts, None if sha.startswith(PSEUDO_PREFIX) else sha)))
+        except OutputError as exc:
+            self._error("failed", rel, f"output: {exc.reason}")
+            return None
         except OSError as exc:
-            self._error("failed", rel, f"cannot write {out}: {exc.strerror or exc}")
+            self._error("failed", rel, f"output: cannot write its error file: {_reason(exc)}")
             return None
         return out
 
@@ -642,23 +741,39 @@ class Watcher:
                     return
                 interview = sidecar.read(src)
                 interview.source.path = str(path)
-                out = self._output_for(path)
+                out = self._output_for(path, check=True)
                 if out != src:
                     sidecar.write(interview, out)
-                _remove_quietly(sidecar.sidecar_path(path, self._out_folder(path), sidecar.ERROR_SUFFIX))
+                _remove_quietly(self._output_for(path, sidecar.ERROR_SUFFIX))
                 self.ledger.set_path_output(rel, self._store(out))
             elif row["state"] == "failed":
                 out = self._write_error(row["sha256"], rel, row["stage"] or "pipeline",
                                         row["last_error"] or "failed", row["attempts"])
                 self.ledger.set_path_output(rel, self._store(out) if out else None)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, PipelineError) as exc:
             self._error("failed", rel, f"cannot copy the result of {row['path']}: {exc}")
 
     def _pipeline(self, ws: _WorkerState, config: Config):
-        if config not in ws.pipelines:
+        """The worker's loaded models for these settings (the cache is given per call)."""
+        from dataclasses import replace
+        key = replace(config, cache_dir=None)
+        if key not in ws.pipelines:
             from ..runner import Pipeline
-            ws.pipelines[config] = Pipeline(config, self._hook(ws))
-        return ws.pipelines[config]
+            ws.pipelines[key] = Pipeline(key, self._hook(ws))
+        return ws.pipelines[key]
+
+    def _cache(self, config: Config) -> StageCache:
+        return StageCache(Path(config.cache_dir) if config.cache_dir else self.state_dir / CACHE_NAME)
+
+    def _is_paused(self) -> bool:
+        with self._pause_lock:
+            return time.monotonic() < self._paused_until
+
+    def _requeue_quietly(self, sha: str) -> None:
+        try:
+            self.ledger.requeue(sha, uncount=True)
+        except sqlite3.Error:
+            pass  # the row stays "running": the next start re-queues it, uncounted
 
     def _hook(self, ws: _WorkerState):
         def hook(stage, *, completed=None, total=None, file=None):
@@ -678,33 +793,7 @@ class Watcher:
 
     def _config_for(self, folder: Path) -> Config:
         """Base config, then every ivp.toml from the watched folder down to ``folder``, then flags."""
-        folder = Path(folder)
-        cached = self._config_cache.get(folder)
-        if cached is not None:
-            if isinstance(cached, PipelineError):
-                raise cached
-            return cached
-        try:
-            config = self.base_config
-            chain = [self.folder]
-            try:
-                rel = folder.relative_to(self.folder)
-                for part in rel.parts:
-                    chain.append(chain[-1] / part)
-            except ValueError:
-                chain = [folder]
-            for d in chain:
-                if (d / CONFIG_FILE).is_file():
-                    config = load_folder_config(d, config)
-            config = config.with_overrides(**self.overrides)
-            if not config.cache_dir:
-                config = config.with_overrides(cache_dir=str(self.state_dir / CACHE_NAME))
-            config = config.validate()
-        except PipelineError as exc:
-            self._config_cache[folder] = exc
-            raise
-        self._config_cache[folder] = config
-        return config
+        return self.settings.for_folder(folder)
 
     def _settings_for(self, path: Path) -> Optional[str]:
         try:
@@ -713,12 +802,11 @@ class Watcher:
             return None
 
     def _out_folder(self, path: Path) -> Optional[Path]:
-        if self.out_dir is None:
-            return None
-        return self.out_dir / Path(self._rel(path)).parent
+        return None if self.out_dir is None else self.outputs.folder(path)
 
-    def _output_for(self, path: Path) -> Path:
-        return sidecar.sidecar_path(path, self._out_folder(path))
+    def _output_for(self, path: Path, suffix: str = sidecar.SUFFIX, check: bool = False) -> Path:
+        """Where an output of ``path`` goes; ``check`` before writing (refuses leaving the output)."""
+        return self.outputs.sidecar(path, suffix, check)
 
     def _rel(self, path: Path) -> str:
         try:
@@ -822,12 +910,18 @@ def folder_status(folder: Path | str) -> dict[str, Any]:
     db = state_dir / DB_NAME
     if not db.is_file():
         return result
-    ledger = Ledger(db, readonly=True)
     try:
-        files = {row["sha256"]: row for row in ledger.all_files()}
-        paths = ledger.all_paths()
-    finally:
-        ledger.close()
+        check_ledger(db)
+        ledger = Ledger(db, readonly=True)
+        try:
+            files = {row["sha256"]: row for row in ledger.all_files()}
+            paths = ledger.all_paths()
+        finally:
+            ledger.close()
+    except (LedgerDamaged, sqlite3.Error) as exc:
+        result["damaged"] = (f"{' '.join(str(exc).split())}; the next `ivp watch` moves it aside "
+                             "and rebuilds it from the sidecars")
+        return result
     counts = {k: 0 for k in ("done", "duplicate", "queued", "retrying", "running", "interrupted",
                              "failed")}
     for p in paths:
@@ -868,15 +962,6 @@ def error_record(path: Path, stage: str, reason: str, attempts: Optional[int] = 
             "attempts": attempts, "sha256": sha256}
 
 
-def _cached_stages(config: Config, sha: str) -> list[str]:
-    if not config.cache_dir:
-        return []
-    folder = Path(config.cache_dir) / sha
-    if not folder.is_dir():
-        return []
-    return sorted({p.name.split(".", 1)[0] for p in folder.glob("*.json")})
-
-
 def _stat_sig(path: Path) -> Optional[tuple[int, int]]:
     try:
         st = path.stat()
@@ -900,10 +985,11 @@ def _remove_quietly(path: Path) -> None:
         pass
 
 
-def _clean(text: str) -> str:
-    """One log line whatever the file name holds (newlines and control characters escaped)."""
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
-                   for ch in str(text))
+_clean = display  # one log line whatever the file name holds
+
+
+def _reason(exc: BaseException) -> str:
+    return " ".join(str(getattr(exc, "strerror", None) or exc).split())
 
 
 def _size(n: int) -> str:
