@@ -153,7 +153,7 @@ def marker_files(recording: Path) -> list[Path]:
     """The marker files beside a recording that exist (regular files only), ``.marks.txt`` first."""
     recording = Path(recording)
     paths = (recording.with_name(recording.stem + s) for s in MARK_SUFFIXES)
-    return [p for p in paths if p.exists() and not_regular(p) is None]
+    return [p for p in paths if not_regular(p) is None]  # (a name too long is simply absent)
 
 
 def read_marks(recording: Path) -> tuple[list[Mark], list[MarkProblem]]:
