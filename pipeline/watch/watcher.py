@@ -596,8 +596,8 @@ class Watcher:
             return
         try:
             config = self._config_for(path.parent)
-        except PipelineError as exc:
-            self._failed(job, exc.stage, exc.reason, path=path)
+        except PipelineError as exc:  # names the ivp.toml, the key and what is allowed
+            self._failed(job, exc.stage, f"{exc.path}: {exc.reason}" if exc.path else exc.reason, path=path)
             return
         try:
             out = self._output_for(path, check=True)
@@ -831,7 +831,7 @@ class Watcher:
     def _setup_logging(self) -> None:
         self.log.setLevel(logging.DEBUG)
         fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(message)s")
-        file_handler = logging.handlers.RotatingFileHandler(
+        file_handler = _LogFile(
             self.state_dir / LOG_NAME, maxBytes=5 << 20, backupCount=3, encoding="utf-8")
         file_handler.setFormatter(fmt)
         file_handler.setLevel(logging.DEBUG)
@@ -896,6 +896,14 @@ class Watcher:
             except (ValueError, OSError, TypeError):
                 pass
         self._old_signals.clear()
+
+
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The folder's log; a line that cannot be written (disk full) is dropped quietly, since
+    stderr carries it too, instead of printing a logging traceback."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
 
 
 # -- status ---------------------------------------------------------------------------------------
