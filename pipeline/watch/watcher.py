@@ -242,6 +242,7 @@ class Watcher:
                 self.ready.set()
                 wait = self._pause(f"the folder's state cannot be written ({_reason(exc)})")
                 self._stop.wait(wait)
+                last_scan = None  # a full scan afterwards finds whatever was dropped meanwhile
         self._stop.set()
         events_thread.join(5)
         self._refresh_report(force=True)
