@@ -77,6 +77,7 @@ def wzoo(tmp_path_factory):
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(w / "good.wav"), "-t", "1", "-c:a", "aac",
                     str(w / "good_clips" / "01_00h00m01s_moment.m4a")], check=True, timeout=60)
     (w / ".notes.json.backup1.tmp").write_text("a user's file")  # looks like a temp file; is not
+    (w / ("e" * 246 + ".mp3")).write_text("not audio")  # a 250-byte name that fails: its error file
     (base / "elsewhere").mkdir()
     os.symlink(base / "elsewhere", w / "ivp-report")  # a planted report link
     try:  # a device node inside the folder (a copy of /dev/zero): refused for what it is
@@ -90,7 +91,7 @@ def wzoo(tmp_path_factory):
         cut(w / name / f"{name}.wav", 60.0 + 5 * i, 3.0)
     before, around = originals(w), snapshot(base / "elsewhere")
     started = time.monotonic()
-    err = finish(watch(w, "--once"), timeout=400)
+    err = finish(watch(w, "--once", "--max-attempts", "1"), timeout=400)
     return {"w": w, "base": base, "err": err, "before": before, "around": around,
             "seconds": time.monotonic() - started, "status": status(w)}
 
@@ -122,7 +123,12 @@ def test_1_8_16_one_output_each_and_bad_settings_fail_only_their_folder(wzoo):
         assert iv.pipeline.diarizer == "channels"  # the root ivp.toml cascades down
     assert (w / "call.flac.interview.json").is_file() and (w / "call.wav.interview.json").is_file()
     failed = {p: f for p, f in st.items() if f["state"] == "failed"}
-    assert set(failed) == {"bad/bad.wav", "nan/nan.wav", "evil/evil.wav"}
+    long_name = "e" * 246 + ".mp3"
+    assert set(failed) == {"bad/bad.wav", "nan/nan.wav", "evil/evil.wav", long_name}
+    assert failed.pop(long_name)["stage"] == "decode"
+    errors = [p for p in w.glob("eeee*.error.json")]  # the error file of a 250-byte name is written
+    assert len(errors) == 1 and len(errors[0].name.encode()) <= 255
+    assert json.loads(errors[0].read_text())["file"] == str(w / long_name)
     assert all(f["stage"] == "config" and f["attempts"] == 1 for f in failed.values())
     assert "beam_size = 1000000: must be a whole number with 1 <= value <= 16" in failed["bad/bad.wav"]["error"]
     err_file = json.loads((w / "bad" / "bad.error.json").read_text())
@@ -135,6 +141,7 @@ def test_8_a_fixed_setting_is_picked_up_on_the_next_start(wzoo):
     finish(watch(w, "--once", "--no-report"), timeout=300)
     st = status(w)
     assert st["bad/bad.wav"]["state"] == "done" and st["nan/nan.wav"]["state"] == "failed"
+    assert not (w / "bad" / "bad.error.json").exists()
     assert sidecar.read(w / "bad" / "bad.interview.json").pipeline.settings["beam_size"] == 2
     assert len([ln for ln in log(w).splitlines() if " started    good.wav" in ln]) == 1  # not redone
 
