@@ -30,6 +30,7 @@ class BatchResult:
     skipped: bool = False
     traceback: Optional[str] = None
     note: Optional[str] = None  # why it was skipped without a result
+    node: Optional[str] = None  # where it was processed, when not here (ivp process --ray)
 
     @property
     def ok(self) -> bool:
@@ -72,6 +73,8 @@ class BatchResult:
             lines.append(f"  moments: {len(iv.moments)}")
         for warning in iv.warnings:
             lines.append(f"  warning: {warning}")
+        if self.node:
+            lines.append(f"  processed on {self.node}")
         if self.sidecar:
             lines.append(f"  -> {display(self.sidecar)}")
         return "\n".join(lines)
@@ -92,39 +95,44 @@ def find_recordings(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
 def process_batch(files: list[Path], overrides: dict[str, Any], out_dir: Optional[Path] = None,
                   force: bool = False, progress: bool = False,
                   on_result: Optional[Callable[[BatchResult], None]] = None,
-                  inputs: Optional[Iterable[Path]] = None) -> list[BatchResult]:
+                  inputs: Optional[Iterable[Path]] = None, executor=None) -> list[BatchResult]:
     """Process each file; one file's failure never stops the others.
+
+    ``executor`` (pipeline.executors) runs the pipeline: here by default, or on a Ray cluster,
+    several files at a time; the outputs are written here either way, results in ``files`` order.
 
     ``inputs`` are the files and folders named on the command line: the settings cascade
     (every ``ivp.toml`` from an input folder down) and the ``--out`` mirror start there.
     Raises :class:`ConfigError` for bad flags and :class:`OutputError` when no output folder
     can be written, before anything is transcribed.
     """
+    from .executors import LocalExecutor
     from .progress_bar import BatchProgress
 
+    executor = executor or LocalExecutor()
     _WATCHED.clear()
     Config().with_overrides(**overrides).validate()  # a bad flag stops the batch before any work
     roots = _roots(files, inputs)
     plan = OutputPlan(out_dir, set(roots.values()))
     unwritable = _check_outputs(files, plan)
-    settings: dict[Path, Settings] = {}
-    pipelines: dict[Config, Any] = {}
+    settings = {root: Settings(root, overrides=overrides) for root in dict.fromkeys(roots.values())}
     results = []
     with BatchProgress(len(files), enabled=progress) as bar:
-        for path in files:
+        def one(path: Path) -> BatchResult:
             root = roots[path]
-            if root not in settings:
-                settings[root] = Settings(root, overrides=overrides)
-            result = _process_one(path, root, settings[root], plan, unwritable, pipelines, bar.hook, force)
-            bar.file_done(path)
+            return _process_one(path, root, settings[root], plan, unwritable, executor, bar.hook, force)
+
+        for result in executor.each(one, files):
+            bar.file_done(result.path)
             results.append(result)
             if on_result:
                 on_result(result)
-    return results
+    order = {path: i for i, path in enumerate(files)}
+    return sorted(results, key=lambda r: order[r.path])
 
 
 def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
-                 unwritable: dict[Path, str], pipelines: dict, hook, force: bool) -> BatchResult:
+                 unwritable: dict[Path, str], executor, hook, force: bool) -> BatchResult:
     """One recording: its settings, output, freshness, the stage cache, then the pipeline.
 
     The single place ``ivp process`` turns a recording into an Interview or an error.
@@ -152,11 +160,9 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
             return result
         cache = StageCache(Path(config.cache_dir) if config.cache_dir
                            else cache_dir_for(plan.out or root))
-        key = replace(config, cache_dir=None)
-        if key not in pipelines:
-            from .runner import Pipeline
-            pipelines[key] = Pipeline(key, hook)
-        result.interview = pipelines[key].process(path, sha, cache=cache)
+        from .executors import Job
+        done = executor.process(Job(path, sha, replace(config, cache_dir=None), cache), hook)
+        result.interview, result.node = done.interview, done.node
         _write(result.interview, out)
     except ModelError:
         raise  # the models, not this file: every other file would fail the same way

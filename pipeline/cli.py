@@ -28,6 +28,33 @@ def _speakers(value: str) -> int:
     return n
 
 
+def ray_options(command):
+    """--ray, --ray-workers, --ray-shared-fs (ivp process and ivp watch); see docs/ray.md."""
+    command = click.option("--ray-shared-fs", "ray_shared_fs", is_flag=True,
+                           help="With --ray: the workers see the recordings at the same paths; "
+                                "send paths instead of bytes.")(command)
+    command = click.option("--ray-workers", "ray_workers", type=click.IntRange(1), metavar="N",
+                           help="With --ray: this many workers (default: one per 4 cores or per GPU).")(command)
+    return click.option("--ray", "ray_address", metavar="auto|HOST:PORT",
+                        help="Process on a running Ray cluster (pip install 'ivp[ray]').")(command)
+
+
+def make_ray_executor(address: Optional[str], workers: Optional[int], shared_fs: bool,
+                      device: Optional[str], log=None):
+    """The Ray executor for --ray (None without it: Ray is not imported)."""
+    if not address:
+        if workers or shared_fs:
+            raise click.UsageError("--ray-workers and --ray-shared-fs need --ray")
+        return None
+    try:
+        from .executors import make_executor
+        return make_executor(address, workers=workers, shared_fs=shared_fs, device=device,
+                             log=log or (lambda message: click.echo(f"warning: {message}", err=True)))
+    except ImportError as exc:
+        from .errors import ConfigError
+        raise ConfigError(None, f"--ray needs Ray: pip install 'ivp[ray]' ({exc})") from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ivp")
 def main() -> None:
@@ -57,8 +84,10 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON (for scripts).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
+@ray_options
 def process(paths, out_dir, model, device, diarizer, speakers, pyannote_pipeline, interviewer,
-            interviewer_channel, min_silence, language, force, export_formats, as_json, quiet, debug) -> None:
+            interviewer_channel, min_silence, language, force, export_formats, as_json, quiet, debug,
+            ray_address=None, ray_workers=None, ray_shared_fs=False) -> None:
     """Process recordings and folders (recursively) into JSON sidecars."""
     overrides = dict(model=model, device=device, diarizer=diarizer,
                      pyannote_pipeline=str(pyannote_pipeline) if pyannote_pipeline else None,
@@ -79,16 +108,21 @@ def process(paths, out_dir, model, device, diarizer, speakers, pyannote_pipeline
         click.echo("error: no recordings found in the given paths", err=True)
         sys.exit(1)
     show_progress = not (quiet or as_json) and sys.stderr.isatty()
+    executor = None
     try:
+        executor = make_ray_executor(ray_address, ray_workers, ray_shared_fs, device)
         results = process_batch(files, overrides, out_dir=out_dir, force=force,
                                 progress=show_progress,
                                 on_result=None if (quiet or as_json) else _print_result,
-                                inputs=paths)
-    except PipelineError as exc:  # a problem with the whole batch (bad config, missing model)
+                                inputs=paths, executor=executor)
+    except PipelineError as exc:  # a problem with the whole batch (bad config, missing model, cluster)
         click.echo(f"error: {exc.line()}", err=True)
         if debug:
             traceback.print_exc()
         sys.exit(2)
+    finally:
+        if executor is not None:
+            executor.close()
     for result in results:
         if result.error:
             click.echo(f"error: {result.error}", err=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import _speakers, main
+from pipeline.cli import _speakers, main, make_ray_executor, ray_options
 from pipeline.errors import PipelineError
 from pipeline.recording import display
 
@@ -48,9 +48,11 @@ from pipeline.recording import display
               help="Also process symbolic links that point outside FOLDER (not followed by default).")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors on stderr.")
 @click.option("--verbose", "-v", is_flag=True, help="Debug lines on stderr too.")
+@ray_options
 def watch(folder, out_dir, workers, poll, settle_s, max_attempts, retry_delay_s, rescan_s,
           retry_failed, once, model, device, diarizer, speakers, interviewer_channel, language,
-          report, follow_links, quiet, verbose) -> None:
+          report, follow_links, quiet, verbose, ray_address=None, ray_workers=None,
+          ray_shared_fs=False) -> None:
     """Process every recording in FOLDER (recursively) exactly once, and keep watching it.
 
     Files are picked up once they stop changing (--settle) and ffprobe can read them. State,
@@ -63,22 +65,30 @@ def watch(folder, out_dir, workers, poll, settle_s, max_attempts, retry_delay_s,
                      interviewer_channel=interviewer_channel, language=language)
     if speakers is not None:
         overrides["speakers"] = _speakers(speakers)
+    executor = None
     try:
+        executor = make_ray_executor(ray_address, ray_workers, ray_shared_fs, device, log=lambda m:
+                                     logging.getLogger("ivp.watch").warning(f"{'ray':<10} {m}"))
+        if executor is not None:  # one watcher worker per Ray worker: they only wait on the cluster
+            workers = max(workers, executor.size)
         watcher = Watcher(folder, overrides=overrides, out_dir=out_dir, workers=workers,
                           settle_s=settle_s, poll=poll, max_attempts=max_attempts,
                           retry_delay_s=retry_delay_s, rescan_s=rescan_s, once=once,
                           retry_failed=retry_failed, quiet=quiet, verbose=verbose, report=report,
-                          follow_links=follow_links)
+                          follow_links=follow_links, executor=executor)
         watcher.run()
     except WatcherBusy as exc:
         click.echo(f"error: {display(exc)}", err=True)
         sys.exit(2)
-    except PipelineError as exc:  # a bad flag
+    except PipelineError as exc:  # a bad flag, a Ray cluster that cannot be used
         click.echo(f"error: {exc.line()}", err=True)
         sys.exit(2)
     except (OSError, ValueError, sqlite3.Error) as exc:  # unwritable folder at start-up
         click.echo(f"error: {display(folder)}: {display(' '.join(str(exc).split()))}", err=True)
         sys.exit(2)
+    finally:
+        if executor is not None:
+            executor.close()
     if watcher.workers_alive:  # a model call that cannot be interrupted: the ledger is safe
         logging.shutdown()
         sys.stdout.flush()

@@ -73,7 +73,7 @@ class Watcher(IntakeRoom, WorkerRoom):
                  tick_s: float = 0.5, poll_interval_s: float = 1.0, once: bool = False,
                  retry_failed: bool = False, log_stderr: bool = True, verbose: bool = False,
                  quiet: bool = False, report: bool = True, report_every_s: float = 10.0,
-                 follow_links: bool = False):
+                 follow_links: bool = False, executor=None):
         self.folder = Path(folder).resolve()
         if not self.folder.is_dir():
             raise NotADirectoryError(f"{folder}: not a folder")
@@ -121,6 +121,7 @@ class Watcher(IntakeRoom, WorkerRoom):
         self.report_every_s = report_every_s
         self._report_dirty = threading.Event()
         self._report_built = 0.0
+        self.executor = executor  # pipeline.executors (Ray); None: the pipeline runs in the workers here
 
     # -- public ---------------------------------------------------------------------------------
 

@@ -252,8 +252,11 @@ class WorkerRoom:
         from dataclasses import replace
         key = replace(config, cache_dir=None)
         if key not in ws.pipelines:
-            from ..runner import Pipeline
-            ws.pipelines[key] = Pipeline(key, self._hook(ws))
+            if self.executor is not None:  # ivp watch --ray: the pipeline runs on the cluster
+                ws.pipelines[key] = self.executor.bind(key, self._hook(ws))
+            else:
+                from ..runner import Pipeline
+                ws.pipelines[key] = Pipeline(key, self._hook(ws))
         return ws.pipelines[key]
 
     def _cache(self, config: Config) -> StageCache:
