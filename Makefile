@@ -55,6 +55,8 @@ test-deps: $(VENV)/.stamp-test
 $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-deps
 	@echo "installing test packages..."
 	@$(PIP) install -e ".[test]" "$(TORCH_SPEC)" >> $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
+	@$(PIP) install -e ".[ray]" "$(TORCH_SPEC)" >> $(VENV)/pip.log 2>&1 \
+		|| echo "note: Ray could not be installed here; tests/test_ray.py will be skipped"
 	@touch $@
 
 models: $(VENV)/.stamp-deps

@@ -209,6 +209,10 @@ def main() -> None:
             talk_ratio_error_pp=round(100 * abs(e["interviewee_share"] - long_truth["interviewee_share"]), 2))
         path.unlink()
 
+    if not args.only_long:  # scale-out row: 1 vs 2 Ray workers, per-file overhead (skipped without Ray)
+        from bench_ray import bench_row
+        rows.append(bench_row(out))
+
     (out / "bench.json").write_text(json.dumps(results, indent=2))
     print(f"wrote {out / 'bench.json'}")
 

@@ -143,6 +143,15 @@ class RayExecutor(ExecutorBase):
                        seconds=time.perf_counter() - started, worker_seconds=reply["seconds"],
                        sent_bytes=sent, lost=lost)
 
+    def wait_all(self, timeout_s: float = 300.0) -> bool:
+        """Wait until every worker has started (the pool may begin with fewer); False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while len(self._node) < len(self._actors):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
     def echo(self, size: int) -> tuple[float, int]:
         """Seconds to send ``size`` bytes to a worker and hear back (the benchmark's overhead)."""
         aid = self._acquire(null_hook, Path("-"))
