@@ -359,6 +359,19 @@ def test_unreachable_cluster_exit_2_nothing_written(cluster, clips, tmp_path):
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith(f"error: 127.0.0.1:{port}: ray: cannot reach"), proc.stderr
     assert not out.exists()
+    other = 7000 if cluster.holder else _free_port()  # something listens there, but not Ray
+    listen = "import socket,sys,time; s=socket.create_server(('127.0.0.1', int(sys.argv[1]))); time.sleep(120)"
+    listener = subprocess.Popen(cluster.ns(sys.executable, "-c", listen, str(other)))
+    try:
+        time.sleep(1.0)
+        proc = cluster.ivp("process", str(clips), "--out", str(out), "--ray", f"127.0.0.1:{other}",
+                           timeout=60)  # not minutes of Ray retrying
+    finally:
+        listener.kill()
+        listener.wait()
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1 and "not a Ray cluster" in lines[0], proc.stderr
+    assert not out.exists()
     folder = tmp_path / "watched"
     folder.mkdir()
     proc = cluster.ivp("watch", str(folder), "--ray", f"127.0.0.1:{port}", timeout=60)

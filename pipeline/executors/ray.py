@@ -271,10 +271,13 @@ def _connect(address: str) -> None:
         if not host or not port.isdigit():
             raise ClusterError(address, "not a Ray address: give auto or HOST:PORT (e.g. 10.0.0.5:6379)")
         try:
-            socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+            speaks = _speaks_grpc(host.strip("[]"), int(port))
         except OSError as exc:
             raise ClusterError(address, f"cannot reach the Ray cluster ({exc.strerror or exc}); is "
                                "`ray start --head` running there, and the port open?") from None
+        if not speaks:  # ray.init would retry for many minutes
+            raise ClusterError(address, "something answers there, but not a Ray cluster (the head's "
+                               "port, 6379 by default, is the one to give)")
     try:
         ray.init(address=target, logging_level=logging.ERROR, log_to_driver=False,
                  namespace="ivp", configure_logging=True)
@@ -284,6 +287,20 @@ def _connect(address: str) -> None:
             reason = "no running Ray cluster found on this machine (start one with `ray start --head`, " \
                      "or give HOST:PORT)"
         raise ClusterError(address, f"cannot connect to the Ray cluster: {reason}") from None
+
+
+def _speaks_grpc(host: str, port: int, timeout_s: float = 5.0) -> bool:
+    """Whether ``host:port`` answers an HTTP/2 greeting (Ray's GCS is a gRPC server); OSError when
+    nothing can be reached. With TLS (RAY_USE_TLS) the greeting cannot be checked: True."""
+    with socket.create_connection((host, port), timeout=timeout_s) as conn:
+        if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+            return True
+        conn.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        try:
+            head = conn.recv(9)
+        except (socket.timeout, ConnectionError):
+            return False
+        return len(head) >= 4 and head[3] == 0x04  # the server's SETTINGS frame
 
 
 def _read(path: Path) -> bytes:
