@@ -333,14 +333,25 @@ def test_watch_driver_killed_and_restarted_every_file_once(cluster, clips, tmp_p
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     done_before = _finished(log.read_text())
-    second = cluster.popen(*args, "--once", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    starts = len(re.findall(r"\sstarted\s", log.read_text()))
+    # a second driver is stopped with SIGTERM while a file is on the worker: it goes back to the queue
+    second = cluster.popen(*args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while len(re.findall(r"\sstarted\s", log.read_text())) <= starts:
+        assert second.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    time.sleep(1.0)
+    os.killpg(second.pid, signal.SIGTERM)
+    second.wait(60)
+    assert second.returncode == 0 and re.search(r"\sinterrupted\s", log.read_text()), log.read_text()
+    third = cluster.popen(*args, "--once", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        _, err = second.communicate(timeout=600)
+        _, err = third.communicate(timeout=600)
     finally:
-        if second.poll() is None:
-            os.killpg(second.pid, signal.SIGKILL)
+        if third.poll() is None:
+            os.killpg(third.pid, signal.SIGKILL)
     text = log.read_text()
-    assert second.returncode == 0, err.decode()[-3000:]
+    assert third.returncode == 0, err.decode()[-3000:]
     assert _finished(text) == {"part00.wav": 1, "part30.wav": 1, "part60.wav": 1}, text
     assert len(done_before) < 3 and re.search(r"\sresuming\s", text), text
     outputs = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.endswith(".wav"))
