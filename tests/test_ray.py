@@ -302,6 +302,33 @@ def test_worker_killed_mid_file_gives_one_sidecar(cluster, clips, tmp_path):
     assert stdout.count("processed on") == 2
 
 
+def test_worker_lost_every_time_is_that_files_error(cluster, clips, tmp_path):
+    """One worker, killed on every attempt: Ray restarts it each time (it rejoins the pool), and
+    after three lost attempts the file gets its one-line error, no sidecar."""
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy2(clips / "part60.wav", src / "part60.wav")
+    out = tmp_path / "out"
+    proc = cluster.popen("process", str(src), "--out", str(out), "--ray", cluster.address,
+                         "--ray-workers", "1", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed: list[int] = []
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        busy = [p for p in cluster.actor_pids(busy=True) if p not in killed]
+        for pid in busy:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        time.sleep(0.1)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert len(killed) == 3, (killed, stderr)  # three different processes: restarted each time
+    assert proc.returncode == 1
+    errors = _errors(stderr)
+    assert len(errors) == 1 and errors[0].startswith(
+        f"error: {src / 'part60.wav'}: ray: the Ray worker processing it was lost 3 times (last on "), stderr
+    assert stderr.count("retrying on another worker") == 2
+    assert not out.exists() or not list(out.iterdir())
+
+
 def _finished(log: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for m in re.finditer(r"\sfinished\s+(\S+):", log):
