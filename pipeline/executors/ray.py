@@ -68,6 +68,7 @@ class RayExecutor(ExecutorBase):
         self._idle: "queue.Queue[str]" = queue.Queue()
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        self._last_error = ""
         for spec in specs:
             strategy = None
             if spec.node_id:
@@ -89,6 +90,10 @@ class RayExecutor(ExecutorBase):
             if time.monotonic() > deadline or not self._actors:
                 need = max(s.num_cpus for s in specs)
                 self.close()
+                if self._last_error:  # e.g. ivp not installed on the workers
+                    hint = ("; install ivp (pip install 'ivp[ray]') on every node"
+                            if "ModuleNotFoundError" in self._last_error else "")
+                    raise ClusterError(address, f"no Ray worker could start: {self._last_error}{hint}")
                 raise ClusterError(address, f"no Ray worker started within {start_timeout_s:g}s "
                                    f"(each asks for {need:g} CPU; see `ray status`)")
             time.sleep(0.1)
@@ -115,8 +120,10 @@ class RayExecutor(ExecutorBase):
         lost = 0
         while True:
             aid = self._acquire(hook, path)
-            node = self._node.get(aid, "?")
-            ref = self._actors[aid].process.remote(payload, data_ref)
+            actor, node = self._actors.get(aid), self._node.get(aid, "?")
+            if actor is None:  # left the pool since it was idle
+                continue
+            ref = actor.process.remote(payload, data_ref)
             try:
                 reply = self._await(ref, hook, path, f"ray@{node}")
             except LOST as exc:
@@ -134,8 +141,10 @@ class RayExecutor(ExecutorBase):
             self._idle.put(aid)
             break
         if not reply.get("ok"):
-            raise error_from_dict(reply["error"]) from _RemoteTraceback(
-                reply["error"].get("traceback") or "")
+            error = error_from_dict(reply["error"])
+            if reply["error"].get("traceback"):
+                raise error from _RemoteTraceback(reply["error"]["traceback"])
+            raise error
         interview = Interview.from_dict(reply["interview"])
         if not self.shared_fs:
             _marks_from_driver(interview, job)
@@ -244,6 +253,8 @@ class RayExecutor(ExecutorBase):
                 self._idle.put(aid)
 
     def _lost(self, aid: str, exc: BaseException) -> None:
+        lines = [ln.strip() for ln in str(exc).splitlines() if "Error" in ln and ln.strip()]
+        self._last_error = (lines[-1] if lines else type(exc).__name__)[:300]
         with self._lock:
             self._failures[aid] += 1
             if self._failures[aid] > MAX_RESTARTS + 1 or self._closed.is_set():
@@ -252,8 +263,8 @@ class RayExecutor(ExecutorBase):
             else:
                 self._pending[self._actors[aid].ready.remote()] = (aid, "ready")
                 return
-        self.log(f"a Ray worker on {self._node.get(aid, '?')} left the pool ({type(exc).__name__}); "
-                 f"{left} left")
+        where = f" on {self._node[aid]}" if aid in self._node else ""
+        self.log(f"a Ray worker{where} left the pool ({type(exc).__name__}); {left} left")
 
 
 class _RemoteTraceback(Exception):
