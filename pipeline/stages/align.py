@@ -42,21 +42,23 @@ def assign_speakers(segments: list[Segment], turns: list[Turn]) -> list[Segment]
     out: list[Segment] = []
     for seg in segments:
         if not seg.words:
-            out.append(Segment(seg.start, seg.end, seg.text, [], index.speaker_for(seg.start, seg.end)))
+            out.append(Segment(seg.start, seg.end, seg.text, [], index.speaker_for(seg.start, seg.end),
+                               language=seg.language))
             continue
         run: list[Word] = []
         run_speaker: Optional[str] = None
         for word in seg.words:
             speaker = index.speaker_for(word.start, max(word.end, word.start + 0.01))
             if run and speaker != run_speaker:
-                out.append(_segment_from(run, run_speaker))
+                out.append(_segment_from(run, run_speaker, seg.language))
                 run = []
             run_speaker = speaker
             run.append(word)
-        out.append(_segment_from(run, run_speaker))
+        out.append(_segment_from(run, run_speaker, seg.language))
     return out
 
 
-def _segment_from(words: list[Word], speaker: Optional[str]) -> Segment:
+def _segment_from(words: list[Word], speaker: Optional[str], language: Optional[str] = None) -> Segment:
     text = "".join(w.word for w in words).strip()
-    return Segment(start=words[0].start, end=words[-1].end, text=text, words=list(words), speaker=speaker)
+    return Segment(start=words[0].start, end=words[-1].end, text=text, words=list(words), speaker=speaker,
+                   language=language)

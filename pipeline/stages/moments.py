@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Optional
 
+from ..cues import DEFAULT_CUES, CueMatcher
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment, Turn
 from .analyze import monologues, union
 
@@ -226,29 +227,22 @@ def find_moments(interview: Interview, config=None, marks: Optional[list["Mark"]
     return _sorted_unique(found)
 
 
-DEFAULT_CUES = ("mark that", "let me mark that", "bookmark that", "note that", "that's a highlight",
-                "that is a highlight")
-# Words that, right after a cue, show it was not a bookmark ("note that the price ...").
-_CLAUSE_STARTS = frozenset("the a an it it's its this these those that we you i they he she there "
-                           "there's your our my his her their in on when if because all some".split())
-
-
 def _roles_known(interview: Interview) -> bool:
     return bool(interview.roles and interview.roles.interviewer)
 
 
 def spoken_bookmarks(interview: Interview, sents: list[Sentence], cues: Iterable[str]) -> list[Moment]:
     """The interviewer says a cue; the moment is the interviewee's answer just before it."""
-    cue_words = sorted({tuple(_norm(w) for w in c.split()) for c in cues if c.strip()}, key=len, reverse=True)
+    matcher = CueMatcher(cues)
     known = _roles_known(interview)
     out = []
     for i, s in enumerate(sents):
         if known and s.role != INTERVIEWER:
             continue
-        norms = [t.norm for t in s.tokens]
-        hit = _find_cue(s.tokens, norms, cue_words)
-        if hit is None:
+        found = matcher.find([t.text for t in s.tokens])
+        if found is None:
             continue
+        hit = s.tokens[found.first].start
         answer = _answer_before(sents, i, s, known, hit)
         if answer:
             start, end = answer[0].start, answer[-1].end
@@ -259,21 +253,6 @@ def spoken_bookmarks(interview: Interview, sents: list[Sentence], cues: Iterable
         out.append(Moment(_r(start), _r(end), BOOKMARK[0], f"{BOOKMARK[1]}: {snippet(text) or 'before the cue'}",
                           role, text, BOOKMARK[2], "spoken"))
     return out
-
-
-def _find_cue(tokens: list[Token], norms: list[str], cues: list[tuple[str, ...]]) -> Optional[float]:
-    """The start time of the first cue in a sentence that ends a clause, or None."""
-    for j in range(len(norms)):
-        for cue in cues:
-            k = j + len(cue)
-            if tuple(norms[j:k]) != cue:
-                continue
-            last = tokens[k - 1].text
-            rest = norms[k:]
-            if (re.search(r"[.,;:!?\-\u2014]$", last) or not rest
-                    or (len(rest) <= 3 and rest[0] not in _CLAUSE_STARTS)):
-                return tokens[j].start
-    return None
 
 
 def _answer_before(sents: list[Sentence], i: int, cue: Sentence, known: bool, cue_start: float) -> list[Sentence]:
