@@ -51,6 +51,7 @@ $(VENV)/.stamp-deps: pyproject.toml | $(VENV)/bin/python
 	@touch $@
 
 test-deps: $(VENV)/.stamp-test
+	@bash scripts/install_system_deps.sh espeak-ng:espeak-ng
 
 $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-deps
 	@echo "installing test packages..."
