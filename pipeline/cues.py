@@ -9,11 +9,12 @@ punctuation or apostrophes, "book mark" joined). It accepts a sentence
 * with one slip, when the cue is the whole sentence (after fillers such as "okay" or a lead-in
   clause ending in a comma): one word mis-heard as a similar-sounding one ("let me mark Matt":
   the Metaphone keys differ by at most one sound, or both are pointing words such as this/that;
-  in a two-word cue only the latter),
+  in a two-word cue only the latter, or the action word),
   one filler inserted ("let me just mark that") or one short word dropped. The cue's action
-  word (mark, flag, note ...) may only slip to a word with the very same Metaphone key.
+  word (mark, flag, note ...) may only slip to a like-sounding word that is not a common one
+  ("star" heard as "start", but not "note" as "not").
 
-A question ("Did you mark that?") is never a cue.
+A cue in a question ("Did you mark that?") is never one.
 """
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ POINTING_WORDS = frozenset("that this it those these the a".split())
 # Said before a cue without changing it ("Okay, so, let me mark that.").
 FILLERS = frozenset("okay ok so right great good alright oh well yeah yes and um uh hmm wow "
                     "perfect nice interesting cool".split())
+COMMON_WORDS = frozenset("not no now know knew new market marked mac max flat flack black slack "
+                         "clap clips stop stay stack".split())  # never heard for an action word
 INSERTABLE = frozenset("just quickly quick actually also really go ahead and".split())
 DROPPABLE = frozenset("me a that's let's".split())
 TAIL_WORDS = frozenset("one down please now there here too again".split())
@@ -78,7 +81,7 @@ class CueMatcher:
 
     def find(self, words: Sequence[str]) -> Optional[CueHit]:
         """The first cue in the sentence ``words``, word for word before one with a slip."""
-        if not words or words[-1].rstrip("\"')]").endswith("?"):
+        if not words:
             return None
         norms, index = self._join([normalise(w) for w in words])
         keep = [i for i, n in enumerate(norms) if n]
@@ -87,7 +90,7 @@ class CueMatcher:
         for j in range(len(norms)):
             for cue in self.cues:
                 k = j + len(cue)
-                if tuple(norms[j:k]) == cue and self._closes_clause(raw, norms, k):
+                if tuple(norms[j:k]) == cue and self._closes_clause(raw, norms, k) and not _asks(raw, k):
                     return CueHit(index[j], index[k - 1], " ".join(cue), 0)
         for j in range(len(norms)):
             if not self._lead_in(raw, norms, j):
@@ -95,7 +98,7 @@ class CueMatcher:
             for cue in self.cues:
                 for size in (len(cue), len(cue) + 1, len(cue) - 1):
                     k = j + size
-                    if size < 2 or k > len(norms) or not self._tail(norms[k:]):
+                    if size < 2 or k > len(norms) or not self._tail(raw, norms, k) or _asks(raw, k):
                         continue
                     if _one_slip(cue, norms[j:k]):
                         return CueHit(index[j], index[k - 1], " ".join(cue), 1)
@@ -129,8 +132,21 @@ class CueMatcher:
         return all(n in FILLERS for n in norms[:j])
 
     @staticmethod
-    def _tail(rest: list[str]) -> bool:
-        return len(rest) <= 1 and all(n in TAIL_WORDS for n in rest)
+    def _tail(raw: list[str], norms: list[str], k: int) -> bool:
+        """Nothing but a tail word ("one", "please") follows, or the clause ends with the cue."""
+        rest = norms[k:]
+        if len(rest) <= 1 and all(n in TAIL_WORDS for n in rest):
+            return True
+        return bool(re.search(r"[.,;:!\-\u2014]$", raw[k - 1]))
+
+
+def _asks(raw: list[str], k: int) -> bool:
+    """The clause holding the cue (which ends at word ``k - 1``) is a question."""
+    for word in raw[k - 1:]:
+        mark = re.search(r"[.,;:!?\-\u2014][\"')\]]*$", word)
+        if mark:
+            return mark.group()[0] == "?"
+    return False
 
 
 def _one_slip(cue: tuple[str, ...], heard: list[str]) -> bool:
@@ -140,7 +156,7 @@ def _one_slip(cue: tuple[str, ...], heard: list[str]) -> bool:
         if len(diff) != 1:
             return False
         said, got = cue[diff[0]], heard[diff[0]]
-        if len(cue) == 2 and not (said in POINTING_WORDS and got in POINTING_WORDS):
+        if len(cue) == 2 and said not in ACTION_WORDS and not (said in POINTING_WORDS and got in POINTING_WORDS):
             return False  # two words with one mis-heard are too little evidence ("Mark said.")
         return _sounds_like(said, got)
     if len(heard) == len(cue) + 1:
@@ -153,11 +169,12 @@ def _one_slip(cue: tuple[str, ...], heard: list[str]) -> bool:
 
 def _sounds_like(said: str, heard: str) -> bool:
     a, b = _key(said), _key(heard)
-    if said in ACTION_WORDS:
-        return a == b and len(heard) > 2
+    if said in ACTION_WORDS:  # "star" heard as "start", not "note" as "not"
+        return (heard not in COMMON_WORDS and len(heard) > 2 and a[:1] == b[:1]
+                and jellyfish.levenshtein_distance(a, b) <= 1)
     if said in POINTING_WORDS and heard in POINTING_WORDS:
         return True
-    return len(a) >= 2 and len(b) >= 2 and jellyfish.levenshtein_distance(a, b) <= 1 and a[-1] == b[-1]
+    return len(a) >= 2 and len(b) >= 1 and jellyfish.levenshtein_distance(a, b) <= 1 and a[-1] == b[-1]
 
 
 __all__ = ["DEFAULT_CUES", "LANGUAGES", "CueMatcher", "CueHit", "normalise"]

@@ -194,13 +194,16 @@ def main() -> None:
         refs = json.loads((SHARED / "references.json").read_text())
         items = [r for r in refs if r["id"] == "jfk" or r["path"].startswith(("ljspeech", "librispeech"))]
         w = run_worker("wer", "-", json.dumps(items))
-        row("WER tiny.en (jfk+LJ+Libri)", w, wer=round(w["wer"], 4))
+        row("WER default (jfk+LJ+Libri)", w, wer=round(w["wer"], 4))
         der_items = [{"uri": "sample", "path": "pyannote_sample.wav", "rttm": "pyannote_sample.rttm"}]
         der_items += [{"uri": u, "path": f"ami/{u}.wav", "rttm": "ami/debug.development.rttm"} for u in ("dev00", "dev01")]
         dz = run_worker("der", "-", json.dumps(der_items))
         dz["wall_s"] = 0.0
         rows.append({"name": "DER senko (collar 0.25)", "der": round(dz["der"], 4), "per_file": dz["per_file"]})
         print(f"{'DER senko (collar 0.25)':<28} overall {dz['der']:.3f}  {dz['per_file']}")
+
+    if not args.only_long:  # WER and RTF per data set for --quality fast/default/accurate and the naive peers
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_asr.py"), "--out", str(out)], check=True)
 
     for minutes in [float(m) for m in args.long.split(",") if m.strip()]:
         path, long_truth = build_long(sample, truth, minutes, out)

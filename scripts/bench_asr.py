@@ -166,7 +166,7 @@ def table(results: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="bench_out")
-    parser.add_argument("--settings", default=",".join(SETTINGS[:4]))
+    parser.add_argument("--settings", default=",".join(SETTINGS))
     parser.add_argument("--sets", default="", help="comma-separated substrings of data-set names")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--e2e", action="store_true", help="also time the pipeline on the sample")

@@ -40,3 +40,60 @@ def test_chunked_transcript_matches_the_whole_one(pipeline_default, short_clip):
     first = {w.word.strip().lower(): w.start for s in whole.segments for w in s.words}
     shared = [w for w in words if w.word.strip().lower() in first]
     assert shared and np.median([abs(first[w.word.strip().lower()] - w.start) for w in shared]) < 0.5
+
+
+# -- quality presets and model names --------------------------------------------------------------
+
+from pipeline.config import QUALITY, Config, load_folder_config  # noqa: E402
+from pipeline.errors import ConfigError, ModelError  # noqa: E402
+from pipeline.weights import resolve_model  # noqa: E402
+
+
+def test_quality_presets_and_explicit_overrides():
+    assert Config().asr == ("base", "int8", 1) == QUALITY["default"]
+    assert Config(quality="fast").asr == ("tiny.en", "int8", 1)
+    assert Config(quality="accurate").asr == ("base", "float32", 5)
+    assert Config(quality="accurate", beam_size=2, model="tiny.en").asr == ("tiny.en", "float32", 2)
+    assert Config(quality="fast", compute_type="float32").asr == ("tiny.en", "float32", 1)
+    assert Config(device="cuda").asr == ("base", "float16", 1)
+    with pytest.raises(ConfigError, match="quality must be one of fast, default, accurate"):
+        Config(quality="best").validate()
+
+
+def test_quality_is_part_of_the_sidecar_signature(tmp_path):
+    fast, default = Config(quality="fast").signature(), Config().signature()
+    assert fast != default and fast["model"] == "tiny.en" and default["quality"] == "default"
+    (tmp_path / "ivp.toml").write_text('quality = "accurate"\n')
+    config = load_folder_config(tmp_path)
+    assert config.quality == "accurate" and config.signature()["beam_size"] == 5
+    (tmp_path / "ivp.toml").write_text('quality = "slow"\n')
+    with pytest.raises(ConfigError, match="ivp.toml"):
+        load_folder_config(tmp_path)
+
+
+def test_cache_key_follows_the_quality():
+    from pipeline.runner import Pipeline
+    assert Pipeline(Config(quality="fast"))._asr_key() != Pipeline(Config())._asr_key()
+    assert Pipeline(Config(quality="accurate"))._asr_key() != Pipeline(Config())._asr_key()
+
+
+@pytest.mark.parametrize("name, repo", [("small", "openai/whisper-small"),
+                                        ("large-v3", "openai/whisper-large-v3"),
+                                        ("turbo", "openai/whisper-large-v3-turbo"),
+                                        ("distil-large-v3", "distil-whisper/distil-large-v3")])
+def test_well_known_models_get_a_conversion_hint(name, repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("IVP_MODELS_DIR", str(tmp_path))
+    with pytest.raises(ModelError) as err:
+        resolve_model(name)
+    line = str(err.value)
+    assert "ct2-transformers-converter" in line and repo in line and str(tmp_path / name) in line
+    assert "\n" not in line and "unknown model" not in line
+
+
+def test_a_converted_model_in_the_models_dir_is_used_by_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("IVP_MODELS_DIR", str(tmp_path))
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "model.bin").write_bytes(b"\0")
+    assert resolve_model("small") == tmp_path / "small"
+    with pytest.raises(ModelError, match="unknown model 'nonsense'"):
+        resolve_model("nonsense")
