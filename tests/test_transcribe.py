@@ -56,7 +56,7 @@ def test_quality_presets_and_explicit_overrides():
     assert Config(quality="accurate", beam_size=2, model="tiny.en").asr == ("tiny.en", "float32", 2)
     assert Config(quality="fast", compute_type="float32").asr == ("tiny.en", "float32", 1)
     assert Config(device="cuda").asr == ("base", "float16", 1)
-    with pytest.raises(ConfigError, match="quality must be one of fast, default, accurate"):
+    with pytest.raises(ConfigError, match="quality = .best.: must be one of fast, default, accurate"):
         Config(quality="best").validate()
 
 

