@@ -6,8 +6,8 @@ punctuation or apostrophes, "book mark" joined). It accepts a sentence
 
 * with the cue word for word, where the cue closes a clause ("Let me mark that." but not
   "Note that the price went up."), or
-* with one slip, when the cue is the whole sentence (after fillers such as "okay" or a lead-in
-  clause ending in a comma): one word mis-heard as a similar-sounding one ("let me mark Matt":
+* with one slip, when the cue fills its clause (only fillers such as "okay", or a clause ending
+  in a comma, before it; a tail word such as "one", or a comma, after it): one word mis-heard as a similar-sounding one ("let me mark Matt":
   the Metaphone keys differ by at most one sound, or both are pointing words such as this/that;
   in a two-word cue only the latter, or the action word),
   one filler inserted ("let me just mark that") or one short word dropped. The cue's action
