@@ -89,7 +89,6 @@ class WhisperTranscriber:
             hook("transcribe", completed=total, total=total)
             return result
         rate = audio.sample_rate
-        speech: dict[str, float] = {}
         best: dict[str, float] = {}
         try:
             for a, b in chunk_bounds(audio.samples, rate, self.chunk_s, min(30.0, self.chunk_s / 4)):
@@ -99,7 +98,6 @@ class WhisperTranscriber:
                 else:
                     stretches = self.stretches(samples, rate)
                 for st in stretches:
-                    speech[st.language] = speech.get(st.language, 0.0) + (st.end - st.start) / rate
                     best[st.language] = max(best.get(st.language, 0.0), st.probability)
                     offset = (a + st.start) / rate
                     for seg in self._decode(samples[st.start:st.end], offset, st.language):
@@ -107,6 +105,9 @@ class WhisperTranscriber:
                         hook("transcribe", completed=min(seg.end, total), total=total)
         except (RuntimeError, ValueError) as exc:
             raise TranscribeError(None, str(exc)) from exc
+        speech: dict[str, float] = {}
+        for seg in result.segments:
+            speech[seg.language] = speech.get(seg.language, 0.0) + seg.end - seg.start
         result.languages = sorted(speech, key=speech.get, reverse=True)
         if result.languages:
             result.language = result.languages[0]
@@ -133,7 +134,7 @@ class WhisperTranscriber:
         from faster_whisper.vad import VadOptions, get_speech_timestamps
         regions = [(r["start"], r["end"]) for r in get_speech_timestamps(samples, VadOptions(**VAD), rate)]
         if not regions:
-            return [Stretch(0, len(samples), "en", 0.0)]
+            return []  # no speech: nothing to transcribe (Whisper's VAD, the same, finds none)
         windows = _windows(regions, int(LANGUAGE_WINDOW_S * rate))
         found = [self._detect(samples, w) for w in windows]
         main = _main_language(found, windows)
