@@ -1,0 +1,152 @@
+"""What the study keeps from one sidecar: the recording's facts and its sentences with word times.
+
+Pure functions over an :class:`~pipeline.interview.Interview` (read from its sidecar elsewhere).
+A sentence is :func:`pipeline.stages.moments.sentences`' unit; its text is its words joined by
+single spaces, and ``words`` holds each word's start, end and character offset in that text, so a
+search hit can say when the matched word was spoken. ``salience`` ranks the interviewee's
+sentences as theme candidates: inside a highlight (wish, pain point, workaround ...) counts most,
+then how many content words it has; greetings, thanks and small talk score 0.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from ..interview import INTERVIEWEE, INTERVIEWER, Interview
+from ..report import metrics
+from ..stages.moments import sentences as split_sentences
+
+MIN_WORDS = 6  # shorter sentences are searchable but never theme candidates
+MIN_CONTENT_WORDS = 3
+STOPWORDS = frozenset("""a about above after again against all am an and any are as at be because been before
+being below between both but by can could did do does doing don't down during each few for from further had
+has have having he her here hers him his how i i'd i'll i'm i've if in into is it it's its itself just like
+me more most my no nor not now of off on once only or other our ours out over own really right same she
+should so some such than that that's the their them then there there's these they they're this those
+through to too under until up us very was we we're were what when where which while who whom why will
+with would you you're your yeah yes okay ok um uh mm hmm oh well kind sort thing things lot get got go
+going know mean think guess maybe actually basically pretty much also still even""".split())
+SMALL_TALK = re.compile(
+    r"\b(weather|rain(ing|y)?|sunny|snow(ing)?|weekend|holiday|vacation|good (morning|afternoon|evening)|"
+    r"nice to (meet|see)|thanks? (you )?for (having|inviting|joining)|my pleasure|happy to help|"
+    r"can you hear me|you'?re on mute|hear you|see my screen|how are you|how'?s it going|"
+    r"no worries|sounds good|see you|bye|coffee|lunch|traffic|commute)\b", re.I)
+_WORD = re.compile(r"[a-z][a-z'\-]*")
+
+
+@dataclass
+class Sentence:
+    start: float
+    end: float
+    role: Optional[str]
+    speaker: Optional[str]
+    text: str
+    words: list[list[float]]  # [start, end, char offset] per word
+    hash: str  # of the normalised text: the embedding cache key
+    salience: float = 0.0
+    kind: str = ""  # the highlight kind it falls in, if any
+
+
+@dataclass
+class Doc:
+    """One interview as the study sees it (kept as JSON in the index)."""
+
+    name: str  # the recording's path relative to the study folder (posix)
+    recording: str  # absolute path of the recording as found (beside the sidecar or source.path)
+    date: str
+    duration: float
+    has_video: bool
+    frame_rate: Optional[float]
+    interviewer: str  # who asked: the folder, until voices are recognised across interviews
+    stats: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def text_hash(text: str) -> str:
+    norm = " ".join(_WORD.findall(text.lower()))
+    return hashlib.sha1(norm.encode("utf-8")).hexdigest()[:20]
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower().replace("\u2019", "'")) if w not in STOPWORDS and len(w) > 2]
+
+
+def sentences(iv: Interview) -> list[Sentence]:
+    """Every sentence of the transcript in time order, with word offsets, salience and kind."""
+    highlights = [m for m in iv.moments if not metrics.is_coaching(m)]
+    out = []
+    for s in split_sentences(iv):
+        words, parts, offset = [], [], 0
+        for tok in s.tokens:
+            if not tok.text:
+                continue
+            words.append([round(tok.start, 3), round(tok.end, 3), offset])
+            parts.append(tok.text)
+            offset += len(tok.text) + 1
+        if not parts:
+            continue
+        text = " ".join(parts)
+        sent = Sentence(round(s.start, 3), round(s.end, 3), s.role, s.speaker, text, words, text_hash(text))
+        sent.salience, sent.kind = _salience(sent, highlights, iv)
+        out.append(sent)
+    return out
+
+
+def _salience(s: Sentence, highlights: list, iv: Interview) -> tuple[float, str]:
+    known_roles = bool(iv.roles and iv.roles.interviewer)
+    if known_roles and s.role != INTERVIEWEE:
+        return 0.0, ""
+    if len(s.words) < MIN_WORDS or SMALL_TALK.search(s.text) or s.text.rstrip().endswith("?"):
+        return 0.0, ""
+    content = content_words(s.text)
+    if len(content) < MIN_CONTENT_WORDS:
+        return 0.0, ""
+    score, kind = min(1.0, len(content) / 12.0) * 0.5, ""
+    mid = (s.start + s.end) / 2
+    for m in highlights:
+        if m.start - 0.05 <= mid <= m.end + 0.05 and m.role in (None, INTERVIEWEE):
+            score, kind = score + 0.5 + 0.5 * float(m.score or 0.0), m.kind
+            break
+    return round(score, 4), kind
+
+
+def recording_of(iv: Interview, sidecar: Path) -> Path:
+    """The recording: beside the sidecar (it moves with it), else ``source.path``."""
+    src = Path(iv.source.path) if iv.source and iv.source.path else sidecar
+    beside = sidecar.parent / src.name
+    return beside if beside.is_file() else src
+
+
+def doc(iv: Interview, sidecar: Path, root: Path) -> Doc:
+    """The facts and the interviewer's numbers of one interview."""
+    from ..report.build import _date  # the report's rule: a date in the file name, else the mtime
+    rec = recording_of(iv, sidecar)
+    try:
+        folder = sidecar.parent.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        folder = "."
+    rel = rec.name if folder in ("", ".") else f"{folder}/{rec.name}"
+    return Doc(name=rel, recording=str(rec.resolve() if rec.exists() else rec), date=_date(iv, sidecar, rec if rec.is_file() else None),
+               duration=round(metrics.duration(iv), 3), has_video=bool(iv.source and iv.source.has_video),
+               frame_rate=iv.source.frame_rate if iv.source else None,
+               interviewer=root.resolve().name if folder in ("", ".") else folder, stats=interviewer_stats(iv))
+
+
+def interviewer_stats(iv: Interview) -> dict:
+    """The interviewer's numbers for one interview (from the sidecar's own analysis)."""
+    low, high = metrics.target(iv)
+    kinds = [m.kind for m in iv.moments]
+    questions = metrics.questions_asked(iv)
+    closed, leading = kinds.count("closed_question"), kinds.count("leading_question")
+    long = metrics.long_silences(iv)
+    held = sum(1 for s in long if s.broken_by == INTERVIEWEE)
+    filled = sum(1 for s in long if s.broken_by == INTERVIEWER)
+    return {"share": metrics.share(iv), "target": [low, high], "verdict": metrics.verdict(iv),
+            "questions": questions, "closed": closed, "leading": leading,
+            "open": max(0, questions - closed - leading), "silences_held": held,
+            "silences_filled": filled, "fast_fills": len(iv.fast_fills)}
