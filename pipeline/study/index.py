@@ -222,20 +222,21 @@ def fts_query(text: str) -> str:
 
 
 def _match_times(marked: str, words: list[list[float]]) -> list[float]:
-    """The start time of each word that ``highlight()`` marked in the sentence text."""
-    times, plain_pos, i = [], 0, 0
+    """The start time of each match that ``highlight()`` marked in the sentence text (the words of
+    a phrase come marked one by one: marks with only spaces between are one match)."""
+    times, pos, gap = [], 0, None  # gap: the text since the last match ended (None: not just after one)
     offsets = [w[2] for w in words]
-    while i < len(marked):
-        ch = marked[i]
+    for ch in marked:
         if ch == OPEN:
-            k = max(0, _last_le(offsets, plain_pos))
-            if words:
-                t = words[k][0]
-                if not times or times[-1] != t:
-                    times.append(t)
-        elif ch != CLOSE:
-            plain_pos += 1
-        i += 1
+            if words and not (gap is not None and not gap.strip()):
+                times.append(words[max(0, _last_le(offsets, pos))][0])
+            gap = None
+        elif ch == CLOSE:
+            gap = ""
+        else:
+            pos += 1
+            if gap is not None:
+                gap += ch
     return times
 
 
