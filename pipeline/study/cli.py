@@ -78,3 +78,49 @@ def search(folder, query, role, limit, as_json) -> None:
             click.echo(f"{h.doc}  {clock(h.time)}  {h.role or h.speaker or '?'}: {h.text}")
         click.echo(f"{len(hits)} hit{'' if len(hits) == 1 else 's'}", err=True)
     sys.exit(0 if hits else 1)
+
+
+def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) -> int:
+    """``ivp export FOLDER --reel THEME | --reel-query TEXT --format ...``: the exit status."""
+    from ..errors import PipelineError
+    from ..interview import INTERVIEWER
+    from . import reel
+    names = [n.strip().lower() for f in formats for n in f.split(",") if n.strip()]
+    bad = [n for n in names if n not in reel.FORMATS]
+    if bad or not names:
+        click.echo(f"error: reel formats are {', '.join(reel.FORMATS)} (not {', '.join(bad) or 'none'})", err=True)
+        return 2
+    if len(paths) != 1 or not Path(paths[0]).is_dir():
+        click.echo("error: a reel is made from one study folder: ivp export FOLDER --reel THEME", err=True)
+        return 2
+    from .build import build_study
+    folder = Path(paths[0])
+    result = build_study(folder)
+    if theme_key:
+        theme = result.theme(theme_key)
+        if theme is None:
+            known = "; ".join(f"{t['id']} {t['name']}" for t in result.data["themes"]) or "none yet"
+            click.echo(f"error: no theme {theme_key!r} in {folder} (themes: {known})", err=True)
+            return 1
+        title, quotes = theme["name"], theme["quotes"]
+    else:
+        from . import index as idx
+        with idx.Index(idx.db_path(folder)) as index:
+            hits = [h.to_dict() for h in index.search(query) if h.role != INTERVIEWER]
+        title, quotes = query, hits
+    quotes = quotes[:top] if top else quotes
+    if not quotes:
+        click.echo(f"error: nothing to put in the reel for {theme_key or query!r}", err=True)
+        return 1
+    clips = reel.clips_from_quotes(quotes, result.data["interviews"])
+    try:
+        written = reel.write_reel(clips, title, Path(out_dir) if out_dir else result.out / "reels", names)
+    except PipelineError as exc:
+        click.echo(f"error: {exc.line()}", err=True)
+        return 1
+    if as_json:
+        click.echo(json.dumps({"reel": title, "clips": len(clips), "files": [str(p) for p in written]}, indent=2))
+    elif not quiet:
+        for p in written:
+            click.echo(str(p))
+    return 0
