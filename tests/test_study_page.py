@@ -110,7 +110,7 @@ def test_study_over_the_real_sample(sample_sidecar, sample_truth, tmp_path):
     assert one.data["note"] == ONE_INTERVIEW and len(one.data["interviews"]) == 1
     with idx.Index(idx.db_path(folder)) as index:
         hits = index.search("invoices")
-    said = [t for t in sample_truth["turns"] if "invoice" in t["text"].lower()]
+    said = [t for t in sample_truth["turns"] if "invoic" in t["text"].lower()]  # invoice(s), invoicing
     assert hits and len(hits) >= len(said) - 1
     for h in hits:
         assert any(t["start"] - 1.0 <= h.time <= t["end"] + 1.0 for t in said), (h.time, h.text)

@@ -9,6 +9,7 @@ then how many content words it has; greetings, thanks and small talk score 0.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
@@ -17,8 +18,9 @@ from typing import Optional
 
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview
 from ..report import metrics
-from ..stages.moments import sentences as split_sentences
+from ..stages.moments import _spread
 
+MAX_HIGHLIGHT_S = 600.0  # no highlight is longer (the moments stage keeps them under 90 s)
 MIN_WORDS = 6  # shorter sentences are searchable but never theme candidates
 MIN_CONTENT_WORDS = 3
 STOPWORDS = frozenset("""a about above after again against all am an and any are as at be because been before
@@ -77,42 +79,62 @@ def content_words(text: str) -> list[str]:
 
 
 def sentences(iv: Interview) -> list[Sentence]:
-    """Every sentence of the transcript in time order, with word offsets, salience and kind."""
-    highlights = [m for m in iv.moments if not metrics.is_coaching(m)]
-    out = []
-    for s in split_sentences(iv):
-        words, parts, offset = [], [], 0
-        for tok in s.tokens:
-            if not tok.text:
+    """Every sentence of the transcript in time order, with word offsets, salience and kind.
+
+    Segments are cut where a word ends a sentence (``.?!``), as :mod:`pipeline.stages.moments`
+    does; a segment without word times shares its time out by character count."""
+    spans = sorted(((m.start, m.end, m.kind, float(m.score or 0.0)) for m in iv.moments
+                    if not metrics.is_coaching(m) and m.role in (None, INTERVIEWEE)))
+    starts = [h[0] for h in spans]
+    need_role = bool(iv.roles and iv.roles.interviewer)
+    out: list[Sentence] = []
+    for seg in sorted(iv.segments, key=lambda s: (s.start, s.end)):
+        role = seg.role or iv.role_of(seg.speaker)
+        if seg.words:
+            tokens = [(w.start, w.end, w.word.strip()) for w in seg.words]
+        else:
+            tokens = [(t.start, t.end, t.text) for t in _spread(seg.start, seg.end, seg.text)]
+        current: list[tuple[float, float, str]] = []
+        for tok in tokens:
+            if not tok[2]:
                 continue
-            words.append([round(tok.start, 3), round(tok.end, 3), offset])
-            parts.append(tok.text)
-            offset += len(tok.text) + 1
-        if not parts:
-            continue
-        text = " ".join(parts)
-        sent = Sentence(round(s.start, 3), round(s.end, 3), s.role, s.speaker, text, words, text_hash(text))
-        sent.salience, sent.kind = _salience(sent, highlights, iv)
-        out.append(sent)
+            current.append(tok)
+            if _END.search(tok[2]):
+                out.append(_sentence(current, role, seg.speaker, spans, starts, need_role))
+                current = []
+        if current:
+            out.append(_sentence(current, role, seg.speaker, spans, starts, need_role))
     return out
 
 
-def _salience(s: Sentence, highlights: list, iv: Interview) -> tuple[float, str]:
-    known_roles = bool(iv.roles and iv.roles.interviewer)
-    if known_roles and s.role != INTERVIEWEE:
-        return 0.0, ""
-    if len(s.words) < MIN_WORDS or SMALL_TALK.search(s.text) or s.text.rstrip().endswith("?"):
-        return 0.0, ""
-    content = content_words(s.text)
+_END = re.compile(r"[.?!][\"')\]]*$")
+
+
+def _sentence(tokens, role, speaker, spans, starts, need_role) -> Sentence:
+    words, offset = [], 0
+    for start, end, text in tokens:
+        words.append([round(start, 3), round(end, 3), offset])
+        offset += len(text) + 1
+    text = " ".join(t[2] for t in tokens)
+    s = Sentence(round(tokens[0][0], 3), round(tokens[-1][1], 3), role, speaker, text, words, text_hash(text))
+    if need_role and role != INTERVIEWEE:
+        return s
+    if len(words) < MIN_WORDS or text.endswith("?") or SMALL_TALK.search(text):
+        return s
+    content = content_words(text)
     if len(content) < MIN_CONTENT_WORDS:
-        return 0.0, ""
+        return s
     score, kind = min(1.0, len(content) / 12.0) * 0.5, ""
     mid = (s.start + s.end) / 2
-    for m in highlights:
-        if m.start - 0.05 <= mid <= m.end + 0.05 and m.role in (None, INTERVIEWEE):
-            score, kind = score + 0.5 + 0.5 * float(m.score or 0.0), m.kind
+    i = bisect.bisect_right(starts, mid + 0.05) - 1
+    while i >= 0 and spans[i][0] >= mid - MAX_HIGHLIGHT_S:  # the highlights that may cover ``mid``
+        h_start, h_end, h_kind, h_score = spans[i]
+        if mid <= h_end + 0.05:
+            score, kind = score + 0.5 + 0.5 * h_score, h_kind
             break
-    return round(score, 4), kind
+        i -= 1
+    s.salience, s.kind = round(score, 4), kind
+    return s
 
 
 def recording_of(iv: Interview, sidecar: Path) -> Path:

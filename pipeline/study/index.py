@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -99,11 +100,12 @@ class Index:
 
     # ------------------------------------------------------------------------------------ sync
     def sync(self, paths: Iterable[Path], root: Path) -> SyncResult:
-        """Add, refresh and drop rows so that they match the sidecars ``paths`` (under ``root``)."""
+        """Add, refresh and drop rows so that they match the sidecars ``paths`` (under ``root``).
+        Many changed sidecars are read in parallel (one process per core)."""
         result = SyncResult()
         known = {p: (i, m, s, h) for i, p, m, s, h in
                  self.db.execute("SELECT id, path, mtime_ns, size, sha FROM docs")}
-        seen = set()
+        seen, todo = set(), []
         for path in paths:
             key = str(Path(path).resolve())
             seen.add(key)
@@ -115,26 +117,22 @@ class Index:
             old = known.get(key)
             if old and old[1] == st.st_mtime_ns and old[2] == st.st_size:
                 result.unchanged += 1
-                continue
-            try:
-                data = Path(path).read_bytes()
-                sha = hashlib.sha256(data).hexdigest()
-                if old and old[3] == sha:
-                    self.db.execute("UPDATE docs SET mtime_ns=?, size=? WHERE id=?", (st.st_mtime_ns, st.st_size, old[0]))
-                    result.unchanged += 1
-                    continue
-                iv = sidecars.read(Path(path))
-                doc = corpus.doc(iv, Path(path), root)
-                sents = corpus.sentences(iv)
-            except Exception as exc:  # a broken sidecar never stops the study
-                result.skipped.append((Path(path), f"{type(exc).__name__}: {' '.join(str(exc).split())}"))
-                continue
-            if old:
-                self._drop(old[0])
-                result.updated += 1
             else:
-                result.added += 1
-            self._insert(key, st, sha, doc, sents)
+                todo.append((Path(path), key, st, old))
+        jobs = [(str(p), str(root), old[3] if old else None) for p, _k, _s, old in todo]
+        for (path, key, st, old), (sha, doc, sents, error) in zip(todo, _extract_all(jobs)):
+            if error:
+                result.skipped.append((path, error))
+            elif doc is None:  # touched, not changed
+                self.db.execute("UPDATE docs SET mtime_ns=?, size=? WHERE id=?", (st.st_mtime_ns, st.st_size, old[0]))
+                result.unchanged += 1
+            else:
+                if old:
+                    self._drop(old[0])
+                    result.updated += 1
+                else:
+                    result.added += 1
+                self._insert(key, st, sha, doc, sents)
         for key, (doc_id, *_rest) in known.items():
             if key not in seen:
                 self._drop(doc_id)
@@ -142,9 +140,9 @@ class Index:
         self.db.commit()
         return result
 
-    def _insert(self, key: str, st, sha: str, doc: corpus.Doc, sents: list[corpus.Sentence]) -> None:
+    def _insert(self, key: str, st, sha: str, doc: dict, sents: list[corpus.Sentence]) -> None:
         cur = self.db.execute("INSERT INTO docs (path, mtime_ns, size, sha, doc) VALUES (?, ?, ?, ?, ?)",
-                              (key, st.st_mtime_ns, st.st_size, sha, json.dumps(doc.to_dict())))
+                              (key, st.st_mtime_ns, st.st_size, sha, json.dumps(doc)))
         doc_id = cur.lastrowid
         rows = [(doc_id, s.start, s.end, s.role, s.speaker, s.text, json.dumps(s.words), s.hash, s.salience,
                  s.kind) for s in sents]
@@ -209,6 +207,33 @@ class Index:
         self.db.executemany("INSERT OR REPLACE INTO emb (hash, model, vec) VALUES (?, ?, ?)",
                             [(h, model, v.astype(np.float16).tobytes()) for h, v in items.items()])
         self.db.commit()
+
+
+PARALLEL_FROM = 16  # changed sidecars; fewer are read in this process
+
+
+def extract(job: tuple[str, str, Optional[str]]) -> tuple[str, Optional[dict], Optional[list], str]:
+    """(sha256, doc, sentences, error) for one sidecar; doc None when its sha is ``job[2]``."""
+    path, root, old_sha = job
+    try:
+        data = Path(path).read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if sha == old_sha:
+            return sha, None, None, ""
+        iv = sidecars.Interview.from_dict(json.loads(data))
+        return sha, corpus.doc(iv, Path(path), Path(root)).to_dict(), corpus.sentences(iv), ""
+    except Exception as exc:  # a broken sidecar never stops the study
+        return "", None, None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def _extract_all(jobs: list) -> list:
+    if len(jobs) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        return [extract(j) for j in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 8),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(extract, jobs, chunksize=4))
 
 
 def fts_query(text: str) -> str:
