@@ -86,11 +86,11 @@ def _y(v: float) -> float:
     return round(6 + (H - PAD - 6) * (1 - max(0.0, min(1.0, v))), 2)
 
 
-def _axis(n: int, rows: list[dict]) -> str:
+def _axis(n: int, rows: list[dict], top: str = "100%") -> str:
     ticks = "".join(f'<text x="{_x(i, n):.1f}" y="{H - 6}" class="c-tick">{escape(r["date"][5:] or i + 1)}</text>'
                     for i, r in enumerate(rows) if n <= 12 or i % max(1, n // 12) == 0)
     return (f'<line x1="{PAD}" y1="{_y(0)}" x2="{W}" y2="{_y(0)}" class="c-axis"/>'
-            f'<text x="2" y="{_y(1) + 4}" class="c-tick">100%</text><text x="2" y="{_y(0)}" class="c-tick">0</text>{ticks}')
+            f'<text x="2" y="{_y(1) + 4}" class="c-tick">{escape(top)}</text><text x="2" y="{_y(0)}" class="c-tick">0</text>{ticks}')
 
 
 def share_chart(rows: list[dict]) -> Markup:
@@ -125,7 +125,7 @@ def _bars(rows: list[dict], keys: tuple[str, ...], stacked: bool, label: str) ->
             body += (f'<rect x="{x:.1f}" y="{top}" width="{w:.1f}" height="{max(0.0, bottom - top):.2f}" fill="{COLORS[k]}">'
                      f'<title>{escape(r["recording"])}: {r[k]} {k}</title></rect>')
             base += frac if stacked else 0
-    return _svg(body + _axis(n, rows), label)
+    return _svg(body + _axis(n, rows, "100%" if stacked else str(most)), label)
 
 
 def questions_chart(rows: list[dict]) -> Markup:

@@ -24,7 +24,7 @@ from . import progress, studytoml, themes as th
 DEFAULT_DIRNAME = "ivp-study"
 GENERATOR = "ivp study"
 ONE_INTERVIEW = "Only one interview so far: themes are what several interviews share, so there is nothing to compare yet."
-RULES_VERSION = f"{th.DISTANCE_THRESHOLD}/{th.SMALL_TALK_SIMILARITY}/{th.MIN_INTERVIEWS}/{th.MAX_CANDIDATES}/2"
+RULES_VERSION = f"{th.DISTANCE_THRESHOLD}/{th.SMALL_TALK_SIMILARITY}/{th.MIN_INTERVIEWS}/{th.MAX_CANDIDATES}/4"
 
 
 @dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..sidecar import atomic_write_text
-from .themes import Theme, sort_themes
+from .themes import Theme, sort_themes, spread
 
 FILE_NAME = "study.toml"
 REGISTRY = "study-themes.json"
@@ -103,7 +103,7 @@ def apply(themes: list[Theme], edits: dict, where: str = FILE_NAME) -> tuple[lis
             problems.append(f"{where}: theme {tid}: merge_into {target_id} is not a theme (skipped)")
             continue
         source = by_id.pop(tid)
-        target.quotes = sorted(target.quotes + source.quotes, key=lambda q: (-q.similarity, q.doc, q.start))
+        target.quotes = spread(sorted(target.quotes + source.quotes, key=lambda q: (-q.similarity, q.doc, q.start)))
         target.docs = sorted(set(target.docs) | set(source.docs))
         target.members = sorted(set(target.members) | set(source.members))
         target.edited.setdefault("merged", []).append(tid)

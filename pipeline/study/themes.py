@@ -123,11 +123,23 @@ def find_themes(quotes: list[Quote], vectors: np.ndarray, prototypes: np.ndarray
             q = quotes[i]
             q.similarity = round(float(vectors[i] @ centre), 4)
             members.append(q)
-        members.sort(key=lambda q: (-q.similarity, q.doc, q.start))
+        members = spread(sorted(members, key=lambda q: (-q.similarity, q.doc, q.start)))
         words = name_terms(candidates.get(label, []), centre, term_vectors)
         themes.append(Theme(id=theme_id(hashes), name=" · ".join(words) or members[0].text[:40],
                             keywords=words, docs=docs, quotes=members, members=hashes))
     return sort_themes(themes)
+
+
+def spread(quotes: list[Quote]) -> list[Quote]:
+    """Quotes in rounds, one per interview each round (most typical first), so that the first few
+    quotes of a theme come from different interviews."""
+    by_doc: dict[int, list[Quote]] = {}
+    for q in quotes:
+        by_doc.setdefault(q.doc, []).append(q)
+    out, lists = [], list(by_doc.values())
+    for rank in range(max((len(v) for v in lists), default=0)):
+        out += [v[rank] for v in lists if rank < len(v)]
+    return out
 
 
 def sort_themes(themes: list[Theme]) -> list[Theme]:
@@ -142,7 +154,8 @@ def terms(text: str) -> set[str]:
     """The words (plural "s" dropped) and two-word phrases of one sentence, without stop words."""
     from .corpus import STOPWORDS
     words = [w.strip("'-") for w in re.findall(r"[a-z][a-z'\-]*", text.lower().replace("\u2019", "'"))]
-    words = [w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith("ss") else w for w in words]
+    words = [w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith(("ss", "us", "is", "ys")) else w
+             for w in words]
     keep = [w if w not in STOPWORDS and len(w) > 2 else "" for w in words]
     out = {w for w in keep if w}
     out |= {f"{a} {b}" for a, b in zip(keep, keep[1:]) if a and b}
