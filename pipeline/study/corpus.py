@@ -46,8 +46,8 @@ class Sentence:
     role: Optional[str]
     speaker: Optional[str]
     text: str
-    words: list[list[float]]  # [start, end, char offset] per word
-    hash: str  # of the normalised text: the embedding cache key
+    words: list[tuple[float, float, int]]  # (start, end, char offset) per word
+    hash: str  # of the normalised text: the embedding cache key (theme candidates only)
     salience: float = 0.0
     kind: str = ""  # the highlight kind it falls in, if any
 
@@ -113,10 +113,10 @@ _END = re.compile(r"[.?!][\"')\]]*$")
 def _sentence(tokens, role, speaker, spans, starts, need_role) -> Sentence:
     words, offset = [], 0
     for start, end, text in tokens:
-        words.append([round(start, 3), round(end, 3), offset])
+        words.append((start, end, offset))
         offset += len(text) + 1
     text = " ".join(t[2] for t in tokens)
-    s = Sentence(round(tokens[0][0], 3), round(tokens[-1][1], 3), role, speaker, text, words, text_hash(text))
+    s = Sentence(round(tokens[0][0], 3), round(tokens[-1][1], 3), role, speaker, text, words, "")
     if need_role and role != INTERVIEWEE:
         return s
     if len(words) < MIN_WORDS or text.endswith("?") or SMALL_TALK.search(text):
@@ -133,7 +133,7 @@ def _sentence(tokens, role, speaker, spans, starts, need_role) -> Sentence:
             score, kind = score + 0.5 + 0.5 * h_score, h_kind
             break
         i -= 1
-    s.salience, s.kind = round(score, 4), kind
+    s.salience, s.kind, s.hash = round(score, 4), kind, text_hash(text)  # only candidates need a hash
     return s
 
 

@@ -23,7 +23,7 @@ from . import corpus
 
 STATE_DIR = ".ivp"
 DB_NAME = "study.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS docs (
@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS docs (
     doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sents (
     id INTEGER PRIMARY KEY, doc INTEGER NOT NULL, start REAL, end REAL, role TEXT, speaker TEXT,
-    text TEXT NOT NULL, words TEXT NOT NULL, hash TEXT, salience REAL, kind TEXT);
+    text TEXT NOT NULL, words BLOB NOT NULL, hash TEXT, salience REAL, kind TEXT);
 CREATE INDEX IF NOT EXISTS sents_doc ON sents (doc);
 CREATE VIRTUAL TABLE IF NOT EXISTS sents_fts USING fts5(text, tokenize = 'porter unicode61');
 CREATE TABLE IF NOT EXISTS emb (hash TEXT PRIMARY KEY, model TEXT, vec BLOB NOT NULL);
@@ -85,7 +85,8 @@ class Index:
         self.db.executescript(SCHEMA)
         row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row and row[0] != str(SCHEMA_VERSION):  # an older layout: start again (it is only a cache)
-            self.db.executescript("DELETE FROM docs; DELETE FROM sents; DELETE FROM sents_fts;")
+            self.db.executescript("DROP TABLE docs; DROP TABLE sents; DROP TABLE sents_fts;")
+            self.db.executescript(SCHEMA)
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         self.db.commit()
 
@@ -144,7 +145,7 @@ class Index:
         cur = self.db.execute("INSERT INTO docs (path, mtime_ns, size, sha, doc) VALUES (?, ?, ?, ?, ?)",
                               (key, st.st_mtime_ns, st.st_size, sha, json.dumps(doc)))
         doc_id = cur.lastrowid
-        rows = [(doc_id, s.start, s.end, s.role, s.speaker, s.text, json.dumps(s.words), s.hash, s.salience,
+        rows = [(doc_id, s.start, s.end, s.role, s.speaker, s.text, pack_words(s.words), s.hash, s.salience,
                  s.kind) for s in sents]
         first = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM sents").fetchone()[0] + 1
         self.db.executemany("INSERT INTO sents (id, doc, start, end, role, speaker, text, words, hash, salience, kind)"
@@ -186,7 +187,7 @@ class Index:
         rows = self.db.execute(sql, (match, role) if role else (match,)).fetchall()
         hits = []
         for sid, doc_id, start, end, r, speaker, text, words, marked in rows:
-            times = _match_times(marked, json.loads(words)) or [start]
+            times = _match_times(marked, unpack_words(words)) or [start]
             d = docs.get(doc_id, {})
             hits.append(Hit(d.get("name", "?"), d.get("recording", ""), times[0], times, start, end, r, speaker,
                             text, sid))
@@ -231,9 +232,23 @@ def _extract_all(jobs: list) -> list:
         return [extract(j) for j in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 8),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(extract, jobs, chunksize=4))
+    from concurrent.futures.process import BrokenProcessPool
+    try:  # spawn, not fork: the watcher has threads
+        with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 8),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(extract, jobs, chunksize=4))
+    except (BrokenProcessPool, OSError):  # no worker processes here (e.g. a __main__ read from stdin)
+        return [extract(j) for j in jobs]
+
+
+def pack_words(words: list) -> bytes:
+    """(start, end, char offset) per word as float64 bytes: compact and exact."""
+    return np.asarray(words, dtype=np.float64).tobytes()
+
+
+def unpack_words(blob: bytes) -> list[list[float]]:
+    arr = np.frombuffer(blob, dtype=np.float64).reshape(-1, 3)
+    return [[round(float(a), 3), round(float(b), 3), int(c)] for a, b, c in arr]
 
 
 def fts_query(text: str) -> str:
