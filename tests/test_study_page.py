@@ -129,3 +129,20 @@ def test_study_over_the_real_sample(sample_sidecar, sample_truth, tmp_path):
         for q in t["quotes"]:
             assert q["role"] == "interviewee" and 0 <= q["start"] < q["end"] <= sample_truth["duration_s"] + 1
             assert norm(q["text"]) in transcript
+
+
+def test_study_page_escapes_quotes_and_names(tmp_path):
+    from test_study import EE, NAMES, script_for
+    xss = '<script>window.__xss = 1</script> spreadsheet </script><!-- & <img src=x onerror=alert(1)>'
+    root = tmp_path / "hostile"
+    for name in NAMES:
+        lines = script_for(name)
+        if name == NAMES[0]:
+            lines[5] = (EE, lines[5][1] + " " + xss)
+        add_interview(root, name, lines)
+    result = build(root)
+    html = (result.index.parent / "study.html").read_text()
+    assert "<script>window.__xss" not in html and "<img" not in html
+    assert html.count("<script") == 3  # the JSON data block, report.js and study.js
+    data = json.loads(re.search(r'<script type="application/json" id="study-data">(.*?)</script>', html, re.S)[1])
+    assert any("</script><!--" in row[3] for row in data["bank"])

@@ -99,6 +99,7 @@ class Embedder:
         folder = resolve(self.name)
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # shared cores: do not spin
         if self.threads:
             options.intra_op_num_threads = self.threads
         self._session = ort.InferenceSession(str(folder / "model.onnx"), options,
