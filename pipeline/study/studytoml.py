@@ -76,14 +76,11 @@ def carry_ids(themes: list[Theme], state_dir: Path) -> None:
         themes[i].id = tid
         taken_themes.add(i)
         taken_ids.add(tid)
-    used = {t.id for t in themes}
-    for t in themes:  # a fresh id that happens to equal a carried one
-        if t.id in taken_ids and themes.index(t) not in taken_themes:
-            t.id = t.id + "x"
-    registry = dict(previous)
+    for i, t in enumerate(themes):  # a fresh id equal to one just carried over (practically never)
+        if i not in taken_themes and t.id in taken_ids:
+            t.id += "x"
+    registry = dict(previous)  # ids of themes gone for now stay known, should they come back
     registry.update({t.id: sorted(t.members) for t in themes})
-    # forget ids not seen for a while only when nothing refers to them: keep it small
-    registry = {k: v for k, v in registry.items() if k in used or k in previous}
     atomic_write_text(path, json.dumps(registry, sort_keys=True) + "\n")
 
 
