@@ -34,6 +34,10 @@ def study_time(driver) -> float:
 
 
 def test_study_page_is_written_and_offline(five):
+    from click.testing import CliRunner
+    from pipeline.cli import main
+    res = CliRunner().invoke(main, ["report", str(five)])
+    assert res.exit_code == 0 and f"study: {five / 'ivp-report' / 'study.html'}" in res.output
     result = build(five)
     page = result.index.parent / "study.html"
     html = page.read_text()
