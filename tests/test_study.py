@@ -303,3 +303,18 @@ def test_embedding_model_is_assembled_checked_and_means_something(tmp_path, monk
                                 "My cat sleeps on the sofa all afternoon."])
     assert v.shape == (3, 384) and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
     assert v[0] @ v[1] > 0.5 > v[0] @ v[2] + 0.3
+
+
+def test_small_talk_is_dropped_by_meaning_not_only_by_words(five, monkeypatch):
+    """With the word list switched off, the small-talk prototypes alone keep the weather out;
+    with both off, the weather forms a theme (so the check above can fail)."""
+    import re as _re
+    from pipeline.study import build_study, corpus, themes
+    monkeypatch.setattr(corpus, "SMALL_TALK", _re.compile(r"(?!x)x"))
+    study = build_study(five, force=True)
+    assert len(study.data["themes"]) == 2
+    assert not any("weather" in t["name"] or "rain" in t["name"] for t in study.data["themes"])
+    original = themes.small_talk_mask
+    monkeypatch.setattr(themes, "small_talk_mask", lambda v, p, limit=0: original(v, p, 2.0))
+    unfiltered = build_study(five, force=True)
+    assert any(SMALL_TALK["2024-03-04 ada"] in {q["text"] for q in t["quotes"]} for t in unfiltered.data["themes"])
