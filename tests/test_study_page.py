@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from pipeline.report import build
 
 from browser import require_chromium, serve, start_chromium
-from test_report import assert_seeks_to, browser_errors, shot, wait_for
+from test_report import browser_errors, shot, wait_for
 from test_study import PRICING, SPREADSHEET, add_interview, five, word_time  # noqa: F401
 
 

@@ -11,7 +11,7 @@ from pipeline.cli import main
 from pipeline.study import index as idx
 from pipeline.sidecar import find_sidecars
 
-from test_study import EE, ER, NAMES, add_interview, five, script_for, word_time  # noqa: F401
+from test_study import EE, NAMES, add_interview, five, script_for, word_time  # noqa: F401
 
 
 def expected(word_re: str, role=None, names=NAMES) -> set[tuple[str, float]]:
