@@ -86,3 +86,17 @@ def test_cli_search_text_and_json(five):
     assert [(d["doc"], d["time"]) for d in data] == [("2024-03-15 eve.wav", word_time("2024-03-15 eve", 5, 4))]
     res = CliRunner().invoke(main, ["search", str(five), "zeppelin"])
     assert res.exit_code == 1
+
+
+def test_many_changed_sidecars_are_read_in_parallel_with_the_same_result(five, tmp_path, monkeypatch):
+    serial = search(five, "week")
+    copy = tmp_path / "copy"
+    import shutil
+    shutil.copytree(five, copy, ignore=shutil.ignore_patterns(".ivp"))
+    monkeypatch.setattr(idx, "PARALLEL_FROM", 2)  # five changed sidecars: worker processes
+    calls = []
+    real = idx._extract_all
+    monkeypatch.setattr(idx, "_extract_all", lambda jobs: calls.append(len(jobs)) or real(jobs))
+    parallel = search(copy, "week")
+    assert calls == [5]
+    assert [(h.doc, h.times, h.text) for h in parallel] == [(h.doc, h.times, h.text) for h in serial]

@@ -14,7 +14,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 import numpy as np
 
@@ -145,8 +145,9 @@ class Index:
         cur = self.db.execute("INSERT INTO docs (path, mtime_ns, size, sha, doc) VALUES (?, ?, ?, ?, ?)",
                               (key, st.st_mtime_ns, st.st_size, sha, json.dumps(doc)))
         doc_id = cur.lastrowid
-        rows = [(doc_id, s.start, s.end, s.role, s.speaker, s.text, pack_words(s.words), s.hash, s.salience,
-                 s.kind) for s in sents]
+        rows = [(doc_id, s.start, s.end, s.role, s.speaker, s.text,
+                 s.words if isinstance(s.words, bytes) else pack_words(s.words), s.hash, s.salience, s.kind)
+                for s in sents]
         first = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM sents").fetchone()[0] + 1
         self.db.executemany("INSERT INTO sents (id, doc, start, end, role, speaker, text, words, hash, salience, kind)"
                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -222,23 +223,31 @@ def extract(job: tuple[str, str, Optional[str]]) -> tuple[str, Optional[dict], O
         if sha == old_sha:
             return sha, None, None, ""
         iv = sidecars.Interview.from_dict(json.loads(data))
-        return sha, corpus.doc(iv, Path(path), Path(root)).to_dict(), corpus.sentences(iv), ""
+        sents = corpus.sentences(iv)
+        for sent in sents:  # packed here, in the worker, not in the process that writes the index
+            sent.words = pack_words(sent.words)
+        return sha, corpus.doc(iv, Path(path), Path(root)).to_dict(), sents, ""
     except Exception as exc:  # a broken sidecar never stops the study
         return "", None, None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
-def _extract_all(jobs: list) -> list:
+def _extract_all(jobs: list) -> Iterator[tuple]:
+    """:func:`extract` of each job, in order; results arrive while later ones are still being read."""
     if len(jobs) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-        return [extract(j) for j in jobs]
+        yield from map(extract, jobs)
+        return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
+    done = 0
     try:  # spawn, not fork: the watcher has threads
         with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 8),
                                  mp_context=multiprocessing.get_context("spawn")) as pool:
-            return list(pool.map(extract, jobs, chunksize=4))
+            for result in pool.map(extract, jobs, chunksize=2):
+                yield result
+                done += 1
     except (BrokenProcessPool, OSError):  # no worker processes here (e.g. a __main__ read from stdin)
-        return [extract(j) for j in jobs]
+        yield from map(extract, jobs[done:])
 
 
 def pack_words(words: list) -> bytes:
