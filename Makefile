@@ -12,6 +12,7 @@ OUT ?= out
 BENCH_LONG ?= 60,180
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+export ORT_DISABLE_TELEMETRY := 1
 
 .PHONY: run test bench setup system-deps test-deps browser-deps models sample clean help
 

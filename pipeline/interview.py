@@ -7,6 +7,7 @@ Times are seconds from the start of the recording.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
 from typing import Any, Optional
 
 SCHEMA_VERSION = 2  # 2: segment language, languages, pipeline.moment_languages
@@ -219,5 +220,10 @@ class Interview:
 
 def _known(kind, value: dict[str, Any]) -> dict[str, Any]:
     """Keep only the keys ``kind`` has as fields (tolerates newer sidecars)."""
-    names = {f.name for f in fields(kind)}
-    return {k: v for k, v in value.items() if k in names}
+    names = _field_names(kind)
+    return value if names.issuperset(value) else {k: v for k, v in value.items() if k in names}
+
+
+@lru_cache(maxsize=None)
+def _field_names(kind) -> frozenset[str]:  # once per class: a sidecar has thousands of words
+    return frozenset(f.name for f in fields(kind))

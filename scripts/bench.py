@@ -216,6 +216,9 @@ def main() -> None:
         from bench_ray import bench_row
         rows.append(bench_row(out))
 
+    if not args.only_long:  # the study across interviews: 50 and 500 one-hour sidecars
+        import bench_study
+        rows += bench_study.main(["--out", str(out)])
     (out / "bench.json").write_text(json.dumps(results, indent=2))
     print(f"wrote {out / 'bench.json'}")
 

@@ -26,8 +26,14 @@ from . import WRITERS, parse_formats, parse_kinds, write_exports
               help="Write here instead of next to each sidecar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the files written as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
-def export(paths, formats, kinds, top, out_dir, as_json, quiet) -> None:
+@click.option("--reel", "reel_theme", metavar="THEME", help="A highlight reel of a study theme (id or name) "
+              "across the recordings in FOLDER: fcpxml, premiere, edl, clips (see ivp study).")
+@click.option("--reel-query", metavar="TEXT", help="A highlight reel of what interviewees said matching TEXT.")
+def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None, reel_query=None) -> None:
     """Write subtitles, chapters, editor markers or clips from sidecars (or folders of them)."""
+    if reel_theme or reel_query:
+        from ..study.cli import export_reel
+        sys.exit(export_reel(paths, formats, reel_theme, reel_query, top, out_dir, as_json, quiet))
     try:
         names = parse_formats(formats)
         parse_kinds(kinds)

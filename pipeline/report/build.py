@@ -122,6 +122,8 @@ def build(sources: Union[PathLike, Iterable[PathLike]], out_dir: Optional[PathLi
         entries=entries, skipped=skipped, summary=_overview_summary(entries),
         generator=GENERATOR, version=__version__, asset_prefix="",
         generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M")))
+    from .study_page import write_study_page  # themes, quote bank, progress (pipeline.study)
+    write_study_page(src_list, out, entries, env)
     return BuildResult(index, entries, skipped, missing)
 
 

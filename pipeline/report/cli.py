@@ -33,6 +33,8 @@ def report(paths, out_dir, open_browser, quiet) -> None:
     elif not quiet:
         n = len(result.entries)
         click.echo(f"report: {n} interview{'' if n == 1 else 's'} -> {result.index}")
+        if (result.index.parent / "study.html").is_file():  # themes, search, progress (pipeline.study)
+            click.echo(f"study: {result.index.parent / 'study.html'}")
     if open_browser and result.entries:
         import webbrowser
         webbrowser.open(result.index.resolve().as_uri())

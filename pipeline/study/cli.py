@@ -1,0 +1,126 @@
+"""``ivp study`` and ``ivp search``, registered on the ``ivp`` command group."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..cli import main
+from ..interview import ROLES
+
+
+def _folder(folder: Path) -> None:
+    if not folder.is_dir():
+        click.echo(f"error: {folder}: input: no such folder", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write study.json and progress.csv here (default: FOLDER/ivp-study).")
+@click.option("--force", is_flag=True, help="Rebuild even when nothing changed.")
+@click.option("--json", "as_json", is_flag=True, help="Print study.json.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings.")
+def study(folder, out_dir, force, as_json, quiet) -> None:
+    """Themes, quote bank and the interviewer's progress across every sidecar under FOLDER.
+
+    Edit FOLDER/study.toml to rename, merge or hide themes (see docs/study.md); the next build
+    keeps those edits.
+    """
+    from .build import build_study
+    _folder(folder)
+    result = build_study(folder, out_dir, force=force)
+    data = result.data
+    for w in data.get("warnings", []):
+        click.echo(f"warning: {w}", err=True)
+    if not data["interviews"]:
+        click.echo("error: no interview sidecars (*.interview.json) found; run `ivp process` first", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(data, indent=1, ensure_ascii=False))
+        return
+    if quiet:
+        return
+    n = len(data["interviews"])
+    click.echo(f"study: {n} interview{'' if n == 1 else 's'}, {len(data['themes'])} themes -> {result.json_path}"
+               + ("" if result.rebuilt else " (unchanged)"))
+    if data.get("note"):
+        click.echo(data["note"])
+    for t in data["themes"]:
+        click.echo(f"  {t['id']}  {t['name']}: {t['n_interviews']} of {n} interviews, {len(t['quotes'])} quotes")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("query")
+@click.option("--role", type=click.Choice(list(ROLES)), help="Only what this role said.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many hits.")
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
+def search(folder, query, role, limit, as_json) -> None:
+    """Find words and phrases ("quoted") in every transcript under FOLDER: recording, time, sentence."""
+    from ..report.build import clock
+    from ..sidecar import find_sidecars
+    from . import index as idx
+    _folder(folder)
+    paths, _ = find_sidecars(folder, exclude=folder / "ivp-study")
+    with idx.Index(idx.db_path(folder)) as index:
+        synced = index.sync(paths, folder)
+        hits = index.search(query, role=role, limit=limit)
+    for p, why in synced.skipped:
+        click.echo(f"warning: {p}: skipped: {why}", err=True)
+    if as_json:
+        click.echo(json.dumps([h.to_dict() for h in hits], indent=1, ensure_ascii=False))
+    else:
+        for h in hits:
+            click.echo(f"{h.doc}  {clock(h.time)}  {h.role or h.speaker or '?'}: {h.text}")
+        click.echo(f"{len(hits)} hit{'' if len(hits) == 1 else 's'}", err=True)
+    sys.exit(0 if hits else 1)
+
+
+def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) -> int:
+    """``ivp export FOLDER --reel THEME | --reel-query TEXT --format ...``: the exit status."""
+    from ..errors import PipelineError
+    from ..interview import INTERVIEWER
+    from . import reel
+    names = [n.strip().lower() for f in formats for n in f.split(",") if n.strip()]
+    bad = [n for n in names if n not in reel.FORMATS]
+    if bad or not names:
+        click.echo(f"error: reel formats are {', '.join(reel.FORMATS)} (not {', '.join(bad) or 'none'})", err=True)
+        return 2
+    if len(paths) != 1 or not Path(paths[0]).is_dir():
+        click.echo("error: a reel is made from one study folder: ivp export FOLDER --reel THEME", err=True)
+        return 2
+    from .build import build_study
+    folder = Path(paths[0])
+    result = build_study(folder)
+    if theme_key:
+        theme = result.theme(theme_key)
+        if theme is None:
+            known = "; ".join(f"{t['id']} {t['name']}" for t in result.data["themes"]) or "none yet"
+            click.echo(f"error: no theme {theme_key!r} in {folder} (themes: {known})", err=True)
+            return 1
+        title, quotes = theme["name"], theme["quotes"]
+    else:
+        from . import index as idx
+        with idx.Index(idx.db_path(folder)) as index:
+            hits = [h.to_dict() for h in index.search(query) if h.role != INTERVIEWER]
+        title, quotes = query, hits
+    quotes = quotes[:top] if top else quotes
+    if not quotes:
+        click.echo(f"error: nothing to put in the reel for {theme_key or query!r}", err=True)
+        return 1
+    clips = reel.clips_from_quotes(quotes, result.data["interviews"])
+    try:
+        written = reel.write_reel(clips, title, Path(out_dir) if out_dir else result.out / "reels", names)
+    except PipelineError as exc:
+        click.echo(f"error: {exc.line()}", err=True)
+        return 1
+    if as_json:
+        click.echo(json.dumps({"reel": title, "clips": len(clips), "files": [str(p) for p in written]}, indent=2))
+    elif not quiet:
+        for p in written:
+            click.echo(str(p))
+    return 0

@@ -1,0 +1,294 @@
+"""The quote bank: every transcript sentence of a folder in SQLite FTS5 (``FOLDER/.ivp/study.db``).
+
+:meth:`Index.sync` brings it up to date with the sidecars: a sidecar whose size and mtime are
+unchanged is not read again; one whose bytes changed (sha256) is read and its rows replaced; rows
+of sidecars that are gone are dropped. The same database caches sentence embeddings by text hash,
+so a rebuild embeds only sentences it has never seen.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+import numpy as np
+
+from .. import sidecar as sidecars
+from . import corpus
+
+STATE_DIR = ".ivp"
+DB_NAME = "study.db"
+SCHEMA_VERSION = 2
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS docs (
+    id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, mtime_ns INTEGER, size INTEGER, sha TEXT,
+    doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sents (
+    id INTEGER PRIMARY KEY, doc INTEGER NOT NULL, start REAL, end REAL, role TEXT, speaker TEXT,
+    text TEXT NOT NULL, words BLOB NOT NULL, hash TEXT, salience REAL, kind TEXT);
+CREATE INDEX IF NOT EXISTS sents_doc ON sents (doc);
+CREATE VIRTUAL TABLE IF NOT EXISTS sents_fts USING fts5(text, tokenize = 'porter unicode61');
+CREATE TABLE IF NOT EXISTS emb (hash TEXT PRIMARY KEY, model TEXT, vec BLOB NOT NULL);
+"""
+OPEN, CLOSE = "\x01", "\x02"
+
+
+@dataclass
+class SyncResult:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@dataclass
+class Hit:
+    """One sentence that matched: ``time`` is when the first matched word was spoken."""
+
+    doc: str
+    recording: str
+    time: float
+    times: list[float]
+    start: float
+    end: float
+    role: Optional[str]
+    speaker: Optional[str]
+    text: str
+    sentence_id: int
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def db_path(folder: Path) -> Path:
+    return Path(folder) / STATE_DIR / DB_NAME
+
+
+class Index:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path), timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row and row[0] != str(SCHEMA_VERSION):  # an older layout: start again (it is only a cache)
+            self.db.executescript("DROP TABLE docs; DROP TABLE sents; DROP TABLE sents_fts;")
+            self.db.executescript(SCHEMA)
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------------ sync
+    def sync(self, paths: Iterable[Path], root: Path) -> SyncResult:
+        """Add, refresh and drop rows so that they match the sidecars ``paths`` (under ``root``).
+        Many changed sidecars are read in parallel (one process per core)."""
+        result = SyncResult()
+        known = {p: (i, m, s, h) for i, p, m, s, h in
+                 self.db.execute("SELECT id, path, mtime_ns, size, sha FROM docs")}
+        seen, todo = set(), []
+        for path in paths:
+            key = str(Path(path).resolve())
+            seen.add(key)
+            try:
+                st = Path(path).stat()
+            except OSError as exc:
+                result.skipped.append((Path(path), exc.strerror or str(exc)))
+                continue
+            old = known.get(key)
+            if old and old[1] == st.st_mtime_ns and old[2] == st.st_size:
+                result.unchanged += 1
+            else:
+                todo.append((Path(path), key, st, old))
+        jobs = [(str(p), str(root), old[3] if old else None) for p, _k, _s, old in todo]
+        for (path, key, st, old), (sha, doc, sents, error) in zip(todo, _extract_all(jobs)):
+            if error:
+                result.skipped.append((path, error))
+            elif doc is None:  # touched, not changed
+                self.db.execute("UPDATE docs SET mtime_ns=?, size=? WHERE id=?", (st.st_mtime_ns, st.st_size, old[0]))
+                result.unchanged += 1
+            else:
+                if old:
+                    self._drop(old[0])
+                    result.updated += 1
+                else:
+                    result.added += 1
+                self._insert(key, st, sha, doc, sents)
+        for key, (doc_id, *_rest) in known.items():
+            if key not in seen:
+                self._drop(doc_id)
+                result.removed += 1
+        self.db.commit()
+        return result
+
+    def _insert(self, key: str, st, sha: str, doc: dict, sents: list[corpus.Sentence]) -> None:
+        cur = self.db.execute("INSERT INTO docs (path, mtime_ns, size, sha, doc) VALUES (?, ?, ?, ?, ?)",
+                              (key, st.st_mtime_ns, st.st_size, sha, json.dumps(doc)))
+        doc_id = cur.lastrowid
+        rows = [(doc_id, s.start, s.end, s.role, s.speaker, s.text,
+                 s.words if isinstance(s.words, bytes) else pack_words(s.words), s.hash, s.salience, s.kind)
+                for s in sents]
+        first = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM sents").fetchone()[0] + 1
+        self.db.executemany("INSERT INTO sents (id, doc, start, end, role, speaker, text, words, hash, salience, kind)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(first + i, *r) for i, r in enumerate(rows)])
+        self.db.executemany("INSERT INTO sents_fts (rowid, text) VALUES (?, ?)",
+                            [(first + i, s.text) for i, s in enumerate(sents)])
+
+    def _drop(self, doc_id: int) -> None:
+        self.db.execute("DELETE FROM sents_fts WHERE rowid IN (SELECT id FROM sents WHERE doc=?)", (doc_id,))
+        self.db.execute("DELETE FROM sents WHERE doc=?", (doc_id,))
+        self.db.execute("DELETE FROM docs WHERE id=?", (doc_id,))
+
+    # ----------------------------------------------------------------------------------- reads
+    def docs(self) -> dict[int, dict]:
+        return {i: json.loads(d) for i, d in self.db.execute("SELECT id, doc FROM docs ORDER BY id")}
+
+    def candidates(self, min_salience: float = 1e-9) -> list[tuple]:
+        """(id, doc, start, end, role, text, hash, salience, kind) of possible theme quotes."""
+        return self.db.execute("SELECT id, doc, start, end, role, text, hash, salience, kind FROM sents "
+                               "WHERE salience >= ? ORDER BY doc, start", (min_salience,)).fetchall()
+
+    def sentences(self) -> list[tuple]:
+        """(id, doc, start, end, role, text) of every sentence, for the page's quote bank."""
+        return self.db.execute("SELECT id, doc, start, end, role, text FROM sents ORDER BY doc, start").fetchall()
+
+    def sentence(self, sid: int) -> tuple:
+        return self.db.execute("SELECT id, doc, start, end, role, speaker, text FROM sents WHERE id=?", (sid,)).fetchone()
+
+    def search(self, query: str, role: Optional[str] = None, limit: Optional[int] = None) -> list[Hit]:
+        """Sentences with all the words of ``query`` (a phrase when quoted), in recording and time order."""
+        match = fts_query(query)
+        if not match:
+            return []
+        docs = self.docs()
+        sql = ("SELECT s.id, s.doc, s.start, s.end, s.role, s.speaker, s.text, s.words, "
+               f"highlight(sents_fts, 0, '{OPEN}', '{CLOSE}') FROM sents_fts JOIN sents s ON s.id = sents_fts.rowid "
+               "WHERE sents_fts MATCH ?" + (" AND s.role = ?" if role else ""))
+        rows = self.db.execute(sql, (match, role) if role else (match,)).fetchall()
+        hits = []
+        for sid, doc_id, start, end, r, speaker, text, words, marked in rows:
+            times = _match_times(marked, unpack_words(words)) or [start]
+            d = docs.get(doc_id, {})
+            hits.append(Hit(d.get("name", "?"), d.get("recording", ""), times[0], times, start, end, r, speaker,
+                            text, sid))
+        hits.sort(key=lambda h: (h.doc, h.time))
+        return hits[:limit] if limit else hits
+
+    # ------------------------------------------------------------------------------ embeddings
+    def cached_embeddings(self, hashes: list[str], model: str) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(hashes), 900):
+            chunk = hashes[i:i + 900]
+            q = f"SELECT hash, vec FROM emb WHERE model=? AND hash IN ({','.join('?' * len(chunk))})"
+            for h, vec in self.db.execute(q, (model, *chunk)):
+                out[h] = np.frombuffer(vec, dtype=np.float16).astype(np.float32)
+        return out
+
+    def store_embeddings(self, items: dict[str, np.ndarray], model: str) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO emb (hash, model, vec) VALUES (?, ?, ?)",
+                            [(h, model, v.astype(np.float16).tobytes()) for h, v in items.items()])
+        self.db.commit()
+
+
+PARALLEL_FROM = 16  # changed sidecars; fewer are read in this process
+
+
+def extract(job: tuple[str, str, Optional[str]]) -> tuple[str, Optional[dict], Optional[list], str]:
+    """(sha256, doc, sentences, error) for one sidecar; doc None when its sha is ``job[2]``."""
+    path, root, old_sha = job
+    try:
+        data = Path(path).read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if sha == old_sha:
+            return sha, None, None, ""
+        iv = sidecars.Interview.from_dict(json.loads(data))
+        sents = corpus.sentences(iv)
+        for sent in sents:  # packed here, in the worker, not in the process that writes the index
+            sent.words = pack_words(sent.words)
+        return sha, corpus.doc(iv, Path(path), Path(root)).to_dict(), sents, ""
+    except Exception as exc:  # a broken sidecar never stops the study
+        return "", None, None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def _extract_all(jobs: list) -> Iterator[tuple]:
+    """:func:`extract` of each job, in order; results arrive while later ones are still being read."""
+    if len(jobs) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        yield from map(extract, jobs)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    done = 0
+    try:  # spawn, not fork: the watcher has threads
+        with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 8),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            for result in pool.map(extract, jobs, chunksize=2):
+                yield result
+                done += 1
+    except (BrokenProcessPool, OSError):  # no worker processes here (e.g. a __main__ read from stdin)
+        yield from map(extract, jobs[done:])
+
+
+def pack_words(words: list) -> bytes:
+    """(start, end, char offset) per word as float64 bytes: compact and exact."""
+    return np.asarray(words, dtype=np.float64).tobytes()
+
+
+def unpack_words(blob: bytes) -> list[list[float]]:
+    arr = np.frombuffer(blob, dtype=np.float64).reshape(-1, 3)
+    return [[round(float(a), 3), round(float(b), 3), int(c)] for a, b, c in arr]
+
+
+def fts_query(text: str) -> str:
+    """User text as an FTS5 query: each word a quoted token (no operators), phrases kept in quotes."""
+    parts = []
+    for phrase, word in re.findall(r'"([^"]*)"|(\S+)', text):
+        tokens = re.findall(r"\w+", phrase or word, re.UNICODE)
+        if tokens:
+            parts.append('"' + " ".join(tokens) + '"')
+    return " ".join(parts)
+
+
+def _match_times(marked: str, words: list[list[float]]) -> list[float]:
+    """The start time of each match that ``highlight()`` marked in the sentence text (the words of
+    a phrase come marked one by one: marks with only spaces between are one match)."""
+    times, pos, gap = [], 0, None  # gap: the text since the last match ended (None: not just after one)
+    offsets = [w[2] for w in words]
+    for ch in marked:
+        if ch == OPEN:
+            if words and not (gap is not None and not gap.strip()):
+                times.append(words[max(0, _last_le(offsets, pos))][0])
+            gap = None
+        elif ch == CLOSE:
+            gap = ""
+        else:
+            pos += 1
+            if gap is not None:
+                gap += ch
+    return times
+
+
+def _last_le(values: list[float], x: float) -> int:
+    import bisect
+    return bisect.bisect_right(values, x) - 1

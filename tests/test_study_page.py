@@ -1,0 +1,151 @@
+"""The study page of ``ivp report`` in headless Chromium, and the study over the real processed sample."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from urllib.parse import unquote
+
+import pytest
+
+from pipeline.report import build
+
+from browser import require_chromium, serve, start_chromium
+from test_report import browser_errors, shot, wait_for
+from test_study import PRICING, SPREADSHEET, add_interview, five, word_time  # noqa: F401
+
+
+@pytest.fixture
+def driver(tmp_path):
+    require_chromium()
+    d = start_chromium(tmp_path / "chromium-profile")
+    d.set_page_load_timeout(30)
+    yield d
+    d.quit()
+
+
+def media_src(driver) -> str:
+    return unquote(driver.execute_script("return document.getElementById('study-media').currentSrc || '';"))
+
+
+def study_time(driver) -> float:
+    return driver.execute_script("return document.getElementById('study-media').currentTime;")
+
+
+def test_study_page_is_written_and_offline(five):
+    from click.testing import CliRunner
+    from pipeline.cli import main
+    res = CliRunner().invoke(main, ["report", str(five)])
+    assert res.exit_code == 0 and f"study: {five / 'ivp-report' / 'study.html'}" in res.output
+    result = build(five)
+    page = result.index.parent / "study.html"
+    html = page.read_text()
+    assert 'id="study-link"' in result.index.read_text()
+    assert html.count('class="theme"') == 2
+    assert not re.search(r"(src|href)=\"(https?:)?//", html)
+    data = json.loads(re.search(r'<script type="application/json" id="study-data">(.*?)</script>', html, re.S)[1])
+    assert len(data["docs"]) == 5 and len(data["bank"]) == 50  # 10 sentences in each interview
+    assert sum(row[2] == "e" for row in data["bank"]) == 25 and sum(row[2] == "r" for row in data["bank"]) == 25
+    assert html.count("<svg") == 3  # one interviewer: share, questions, silences
+
+
+def test_browser_themes_search_and_seek(five, driver):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    build(five)
+    with serve(five) as base:
+        driver.get(f"{base}/ivp-report/study.html")
+        themes = driver.find_elements(By.CSS_SELECTOR, "#themes .theme")
+        assert len(themes) == 2
+        first = themes[0].find_elements(By.CSS_SELECTOR, ".quote")
+        assert len(first) == 3 and {q.find_element(By.CSS_SELECTOR, ".text").text for q in first} == set(SPREADSHEET.values())
+        shot(driver, "10-study")
+
+        # a theme quote plays its own recording from the quote's start
+        quote = first[1]
+        start = float(quote.get_attribute("data-start"))
+        name = quote.find_element(By.CSS_SELECTOR, ".who").text
+        quote.click()
+        wait_for(lambda: media_src(driver).endswith("/" + name), what="the quote's recording")
+        driver.execute_script("document.getElementById('study-media').pause();")
+        assert_seeks_to_study(driver, start)
+        assert name in driver.find_element(By.ID, "now-playing").text
+
+        # search in the browser: every hit of a word, filtered by role
+        box = driver.find_element(By.ID, "study-search")
+        box.send_keys("week")
+        hits = driver.find_elements(By.CSS_SELECTOR, "#study-results .hit")
+        assert len(hits) == 11 and driver.find_element(By.ID, "study-count").text == "11 hits"
+        Select(driver.find_element(By.ID, "study-role")).select_by_value("e")
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#study-results .hit")) == 6
+        box.clear()
+        box.send_keys('"too expensive"')
+        hits = driver.find_elements(By.CSS_SELECTOR, "#study-results .hit")
+        assert [h.find_element(By.CSS_SELECTOR, ".text").text for h in hits] == [PRICING["2024-03-15 eve"]]
+        # a hit in another recording switches the player and seeks to the sentence
+        hits[0].click()
+        wait_for(lambda: media_src(driver).endswith("/2024-03-15 eve.wav"), what="the hit's recording")
+        driver.execute_script("document.getElementById('study-media').pause();")
+        assert_seeks_to_study(driver, word_time("2024-03-15 eve", 5, 0))
+        shot(driver, "11-study-search")
+        assert browser_errors(driver) == []
+
+
+def assert_seeks_to_study(driver, expected: float, tolerance: float = 0.15):
+    wait_for(lambda: abs(study_time(driver) - expected) <= tolerance, what=f"currentTime ~ {expected}")
+
+
+def test_study_over_the_real_sample(sample_sidecar, sample_truth, tmp_path):
+    """The bundled recording processed by the real pipeline: the study builds, search times fall
+    inside the true turns that say the word, and two copies share themes of real sentences."""
+    from pipeline import sidecar
+    from pipeline.study import build_study
+    from pipeline.study import index as idx
+    from pipeline.study.build import ONE_INTERVIEW
+
+    folder = tmp_path / "real"
+    folder.mkdir()
+    audio = sample_sidecar.parent / sample_truth["audio"]
+    shutil.copy2(audio, folder / audio.name)
+    shutil.copy2(sample_sidecar, folder / sample_sidecar.name)
+    one = build_study(folder)
+    assert one.data["note"] == ONE_INTERVIEW and len(one.data["interviews"]) == 1
+    with idx.Index(idx.db_path(folder)) as index:
+        hits = index.search("invoices")
+    said = [t for t in sample_truth["turns"] if "invoic" in t["text"].lower()]  # invoice(s), invoicing
+    assert hits and len(hits) >= len(said) - 1
+    for h in hits:
+        assert any(t["start"] - 1.0 <= h.time <= t["end"] + 1.0 for t in said), (h.time, h.text)
+
+    # a second interview (the same recording under another name): the themes are real sentences
+    iv = sidecar.read(sample_sidecar)
+    shutil.copy2(audio, folder / f"second{audio.suffix}")
+    iv.source.path = str((folder / f"second{audio.suffix}").resolve())
+    sidecar.write(iv, folder / "second.interview.json")
+    two = build_study(folder)
+    assert len(two.data["interviews"]) == 2 and two.data["themes"]
+    norm = lambda text: " ".join(re.findall(r"[a-z0-9']+", text.lower()))  # noqa: E731
+    transcript = norm(" ".join(s.text for s in iv.segments))
+    for t in two.data["themes"]:
+        assert t["n_interviews"] == 2 and t["keywords"]
+        for q in t["quotes"]:
+            assert q["role"] == "interviewee" and 0 <= q["start"] < q["end"] <= sample_truth["duration_s"] + 1
+            assert norm(q["text"]) in transcript
+
+
+def test_study_page_escapes_quotes_and_names(tmp_path):
+    from test_study import EE, NAMES, script_for
+    xss = '<script>window.__xss = 1</script> spreadsheet </script><!-- & <img src=x onerror=alert(1)>'
+    root = tmp_path / "hostile"
+    for name in NAMES:
+        lines = script_for(name)
+        if name == NAMES[0]:
+            lines[5] = (EE, lines[5][1] + " " + xss)
+        add_interview(root, name, lines)
+    result = build(root)
+    html = (result.index.parent / "study.html").read_text()
+    assert "<script>window.__xss" not in html and "<img" not in html
+    assert html.count("<script") == 3  # the JSON data block, report.js and study.js
+    data = json.loads(re.search(r'<script type="application/json" id="study-data">(.*?)</script>', html, re.S)[1])
+    assert any("</script><!--" in row[3] for row in data["bank"])
