@@ -16,6 +16,7 @@ from .recording.cache import StageCache, default_dir as cache_dir_for
 from .recording.freshness import up_to_date  # noqa: F401  (re-exported for older callers)
 from .recording.outputs import OutputPlan, writable
 from .recording.settings import Settings
+from .stages import voices
 from .stages.decode import sha256_file
 
 PARTIAL_SUFFIXES = discover.PARTIAL_SUFFIXES
@@ -127,8 +128,28 @@ def process_batch(files: list[Path], overrides: dict[str, Any], out_dir: Optiona
             results.append(result)
             if on_result:
                 on_result(result)
+    _decide_by_voice(results, on_result)
     order = {path: i for i, path in enumerate(files)}
     return sorted(results, key=lambda r: order[r.path])
+
+
+def _decide_by_voice(results: list[BatchResult], on_result) -> None:
+    """Roles decided across each folder by the recurring voice; changed sidecars are rewritten."""
+    by_path = {str(r.sidecar): r for r in results if r.ok and r.sidecar and r.interview}
+    try:
+        changes = voices.decide_batch([Path(p) for p in by_path])
+    except Exception as exc:  # the per-file roles stand; say why the folder pass failed
+        changes = []
+        for r in by_path.values():
+            r.interview.warnings.append(f"roles across the folder not decided: {type(exc).__name__}: {exc}")
+    for change in changes:
+        r = by_path.get(change["sidecar"])
+        if r is not None:
+            r.interview = change["interview"]
+        if on_result:
+            name = Path(change["sidecar"]).name
+            print(f"{name}: roles decided across the folder: interviewer {change['before']} -> "
+                  f"{change['after']} ({change['method']}, confidence {change['confidence']:.2f})")
 
 
 def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
@@ -161,8 +182,10 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
         cache = StageCache(Path(config.cache_dir) if config.cache_dir
                            else cache_dir_for(plan.out or root))
         from .executors import Job
+        previous = voices.previous_sidecar(out)
         done = executor.process(Job(path, sha, replace(config, cache_dir=None), cache), hook)
         result.interview, result.node = done.interview, done.node
+        voices.carry_override(previous, result.interview)  # an `ivp roles` fix stays
         _write(result.interview, out)
     except ModelError:
         raise  # the models, not this file: every other file would fail the same way

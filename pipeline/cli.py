@@ -78,6 +78,7 @@ def main() -> None:
 @click.option("--interviewer", help="Speaker id of the interviewer (e.g. S2, left), skipping detection.")
 @click.option("--interviewer-channel", type=click.Choice(["left", "right"]),
               help="The interviewer is on this channel of a stereo recording.")
+@click.option("--interviewer-voice", metavar="NAME", help="An enrolled voice (ivp voice enroll) is the interviewer.")
 @click.option("--min-silence", type=float, help="Shortest silence to report, seconds (default 1.0).")
 @click.option("--language", help="Language code for multilingual models (default: detect).")
 @click.option("--force", is_flag=True, help="Reprocess files whose sidecar is already up to date.")
@@ -89,13 +90,13 @@ def main() -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @ray_options
 def process(paths, out_dir, quality, model, beam_size, device, diarizer, speakers, pyannote_pipeline,
-            interviewer, interviewer_channel, min_silence, language, force, export_formats, as_json, quiet,
-            debug, ray_address=None, ray_workers=None, ray_shared_fs=False) -> None:
+            interviewer, interviewer_channel, interviewer_voice, min_silence, language, force, export_formats,
+            as_json, quiet, debug, ray_address=None, ray_workers=None, ray_shared_fs=False) -> None:
     """Process recordings and folders (recursively) into JSON sidecars."""
     overrides = dict(quality=quality, model=model, beam_size=beam_size, device=device, diarizer=diarizer,
                      pyannote_pipeline=str(pyannote_pipeline) if pyannote_pipeline else None,
                      interviewer=interviewer, interviewer_channel=interviewer_channel,
-                     min_silence_s=min_silence, language=language)
+                     interviewer_voice=interviewer_voice, min_silence_s=min_silence, language=language)
     if speakers is not None:
         overrides["speakers"] = _speakers(speakers)
     if export_formats:
@@ -188,7 +189,7 @@ def _register_optional_commands() -> None:
     """Commands that live in their own modules (watch, export, report) register themselves."""
     import importlib
     for module in ("pipeline.watch.cli", "pipeline.export.cli", "pipeline.report.cli",
-                   "pipeline.study.cli"):
+                   "pipeline.study.cli", "pipeline.roles_cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

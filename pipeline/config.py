@@ -36,6 +36,7 @@ class Config:
     # roles
     interviewer: Optional[str] = None  # a speaker id (e.g. S1, left, right)
     interviewer_channel: Optional[str] = None  # left | right
+    interviewer_voice: Optional[str] = None  # a voice enrolled with `ivp voice enroll NAME ...`
     # analysis
     min_silence_s: float = 1.0
     fast_fill_s: float = 0.5
@@ -90,6 +91,8 @@ class Config:
         values = {k: getattr(self, k) for k in keep}
         values["model"], values["compute_type"], values["beam_size"] = self.asr
         values["bookmark_cues"] = list(self.bookmark_cues)
+        if self.interviewer_voice:  # only when set: older sidecars stay up to date
+            values["interviewer_voice"] = self.interviewer_voice
         return values
 
 

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 from typing import Any, Optional
 
-SCHEMA_VERSION = 2  # 2: segment language, languages, pipeline.moment_languages
+SCHEMA_VERSION = 3  # 2: segment language, languages, pipeline.moment_languages; 3: voiceprints
 INTERVIEWER = "interviewer"
 INTERVIEWEE = "interviewee"
 ROLES = (INTERVIEWER, INTERVIEWEE)
@@ -134,8 +134,22 @@ class RoleAssignment:
     interviewer: Optional[str]
     interviewee: Optional[str]
     confidence: float
-    method: str  # evidence | override | single-speaker | none
+    method: str  # evidence (text) | voice | enrolled-voice | override | single-speaker | none
     evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Voiceprint:
+    """One speaker's voice: the mean of their L2-normalised CAM++ window embeddings.
+
+    ``vector`` is base64 of little-endian float16 (192 values); ``seconds`` is the speech it rests on.
+    """
+
+    speaker: str
+    seconds: float
+    windows: int
+    vector: str
+    model: str = "campplus"
 
 
 @dataclass
@@ -169,6 +183,7 @@ class Interview:
     overlaps: list[Overlap] = field(default_factory=list)
     moments: list[Moment] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    voices: list[Voiceprint] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     def role_of(self, speaker: Optional[str]) -> Optional[str]:
@@ -185,7 +200,7 @@ class Interview:
         d = asdict(self)
         order = ["schema_version", "source", "pipeline", "language", "language_probability",
                  "languages", "speakers", "roles", "talk_ratio", "turns", "segments", "silences",
-                 "fast_fills", "overlaps", "moments", "warnings"]
+                 "fast_fills", "overlaps", "moments", "warnings", "voices"]
         return {k: d[k] for k in order}
 
     @classmethod
@@ -214,6 +229,7 @@ class Interview:
             overlaps=[build(Overlap, o) for o in d.get("overlaps", [])],
             moments=[build(Moment, m) for m in d.get("moments", [])],
             warnings=list(d.get("warnings", [])),
+            voices=[build(Voiceprint, v) for v in d.get("voices", [])],
             schema_version=d.get("schema_version", SCHEMA_VERSION),
         )
 

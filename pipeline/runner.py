@@ -14,7 +14,7 @@ from .cues import LANGUAGES as CUE_LANGUAGES
 from .errors import PipelineError
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, PipelineInfo, Recording, Segment, Turn, Word
 from .progress import ProgressHook, null_hook
-from .stages import analyze, roles
+from .stages import analyze, relabel, roles, voices
 from .stages.align import assign_speakers
 from .stages.decode import Audio, decode, probe, sha256_file
 from .stages.diarize import Diarization, get_diarizer
@@ -123,7 +123,10 @@ class Pipeline:
         segments = assign_speakers(transcript.segments, turns)
         talk = analyze.talk_seconds(turns)
         owner = roles.channel_owner(turns, audio.channels, audio.sample_rate, c.interviewer_channel)
-        assignment = roles.assign_roles(segments, turns, talk, c.interviewer, owner)
+        voice, missing = voices.enrolled_evidence(diarization.voices, getattr(c, "interviewer_voice", None))
+        assignment = roles.assign_roles(segments, turns, talk, c.interviewer, owner, voice)
+        if missing:
+            assignment.evidence["enrolled_missing"] = missing
         interview = Interview(
             source=recording,
             pipeline=PipelineInfo(__version__, self.transcriber.name, diarization.backend,
@@ -131,18 +134,11 @@ class Pipeline:
                                   c.signature(), list(CUE_LANGUAGES)),
             language=transcript.language, language_probability=transcript.language_probability,
             languages=list(transcript.languages), roles=assignment, warnings=list(diarization.warnings),
+            voices=list(diarization.voices),
         )
-        for item in [*turns, *segments]:
-            item.role = interview.role_of(item.speaker)
         interview.turns, interview.segments = turns, segments
-        interview.speakers = analyze.speaker_stats(turns, segments, interview.role_of, c.monologue_gap_s)
-        interview.talk_ratio = analyze.talk_ratio(turns if assignment.interviewer else [], c.target)
-        interview.silences = analyze.silences(turns, recording.duration_s or audio.duration, c.min_silence_s)
-        interview.fast_fills = analyze.fast_fills(turns, c.fast_fill_s)
-        interview.overlaps = analyze.overlaps(turns)
-        interview.moments = _find_moments(interview, c)
         interview.warnings += _warnings(interview, audio, c)
-        return interview
+        return relabel.apply(interview, assignment, c)  # roles, numbers, moments, role warnings
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -191,6 +187,7 @@ def _transcript_from(d: dict) -> Transcript:
 def _diarization_to(result: Diarization) -> dict:
     data = {k: v for k, v in vars(result).items() if k != "turns"}
     data["turns"] = [dict(vars(t)) for t in result.turns]
+    data["voices"] = [dict(vars(v)) for v in result.voices]
     return data
 
 
@@ -209,14 +206,6 @@ def _num(value) -> float:
     return float(value)
 
 
-def _find_moments(interview: Interview, config: Config) -> list:
-    try:
-        from .stages import moments
-    except ImportError:
-        return []
-    return moments.find_moments(interview, config)
-
-
 def _warnings(interview: Interview, audio: Audio, config: Config) -> list[str]:
     out = []
     speakers = {t.speaker for t in interview.turns}
@@ -228,12 +217,6 @@ def _warnings(interview: Interview, audio: Audio, config: Config) -> list[str]:
         out.append("only one speaker detected: the talk ratio needs both interviewer and interviewee")
     if config.speakers and len(speakers) > config.speakers:
         out.append(f"{len(speakers)} speakers found, {config.speakers} expected")
-    r = interview.roles
-    if r and r.method == "evidence" and r.confidence < LOW_CONFIDENCE:
-        out.append(f"roles decided with low confidence ({r.confidence:.2f}); "
-                   "check them or set --interviewer / --interviewer-channel")
-    if r and "override_ignored" in r.evidence:
-        out.append(f"interviewer override ignored: {r.evidence['override_ignored']}")
     if not interview.segments and interview.turns:
         out.append("speech detected but nothing was transcribed")
     out += _language_warnings(interview)

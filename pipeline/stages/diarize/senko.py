@@ -12,7 +12,7 @@ from ...errors import DiarizeError, ModelError
 from ...interview import Turn
 from ...progress import ProgressHook, null_hook
 from ..decode import Audio
-from . import Diarization, register
+from . import Diarization, prints, register
 from .senko_adapt import adapt
 
 _LOCK = threading.Lock()
@@ -67,7 +67,16 @@ class SenkoDiarizer:
         warnings = []
         if num_speakers and result["raw_speakers_detected"] > num_speakers:
             turns = _reduce_speakers(turns, result["speaker_centroids"], num_speakers)
-        return Diarization(turns, self.name, warnings)
+        windows, embeddings = getattr(model, "ivp_last", ([], np.zeros((0, 192))))
+        model.ivp_last = ([], np.zeros((0, 192)))
+        return Diarization(turns, self.name, warnings, prints.pool(turns, windows, embeddings))
+
+
+def campplus(device: str = "cpu"):
+    """(features, CAM++ network, torch device) of the loaded senko model, for embedding any speech."""
+    from ...config import Config
+    model = SenkoDiarizer(Config(device=device))._model()
+    return model.ivp_fbank, model.embeddings_model, model.torch_device
 
 
 def _speaker_id(senko_id: str) -> str:

