@@ -6,7 +6,7 @@ Times are seconds from the start of the recording.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any, Optional
 
@@ -197,7 +197,7 @@ class Interview:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _plain(self)
         order = ["schema_version", "source", "pipeline", "language", "language_probability",
                  "languages", "speakers", "roles", "talk_ratio", "turns", "segments", "silences",
                  "fast_fills", "overlaps", "moments", "warnings", "voices"]
@@ -232,6 +232,17 @@ class Interview:
             voices=[build(Voiceprint, v) for v in d.get("voices", [])],
             schema_version=d.get("schema_version", SCHEMA_VERSION),
         )
+
+
+def _plain(value: Any) -> Any:
+    """Like ``dataclasses.asdict`` (field order kept) but several times faster on long transcripts."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(v) for k, v in vars(value).items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _known(kind, value: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,19 @@ def existing_exports(path: Path) -> list[str]:
             if name != "clips" and (path.parent / f"{stem}{w.suffix}").is_file()]
 
 
+def write_fixed(interview: Interview, path: Path) -> None:
+    """Write a sidecar whose transcript came from a valid one: the schema is checked on every
+    part but the long lists, which are checked on a sample (a full check of an hour's words
+    takes seconds)."""
+    data = interview.to_dict()
+    sample = dict(data)
+    for key in ("segments", "turns", "silences", "overlaps"):
+        items = data.get(key) or []
+        sample[key] = items[:25] + items[-25:]
+    sidecar.validate(sample)
+    sidecar.atomic_write_text(path, sidecar.dumps(data))
+
+
 def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False) -> Interview:
     """Rewrite one sidecar (and its exports) with the interviewer set by the user."""
     from .stages import relabel, voices
@@ -43,7 +56,7 @@ def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False)
     except ValueError as exc:
         raise click.ClickException(f"{path}: {exc}")
     relabel.apply(interview, assignment)
-    sidecar.write(interview, path)
+    write_fixed(interview, path)
     formats = existing_exports(path)
     if formats:
         from .export import write_exports

@@ -31,6 +31,12 @@ def decode16k(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype="<f4").astype(np.float32)
 
 
+def decode16k_channels(path: Path) -> np.ndarray:
+    raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-ac", "2", "-ar", str(SR),
+                          "-f", "f32le", "-"], check=True, capture_output=True).stdout
+    return np.frombuffer(raw, dtype="<f4").astype(np.float32).reshape(-1, 2).T.copy()
+
+
 def trim_level(x: np.ndarray, target_db: float = -20.0) -> np.ndarray:
     """Cut leading/trailing quiet (40 dB under the peak frame) and set the speech level."""
     hop = SR // 100
@@ -171,6 +177,19 @@ PLAIN_QUESTIONS = [
     "What happened the last time you had to put a report together?",
     "Why did that take so long, do you think?",
     "What would you change about it if you could?",
+    "Who else on your team looks at those numbers?",
+    "How do you keep track of which clients have paid?",
+    "When was the last time something went wrong with an invoice?",
+]
+ANSWERS = [
+    "Sure. I run the finance side of a small design agency, and I am in the tool every day sending invoices.",
+    "About four years now. Before that I was an accountant at a bigger firm with a whole reporting team.",
+    "At the end of the quarter my manager wanted revenue by project, and the screen only shows months.",
+    "There is no filter for projects at all, so I exported everything and built the table by hand.",
+    "I would add a project filter and a way to save a report, so I do not start again every quarter.",
+    "Mostly the two partners. They read the monthly summary and ask me about anything that looks odd.",
+    "I keep a spreadsheet next to the tool, because the payment status there is often a few days late.",
+    "Last month a client got the same invoice twice, and it took a week of emails to sort it out.",
 ]
 MISLEADING = [  # interviewee first, asks questions; the interviewer only prompts
     ("B", "Hi, can you hear me okay? Is this thing already being recorded?"),
@@ -191,18 +210,14 @@ MISLEADING = [  # interviewee first, asks questions; the interviewer only prompt
 ]
 
 
-def plain(name: str, interviewer: str, interviewee: str, answers: Optional[list[str]] = None,
-          n: int = 4) -> Interview:
-    answers = answers or [
-        "Sure. I run the finance side of a small design agency, and I am in the tool every day sending invoices.",
-        "About four years now. Before that I was an accountant at a bigger firm with a whole reporting team.",
-        "At the end of the quarter my manager wanted revenue by project, and the screen only shows months.",
-        "There is no filter for projects at all, so I exported everything and built the table by hand.",
-        "I would add a project filter and a way to save a report, so I do not start again every quarter.",
-    ]
+def plain(name: str, interviewer: str, interviewee: str, n: int = 4, variant: int = 0) -> Interview:
+    """An ordinary interview: the researcher opens and asks ``n`` questions; ``variant`` picks
+    which questions and answers (so two interviews never share the very same audio)."""
     lines = [OPENING]
-    for q, a in list(zip(PLAIN_QUESTIONS, answers))[:n]:
-        lines += [("A", q), ("B", a)]
+    for k in range(n):
+        q = (variant * 3 + k) % len(PLAIN_QUESTIONS)
+        a = (variant * 5 + k) % len(ANSWERS)
+        lines += [("A", PLAIN_QUESTIONS[q]), ("B", ANSWERS[a])]
     return Interview(name, interviewer, interviewee, lines)
 
 

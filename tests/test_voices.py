@@ -1,0 +1,139 @@
+"""The recurring voice: folders of constructed interviews (real readers and synthetic voices).
+
+Each interview is laid out from utterances with known turns (scripts/roles_audio.py): Piper's
+``joe`` is the researcher; interviewees are the LJ Speech reader, espeak-ng voices, and one
+misleading interview (the interviewee speaks first and asks questions, the researcher prompts).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+pytest.importorskip("piper")
+ra = pytest.importorskip("roles_audio")
+
+from pipeline import sidecar  # noqa: E402
+from pipeline.batch import process_batch  # noqa: E402
+from pipeline.cli import main  # noqa: E402
+from pipeline.stages import voices  # noqa: E402
+from pipeline.stages.diarize.prints import embed_spans  # noqa: E402
+
+
+def interviewer_id(interview, truth) -> str:
+    mapping = ra.truth_roles(interview, truth)
+    return next(spk for spk, who in mapping.items() if who == "A")
+
+
+@pytest.fixture(scope="module")
+def study(shared_data, tmp_path_factory):
+    """Three interviews by one researcher, the third misleading, processed as one folder."""
+    folder = tmp_path_factory.mktemp("study")
+    scripts = [ra.plain("p1", "joe", "lj"), ra.plain("p2", "joe", "espeak:en-us+m3", variant=1),
+               ra.misleading("p3", "joe", "espeak:en-gb+f3")]
+    truths = {iv.name: ra.build(iv, folder)[1] for iv in scripts}
+    results = process_batch(sorted(folder.glob("*.wav")), {})
+    assert all(r.ok for r in results), [r.error for r in results]
+    return folder, truths, {r.path.stem: r for r in results}
+
+
+def test_recurring_voice_decides_all_three_including_the_misleading_one(study):
+    folder, truths, results = study
+    for name, truth in truths.items():
+        iv = sidecar.read(folder / f"{name}.interview.json")
+        r = iv.roles
+        assert r.interviewer == interviewer_id(iv, truth), (name, r.evidence)
+        assert r.method == "voice"
+        voice = r.evidence["voice"]
+        assert voice["recordings"] == 3 and voice["similarity"] >= voices.LINK
+        assert sorted(voice["matched"]) == sorted(f"{n}.wav" for n in truths if n != name)
+        assert results[name].interview.roles.interviewer == r.interviewer  # the batch result agrees
+        assert {v.speaker for v in iv.voices} == {t.speaker for t in iv.turns}
+    misled = sidecar.read(folder / "p3.interview.json")
+    assert "disagreement" in misled.roles.evidence  # its text pointed at the interviewee
+    assert misled.roles.confidence < 0.6
+    assert any(w.startswith("voice and text disagree") and "ivp roles" in w for w in misled.warnings)
+
+
+def test_one_interview_folder_falls_back_to_text(study, tmp_path):
+    folder, truths, _ = study
+    shutil.copy2(folder / "p1.interview.json", tmp_path / "p1.interview.json")
+    result = CliRunner().invoke(main, ["roles", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    iv = sidecar.read(tmp_path / "p1.interview.json")
+    assert iv.roles.method == "evidence" and "voice" not in iv.roles.evidence
+    assert iv.roles.interviewer == interviewer_id(iv, truths["p1"])  # its own text is clear
+
+
+def test_swap_is_kept_by_a_rerun(study, tmp_path):
+    folder, truths, _ = study
+    for suffix in (".wav", ".interview.json"):
+        shutil.copy2(folder / f"p2{suffix}", tmp_path / f"p2{suffix}")
+    out = tmp_path / "p2.interview.json"
+    before = sidecar.read(out)
+    result = CliRunner().invoke(main, ["roles", str(tmp_path / "p2.wav"), "--swap"])
+    assert result.exit_code == 0, result.output
+    swapped = sidecar.read(out)
+    assert swapped.roles.interviewer == before.roles.interviewee and swapped.roles.method == "override"
+    assert swapped.talk_ratio.interviewee_share == pytest.approx(1 - before.talk_ratio.interviewee_share, abs=0.02)
+    assert swapped.segments[0].words == before.segments[0].words  # nothing transcribed again
+    [again] = process_batch([tmp_path / "p2.wav"], {}, force=True)
+    assert again.ok and again.interview.roles.method == "override"
+    assert again.interview.roles.interviewer == swapped.roles.interviewer
+
+
+def test_enrolled_voice_decides_a_recording_processed_alone(study, tmp_path, monkeypatch):
+    folder, truths, _ = study
+    monkeypatch.setenv("IVP_VOICES_DIR", str(tmp_path / "voices"))
+    p1 = sidecar.read(folder / "p1.interview.json")
+    runner = CliRunner()
+    enrolled = runner.invoke(main, ["voice", "enroll", "joe", str(folder / "p1.wav"),
+                                    "--speaker", interviewer_id(p1, truths["p1"])])
+    assert enrolled.exit_code == 0, enrolled.output
+    stored = json.loads((tmp_path / "voices" / "joe.json").read_text())
+    assert stored["name"] == "joe" and stored["seconds"] >= voices.MIN_SECONDS and "vector" in stored
+    assert "joe" in runner.invoke(main, ["voice", "list"]).output
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy2(folder / "p3.wav", alone / "p3.wav")
+    [result] = process_batch([alone / "p3.wav"], {"interviewer_voice": "joe"})
+    assert result.ok, result.error
+    r = result.interview.roles
+    assert r.method == "enrolled-voice" and r.evidence["voice"]["name"] == "joe"
+    assert r.interviewer == interviewer_id(result.interview, truths["p3"])
+    assert runner.invoke(main, ["voice", "remove", "joe"]).exit_code == 0
+    assert "no enrolled voices" in runner.invoke(main, ["voice", "list"]).output
+
+
+def _prints_from_truth(path: Path, truth: dict):
+    audio = ra.decode16k(path)
+    out = []
+    for who in ("A", "B"):
+        spans = [(t["start"], t["end"]) for t in truth["turns"] if t["speaker"] == who]
+        out.append(embed_spans(audio, spans, who))
+    return out
+
+
+def test_two_researchers_and_a_follow_up_interviewee(shared_data, tmp_path):
+    """Researcher joe (3 interviews, one interviewee seen twice) and researcher f2 (3 interviews):
+    each recurring researcher decides their own subset; the follow-up interviewee decides nothing."""
+    plan = [("j1", "joe", "lj"), ("j2", "joe", "espeak:en-us+m3"), ("j3", "joe", "espeak:en-us+m3"),
+            ("f1", "espeak:en-us+f2", "libri"), ("f2", "espeak:en-us+f2", "espeak:en-gb+m1"),
+            ("f3", "espeak:en-us+f2", "espeak:en+f4")]
+    items = []
+    for k, (name, researcher, interviewee) in enumerate(plan):
+        path, truth = ra.build(ra.plain(name, researcher, interviewee, variant=k), tmp_path)
+        items.append((name, _prints_from_truth(path, truth)))
+    decisions = voices.decide_folder(items)
+    for (name, researcher, _), decision in zip(plan, decisions):
+        assert decision is not None and decision["speaker"] == "A", (name, decision)
+        assert decision["recordings"] == 3
+    assert decisions[0]["voice"] != decisions[3]["voice"]
+    assert sorted(decisions[3]["matched"]) == ["f2", "f3"]
