@@ -55,6 +55,7 @@ test-deps: $(VENV)/.stamp-test
 	@bash scripts/install_system_deps.sh espeak-ng:espeak-ng
 
 $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-deps
+	@bash scripts/install_system_deps.sh espeak-ng:espeak-ng  # synthetic voices in the roles tests
 	@echo "installing test packages..."
 	@$(PIP) install -e ".[test]" "$(TORCH_SPEC)" >> $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 	@$(PIP) install -e ".[ray]" "$(TORCH_SPEC)" >> $(VENV)/pip.log 2>&1 \

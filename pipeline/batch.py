@@ -169,6 +169,10 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
         result.sidecar = out
         sha = _sha(path)
         existing = None if force else up_to_date(out, sha, config)
+        if existing is None and not force:  # --interviewer alone changed: no transcription
+            existing = voices.reuse_for_interviewer(out, sha, config)
+            if existing is not None:
+                _write(existing, out)
         if existing is not None:
             result.interview, result.skipped = existing, True
             _refresh_marks(existing, path, config, out)

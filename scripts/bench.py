@@ -221,6 +221,8 @@ def main() -> None:
         rows += bench_study.main(["--out", str(out)])
     (out / "bench.json").write_text(json.dumps(results, indent=2))
     print(f"wrote {out / 'bench.json'}")
+    if not (args.no_shared or args.only_long) and SHARED.is_dir():  # roles: voices, accuracy, --swap
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_roles.py"), "--out", str(out)], check=False)
 
 
 if __name__ == "__main__":

@@ -30,8 +30,10 @@ import roles_audio as ra  # noqa: E402
 SYNTH_TEXTS = ["Can you tell me about the last time you sent an invoice to a client and what happened?",
                "Thanks for joining me today. Let's start with your role and how your week usually goes.",
                "What would you change about the reporting screen, if you could change one thing about it?"]
-SYNTH_VOICES = ["joe", "espeak:en-us+f2", "espeak:en-us+m3", "espeak:en-gb+f3", "espeak:en-gb+m1",
-                "espeak:en+f4", "espeak:en-us+m7"]
+# Distinct to CAM++: other espeak-ng variants are near-copies of these (en-gb+f3 = en-gb+m1 at
+# 1.00, en-us+m3 ~ en-gb at 0.94, en-us+f2 ~ en+f4 at 0.81), i.e. the same synthetic speaker.
+SYNTH_VOICES = ["joe", "espeak:en-us+f2", "espeak:en-us+m3"]
+SECOND_RESEARCHER = "espeak:en-us+f2"
 
 
 def _rttm(path: Path) -> dict[tuple[str, str], list[tuple[float, float]]]:
@@ -184,3 +186,87 @@ def swap_timing(src: Path, folder: Path, minutes: float = 60.0) -> dict:
                    capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     command = time.perf_counter() - started
     return {"minutes": minutes, "words": n_words, "swap_s": round(in_process, 3), "command_s": round(command, 3)}
+
+
+def bench_set() -> dict[str, list]:
+    """Folders of constructed interviews (name -> scripts): one researcher's study with a
+    misleading interview and a follow-up interviewee, two researchers sharing a folder, and
+    interviews processed alone (text evidence only)."""
+    j, f, m = "joe", SECOND_RESEARCHER, "espeak:en-us+m3"
+    return {
+        "study": [ra.plain("s1", j, "lj", variant=0), ra.plain("s2", j, "libri", variant=1),
+                  ra.plain("s3", j, m, variant=2), ra.misleading("s4", j, f),
+                  ra.plain("s5", j, m, variant=3, n=3)],  # s3, s5: the same interviewee twice
+        "two-researchers": [ra.plain("t1", j, "lj", variant=4), ra.plain("t2", j, m, variant=5),
+                            ra.plain("t3", f, "libri", variant=6), ra.plain("t4", f, "lj", variant=7),
+                            ra.misleading("t5", f, m)],
+        "alone-1": [ra.plain("a1", j, "lj", variant=2, n=5)],
+        "alone-2": [ra.plain("a2", f, m, variant=5, n=3)],
+        "alone-3": [ra.misleading("a3", j, m)],
+    }
+
+
+def role_accuracy(folder: Path) -> dict:
+    """Process each bench folder as a batch; compare the interviewer with the truth."""
+    from pipeline.batch import process_batch
+    rows, right, confident_wrong = [], 0, 0
+    for name, scripts in bench_set().items():
+        sub = folder / name
+        truths = {iv.name: ra.build(iv, sub)[1] for iv in scripts}
+        results = process_batch(sorted(sub.glob("*.wav")), {})
+        for r in results:
+            if not r.ok:
+                rows.append({"interview": r.path.stem, "error": r.error})
+                continue
+            truth = truths[r.path.stem]
+            mapping = ra.truth_roles(r.interview, truth)
+            roles = r.interview.roles
+            ok = mapping.get(roles.interviewer) == "A"
+            right += ok
+            confident_wrong += (not ok) and roles.confidence >= 0.6
+            rows.append({"folder": name, "interview": r.path.stem, "right": ok, "method": roles.method,
+                         "confidence": roles.confidence,
+                         "voice": (roles.evidence.get("voice") or {}).get("describe")})
+    return {"interviews": len(rows), "right": right, "accuracy": round(right / max(1, len(rows)), 3),
+            "wrong_at_0.6_or_more": confident_wrong, "rows": rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="bench_out", type=Path)
+    parser.add_argument("--only", default="similarity,swap,roles")
+    args = parser.parse_args()
+    parts = set(args.only.split(","))
+    args.out.mkdir(parents=True, exist_ok=True)
+    report: dict = {}
+    work = Path(tempfile.mkdtemp(prefix="ivp-bench-roles-"))
+    try:
+        if "similarity" in parts:
+            report["similarity"] = similarity_figures(min_seconds=6.0)
+            for key, v in report["similarity"].items():
+                if isinstance(v, dict) and "median" in v:
+                    print(f"cosine {key}: n={v['n']} min {v['min']} median {v['median']} max {v['max']}")
+            print(f"chosen threshold {report['similarity']['threshold']}")
+        if "roles" in parts:
+            report["roles"] = role_accuracy(work / "roles")
+            r = report["roles"]
+            for row in r["rows"]:
+                print(f"  {row}")
+            print(f"role accuracy {r['right']}/{r['interviews']}; wrong at confidence >= 0.6: "
+                  f"{r['wrong_at_0.6_or_more']}")
+        if "swap" in parts:
+            src = next((work / "roles").rglob("*.interview.json"), None) if "roles" in parts else None
+            if src is None:
+                path, _ = ra.build(ra.plain("swap", "joe", "lj"), work / "swap")
+                from pipeline.batch import process_batch
+                src = process_batch([path], {})[0].sidecar
+            report["swap"] = swap_timing(src, work)
+            print(f"ivp roles --swap, 60-minute sidecar ({report['swap']['words']} words): "
+                  f"{report['swap']['swap_s']} s (whole command with imports: {report['swap']['command_s']} s)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    (args.out / "bench_roles.json").write_text(json.dumps(report, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

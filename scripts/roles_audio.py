@@ -223,3 +223,20 @@ def plain(name: str, interviewer: str, interviewee: str, n: int = 4, variant: in
 
 def misleading(name: str, interviewer: str, interviewee: str) -> Interview:
     return Interview(name, interviewer, interviewee, list(MISLEADING))
+
+
+BACKCHANNEL_WORDS = ["Mm-hmm.", "Right.", "Yeah.", "Okay.", "I see."]
+
+
+def with_backchannels(name: str, interviewer: str = "joe", interviewee: str = "lj", n: int = 15) -> Interview:
+    """Long answers by the real LJ reader with ``n`` short interviewer backchannels spoken over them."""
+    lines = [OPENING]
+    clips = real_clips(interviewee)
+    bcs = []
+    for k in range(n):
+        lines += [("A", PLAIN_QUESTIONS[k % len(PLAIN_QUESTIONS)])] if k % 3 == 0 else []
+        lines.append(("B", ""))
+        length = len(clips[k % len(clips)]) / SR
+        bcs.append((len(lines) - 1, round(max(0.8, 0.55 * length), 2), BACKCHANNEL_WORDS[k % len(BACKCHANNEL_WORDS)]))
+    lines.append(("A", "Thank you, that is all my questions."))
+    return Interview(name, interviewer, interviewee, lines, backchannels=bcs)
