@@ -91,3 +91,12 @@ def test_speaker_stats_words_wpm_and_longest_monologue():
     assert stats["B"].turns == 2 and stats["A"].turns == 1
     assert stats["A"].words == 2  # no word timestamps: counted from the text
     assert stats["A"].share + stats["B"].share == pytest.approx(1.0)
+
+
+def test_a_backchannel_between_interviewee_turns_is_not_a_fast_fill():
+    # "mm-hmm" (0.4 s) in the interviewee's pause, the interviewee carries on: not a fast fill;
+    # a short interviewer turn after which the interviewer keeps the floor (or nobody resumes) is.
+    turns = [T(0, 3, ER), T(3.5, 10, EE), T(10.1, 10.5, ER), T(10.8, 20, EE), T(20.2, 20.8, ER),
+             T(23, 25, EE), T(25.1, 25.6, ER)]
+    fills = analyze.fast_fills(turns, 0.5)
+    assert [(f.start, f.end) for f in fills] == [(20.0, 20.2), (25.0, 25.1)]

@@ -124,13 +124,22 @@ def silences(turns: list[Turn], duration: float, min_gap: float = 1.0) -> list[S
     return out
 
 
+BACKCHANNEL_S = 1.0  # an interviewer run this short, with the interviewee going on right after ...
+RESUME_S = 1.0  # ... within this, is a backchannel ("mm-hmm", "right"), not taking the floor
+
+
 def fast_fills(turns: list[Turn], threshold: float = 0.5) -> list[Handover]:
     """Interviewee-to-interviewer handovers where the interviewer starts within ``threshold`` s
-    (negative gap: the interviewer started before the interviewee finished)."""
+    (negative gap: the interviewer started before the interviewee finished). A backchannel (a
+    short interviewer run after which the interviewee carries on) is not a fast fill."""
     runs = monologues([t for t in turns if t.role in (INTERVIEWER, INTERVIEWEE)], 0.0)
     out = []
-    for a, b in zip(runs, runs[1:]):
+    for k, (a, b) in enumerate(zip(runs, runs[1:])):
         if a.role == INTERVIEWEE and b.role == INTERVIEWER and b.start - a.end < threshold:
+            after = runs[k + 2] if k + 2 < len(runs) else None
+            if (b.duration <= BACKCHANNEL_S and after is not None and after.role == INTERVIEWEE
+                    and after.start - b.end <= RESUME_S):
+                continue
             out.append(Handover(round(a.end, 3), round(b.start, 3), round(b.start - a.end, 3)))
     return out
 
