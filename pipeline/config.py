@@ -195,6 +195,7 @@ BOUNDS: dict[str, Rule] = {
     "pyannote_pipeline": Rule(str, optional=True, max_len=4096),
     "interviewer": Rule(str, optional=True, max_len=64),
     "interviewer_channel": Rule(str, optional=True, choices=("left", "right")),
+    "interviewer_voice": Rule(str, optional=True, max_len=64),
     "min_silence_s": Rule(float, 0, 60, above_low=True),
     "fast_fill_s": Rule(float, 0, 10),
     "monologue_gap_s": Rule(float, 0, 60),
