@@ -8,16 +8,16 @@ def seg(speaker, start, text):
 
 
 def conversation(interviewer_talks_a_lot=False):
-    long_answer = "Well it was fine. We used it daily."
+    long_answer = "Well it was fine. We used it daily for the invoices and for the monthly report."
     ramble = " ".join(["I think this product is really something and let me explain my view."] * 8)
     segs = [
         seg("X", 0, "Hi, thanks for joining me today."),
         seg("X", 2, "Can you tell me about the last time you sent an invoice?"),
         seg("Y", 5, long_answer),
         seg("X", 9, (ramble + " ") if interviewer_talks_a_lot else "What happened next?"),
-        seg("Y", 12, "We ended up exporting everything to a spreadsheet."),
+        seg("Y", 12, "We ended up exporting everything to a spreadsheet and building the table by hand."),
         seg("X", 15, "How did that make you feel?"),
-        seg("Y", 17, "Frustrated, honestly."),
+        seg("Y", 17, "Frustrated, honestly, because it took most of an afternoon every single quarter."),
     ]
     turns = [Turn(s.start, s.end, s.speaker) for s in segs]
     return segs, turns
@@ -57,12 +57,17 @@ def test_question_detection():
     assert not roles.is_question("I use it daily.")
 
 
+ANSWER = "Well, we mostly did it by hand in a spreadsheet, and it took most of the afternoon."
+
+
 def qa(interviewer_questions: int, interviewee_questions: int, first: str = "X"):
-    """X and Y each talk; each asks the given number of questions (nothing else to go on)."""
+    """Each asks the given number of questions, each answered at length (nothing else to go on)."""
     segs = [seg(first, 0, "Okay.")]
-    segs += [seg("X", 10 + i, "What did you do on that day then?") for i in range(interviewer_questions)]
-    segs += [seg("Y", 40 + i, "Why would anybody do that to me?") for i in range(interviewee_questions)]
-    segs += [seg("Y", 80, "It was a long day at work."), seg("X", 90, "I see.")]
+    t = 2
+    for asker, other, n in (("X", "Y", interviewer_questions), ("Y", "X", interviewee_questions)):
+        for _ in range(n):
+            segs += [seg(asker, t, "What did you do on that day then?"), seg(other, t + 1, ANSWER)]
+            t += 3
     return segs, [Turn(s.start, s.end, s.speaker) for s in segs]
 
 
@@ -84,14 +89,18 @@ def test_spoke_first_alone_stays_under_the_warning_line():
     assert roles.confidence_of(roles.SPOKE_FIRST) < roles.LOW_CONFIDENCE
 
 
-def test_clarifying_questions_and_prompts():
-    segs = [seg("Y", 0, "Hi, can you hear me okay?"), seg("X", 2, "Go on."),
-            seg("Y", 4, "Sorry, what do you mean by workflow?"), seg("X", 6, "Say a bit more about that part."),
-            seg("Y", 8, "Do you want me to share my screen?"), seg("X", 10, "Tell me more.")]
-    ev = roles.speaker_evidence(segs, [Turn(s.start, s.end, s.speaker) for s in segs])
-    assert ev["Y"]["questions"] == 0 and ev["Y"]["clarifying"] == 3
+def test_clarifying_questions_prompts_and_unanswered_questions():
+    segs = [seg("Y", 0, "Hi, can you hear me okay?"), seg("X", 1, "Yes. Go on."), seg("Y", 2, ANSWER),
+            seg("Y", 3, "Sorry, what do you mean by workflow?"), seg("X", 4, "Say a bit more about that part."),
+            seg("Y", 5, ANSWER + " Do you want me to share my screen?"), seg("X", 6, "Tell me more."),
+            seg("Y", 7, ANSWER + " Which part should I start with? Is this being recorded?"),
+            seg("X", 8, "Start wherever you like."), seg("Y", 9, ANSWER)]
+    turns = [Turn(s.start, s.end, s.speaker) for s in segs]
+    ev = roles.speaker_evidence(segs, turns)
+    assert ev["Y"]["clarifying"] == 3 and ev["Y"]["questions"] == 0
+    assert ev["Y"]["unanswered"] == 2  # answered by four words: not an interviewer's question
     assert ev["X"]["prompts"] == 3
-    result = roles.assign_roles(segs, [Turn(s.start, s.end, s.speaker) for s in segs], {})
+    result = roles.assign_roles(segs, turns, {})
     assert result.interviewer == "X"
 
 

@@ -53,24 +53,46 @@ def is_question(sentence: str) -> bool:
     return s.endswith("?") or bool(QUESTION_OPENINGS.match(s.lstrip("\"'- ").lower()))
 
 
+ANSWER_WORDS = 12  # a question or prompt counts when the other person then says at least this much
+AT_RUN_END = 2  # ... and it is among the last sentences of its speaker's run (not rhetorical)
+
+
+def _kind(sentence: str) -> Optional[str]:
+    plain = sentence.lstrip("\"'- ")
+    if CLARIFYING.search(plain):
+        return "clarifying"
+    if PROMPTS.match(plain):
+        return "prompts"
+    if is_question(plain) and len(plain.split()) >= 3:  # "Yeah?" is not a question asked
+        return "questions"
+    return None
+
+
 def speaker_evidence(segments: list[Segment], turns: list[Turn]) -> dict[str, dict[str, int]]:
-    """Per speaker: questions, prompts, clarifying questions, host phrases, whether they spoke first."""
+    """Per speaker: questions and prompts that were answered (the other speaker then said
+    ``ANSWER_WORDS`` or more), unanswered ones, clarifying questions, host phrases, spoke first."""
     speakers = sorted({t.speaker for t in turns} | {s.speaker for s in segments if s.speaker})
-    keys = ("questions", "prompts", "clarifying", "host_phrases", "spoke_first")
+    keys = ("questions", "prompts", "unanswered", "clarifying", "host_phrases", "spoke_first")
     evidence = {s: dict.fromkeys(keys, 0) for s in speakers}
-    for seg in segments:
+    runs: list[tuple[str, list[str]]] = []  # consecutive sentences of one speaker, in time order
+    for seg in sorted(segments, key=lambda s: s.start):
         if seg.speaker not in evidence:
             continue
-        e = evidence[seg.speaker]
-        for sentence in sentences(seg.text):
-            plain = sentence.lstrip("\"'- ")
-            if CLARIFYING.search(plain):
-                e["clarifying"] += 1
-            elif PROMPTS.match(plain):
-                e["prompts"] += 1
-            elif is_question(plain) and len(plain.split()) >= 3:  # "Yeah?" is not a question asked
-                e["questions"] += 1
-        e["host_phrases"] += len(HOST_PHRASES.findall(seg.text))
+        evidence[seg.speaker]["host_phrases"] += len(HOST_PHRASES.findall(seg.text))
+        if runs and runs[-1][0] == seg.speaker:
+            runs[-1][1].extend(sentences(seg.text))
+        else:
+            runs.append((seg.speaker, sentences(seg.text)))
+    for k, (speaker, said) in enumerate(runs):
+        reply = next((len(" ".join(r).split()) for s, r in runs[k + 1:] if s != speaker), 0)
+        e = evidence[speaker]
+        for i, sentence in enumerate(said):
+            kind = _kind(sentence)
+            if kind == "clarifying":
+                e[kind] += 1
+            elif kind:
+                answered = i >= len(said) - AT_RUN_END and reply >= ANSWER_WORDS
+                e[kind if answered else "unanswered"] += 1
     voiced = [s for s in segments if s.speaker and s.text.strip()]
     first = min(voiced, key=lambda s: s.start).speaker if voiced else (
         min(turns, key=lambda t: t.start).speaker if turns else None)

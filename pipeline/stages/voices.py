@@ -268,9 +268,13 @@ def reuse_for_interviewer(out: Path, sha: str, config) -> Optional[Interview]:
         return None
     if config.interviewer not in {t.speaker for t in previous.turns}:
         return None
+    import time
     from . import analyze, roles
     from .relabel import apply
+    started = time.perf_counter()
     assignment = roles.assign_roles(previous.segments, previous.turns, analyze.talk_seconds(previous.turns),
                                     config.interviewer)
     previous.pipeline.settings = wanted
-    return apply(previous, assignment, config)
+    apply(previous, assignment, config)
+    previous.pipeline.stage_seconds = {"analyze": round(time.perf_counter() - started, 3)}  # this run's
+    return previous
