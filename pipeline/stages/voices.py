@@ -159,8 +159,12 @@ def reassess(interview: Interview, voice: Optional[dict[str, Any]]) -> RoleAssig
     old = interview.roles
     if old is not None and old.method == "override":
         return old
+    from ..errors import PipelineError
     c = config_of(interview)
-    enrolled, missing = enrolled_evidence(interview.voices, c.interviewer_voice) if c.interviewer_voice else (None, None)
+    try:
+        enrolled, missing = enrolled_evidence(interview.voices, c.interviewer_voice)
+    except PipelineError:  # the voice was removed from the library since: decide without it
+        enrolled, missing = None, c.interviewer_voice
     assignment = roles.assign_roles(interview.segments, interview.turns, analyze.talk_seconds(interview.turns),
                                     c.interviewer, None, enrolled or voice)
     if missing:
