@@ -23,6 +23,7 @@ if shutil.which("espeak-ng") is None:
 ra = pytest.importorskip("roles_audio")
 
 from pipeline import sidecar  # noqa: E402
+from pipeline.interview import SCHEMA_VERSION  # noqa: E402
 from pipeline.batch import process_batch  # noqa: E402
 from pipeline.cli import main  # noqa: E402
 from pipeline.stages import voices  # noqa: E402
@@ -157,7 +158,7 @@ def test_a_version_1_sidecar_is_read_and_fixed(study, tmp_path):
     result = CliRunner().invoke(main, ["roles", str(old), "--interviewer", data["roles"]["interviewee"]])
     assert result.exit_code == 0, result.output
     fixed = json.loads(old.read_text())
-    assert fixed["schema_version"] == 2 and fixed["voices"] == []
+    assert fixed["schema_version"] == SCHEMA_VERSION and fixed["voices"] == []
     assert fixed["roles"]["interviewer"] == data["roles"]["interviewee"]
     assert fixed["roles"]["evidence"]["override"]["previous"] == data["roles"]["interviewer"]
     sidecar.validate(fixed)
