@@ -21,15 +21,17 @@ class TurnIndex:
             return None
         hi = bisect.bisect_right(self.starts, end)
         overlap: dict[str, float] = {}
+        floor: dict[str, float] = {}  # ties (a backchannel inside a turn) go to the longer turn
         i = hi - 1
         while i >= 0 and self.turns[i].start >= start - self.longest:
             t = self.turns[i]
             shared = min(end, t.end) - max(start, t.start)
             if shared > 0:
                 overlap[t.speaker] = overlap.get(t.speaker, 0.0) + shared
+                floor[t.speaker] = max(floor.get(t.speaker, 0.0), t.duration)
             i -= 1
         if overlap:
-            return max(overlap, key=overlap.get)
+            return max(overlap, key=lambda s: (round(overlap[s], 6), floor[s]))
         mid = (start + end) / 2
         candidates = self.turns[max(0, hi - 2): hi + 1]
         nearest = min(candidates, key=lambda t: max(t.start - mid, mid - t.end, 0.0))

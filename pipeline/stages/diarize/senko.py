@@ -12,7 +12,7 @@ from ...errors import DiarizeError, ModelError
 from ...interview import Turn
 from ...progress import ProgressHook, null_hook
 from ..decode import Audio
-from . import Diarization, prints, register
+from . import Diarization, overlap, prints, register
 from .senko_adapt import adapt
 
 _LOCK = threading.Lock()
@@ -69,7 +69,12 @@ class SenkoDiarizer:
             turns = _reduce_speakers(turns, result["speaker_centroids"], num_speakers)
         windows, embeddings = getattr(model, "ivp_last", ([], np.zeros((0, 192))))
         model.ivp_last = ([], np.zeros((0, 192)))
-        return Diarization(turns, self.name, warnings, prints.pool(turns, windows, embeddings))
+        voices = prints.pool(turns, windows, embeddings)
+        try:  # backchannels: the other speaker's speech inside a turn (see .overlap)
+            turns = overlap.credit(turns, overlap.detect(audio.samples, audio.sample_rate))
+        except Exception as exc:  # the extra look never fails the diarization
+            warnings.append(f"overlap detection skipped: {exc}")
+        return Diarization(turns, self.name, warnings, voices)
 
 
 def campplus(device: str = "cpu"):

