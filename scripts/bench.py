@@ -223,6 +223,7 @@ def main() -> None:
     print(f"wrote {out / 'bench.json'}")
     if not (args.no_shared or args.only_long) and SHARED.is_dir():  # roles: voices, accuracy, --swap
         subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_roles.py"), "--out", str(out)], check=False)
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_overlap.py"), "--out", str(out)], check=False)
 
 
 if __name__ == "__main__":

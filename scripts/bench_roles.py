@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """Roles benchmark: voiceprint similarity distributions, role accuracy over constructed
-interviews, ``ivp roles --swap`` time on a 60-minute sidecar, and backchannel overlap recall.
+interviews and ``ivp roles --swap`` time on a 60-minute sidecar (backchannels: bench_overlap.py).
 
-    python scripts/bench_roles.py [--out bench_out] [--only similarity,swap,roles,backchannels]
+    python scripts/bench_roles.py [--out bench_out] [--only similarity,swap,roles]
 
 Writes ``<out>/bench_roles.json``. Targets: every constructed interview right, no wrong role at
-confidence >= 0.6, swap on a 60-minute sidecar under 1 s, backchannel overlap recall >= 0.8.
+confidence >= 0.6, swap on a 60-minute sidecar under 1 s.
 """
 from __future__ import annotations
 

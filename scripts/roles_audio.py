@@ -115,13 +115,15 @@ class Interview:
     backchannels: list[tuple[int, float, str]] = field(default_factory=list)  # (line, at s, text)
 
 
-def build(iv: Interview, folder: Path) -> tuple[Path, dict]:
-    """Write ``folder/<name>.wav`` and return it with the truth (turns with speaker A/B, roles)."""
+def build(iv: Interview, folder: Path, stereo: bool = False) -> tuple[Path, dict]:
+    """Write ``folder/<name>.wav`` and return it with the truth (turns with speaker A/B, roles);
+    ``stereo``: the interviewer on the left channel, the interviewee on the right."""
     clips = real_clips(iv.interviewee) if iv.interviewee in ("lj", "libri") else None
     pieces, turns, t = [], [], 0.5
     used = 0
     pieces.append(np.zeros(int(t * SR), dtype=np.float32))
     overlays: list[tuple[int, np.ndarray]] = []
+    placed: list[tuple[int, np.ndarray, str]] = []
     for k, (who, text) in enumerate(iv.lines):
         if who == "B" and clips is not None:
             audio = clips[used % len(clips)]
@@ -129,10 +131,12 @@ def build(iv: Interview, folder: Path) -> tuple[Path, dict]:
         else:
             audio = say(iv.interviewer if who == "A" else iv.interviewee, text)
         turns.append({"start": round(t, 3), "end": round(t + len(audio) / SR, 3), "speaker": who})
+        placed.append((int(t * SR), audio, who))
         for line, at, bc in iv.backchannels:
             if line == k:
                 bca = say(iv.interviewer, bc) * 0.8
                 overlays.append((int((t + at) * SR), bca))
+                placed.append((int((t + at) * SR), bca, "A"))
                 turns.append({"start": round(t + at, 3), "end": round(t + at + len(bca) / SR, 3),
                               "speaker": "A", "backchannel": True})
         pieces += [audio, np.zeros(int(iv.gap_s * SR), dtype=np.float32)]
@@ -141,14 +145,21 @@ def build(iv: Interview, folder: Path) -> tuple[Path, dict]:
     for at, audio in overlays:
         mix[at: at + len(audio)] += audio[: max(0, len(mix) - at)]
     mix = np.clip(mix, -0.99, 0.99)
+    if stereo:
+        tracks = np.zeros((len(mix), 2), dtype=np.float32)
+        for at, audio, who in placed:
+            seg = audio[: max(0, len(mix) - at)]
+            tracks[at: at + len(seg), 0 if who == "A" else 1] += seg
+        mix = np.clip(tracks, -0.99, 0.99).reshape(-1)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{iv.name}.wav"
     with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
+        w.setnchannels(2 if stereo else 1)
         w.setsampwidth(2)
         w.setframerate(SR)
         w.writeframes((mix * 32767).astype("<i2").tobytes())
-    truth = {"audio": path.name, "turns": sorted(turns, key=lambda x: x["start"]), "duration_s": len(mix) / SR}
+    truth = {"audio": path.name, "turns": sorted(turns, key=lambda x: x["start"]),
+             "duration_s": len(mix) / SR / (2 if stereo else 1)}
     (folder / f"{iv.name}.truth.json").write_text(json.dumps(truth, indent=1))
     return path, truth
 

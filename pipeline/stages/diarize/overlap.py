@@ -19,6 +19,7 @@ STEP_S = 5.0  # sliding 10 s windows every 5 s (pyannote uses 1 s; 5 s costs a f
 ONSET = 0.5  # overlap probability that starts / ends a region
 MIN_S = 0.1  # shortest overlap region kept
 MERGE_S = 0.25  # regions closer than this merge
+HANDOVER_S = 1.5  # an overlap touching a turn of the other speaker this long is a handover
 _LOCK = threading.Lock()
 _MODEL: list = []
 
@@ -95,9 +96,9 @@ def credit(turns: list[Turn], regions: list[tuple[float, float]]) -> list[Turn]:
         if host is None:
             continue
         guest = other[host.speaker]
-        if any(t.speaker == guest and min(end, t.end) - max(start, t.start) > 0.5 * (end - start)
+        if any(t.speaker == guest and t.duration > HANDOVER_S and min(end, t.end) > max(start, t.start)
                for t in turns):
-            continue  # already the other speaker's turn: a handover, not a backchannel
+            continue  # at the start or end of the other speaker's own turn: a handover
         a, b = max(start, host.start), min(end, host.end)
         if b - a >= MIN_S:
             added.append(Turn(round(a, 3), round(b, 3), guest))
