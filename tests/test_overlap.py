@@ -72,3 +72,16 @@ def test_stereo_backchannels_come_from_the_channels(shared_data, tmp_path):
     assert r["recall"] >= 0.8, r
     assert r["share_error_points"] <= 2.0, r
     assert r["backchannel_fast_fills"] == 0, r
+
+
+def test_no_overlaps_on_the_bundled_stereo_sample(sample_path):
+    import numpy as np
+    import roles_audio as ra
+    from pipeline.config import Config
+    from pipeline.stages.decode import Audio
+    from pipeline.stages.diarize import get_diarizer
+    x = ra.decode16k_channels(sample_path.with_name("interview_stereo.opus"))
+    audio = Audio(x.mean(axis=0), 16000, np.round(x * 32767).astype(np.int16))
+    turns = get_diarizer("channels", Config())(audio).turns
+    assert {t.speaker for t in turns} == {"left", "right"}
+    assert analyze.overlaps(turns) == []
