@@ -45,21 +45,19 @@ def detect(samples: np.ndarray, sample_rate: int = 16000, step_s: float = STEP_S
     model, cfg = _model()
     win, hop = 10 * sample_rate, int(step_s * sample_rate)
     x = np.ascontiguousarray(samples, dtype=np.float32)
-    starts = list(range(0, max(1, len(x) - win + 1), hop))
-    if starts[-1] + win < len(x):
-        starts.append(len(x) - win)
-    chunks = np.stack([np.pad(x[s: s + win], (0, max(0, win - len(x[s: s + win])))) for s in starts])
+    n = 1 + max(0, -(-(len(x) - win) // hop))  # windows on the grid, the last one padded with silence
+    starts = [k * hop for k in range(n)]
     n_single = 1 + cfg["num_regular_classes"]  # classes: silence, each speaker alone, then pairs
     scores = []
     with torch.inference_mode():
-        for k in range(0, len(chunks), 16):
-            probs = torch.softmax(model(torch.from_numpy(chunks[k: k + 16])[:, None, :]), dim=-1)
+        for k in range(0, len(starts), 16):  # 16 windows at a time: memory stays flat on long files
+            chunks = np.stack([np.pad(x[s: s + win], (0, win - len(x[s: s + win])))
+                               for s in starts[k: k + 16]])
+            probs = torch.softmax(model(torch.from_numpy(chunks)[:, None, :]), dim=-1)
             scores.append(probs[..., n_single:].sum(-1, keepdim=True).numpy())
     scores = np.concatenate(scores)
     frame = dict(frame_start=cfg["frame_start"], frame_duration=cfg["frame_duration"],
                  frame_step=cfg["frame_step"])
-    if len(starts) > 1 and starts[-1] - starts[-2] != hop:  # the tail window is off the grid
-        scores, starts = scores[:-1], starts[:-1]
     prob = aggregate_sliding_scores(scores, chunk_duration=10.0, chunk_step=step_s,
                                     total_duration=len(x) / sample_rate, **frame)[:, 0]
     return _regions(prob, cfg["frame_step"], cfg["frame_duration"])
