@@ -192,7 +192,7 @@ def test_bad_inputs_through_the_watcher(inputs, tmp_path):
     assert "deleted while copying.wav" not in status
     # originals untouched: same names, same bytes, nothing moved or renamed
     assert {n: sha(folder / n) for n in originals} == originals
-    left = {p.name for p in folder.iterdir()} - {".ivp", "ivp-report"}
+    left = {p.name for p in folder.iterdir()} - {".ivp", "ivp-report", "ivp-study"}
     assert left == set(originals) | {"later.wav", "later.interview.json",
                                      "silence.interview.json", Path(WEIRD).stem + ".interview.json"} \
         | {Path(n).stem + ".error.json" for n in FAILS}

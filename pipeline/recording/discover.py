@@ -24,6 +24,7 @@ PARTIAL_SUFFIXES = (".part", ".crdownload", ".tmp", ".download", ".partial", ".f
 IGNORED_PREFIXES = (".", "~$")
 STATE_DIR = ".ivp"  # the watcher's ledger, log and the stage cache
 REPORT_DIR = "ivp-report"
+STUDY_DIR = "ivp-study"  # study.json, progress.csv and highlight reels (pipeline.study)
 # ``ivp export --format clips`` writes ``<stem>_clips/NN_00h01m08s_label.m4a``: media files, but ours.
 CLIPS_DIR_SUFFIX = "_clips"
 CLIP_NAME = re.compile(r"^\d{2,}_\d{2}h\d{2}m\d{2}s_[a-z0-9-]+\.(mp4|m4a)$")
@@ -43,11 +44,11 @@ def is_recording_name(name: str) -> bool:
 
 
 def is_own_output(path: Path) -> bool:
-    """A file ivp wrote: an exported clip, anything in an ``ivp-report`` or ``.ivp`` folder."""
+    """A file ivp wrote: an exported clip, anything in an ``ivp-report``, ``ivp-study`` or ``.ivp`` folder."""
     path = Path(path)
     if path.parent.name.endswith(CLIPS_DIR_SUFFIX) and CLIP_NAME.match(path.name):
         return True
-    return any(part in (REPORT_DIR, STATE_DIR) for part in path.parts[:-1])
+    return any(part in (REPORT_DIR, STUDY_DIR, STATE_DIR) for part in path.parts[:-1])
 
 
 def is_recording_path(path: Path) -> bool:
@@ -117,7 +118,7 @@ def walk(root: Path, skip: Iterable[Path] = (), follow_links: bool = False) -> I
     skipped = [Path(os.path.realpath(s)) for s in skip]
     for dirpath, dirnames, filenames in os.walk(root, followlinks=follow_links):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != REPORT_DIR
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in (REPORT_DIR, STUDY_DIR)
                              and not any(inside(here / d, s) for s in skipped))
         for name in sorted(filenames):
             path = here / name

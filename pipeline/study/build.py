@@ -17,6 +17,8 @@ from typing import Optional
 import numpy as np
 
 from .. import __version__
+from ..errors import OutputError
+from ..recording.discover import inside
 from ..sidecar import atomic_write_text, find_sidecars
 from . import index as idx
 from . import progress, studytoml, themes as th
@@ -60,6 +62,9 @@ def build_study(folder, out_dir=None, embedder=None, force: bool = False) -> Stu
     """The study of every sidecar under ``folder`` (see the module docstring)."""
     folder = Path(folder)
     out = Path(out_dir) if out_dir is not None else default_out(folder)
+    if out_dir is None and (out.is_symlink() or (out.exists() and not inside(out, folder))):
+        raise OutputError(str(out), "is a symbolic link leaving the folder: not writing the study there "
+                                    "(remove it, or pass --out)")
     paths, _missing = find_sidecars(folder, exclude=out)
     state = folder / idx.STATE_DIR
     with idx.Index(idx.db_path(folder)) as index:
