@@ -9,15 +9,19 @@ from typing import Any, Callable, Iterable, Optional
 
 from . import sidecar
 from .config import Config
-from .errors import ModelError, OutputError, PipelineError
+from .errors import InputError, ModelError, OutputError, PipelineError
 from .interview import Interview
 from .recording import discover, display
 from .recording.cache import StageCache, default_dir as cache_dir_for
 from .recording.freshness import up_to_date  # noqa: F401  (re-exported for older callers)
 from .recording.outputs import OutputPlan, writable
+from .progress_bar import BatchProgress
 from .recording.settings import Settings
-from .stages import voices
-from .stages.decode import sha256_file
+from .executors import Job, LocalExecutor
+from .stages import moments, voices
+from .stages.decode import check_readable, sha256_file
+from .timefmt import clock
+from .watch.lock import watcher_of
 
 PARTIAL_SUFFIXES = discover.PARTIAL_SUFFIXES
 
@@ -52,7 +56,7 @@ class BatchResult:
         name = display(self.path.name)
         if iv is None:
             return f"{name}: {self.note or ('up to date' if self.skipped else 'no result')}"
-        lines = [f"{name} ({_clock(iv.source.duration_s)}, {iv.pipeline.asr_model}, "
+        lines = [f"{name} ({clock(iv.source.duration_s or 0)}, {iv.pipeline.asr_model}, "
                  f"{iv.pipeline.diarizer})" + ("  [up to date, skipped]" if self.skipped else "")]
         r = iv.roles
         if r and r.interviewer:
@@ -94,22 +98,23 @@ def find_recordings(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
 
 
 def process_batch(files: list[Path], overrides: dict[str, Any], out_dir: Optional[Path] = None,
-                  force: bool = False, progress: bool = False,
+                  force: bool = False, progress: bool | str = False,
                   on_result: Optional[Callable[[BatchResult], None]] = None,
-                  inputs: Optional[Iterable[Path]] = None, executor=None) -> list[BatchResult]:
+                  inputs: Optional[Iterable[Path]] = None, executor=None,
+                  summaries: bool = False) -> list[BatchResult]:
     """Process each file; one file's failure never stops the others.
 
     ``executor`` (pipeline.executors) runs the pipeline: here by default, or on a Ray cluster,
     several files at a time; the outputs are written here either way, results in ``files`` order.
+    ``progress``: "bars", "lines" or "off" (True: bars), see :mod:`pipeline.progress_bar` (lines
+    when several files are in flight); ``summaries``: print each processed file's summary
+    through that display (errors are left to the caller).
 
     ``inputs`` are the files and folders named on the command line: the settings cascade
     (every ``ivp.toml`` from an input folder down) and the ``--out`` mirror start there.
     Raises :class:`ConfigError` for bad flags and :class:`OutputError` when no output folder
     can be written, before anything is transcribed.
     """
-    from .executors import LocalExecutor
-    from .progress_bar import BatchProgress
-
     executor = executor or LocalExecutor()
     _WATCHED.clear()
     Config().with_overrides(**overrides).validate()  # a bad flag stops the batch before any work
@@ -118,7 +123,10 @@ def process_batch(files: list[Path], overrides: dict[str, Any], out_dir: Optiona
     unwritable = _check_outputs(files, plan)
     settings = {root: Settings(root, overrides=overrides) for root in dict.fromkeys(roots.values())}
     results = []
-    with BatchProgress(len(files), enabled=progress) as bar:
+    mode = {True: "bars", False: "off"}.get(progress, progress)  # type: ignore[call-overload]
+    if mode == "bars" and executor.size > 1:
+        mode = "lines"  # bars follow one file at a time
+    with BatchProgress(len(files), mode=str(mode)) as bar:
         def one(path: Path) -> BatchResult:
             root = roots[path]
             return _process_one(path, root, settings[root], plan, unwritable, executor, bar.hook, force)
@@ -126,14 +134,16 @@ def process_batch(files: list[Path], overrides: dict[str, Any], out_dir: Optiona
         for result in executor.each(one, files):
             bar.file_done(result.path)
             results.append(result)
+            if summaries and not result.error:
+                bar.print(result.summary())
             if on_result:
                 on_result(result)
-    _decide_by_voice(results, on_result)
+    _decide_by_voice(results, on_result or summaries)
     order = {path: i for i, path in enumerate(files)}
     return sorted(results, key=lambda r: order[r.path])
 
 
-def _decide_by_voice(results: list[BatchResult], on_result) -> None:
+def _decide_by_voice(results: list[BatchResult], say) -> None:
     """Roles decided across each folder by the recurring voice; changed sidecars are rewritten."""
     by_path = {str(r.sidecar): r for r in results if r.ok and r.sidecar and r.interview}
     try:
@@ -146,7 +156,7 @@ def _decide_by_voice(results: list[BatchResult], on_result) -> None:
         r = by_path.get(change["sidecar"])
         if r is not None:
             r.interview = change["interview"]
-        if on_result:
+        if say:
             name = Path(change["sidecar"]).name
             print(f"{name}: roles decided across the folder: interviewer {change['before']} -> "
                   f"{change['after']} ({change['method']}, confidence {change['confidence']:.2f})")
@@ -185,7 +195,6 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
             return result
         cache = StageCache(Path(config.cache_dir) if config.cache_dir
                            else cache_dir_for(plan.out or root))
-        from .executors import Job
         previous = voices.previous_sidecar(out)
         done = executor.process(Job(path, sha, replace(config, cache_dir=None), cache), hook)
         result.interview, result.node = done.interview, done.node
@@ -241,7 +250,6 @@ _WATCHED: dict[Path, Optional[tuple[Path, int]]] = {}
 
 def _watched(path: Path) -> Optional[tuple[Path, int]]:
     """A live watcher owning the folder of ``path`` (``ivp process`` leaves its files to it)."""
-    from .watch.lock import watcher_of
     folder = Path(os.path.abspath(path)).parent
     if folder not in _WATCHED:
         _WATCHED[folder] = watcher_of(folder)
@@ -250,7 +258,6 @@ def _watched(path: Path) -> Optional[tuple[Path, int]]:
 
 def _refresh_marks(interview: Interview, recording: Path, config: Config, out: Path) -> None:
     """An up-to-date sidecar still picks up a marker file edited since (no re-transcription)."""
-    from .stages import moments
     if not moments.marker_files(recording) and not any(m.source == "marker_file" for m in interview.moments):
         return
     before = (list(interview.moments), list(interview.warnings))
@@ -260,17 +267,9 @@ def _refresh_marks(interview: Interview, recording: Path, config: Config, out: P
 
 
 def _sha(path: Path) -> str:
-    from .stages.decode import check_readable
     check_readable(path)
     try:
         return sha256_file(path)
     except OSError as exc:
-        from .errors import InputError
         raise InputError(str(path), exc.strerror or str(exc)) from exc
 
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds or 0))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

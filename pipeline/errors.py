@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from .recording import display
+
 
 class PipelineError(Exception):
     """A failure on one file; ``str(err)`` is the one line the CLI prints."""
@@ -18,7 +20,6 @@ class PipelineError(Exception):
 
     def line(self) -> str:
         """``<file>: <stage>: <reason>``, the file name escaped so it stays one line."""
-        from .recording import display
         where = f"{display(self.path)}: " if self.path else ""
         return f"{where}{self.stage}: {self.reason}"
 

@@ -1,11 +1,16 @@
-"""One progress hook signature shared by every stage (as pyannote.audio does).
+"""How a stage reports progress and learns it should stop (as pyannote.audio's hooks do).
 
-A hook is called as ``hook(stage, completed=..., total=..., file=...)``.
-``completed``/``total`` are in seconds of audio (or steps) and may be None when unknown;
-a stage reports ``completed == total`` when it ends. Stage timings come from the runner.
+A hook is called as ``hook(stage, completed=..., total=..., file=...)``. ``completed`` and
+``total`` are in seconds of audio (or steps) and may be None when unknown; the runner reports
+``completed=0, total=None`` when a stage starts and ``completed == total`` when it ends.
+``Hooks(a, b)`` calls several hooks in turn. A hook only observes: it never raises to stop.
+
+Stopping is a :class:`StopToken` handed to the stages, which call ``stop.check()`` between
+chunks (transcription) or batches of windows (diarization); it raises :class:`Cancelled`.
 """
 from __future__ import annotations
 
+import threading
 from typing import Optional, Protocol
 
 
@@ -17,3 +22,49 @@ class ProgressHook(Protocol):
 def null_hook(stage: str, *, completed: Optional[float] = None,
               total: Optional[float] = None, file: Optional[str] = None) -> None:
     """A hook that ignores everything."""
+
+
+class Hooks:
+    """Several hooks as one: ``Hooks(bar.hook, log_hook)`` calls each in order."""
+
+    def __init__(self, *hooks: Optional[ProgressHook]):
+        self.hooks = [h for h in hooks if h is not None]
+
+    def __call__(self, stage: str, *, completed: Optional[float] = None,
+                 total: Optional[float] = None, file: Optional[str] = None) -> None:
+        for hook in self.hooks:
+            hook(stage, completed=completed, total=total, file=file)
+
+
+class Cancelled(BaseException):
+    """A stage stopped because its :class:`StopToken` was set (not an error of the file).
+
+    A BaseException, like KeyboardInterrupt, so that no stage's ``except Exception`` turns a
+    requested stop into a failure of the recording."""
+
+
+class StopToken:
+    """Asks running stages to stop at their next checkpoint; wraps a ``threading.Event``."""
+
+    def __init__(self, event: Optional[threading.Event] = None):
+        self.event = event if event is not None else threading.Event()
+
+    def stop(self) -> None:
+        self.event.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self.event.is_set()
+
+    def check(self) -> None:
+        """Raise :class:`Cancelled` when a stop was asked for."""
+        if self.event.is_set():
+            raise Cancelled()
+
+
+class _Never(StopToken):
+    def stop(self) -> None:
+        raise RuntimeError("NEVER cannot be stopped: pass your own StopToken")
+
+
+NEVER: StopToken = _Never()  # the default token of every stage: nobody can set it

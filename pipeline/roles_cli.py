@@ -9,7 +9,6 @@ from typing import Optional
 import click
 
 from . import sidecar
-from .cli import main
 from .errors import PipelineError
 from .interview import Interview
 
@@ -81,7 +80,7 @@ def describe(interview: Interview, path: Path) -> str:
     return "\n".join(lines)
 
 
-@main.command("roles")
+@click.command("roles")
 @click.argument("targets", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--interviewer", help="Make this speaker id (e.g. S2) the interviewer.")
 @click.option("--swap", is_flag=True, help="Swap interviewer and interviewee.")
@@ -133,7 +132,7 @@ def roles_command(targets, interviewer, swap, as_json) -> None:
         click.echo(json.dumps(out, indent=2))
 
 
-@main.group("voice")
+@click.group("voice")
 def voice_group() -> None:
     """Enrolled voices (an interviewer's voiceprint decides their role in any recording)."""
 

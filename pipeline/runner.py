@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
+from dataclasses import asdict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +15,7 @@ from .config import Config
 from .cues import LANGUAGES as CUE_LANGUAGES
 from .errors import PipelineError
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, PipelineInfo, Recording, Segment, Turn, Word
-from .progress import ProgressHook, null_hook
+from .progress import NEVER, ProgressHook, StopToken, null_hook
 from .stages import analyze, relabel, roles, voices
 from .stages.align import assign_speakers
 from .stages.decode import Audio, decode, probe, sha256_file
@@ -26,11 +28,17 @@ LOW_CONFIDENCE = 0.6
 
 
 class Pipeline:
-    """Holds the loaded models for a batch; ``process(path)`` runs every stage on one file."""
+    """Holds the loaded models for a batch; ``process(path)`` runs every stage on one file.
 
-    def __init__(self, config: Optional[Config] = None, hook: ProgressHook = null_hook):
+    ``hook`` hears every stage's progress; ``stop`` is checked between stages and by the stages
+    themselves (between segments, batches of windows): once set, ``process`` raises
+    :class:`~pipeline.progress.Cancelled` and the stage results finished so far stay cached."""
+
+    def __init__(self, config: Optional[Config] = None, hook: ProgressHook = null_hook,
+                 stop: StopToken = NEVER):
         self.config = (config or Config()).validate()
         self.hook = hook
+        self.stop = stop
         self.cache = StageCache(Path(self.config.cache_dir) if self.config.cache_dir else None)
         self._transcriber: Optional[WhisperTranscriber] = None
         self._diarizers: dict[str, object] = {}
@@ -91,7 +99,7 @@ class Pipeline:
             if cached_t is not None:
                 return cached_t
             with self._stage("transcribe", timings, path):
-                result = self.transcriber(audio, self._file_hook(path))
+                result = self.transcriber(audio, self._file_hook(path), self.stop)
             cache.save(recording.sha256, "transcript", self._asr_key(), _transcript_to(result))
             return result
 
@@ -102,7 +110,7 @@ class Pipeline:
                 return cached_d
             with self._stage("diarize", timings, path):
                 result = self.diarizer(diarizer_name)(audio, self.config.speakers or None,
-                                                      self._file_hook(path))
+                                                      self._file_hook(path), self.stop)
             cache.save(recording.sha256, "diarization", diar_key, _diarization_to(result))
             return result
 
@@ -144,6 +152,7 @@ class Pipeline:
 
     @contextmanager
     def _stage(self, name: str, timings: dict[str, float], path: Path) -> Iterator[None]:
+        self.stop.check()
         started = time.perf_counter()
         self.hook(name, completed=0.0, total=None, file=str(path))
         yield
@@ -163,7 +172,6 @@ class Pipeline:
 
 def _lower_thread_priority(niceness: int = 10) -> None:
     """Make the calling thread yield the CPU to the others (Linux: threads have their own nice)."""
-    import threading
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
     except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
@@ -171,7 +179,6 @@ def _lower_thread_priority(niceness: int = 10) -> None:
 
 
 def _transcript_to(t: Transcript) -> dict:
-    from dataclasses import asdict
     return {"segments": [asdict(s) for s in t.segments], "language": t.language,
             "language_probability": t.language_probability, "languages": t.languages}
 

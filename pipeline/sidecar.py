@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
 from .interview import Interview
+from .recording.outputs import TEMP_PREFIX, TEMP_SUFFIX, recording_stem
 
 SUFFIX = ".interview.json"
 ERROR_SUFFIX = ".error.json"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "interview.schema.json"
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)  # read the process umask once: temp files get normal permissions, not 0600
 
 
 def sidecar_path(recording: Path, out_dir: Optional[Path] = None, suffix: str = SUFFIX) -> Path:
@@ -23,7 +22,6 @@ def sidecar_path(recording: Path, out_dir: Optional[Path] = None, suffix: str = 
     The stem is unique in the recording's folder (``call.flac`` beside ``call.wav`` keeps its
     extension) and short enough for any file system (see :mod:`pipeline.recording.outputs`).
     """
-    from .recording.outputs import recording_stem
     recording = Path(recording)
     return Path(out_dir or recording.parent) / f"{recording_stem(recording)}{suffix}"
 
@@ -71,12 +69,10 @@ def atomic_write_text(path: Path, text: str) -> None:
     The temp file is named ``.ivp-tmp-<random>.tmp`` (a pattern nobody else uses), so a crash
     leftover can be cleaned without ever touching a user's file.
     """
-    from .recording.outputs import TEMP_PREFIX, TEMP_SUFFIX
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
+    fd, tmp = _new_temp(path.parent)
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
@@ -88,6 +84,19 @@ def atomic_write_text(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _new_temp(folder: Path) -> tuple[int, str]:
+    """A new temp file opened for writing, mode 0666 less the process umask (as any file the user
+    makes; ``mkstemp`` would give 0600), without ever changing the umask."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        name = str(folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}")
+        try:
+            return os.open(name, flags, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temp file name in {folder}")
 
 
 def dumps(data: dict[str, Any]) -> str:
@@ -115,5 +124,5 @@ def schema() -> dict[str, Any]:
 
 def validate(data: dict[str, Any]) -> None:
     """Raise ``jsonschema.ValidationError`` when ``data`` does not match the sidecar schema."""
-    import jsonschema
+    import jsonschema  # lazy: a fifth of a second, paid only when a sidecar is validated
     jsonschema.validate(data, schema())

@@ -8,6 +8,7 @@ with as many in flight as the executor has workers, yielding results as they fin
 from __future__ import annotations
 
 import threading
+import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from .. import errors
 from ..config import Config
 from ..errors import PipelineError
 from ..interview import Interview
-from ..progress import ProgressHook, null_hook
+from ..progress import NEVER, ProgressHook, StopToken, null_hook
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,8 +51,9 @@ class Executor(Protocol):
 
     size: int  # how many recordings it processes at the same time
 
-    def process(self, job: Job, hook: ProgressHook = null_hook) -> Outcome:
-        """Process one recording; raise its ``PipelineError`` exactly as the local pipeline does."""
+    def process(self, job: Job, hook: ProgressHook = null_hook, stop: StopToken = NEVER) -> Outcome:
+        """Process one recording; raise its ``PipelineError`` exactly as the local pipeline does,
+        and :class:`~pipeline.progress.Cancelled` once ``stop`` is set."""
 
     def each(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         """``fn`` over ``items``, ``size`` at a time, results in the order they finish."""
@@ -87,9 +89,9 @@ class ExecutorBase:
                     future.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def bind(self, config: Config, hook: ProgressHook = null_hook) -> "Bound":
+    def bind(self, config: Config, hook: ProgressHook = null_hook, stop: StopToken = NEVER) -> "Bound":
         """A ``runner.Pipeline`` look-alike for one Config (what ``ivp watch`` workers call)."""
-        return Bound(self, config, hook)
+        return Bound(self, config, hook, stop)
 
     def close(self) -> None:
         self.aborting.set()
@@ -104,12 +106,13 @@ class ExecutorBase:
 class Bound:
     """``process(path, sha256) -> Interview`` through an executor; ``last`` is the last Outcome."""
 
-    def __init__(self, executor: Executor, config: Config, hook: ProgressHook = null_hook):
-        self.executor, self.config, self.hook = executor, config, hook
+    def __init__(self, executor: Executor, config: Config, hook: ProgressHook = null_hook,
+                 stop: StopToken = NEVER):
+        self.executor, self.config, self.hook, self.stop = executor, config, hook, stop
         self.last: Optional[Outcome] = None
 
     def process(self, path: Path | str, sha256: Optional[str] = None, cache: Any = None) -> Interview:
-        self.last = self.executor.process(Job(Path(path), sha256, self.config, cache), self.hook)
+        self.last = self.executor.process(Job(Path(path), sha256, self.config, cache), self.hook, self.stop)
         return self.last.interview
 
 
@@ -125,7 +128,6 @@ def error_to_dict(exc: BaseException, path: Optional[str] = None, replace: Optio
     if isinstance(exc, PipelineError):
         return {"kind": "pipeline", "cls": type(exc).__name__, "stage": exc.stage,
                 "path": fix(exc.path) if exc.path else path, "reason": fix(exc.reason)}
-    import traceback
     return {"kind": "internal", "cls": type(exc).__name__, "message": fix(str(exc)),
             "traceback": fix("".join(traceback.format_exception(exc)))}
 

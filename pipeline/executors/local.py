@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import time
 
-from ..progress import ProgressHook, null_hook
+from ..progress import NEVER, ProgressHook, StopToken, null_hook
+from ..runner import Pipeline
 from .base import ExecutorBase, Job, Outcome
 
 
@@ -16,12 +17,11 @@ class LocalExecutor(ExecutorBase):
         super().__init__()
         self._pipelines: dict = {}
 
-    def process(self, job: Job, hook: ProgressHook = null_hook) -> Outcome:
-        from ..runner import Pipeline
+    def process(self, job: Job, hook: ProgressHook = null_hook, stop: StopToken = NEVER) -> Outcome:
         pipeline = self._pipelines.get(job.config)
         if pipeline is None:
             pipeline = self._pipelines[job.config] = Pipeline(job.config, hook)
-        pipeline.hook = hook
+        pipeline.hook, pipeline.stop = hook, stop
         started = time.perf_counter()
         interview = pipeline.process(job.path, job.sha256, cache=job.cache)
         seconds = time.perf_counter() - started

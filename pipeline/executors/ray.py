@@ -30,7 +30,9 @@ from ray import exceptions as rex  # noqa: E402
 
 from ..errors import InputError  # noqa: E402
 from ..interview import Interview  # noqa: E402
-from ..progress import ProgressHook, null_hook  # noqa: E402
+from ..progress import NEVER, ProgressHook, StopToken, null_hook  # noqa: E402
+from ..stages import moments  # noqa: E402
+from ..stages.decode import check_readable  # noqa: E402
 from .base import (Aborted, ClusterError, ExecutorBase, Job, Outcome, WorkerLost,  # noqa: E402
                    error_from_dict)
 from .plan import plan_workers  # noqa: E402
@@ -100,10 +102,9 @@ class RayExecutor(ExecutorBase):
 
     # -- the executor API ---------------------------------------------------------------------
 
-    def process(self, job: Job, hook: ProgressHook = null_hook) -> Outcome:
+    def process(self, job: Job, hook: ProgressHook = null_hook, stop: StopToken = NEVER) -> Outcome:
         started = time.perf_counter()
         path = Path(job.path)
-        from ..stages.decode import check_readable
         check_readable(path)  # unreadable files fail here, with the local error line
         sha, data_ref, sent = job.sha256, None, 0
         if not self.shared_fs:
@@ -119,13 +120,13 @@ class RayExecutor(ExecutorBase):
                    "open": str(path.resolve()) if self.shared_fs else None}
         lost = 0
         while True:
-            aid = self._acquire(hook, path)
+            aid = self._acquire(hook, path, stop)
             actor, node = self._actors.get(aid), self._node.get(aid, "?")
             if actor is None:  # left the pool since it was idle
                 continue
             ref = actor.process.remote(payload, data_ref)
             try:
-                reply = self._await(ref, hook, path, f"ray@{node}")
+                reply = self._await(ref, hook, path, f"ray@{node}", stop)
             except LOST as exc:
                 lost += 1
                 self._revive(aid)
@@ -186,7 +187,7 @@ class RayExecutor(ExecutorBase):
 
     # -- the pool -----------------------------------------------------------------------------
 
-    def _acquire(self, hook: ProgressHook, path: Path) -> str:
+    def _acquire(self, hook: ProgressHook, path: Path, stop: StopToken = NEVER) -> str:
         while True:
             try:
                 aid = self._idle.get(timeout=TICK_S)
@@ -200,9 +201,10 @@ class RayExecutor(ExecutorBase):
             with self._lock:
                 if not self._actors:
                     raise ClusterError(self.address, "every Ray worker was lost")
-            hook("ray-queue", completed=None, total=None, file=str(path))  # may stop the watcher
+            stop.check()  # the watcher is stopping: give up waiting for a worker
+            hook("ray-queue", completed=None, total=None, file=str(path))
 
-    def _await(self, ref, hook: ProgressHook, path: Path, stage: str) -> dict:
+    def _await(self, ref, hook: ProgressHook, path: Path, stage: str, stop: StopToken = NEVER) -> dict:
         hook(stage, completed=0.0, total=None, file=str(path))
         while True:
             ready, _ = ray.wait([ref], timeout=TICK_S)
@@ -212,6 +214,7 @@ class RayExecutor(ExecutorBase):
                 return reply
             if self.aborting.is_set():
                 raise Aborted()
+            stop.check()  # the watcher is stopping: the actor finishes and rejoins the pool
             hook(stage, completed=None, total=None, file=str(path))
 
     def _revive(self, aid: str) -> None:
@@ -323,6 +326,5 @@ def _read(path: Path) -> bytes:
 
 def _marks_from_driver(interview: Interview, job: Job) -> None:
     """The worker could not see marker files beside the recording: read them here."""
-    from ..stages import moments
     if moments.marker_files(Path(job.path)):
         moments.refresh_moments(interview, job.config, Path(job.path))

@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 import ray
 
+from ..runner import Pipeline
 from .base import error_to_dict
 
 
@@ -33,7 +34,6 @@ class RecordingWorker:
         config = replace(config, device=self.device, cache_dir=None,
                          cpu_threads=config.cpu_threads or self.threads)
         if config not in self._pipelines:
-            from ..runner import Pipeline
             self._pipelines[config] = Pipeline(config)
         return self._pipelines[config]
 

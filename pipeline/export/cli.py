@@ -9,12 +9,11 @@ from typing import Optional
 import click
 
 from .. import sidecar as sidecars
-from ..cli import main
 from ..errors import PipelineError
 from . import WRITERS, parse_formats, parse_kinds, write_exports
 
 
-@main.command("export")
+@click.command("export")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="SIDECAR...")
 @click.option("--format", "-f", "formats", multiple=True, required=True,
               help=f"Export format(s), comma-separated or repeated: {', '.join(WRITERS)}.")
@@ -68,7 +67,7 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
     sys.exit(1 if failed else 0)
 
 
-@main.command()
+@click.command()
 @click.argument("recording", type=click.Path(path_type=Path))
 @click.argument("time", required=False)
 @click.argument("label", nargs=-1)

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
+from ..sidecar import atomic_write_text
 from .discover import STATE_DIR
 
 VERSION = 2
@@ -61,7 +62,6 @@ class StageCache:
         path = self.path(sha, stage, key)
         if path is None:
             return
-        from ..sidecar import atomic_write_text
         entry = {"ivp_cache": VERSION, "stage": stage, "key": key, "data": data}
         try:
             atomic_write_text(path, json.dumps(entry, allow_nan=False))

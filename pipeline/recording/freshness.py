@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
+from .. import sidecar
 from ..config import Config
 from ..interview import Interview
 
@@ -13,7 +14,6 @@ MAX_SIDECAR_BYTES = 512 << 20
 
 def up_to_date(out: Path, sha: str, config: Config) -> Optional[Interview]:
     """The existing sidecar when it was made from the same bytes with the same settings."""
-    from .. import sidecar
     out = Path(out)
     try:
         if not out.is_file() or out.stat().st_size > MAX_SIDECAR_BYTES:

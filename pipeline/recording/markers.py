@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
+from ..sidecar import atomic_write_text
+from ..timefmt import stamp
 from .discover import not_regular, open_regular
 
 MARK_SUFFIXES = (".marks.txt", ".marks.csv")
@@ -78,11 +80,7 @@ def parse_time(text: str) -> float:
 
 def format_time(seconds: float) -> str:
     """``hh:mm:ss.mmm``."""
-    ms = int(round(max(0.0, seconds) * 1000))
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+    return stamp(seconds)
 
 
 _TXT_LINE = re.compile(r"^(?P<time>\S+?)(?:\s*[,;|\t\u2013\u2014]\s*|\s+-\s+|\s+|$)(?P<label>.*)$")
@@ -179,7 +177,6 @@ def read_marks(recording: Path) -> tuple[list[Mark], list[MarkProblem]]:
 
 def append_mark(recording: Path, seconds: float, label: str = "") -> Path:
     """Add one mark to the recording's marker file (the ``.csv`` one if only that exists); atomic."""
-    from ..sidecar import atomic_write_text
     existing = marker_files(recording)
     path = existing[0] if existing else Path(recording).with_name(Path(recording).stem + MARK_SUFFIXES[0])
     old = path.read_text(encoding="utf-8-sig") if path.is_file() else ""

@@ -1,4 +1,4 @@
-"""``ivp report``: registered on :data:`pipeline.cli.main` when ``pipeline.cli`` is imported."""
+"""``ivp report`` (registered on the ``ivp`` group in :mod:`pipeline.cli`)."""
 from __future__ import annotations
 
 import sys
@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import main
 
 
-@main.command()
+@click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write the report here (default: DIR/ivp-report).")

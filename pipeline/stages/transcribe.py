@@ -9,11 +9,10 @@ import numpy as np
 
 from ..errors import ModelError, TranscribeError
 from ..interview import Segment, Word
-from ..progress import ProgressHook, null_hook
+from ..progress import NEVER, ProgressHook, StopToken, null_hook
 from ..weights import manifest, resolve_model
 from .decode import Audio
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 CHUNK_S = 300.0  # Whisper features for 5 min take ~225 MB; longer audio is cut into chunks
 
 
@@ -32,7 +31,8 @@ class Transcriber(Protocol):
     device: str
     compute_type: str
 
-    def __call__(self, audio: Audio, hook: ProgressHook = null_hook) -> Transcript: ...
+    def __call__(self, audio: Audio, hook: ProgressHook = null_hook,
+                 stop: StopToken = NEVER) -> Transcript: ...
 
 
 @dataclass
@@ -72,7 +72,7 @@ class WhisperTranscriber:
     @property
     def model(self):
         if self._model is None:
-            from faster_whisper import WhisperModel
+            from faster_whisper import WhisperModel  # lazy: loads CTranslate2 (a second), on first use
             try:
                 self._model = WhisperModel(str(self.model_dir), device=self.device,
                                            compute_type=self.compute_type,
@@ -81,8 +81,10 @@ class WhisperTranscriber:
                 raise ModelError(str(self.model_dir), f"cannot load Whisper model: {exc}") from exc
         return self._model
 
-    def __call__(self, audio: Audio, hook: ProgressHook = null_hook) -> Transcript:
-        """Transcribe in chunks cut at quiet points, so memory stays bounded on long recordings."""
+    def __call__(self, audio: Audio, hook: ProgressHook = null_hook,
+                 stop: StopToken = NEVER) -> Transcript:
+        """Transcribe in chunks cut at quiet points, so memory stays bounded on long recordings;
+        ``stop`` is checked after every segment."""
         total = audio.duration
         result = Transcript(language=self.language)
         if total <= 0 or not np.any(audio.samples):
@@ -101,6 +103,7 @@ class WhisperTranscriber:
                     best[st.language] = max(best.get(st.language, 0.0), st.probability)
                     offset = (a + st.start) / rate
                     for seg in self._decode(samples[st.start:st.end], offset, st.language):
+                        stop.check()  # between segments: a stop request ends the stage here
                         result.segments.append(seg)
                         hook("transcribe", completed=min(seg.end, total), total=total)
         except (RuntimeError, ValueError) as exc:
@@ -251,7 +254,7 @@ def _pick_device(device: str) -> str:
     if device in ("cpu", "cuda"):
         return device
     try:
-        import ctranslate2
+        import ctranslate2  # lazy: only to ask for a GPU
         return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
     except Exception:  # pragma: no cover - ctranslate2 import problems surface later
         return "cpu"

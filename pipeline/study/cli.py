@@ -1,4 +1,4 @@
-"""``ivp study`` and ``ivp search``, registered on the ``ivp`` command group."""
+"""``ivp study`` and ``ivp search`` (registered on the ``ivp`` group in :mod:`pipeline.cli`)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from ..cli import main
 from ..interview import ROLES
 
 
@@ -17,7 +16,7 @@ def _folder(folder: Path) -> None:
         sys.exit(1)
 
 
-@main.command()
+@click.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write study.json and progress.csv here (default: FOLDER/ivp-study).")
@@ -53,7 +52,7 @@ def study(folder, out_dir, force, as_json, quiet) -> None:
         click.echo(f"  {t['id']}  {t['name']}: {t['n_interviews']} of {n} interviews, {len(t['quotes'])} quotes")
 
 
-@main.command()
+@click.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.argument("query")
 @click.option("--role", type=click.Choice(list(ROLES)), help="Only what this role said.")

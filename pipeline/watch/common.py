@@ -16,9 +16,6 @@ PAUSE_S = (2.0, 60.0)  # output or disk trouble: wait this long, doubling up to 
 OUTPUT_ERRNOS = {28, 30, 122, 13, 1}  # ENOSPC, EROFS, EDQUOT, EACCES, EPERM while writing outputs
 
 
-class _Interrupted(BaseException):
-    """Raised from the progress hook when the watcher is stopping (not an error of the file)."""
-
 @dataclass
 class _WorkerState:
     index: int
@@ -68,8 +65,3 @@ def _size(n: int) -> str:
     return f"{n}"
 
 
-def _clock(seconds: Optional[float]) -> str:
-    seconds = int(round(seconds or 0))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

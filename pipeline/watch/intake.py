@@ -78,7 +78,7 @@ class IntakeRoom:
         return bool(self.out_dir) and _inside(path, self.out_dir)
 
     def _on_changes(self, changes: set) -> None:
-        import watchfiles
+        import watchfiles  # lazy: a Rust extension only the event loop needs
         for change, raw in sorted(changes, key=lambda c: (c[1], int(c[0]))):
             path = Path(raw)
             if change == watchfiles.Change.deleted:

@@ -10,6 +10,12 @@ import time
 from pathlib import Path
 from typing import Optional
 
+try:  # the folder lock: flock on POSIX, msvcrt.locking on Windows
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+    import msvcrt
+
 
 class WatcherBusy(RuntimeError):
     """Another watcher already holds the folder's lock."""
@@ -69,10 +75,7 @@ class FolderLock:
 
 
 def _try_lock(fh, exclusive: bool) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
+    if fcntl is None:  # Windows
         try:
             fh.seek(0)
             msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
@@ -87,11 +90,9 @@ def _try_lock(fh, exclusive: bool) -> bool:
 
 
 def _unlock(fh) -> None:
-    try:
-        import fcntl
+    if fcntl is not None:
         fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-    except ImportError:
-        import msvcrt
+    else:
         fh.seek(0)
         msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
 

@@ -20,7 +20,7 @@ Exactly-once design
   with a message and counts nothing; it carries on when writing works again.
 
 Rooms: this module holds the loop (start, events, rescans, pause, stop), settings and paths,
-logging and signals; :mod:`.intake` finds and records files, :mod:`.worker` processes them,
+and signals; :mod:`.log` writes the folder's log, :mod:`.intake` finds and records files, :mod:`.worker` processes them,
 :mod:`.status` is ``ivp status``, :mod:`.lock` the folder lock. The rules about a recording
 (what is one, its settings, outputs, cache) live in :mod:`pipeline.recording`.
 
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import logging
-import logging.handlers
 import os
 import queue
 import sqlite3
@@ -46,18 +45,19 @@ from ..errors import PipelineError
 from ..recording import display
 from ..recording.outputs import OutputPlan
 from ..recording.settings import Settings
-from . import DB_NAME, LOCK_NAME, LOG_NAME, STATE_DIR
+from . import DB_NAME, LOCK_NAME, STATE_DIR
 from .common import LOGGER_NAME, MAX_INTERRUPTS, PAUSE_S, _clean, _reason, _WorkerState
 from .common import PSEUDO_PREFIX, error_record  # noqa: F401  (re-exported)
 from .intake import IntakeRoom
 from .ledger import Ledger, open_ledger
 from .lock import FolderLock, WatcherBusy  # noqa: F401  (re-exported)
+from .log import LogRoom
 from .settle import SettleTracker, ffprobe_readable
 from .status import folder_status  # noqa: F401  (re-exported)
 from .worker import WorkerRoom
 
 
-class Watcher(IntakeRoom, WorkerRoom):
+class Watcher(IntakeRoom, WorkerRoom, LogRoom):
     """Process every recording in ``folder`` (recursively) exactly once, and keep watching.
 
     ``config``/``overrides`` are the settings (an ``ivp.toml`` in the folder, or in a subfolder,
@@ -239,7 +239,7 @@ class Watcher(IntakeRoom, WorkerRoom):
         watcher's own writes in .ivp/), so the main loop never waits on it directly.
         """
         try:
-            import watchfiles
+            import watchfiles  # lazy: a Rust extension only the event loop needs
 
             def wanted(change, path: str) -> bool:
                 return self._watchable(Path(path))
@@ -351,48 +351,6 @@ class Watcher(IntakeRoom, WorkerRoom):
     def _display(self, path: Path) -> str:
         return _clean(self._rel(path))
 
-    # -- logging ----------------------------------------------------------------------------------
-
-    def _setup_logging(self) -> None:
-        self.log.setLevel(logging.DEBUG)
-        fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(message)s")
-        file_handler = _LogFile(
-            self.state_dir / LOG_NAME, maxBytes=5 << 20, backupCount=3, encoding="utf-8")
-        file_handler.setFormatter(fmt)
-        file_handler.setLevel(logging.DEBUG)
-        self._handlers.append(file_handler)
-        if self.log_stderr:
-            err = logging.StreamHandler()
-            err.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
-            err.setLevel(logging.DEBUG if self.verbose else logging.WARNING if self.quiet else logging.INFO)
-            self._handlers.append(err)
-            self.log.propagate = False
-        for h in self._handlers:
-            self.log.addHandler(h)
-
-    def _teardown_logging(self) -> None:
-        for h in self._handlers:
-            self.log.removeHandler(h)
-            h.close()
-        self._handlers.clear()
-        self.log.propagate = True
-
-    def _emit(self, level: int, event: str, rel: str, detail: str) -> None:
-        message = f"{event:<10} {_clean(rel)}" + (f": {_clean(detail)}" if detail else "")
-        self.log.log(level, message)
-
-    def _debug(self, event: str, rel: str, detail: str = "") -> None:
-        self._emit(logging.DEBUG, event, rel, detail)
-
-    def _info(self, event: str, rel: str, detail: str = "") -> None:
-        self._emit(logging.INFO, event, rel, detail)
-
-    def _warn(self, event: str, rel: str, detail: str = "") -> None:
-        self._emit(logging.WARNING, event, rel, detail)
-
-    def _error(self, event: str, rel: str, detail: str = "") -> None:
-        self._emit(logging.ERROR, event, rel, detail)
-
     # -- signals ----------------------------------------------------------------------------------
 
     def _install_signals(self) -> None:
@@ -421,11 +379,3 @@ class Watcher(IntakeRoom, WorkerRoom):
             except (ValueError, OSError, TypeError):
                 pass
         self._old_signals.clear()
-
-
-class _LogFile(logging.handlers.RotatingFileHandler):
-    """The folder's log; a line that cannot be written (disk full) is dropped quietly, since
-    stderr carries it too, instead of printing a logging traceback."""
-
-    def handleError(self, record: logging.LogRecord) -> None:
-        pass

@@ -8,18 +8,23 @@ from __future__ import annotations
 import sqlite3
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
 from .. import sidecar
 from ..config import Config
 from ..errors import OutputError, PipelineError
+from ..progress import Cancelled, StopToken
 from ..recording import discover, display
 from ..recording.cache import StageCache
 from ..recording.freshness import up_to_date
 from ..recording.outputs import writable
+from ..report import build_report
+from ..runner import Pipeline
+from ..timefmt import clock
 from . import CACHE_NAME
-from .common import (MAX_RETRY_DELAY_S, OUTPUT_ERRNOS, PSEUDO_PREFIX, _clock, _Interrupted, _reason,
+from .common import (MAX_RETRY_DELAY_S, OUTPUT_ERRNOS, PSEUDO_PREFIX, _reason,
                      _remove_quietly, _stat_sig, _WorkerState, error_record)
 
 
@@ -45,7 +50,7 @@ class WorkerRoom:
                 self._inflight[job["sha256"]] = job["path"]
             try:
                 self._process(ws, job)
-            except _Interrupted:
+            except Cancelled:  # the stop token was set: not the file's fault
                 self.ledger.requeue(job["sha256"], uncount=True)
                 self._info("interrupted", job["path"], "the watcher is stopping; it resumes on the "
                            "next start from the cached stage results")
@@ -160,7 +165,7 @@ class WorkerRoom:
             else:
                 result = "no interviewee share (" + ("no speech" if not interview.turns
                                                      else "roles unknown") + ")"
-            self._info("finished", rel, f"{_clock(interview.source.duration_s)} in {seconds:.1f}s: "
+            self._info("finished", rel, f"{clock(interview.source.duration_s or 0)} in {seconds:.1f}s: "
                        f"{result} -> {self._display(out)}")
             for warning in interview.warnings:
                 self._warn("warning", rel, warning)
@@ -184,7 +189,6 @@ class WorkerRoom:
                        "(remove it to get the report back)")
             return
         try:
-            from ..report import build_report
             index = build_report(root, root / "ivp-report")
             self._debug("report", ".", f"updated {self._display(index)}")
         except Exception as exc:  # a report problem must never stop the watcher
@@ -249,14 +253,13 @@ class WorkerRoom:
 
     def _pipeline(self, ws: _WorkerState, config: Config):
         """The worker's loaded models for these settings (the cache is given per call)."""
-        from dataclasses import replace
         key = replace(config, cache_dir=None)
-        if key not in ws.pipelines:
+        if key not in ws.pipelines:  # the stages check the watcher's stop event between steps
+            stop = StopToken(self._stop)
             if self.executor is not None:  # ivp watch --ray: the pipeline runs on the cluster
-                ws.pipelines[key] = self.executor.bind(key, self._hook(ws))
+                ws.pipelines[key] = self.executor.bind(key, self._hook(ws), stop)
             else:
-                from ..runner import Pipeline
-                ws.pipelines[key] = Pipeline(key, self._hook(ws))
+                ws.pipelines[key] = Pipeline(key, self._hook(ws), stop)
         return ws.pipelines[key]
 
     def _cache(self, config: Config) -> StageCache:
@@ -275,8 +278,6 @@ class WorkerRoom:
     def _hook(self, ws: _WorkerState):
         def hook(stage, *, completed=None, total=None, file=None):
             finishing = completed is not None and total is not None and completed >= total
-            if self._stop.is_set() and not finishing:
-                raise _Interrupted()  # at a checkpoint: stage results finished so far are cached
             if ws.rel is None:
                 return
             now = time.monotonic()

@@ -8,9 +8,10 @@ import numpy as np
 from ...config import Config
 from ...errors import DiarizeError
 from ...interview import Turn
-from ...progress import ProgressHook, null_hook
+from ...progress import NEVER, ProgressHook, StopToken, null_hook
 from ..decode import Audio
-from . import Diarization, prints, register
+from . import prints
+from .base import Diarization, register
 
 HOP_S = 0.02
 CHANNEL_NAMES = ("left", "right")
@@ -80,7 +81,7 @@ class ChannelDiarizer:
         self.config = config
 
     def __call__(self, audio: Audio, num_speakers: Optional[int] = 2,
-                 hook: ProgressHook = null_hook) -> Diarization:
+                 hook: ProgressHook = null_hook, stop: StopToken = NEVER) -> Diarization:
         if audio.channels is None or audio.channels.shape[0] != 2:
             raise DiarizeError(None, "the channels diarizer needs a two-channel (stereo) recording")
         hook("diarize", completed=0.0, total=audio.duration)

@@ -9,12 +9,15 @@ import os
 from pathlib import Path
 from typing import Optional
 
+import torch  # this module is imported on first use only (see diarize._load_builtin)
+
 from ...config import Config
 from ...errors import DiarizeError, ModelError
 from ...interview import Turn
-from ...progress import ProgressHook, null_hook
+from ...progress import NEVER, ProgressHook, StopToken, null_hook
 from ..decode import Audio
-from . import Diarization, prints, register
+from . import prints
+from .base import Diarization, register
 
 
 @register("pyannote")
@@ -36,7 +39,7 @@ class PyannoteDiarizer:
             raise ModelError(self.folder, "no config.yaml in the pyannote pipeline folder")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
-            from pyannote.audio import Pipeline
+            from pyannote.audio import Pipeline  # an optional extra: may be missing
         except ImportError as exc:
             raise ModelError(None, "pyannote.audio is not installed (pip install pyannote.audio)") from exc
         try:
@@ -44,14 +47,13 @@ class PyannoteDiarizer:
         except Exception as exc:
             raise ModelError(self.folder, f"cannot load pyannote pipeline: {exc}") from exc
         if self.device == "cuda":
-            import torch
             self._pipeline.to(torch.device("cuda"))
         return self._pipeline
 
     def __call__(self, audio: Audio, num_speakers: Optional[int] = 2,
-                 hook: ProgressHook = null_hook) -> Diarization:
+                 hook: ProgressHook = null_hook, stop: StopToken = NEVER) -> Diarization:
+        stop.check()  # pyannote runs as one call: it can only stop before it starts
         pipeline = self._load()
-        import torch
         hook("diarize", completed=0.0, total=audio.duration)
         waveform = {"waveform": torch.from_numpy(audio.samples).unsqueeze(0), "sample_rate": audio.sample_rate}
         kwargs = {"num_speakers": num_speakers} if num_speakers else {}

