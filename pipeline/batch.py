@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
-from . import sidecar
+from . import metrics, sidecar
 from .config import Config
 from .errors import InputError, ModelError, OutputError, PipelineError
 from .interview import Interview
@@ -20,7 +20,6 @@ from .recording.settings import Settings
 from .executors import Job, LocalExecutor
 from .stages import moments, voices
 from .stages.decode import check_readable, sha256_file
-from .timefmt import clock
 from .watch.lock import watcher_of
 
 PARTIAL_SUFFIXES = discover.PARTIAL_SUFFIXES
@@ -56,28 +55,9 @@ class BatchResult:
         name = display(self.path.name)
         if iv is None:
             return f"{name}: {self.note or ('up to date' if self.skipped else 'no result')}"
-        lines = [f"{name} ({clock(iv.source.duration_s or 0)}, {iv.pipeline.asr_model}, "
-                 f"{iv.pipeline.diarizer})" + ("  [up to date, skipped]" if self.skipped else "")]
-        r = iv.roles
-        if r and r.interviewer:
-            lines.append(f"  roles: interviewer {r.interviewer}, interviewee {r.interviewee} "
-                         f"({r.method}, confidence {r.confidence:.2f})")
-        ratio = iv.talk_ratio
-        if ratio and ratio.interviewee_share is not None:
-            low, high = ratio.target
-            lines.append(f"  talk ratio: interviewee {ratio.interviewee_share:.1%} of speech "
-                         f"({ratio.verdict} the {low:.0%}-{high:.0%} target); "
-                         f"interviewer {ratio.interviewer_s:.0f}s, interviewee {ratio.interviewee_s:.0f}s")
-        inner = [s for s in iv.silences if s.kind in ("filled", "held", "pause")]
-        held = sum(1 for s in inner if s.kind == "held")
-        filled = sum(1 for s in inner if s.kind == "filled")
-        lines.append(f"  silences: {len(inner)} pauses of {iv.pipeline.settings.get('min_silence_s', 1.0)}s+ "
-                     f"(interviewee broke {held}, interviewer filled {filled}); "
-                     f"fast fills: {len(iv.fast_fills)}")
-        if iv.moments:
-            lines.append(f"  moments: {len(iv.moments)}")
-        for warning in iv.warnings:
-            lines.append(f"  warning: {warning}")
+        lines = metrics.summary_lines(iv, name)
+        if self.skipped:
+            lines[0] += "  [up to date, skipped]"
         if self.node:
             lines.append(f"  processed on {self.node}")
         if self.sidecar:

