@@ -1,19 +1,25 @@
 """The numbers and sentences people read about one interview, from its :class:`Interview`
-(or a sidecar read back): the CLI summary, the watcher's log, ``ivp status`` and the report all
-take them from here, so they say the same thing.
+(or a sidecar read back): the CLI summary, the watcher's log, ``ivp status``, the report and the
+study all take them from here, so they say the same thing.
 
 Pure functions over the data model (what the stages stored); nothing here reads files,
 renders HTML or re-runs a stage.
 """
 from __future__ import annotations
 
+import statistics
 from typing import Optional
 
-from .interview import INTERVIEWEE, INTERVIEWER, Interview
+from .interview import INTERVIEWEE, INTERVIEWER, Interview, Segment
+from .stages.analyze import monologues
+from .stages.moments import GROUPS
+from .text import question_counts, questions
 from .timefmt import clock
 
 DEFAULT_TARGET = (0.70, 0.80)
 INNER_KINDS = ("filled", "held", "pause")  # silences between two people (not the edges)
+LONG_SILENCE_S = 3.0
+EDGE_KINDS = frozenset({"leading", "trailing", "empty"})  # not a silence *in* the conversation
 
 
 def share(iv: Interview) -> Optional[float]:
@@ -101,6 +107,90 @@ def finished_sentence(iv: Interview, seconds: float) -> str:
     return f"{clock(iv.source.duration_s or 0)} in {seconds:.1f}s: {share_sentence(iv)}"
 
 
+# -- the report's numbers ----------------------------------------------------------------------
+
+def duration(iv: Interview) -> float:
+    """The recording's length; falls back to the last thing heard when ffprobe gave none."""
+    d = iv.source.duration_s if iv.source and iv.source.duration_s else 0.0
+    ends = [t.end for t in iv.turns] + [s.end for s in iv.segments] + [s.end for s in iv.silences]
+    return float(max([d] + ends)) if (d or ends) else 0.0
+
+
+def segment_role(iv: Interview, seg: Segment) -> Optional[str]:
+    return seg.role or iv.role_of(seg.speaker)
+
+
+def long_silences(iv: Interview, min_s: float = LONG_SILENCE_S) -> list:
+    """Silences of ``min_s`` or more between two people talking (the edges of the recording left out)."""
+    return [s for s in iv.silences if s.kind not in EDGE_KINDS and s.duration >= min_s - 1e-9]
+
+
+def broken_by_interviewee(silences: list) -> int:
+    """How many of ``silences`` the interviewee ended (the interviewer let them hang)."""
+    return sum(1 for s in silences if s.broken_by == INTERVIEWEE)
+
+
+def questions_asked(iv: Interview) -> int:
+    """The interviewer's questions (:func:`pipeline.text.questions`: the one definition)."""
+    return len(questions(iv))
+
+
+def question_kinds(iv: Interview) -> dict[str, int]:
+    """The interviewer's questions by kind: ``questions``, ``open``, ``closed``, ``leading``."""
+    return question_counts(iv)
+
+
+def handover_waits(iv: Interview) -> list[float]:
+    """Seconds from the interviewee stopping to the interviewer starting, for every such handover
+    (negative: the interviewer started before the interviewee had finished)."""
+    runs = monologues([t for t in iv.turns if t.role in (INTERVIEWER, INTERVIEWEE)], 0.0)
+    return [round(b.start - a.end, 3) for a, b in zip(runs, runs[1:])
+            if a.role == INTERVIEWEE and b.role == INTERVIEWER]
+
+
+def median_wait(iv: Interview) -> Optional[float]:
+    waits = handover_waits(iv)
+    return round(statistics.median(waits), 3) if waits else None
+
+
+def talk_seconds(iv: Interview) -> dict[str, float]:
+    """Talk time per role, from the talk ratio (falling back to the speaker table)."""
+    out = {INTERVIEWER: 0.0, INTERVIEWEE: 0.0}
+    if iv.talk_ratio and (iv.talk_ratio.interviewer_s or iv.talk_ratio.interviewee_s):
+        out[INTERVIEWER] = iv.talk_ratio.interviewer_s
+        out[INTERVIEWEE] = iv.talk_ratio.interviewee_s
+        return out
+    for sp in iv.speakers:
+        if sp.role in out:
+            out[sp.role] += sp.talk_s
+    return out
+
+
+def longest_monologue(iv: Interview) -> dict[str, float]:
+    out = {INTERVIEWER: 0.0, INTERVIEWEE: 0.0}
+    for sp in iv.speakers:
+        if sp.role in out:
+            out[sp.role] = max(out[sp.role], sp.longest_monologue_s)
+    return out
+
+
+def coaching_kinds() -> frozenset[str]:
+    """The moment kinds that are notes for the interviewer, not things worth finding again."""
+    return frozenset(GROUPS["coaching"])
+
+
+def is_coaching(moment) -> bool:
+    return moment.kind in coaching_kinds()
+
+
+def highlights(iv: Interview) -> list:
+    """Moments worth finding again: bookmarks, marks and detected highlights (not coaching notes)."""
+    return [m for m in iv.moments if not is_coaching(m)]
+
+
 __all__ = ["share", "verdict", "target", "share_text", "share_sentence", "talk_ratio_sentence",
            "inner_silences", "silences_sentence", "roles_sentence", "heading", "summary_lines",
-           "finished_sentence", "INTERVIEWER", "INTERVIEWEE"]
+           "finished_sentence", "duration", "segment_role", "long_silences", "broken_by_interviewee",
+           "questions_asked", "question_kinds", "handover_waits", "median_wait", "talk_seconds",
+           "longest_monologue", "coaching_kinds", "is_coaching", "highlights", "LONG_SILENCE_S",
+           "EDGE_KINDS", "INTERVIEWER", "INTERVIEWEE"]

@@ -11,6 +11,9 @@ from typing import ClassVar, Iterable, Optional, Union
 from ..errors import PipelineError
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment
 from ..sidecar import SUFFIX as SIDECAR_SUFFIX
+from ..stages.moments import GROUPS, KINDS
+from ..text import one_line, shorten  # noqa: F401  (the writers' text helpers)
+from ..timefmt import stamp  # noqa: F401
 
 DEFAULT_FPS = 25
 # Timecode rates editors accept; a source's rate snaps to the nearest within 1 %.
@@ -151,7 +154,6 @@ def parse_formats(formats: Union[str, Iterable[str]]) -> list[str]:
 
 def parse_kinds(kinds: Union[None, str, Iterable[str]]) -> Optional[set[str]]:
     """Kind names and group names (``bookmarks``, ``highlights``, ``coaching``, ``all``) to kinds."""
-    from ..stages.moments import GROUPS, KINDS
     if kinds is None:
         return None
     items = [kinds] if isinstance(kinds, str) else list(kinds)
@@ -181,19 +183,6 @@ def select_moments(moments: list[Moment], kinds=None, top: Optional[int] = None)
 
 # -- text helpers ---------------------------------------------------------------------------------
 
-def clock(seconds: float, decimal: str = ".") -> str:
-    """``hh:mm:ss.mmm`` (``decimal=","`` for SRT)."""
-    ms = int(round(max(0.0, seconds) * 1000))
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{decimal}{ms:03d}"
-
-
-def one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
@@ -208,15 +197,6 @@ def ascii_text(text: str) -> str:
     """Plain ASCII on one line (for EDL comments and file names)."""
     text = unicodedata.normalize("NFKD", str(text).replace("\u2019", "'").replace("\u2014", "-"))
     return one_line(text.encode("ascii", "ignore").decode("ascii"))
-
-
-def shorten(text: str, width: int) -> str:
-    text = one_line(text)
-    if len(text) <= width:
-        return text
-    cut = text[:width - 3]
-    cut = cut.rsplit(" ", 1)[0] if " " in cut else cut
-    return cut.rstrip(",;:.- ") + "..."
 
 
 def voice(interview: Interview, role: Optional[str], speaker: Optional[str]) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..stages.decode import local_input
 from ..interview import Moment
+from ..timefmt import name_stamp
 from .base import ExportError, ExportJob, Writer, register, slug
 
 PADDING_S = 2.0
@@ -22,10 +23,7 @@ CLIP_NAME = re.compile(r"^\d{2,}_\d{2}h\d{2}m\d{2}s_[a-z0-9-]+\.(mp4|m4a)$")
 
 
 def clip_name(index: int, m: Moment, has_video: bool) -> str:
-    s = int(m.start)
-    h, rem = divmod(s, 3600)
-    mi, se = divmod(rem, 60)
-    return f"{index:02d}_{h:02d}h{mi:02d}m{se:02d}s_{slug(m.label)}{'.mp4' if has_video else '.m4a'}"
+    return f"{index:02d}_{name_stamp(m.start)}_{slug(m.label)}{'.mp4' if has_video else '.m4a'}"
 
 
 def clip_range(m: Moment, duration: float) -> tuple[float, float]:

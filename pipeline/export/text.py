@@ -10,7 +10,10 @@ from typing import Callable
 
 from ..interview import INTERVIEWER, Interview, Moment, Segment
 from ..sidecar import atomic_write_text
-from .base import (ROLE_NAMES, ExportError, ExportJob, Writer, cell, clock, one_line, register, shorten,
+from ..stages.moments import KINDS
+from ..text import questions
+from ..timefmt import clock
+from .base import (ROLE_NAMES, ExportError, ExportJob, Writer, cell, one_line, register, shorten, stamp,
                    voice)
 
 MAX_CUE_CHARS = 84  # two lines of 42, the usual subtitle limit
@@ -80,7 +83,7 @@ class SrtWriter(Writer):
         for n, cue in enumerate(subtitle_cues(job.interview), start=1):
             text = cue.text if cue.voice == last else f"{ROLE_NAMES.get(cue.voice, cue.voice)}: {cue.text}"
             last = cue.voice
-            blocks.append(f"{n}\n{clock(cue.start, ',')} --> {clock(cue.end, ',')}\n{wrap(text)}\n")
+            blocks.append(f"{n}\n{stamp(cue.start, ',')} --> {stamp(cue.end, ',')}\n{wrap(text)}\n")
         path = job.output(self.suffix)
         atomic_write_text(path, "\n".join(blocks))
         return [path]
@@ -101,7 +104,7 @@ class VttWriter(Writer):
                "voices are the speakers' roles (or speaker ids where roles are unknown).", ""]
         for cue in subtitle_cues(job.interview):
             tag = vtt_escape(one_line(cue.voice))
-            out += [f"{clock(cue.start)} --> {clock(cue.end)}", f"<v {tag}>{wrap(vtt_escape(cue.text))}</v>", ""]
+            out += [f"{stamp(cue.start)} --> {stamp(cue.end)}", f"<v {tag}>{wrap(vtt_escape(cue.text))}</v>", ""]
         path = job.output(self.suffix)
         atomic_write_text(path, "\n".join(out))
         return [path]
@@ -111,7 +114,6 @@ class VttWriter(Writer):
 
 def chapter_title(m: Moment) -> str:
     """Marks and bookmarks keep their label; a detected moment is named by its kind and first words."""
-    from ..stages.moments import KINDS
     if m.source in ("marker_file", "spoken") or not m.text:
         return shorten(m.label, CHAPTER_TITLE_CHARS)
     return shorten(f"{KINDS.get(m.kind, m.kind)}: {m.text}", CHAPTER_TITLE_CHARS)
@@ -138,10 +140,10 @@ def chapter_points(moments: list[Moment], duration: float, min_len: float = 0.0,
 
 
 def question_moments(interview: Interview) -> list[Moment]:
-    """The interviewer's questions, as stand-in chapter points (score 0: used only to fill up)."""
-    from ..stages.moments import sentences
+    """The interviewer's questions (:func:`pipeline.text.questions`), as stand-in chapter points
+    (score 0: used only to fill up)."""
     return [Moment(s.start, s.end, "question", f"Q: {s.text}", INTERVIEWER, "", 0.0, "detected")
-            for s in sentences(interview) if s.role == INTERVIEWER and s.text.endswith("?")]
+            for s in questions(interview)]
 
 
 def youtube_chapters(job: ExportJob) -> list[tuple[float, str]]:
@@ -168,10 +170,7 @@ def youtube_chapters(job: ExportJob) -> list[tuple[float, str]]:
 
 
 def youtube_stamp(seconds: float, hours: bool) -> str:
-    s = int(seconds)
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if hours else f"{m}:{s:02d}"
+    return clock(seconds, hours=hours, floor=True)
 
 
 @register
@@ -200,7 +199,7 @@ class ChaptersWriter(Writer):
         out = ["WEBVTT", "", "NOTE", f"Chapters of {vtt_escape(job.recording_name)} made by ivp from its moments.", ""]
         ends = [t for t, _ in points[1:]] + [job.duration]
         for n, ((start, title), end) in enumerate(zip(points, ends), start=1):
-            out += [str(n), f"{clock(start)} --> {clock(max(end, start + 0.001))}", vtt_escape(one_line(title)), ""]
+            out += [str(n), f"{stamp(start)} --> {stamp(max(end, start + 0.001))}", vtt_escape(one_line(title)), ""]
         path = job.output(self.suffix)
         atomic_write_text(path, "\n".join(out))
         return [path]
@@ -235,7 +234,7 @@ class CsvWriter(Writer):
         out.writerow(CSV_COLUMNS)
         for m in job.moments:
             out.writerow([cell(job.recording_name), f"{m.start:.3f}", f"{m.end:.3f}", f"{m.end - m.start:.3f}",
-                          clock(m.start), clock(m.end), m.kind, m.source, m.role or "", f"{m.score:.3f}",
+                          stamp(m.start), stamp(m.end), m.kind, m.source, m.role or "", f"{m.score:.3f}",
                           cell(m.label), cell(m.text)])
         path = job.output(self.suffix)
         atomic_write_text(path, buf.getvalue())

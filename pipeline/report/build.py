@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Iterable, Optional, Union
 from urllib.parse import quote
 
-from .. import __version__
+from .. import __version__, timefmt
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview
 from ..sidecar import SUFFIX, atomic_write_text, find_sidecars, read
-from . import metrics
+from .. import metrics
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -284,13 +284,8 @@ def _ticks(duration: float, most: int = 10) -> list[float]:
 # ---------------------------------------------------------------------------------------- helpers
 
 def clock(seconds: Optional[float]) -> str:
-    """0:07, 12:34, 1:02:03."""
-    if seconds is None:
-        return "–"
-    s = int(max(0.0, float(seconds)))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+    """0:07, 12:34, 1:02:03 (down to the second, as a player's clock shows it); – when unknown."""
+    return timefmt.clock(seconds, floor=True, missing="–")
 
 
 def seconds_text(seconds: Optional[float]) -> str:
@@ -322,7 +317,7 @@ def script_json(data) -> str:
 
 @lru_cache(maxsize=1)
 def _env():
-    import jinja2
+    import jinja2  # lazy: every ivp command imports this module; only a report needs Jinja
     from markupsafe import Markup
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,

@@ -19,9 +19,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Optional
 
+from ..config import Config
 from ..cues import DEFAULT_CUES, CueMatcher
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment, Turn
 from .analyze import monologues, union
+from ..text import (CLOSED_PATTERNS, CLOSED_UNLESS, LEADING_PATTERNS, Sentence, Token,  # noqa: F401
+                    compile_patterns, is_question, shorten, snippet, spread, timed_sentences)
+from .marks import (MARK_DEFAULT_S, MARK_SPAN_S, MARKER, MARK_SUFFIXES, WARNING_PREFIX, Mark,  # noqa: F401
+                    MarkProblem, append_mark, format_time, mark_moments, marker_files, marks_past_end,
+                    parse_marks, parse_time, read_marks, set_mark_warnings as _set_mark_warnings)
 
 # -- the rules ------------------------------------------------------------------------------------
 
@@ -78,26 +84,14 @@ HIGHLIGHT_RULES: tuple[Rule, ...] = (
 
 # What the interviewer does that a coach would point out.
 COACHING_RULES: tuple[Rule, ...] = (
-    Rule("leading_question", "Leading question", INTERVIEWER, 0.7, (
-        r"wouldn'?t it be (great|nice|better|good|easier|cool|useful)", r"don'?t you think",
-        r"wouldn'?t you (agree|say)", r"isn'?t it (true|fair|better|easier)", r"you'?d agree",
-        r"surely", r"i'?m guessing you", r"i bet you", r"so you'?(d|ll| would| will)\b.*\bright ?\?$",
-        r"you (must|probably) (hate|love|find|want)",
-    )),
+    Rule("leading_question", "Leading question", INTERVIEWER, 0.7, LEADING_PATTERNS),  # in pipeline/text.py
 )
-CLOSED_QUESTION = Rule("closed_question", "Closed question", INTERVIEWER, 0.4, (
-    r"^((so|and|but|okay|ok|um|uh|well|right|now),? )*(do|does|did|is|are|was|were|can|could|would|"
-    r"will|have|has|had|should|shall|may|might|am|isn'?t|aren'?t|don'?t|doesn'?t|didn'?t|won'?t|"
-    r"wouldn'?t|can'?t|couldn'?t|haven'?t|hasn'?t)\b[^?]*\?$",
-), unless=(  # polite open invitations: "Can you tell me about ...?"
-    r"(can|could|would|will) you (please )?(tell|walk|talk|take) (me|us)",
-    r"(can|could|would) you (describe|explain|share|show)",
-    r"(can|could) you say more",
-))
+# A question that wants a yes or no (the patterns, shared with every question count, are text.py's).
+CLOSED_QUESTION = Rule("closed_question", "Closed question", INTERVIEWER, 0.4, CLOSED_PATTERNS,
+                       unless=CLOSED_UNLESS)
 
 # The structural kinds (no word patterns): title and base score.
 BOOKMARK = ("bookmark", "Bookmark", 1.0)
-MARKER = ("marker", "Marker", 1.0)
 INSIGHT = ("insight_after_silence", "Insight after silence", 0.7)
 FAST_FILL = ("fast_fill", "Fast fill", 0.5)
 MONOLOGUE = ("interviewer_monologue", "Interviewer monologue", 0.6)
@@ -108,8 +102,6 @@ MONOLOGUE_S = 45.0  # an interviewer run longer than this is a monologue
 MAX_BOOKMARK_S = 90.0  # a bookmark covers at most the last this-many seconds of the answer
 MAX_HIGHLIGHT_S = 60.0
 MIN_HIGHLIGHT_S = 4.0  # a detected highlight grows by following sentences up to this length
-MARK_SPAN_S = 30.0  # a mark covers the sentence spoken at its time, up to this long
-MARK_DEFAULT_S = 5.0  # ... or this long where nobody speaks
 BACKCHANNEL_WORDS = 3  # an interviewer "mm-hmm, right" this short does not end an answer
 BACKCHANNEL_S = 2.0
 EXTRA_RULE_BONUS = 0.05  # per further rule that also matched the same sentence
@@ -132,81 +124,15 @@ _COMPILED: dict[str, re.Pattern] = {}
 
 def _pattern(rule: Rule) -> re.Pattern:
     if rule.kind not in _COMPILED:
-        _COMPILED[rule.kind] = _compile(rule.patterns)
-        _COMPILED[rule.kind + ":unless"] = _compile(rule.unless) if rule.unless else None
+        _COMPILED[rule.kind] = compile_patterns(rule.patterns)
+        _COMPILED[rule.kind + ":unless"] = compile_patterns(rule.unless) if rule.unless else None
     return _COMPILED[rule.kind]
 
 
-def _compile(patterns: Iterable[str]) -> re.Pattern:
-    return re.compile("|".join(rf"(?:{p}(?!\w))" if p.startswith("^") else rf"(?:\b{p}(?!\w))"
-                               for p in patterns))
+# -- sentences: the unit the rules read (pipeline/text.py: Sentence, timed_sentences) --------------
 
-
-# -- sentences: the unit the rules read -----------------------------------------------------------
-
-@dataclass
-class Token:
-    start: float
-    end: float
-    text: str
-    norm: str
-
-
-@dataclass
-class Sentence:
-    start: float
-    end: float
-    tokens: list[Token]
-    role: Optional[str]
-    speaker: Optional[str]
-
-    @property
-    def text(self) -> str:
-        return " ".join(t.text for t in self.tokens).strip()
-
-    @property
-    def lower(self) -> str:
-        return _plain(self.text).lower()
-
-
-def _plain(text: str) -> str:
-    return text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
-
-
-def _norm(word: str) -> str:
-    return re.sub(r"^[^\w']+|[^\w']+$", "", _plain(word).lower()).strip("'")
-
-
-def sentences(interview: Interview) -> list[Sentence]:
-    """Every segment cut at sentence ends, in time order, with word times (segment times without)."""
-    out: list[Sentence] = []
-    for seg in sorted(interview.segments, key=lambda s: (s.start, s.end)):
-        role = seg.role or interview.role_of(seg.speaker)
-        if seg.words:
-            tokens = [Token(w.start, w.end, w.word.strip(), _norm(w.word)) for w in seg.words if w.word.strip()]
-        else:
-            tokens = _spread(seg.start, seg.end, seg.text)
-        current: list[Token] = []
-        for tok in tokens:
-            current.append(tok)
-            if re.search(r"[.?!][\"')\]]*$", tok.text):
-                out.append(Sentence(current[0].start, current[-1].end, current, role, seg.speaker))
-                current = []
-        if current:
-            out.append(Sentence(current[0].start, current[-1].end, current, role, seg.speaker))
-    return out
-
-
-def _spread(start: float, end: float, text: str) -> list[Token]:
-    """Words without times: share the segment's time out by character count."""
-    words = text.split()
-    total = sum(len(w) + 1 for w in words) or 1
-    tokens, t = [], start
-    for w in words:
-        d = (end - start) * (len(w) + 1) / total
-        tokens.append(Token(round(t, 3), round(t + d, 3), w, _norm(w)))
-        t += d
-    return tokens
+sentences = timed_sentences  # the name the other modules used
+_spread = spread
 
 
 # -- finding moments ------------------------------------------------------------------------------
@@ -299,7 +225,7 @@ def coaching(interview: Interview, sents: list[Sentence]) -> list[Moment]:
     if not _roles_known(interview):
         return out
     for s in sents:
-        if s.role != INTERVIEWER:
+        if s.role != INTERVIEWER or not is_question(s.text):  # the one question rule (text.py)
             continue
         moment = _match(s, COACHING_RULES) or _match(s, (CLOSED_QUESTION,))
         if moment:
@@ -323,7 +249,7 @@ def _match(s: Sentence, rules: Iterable[Rule]) -> Optional[Moment]:
     rule, phrase = hits[0]
     score = min(0.99, rule.score + EXTRA_RULE_BONUS * (len(hits) - 1))
     also = "".join(f"; also {h[0].title.lower()}" for h in hits[1:])
-    label = f'{rule.title} ("{_shorten(phrase, 40)}"{also})'
+    label = f'{rule.title} ("{shorten(phrase, 40)}"{also})'
     return Moment(_r(s.start), _r(s.end), rule.kind, label, s.role, s.text, round(score, 3), "detected")
 
 
@@ -424,64 +350,13 @@ def _r(t: float) -> float:
     return round(max(0.0, float(t)), 3)
 
 
-def snippet(text: str, width: int = 48) -> str:
-    """The first words of ``text``, at most about ``width`` characters."""
-    return _shorten(" ".join(text.split()), width)
-
-
-def _shorten(text: str, width: int) -> str:
-    if len(text) <= width:
-        return text
-    cut = text[:width].rsplit(" ", 1)[0] if " " in text[:width] else text[:width]
-    return cut.rstrip(",;:.- ") + "..."
-
-
-# -- marker files ---------------------------------------------------------------------------------
-
-# parsing lives in pipeline.recording.markers (shared with the drivers); re-exported here
-from ..recording.markers import (MARK_SUFFIXES, WARNING_PREFIX, Mark, MarkProblem,  # noqa: E402,F401
-                                 append_mark, format_time, marker_files, parse_marks, parse_time,
-                                 read_marks)
-
-
-def mark_moments(interview: Interview, sents: list[Sentence], marks: list[Mark]) -> list[Moment]:
-    """A mark starts at its time and lasts to the end of the sentence spoken then (or about to be)."""
-    duration = interview.source.duration_s if interview.source else 0.0
-    out = []
-    for mark in marks:
-        t = mark.seconds
-        if duration and t > duration:
-            continue  # reported as a problem by marks_past_end
-        here = next((s for s in sents if s.start - 1.0 <= t < s.end), None)
-        if here is not None:
-            end, text, role = min(max(here.end, t + 1.0), t + MARK_SPAN_S), here.text, here.role
-        else:
-            end, text, role = t + MARK_DEFAULT_S, "", None
-        if duration:
-            end = min(end, duration)
-        out.append(Moment(_r(t), _r(max(end, t)), MARKER[0], mark.label or MARKER[1], role, text, MARKER[2],
-                          "marker_file"))
-    return out
-
-
-def marks_past_end(interview: Interview, marks: list[Mark]) -> list[MarkProblem]:
-    duration = interview.source.duration_s if interview.source else 0.0
-    return [MarkProblem(m.path, m.line, format_time(m.seconds),
-                        f"after the end of the recording ({format_time(duration)})")
-            for m in marks if duration and m.seconds > duration]
-
-
-def _set_mark_warnings(interview: Interview, problems: list[MarkProblem]) -> None:
-    keep = [w for w in interview.warnings if not w.startswith(WARNING_PREFIX)]
-    interview.warnings[:] = keep + [str(p) for p in problems]
-
+# -- marker files (pipeline/stages/marks.py; parsing in pipeline/recording/markers.py) -------------
 
 def refresh_moments(interview: Interview, config=None, recording: Optional[Path] = None) -> list[MarkProblem]:
     """Recompute ``interview.moments`` (marker file beside ``recording``, default the sidecar's
     ``source.path``) without transcribing again; returns the marker-file problems, which also
     replace the old marker-file warnings."""
     if config is None:
-        from ..config import Config
         cues = interview.pipeline.settings.get("bookmark_cues") if interview.pipeline else None
         config = Config(bookmark_cues=tuple(cues)) if cues else Config()
     marks, problems = read_marks(Path(recording or interview.source.path))
