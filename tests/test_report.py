@@ -23,7 +23,7 @@ from pipeline.cli import main
 from pipeline.interview import (INTERVIEWEE, INTERVIEWER, Interview, Moment, PipelineInfo, Recording,
                                 RoleAssignment, Segment, Turn, Word)
 from pipeline.report import build, build_report
-from pipeline.report import metrics
+from pipeline import metrics
 from pipeline.report.build import script_json
 from pipeline.stages import analyze
 

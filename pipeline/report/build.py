@@ -12,26 +12,26 @@ filtering and the link between player, timeline and transcript. No network is ne
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional, Union
-from urllib.parse import quote
 
-from .. import __version__, timefmt
+from .. import __version__
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview
 from ..sidecar import SUFFIX, atomic_write_text, find_sidecars, read
 from .. import metrics
+from .html import GENERATOR, band_text, clock, href as _href, percent, script_json, seconds_text  # noqa: F401
+from ..recording.dates import recording_date as _date
+from .study_page import write_study_page  # themes, quote bank, progress (pipeline.study)
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 ASSETS = HERE / "assets"
 DEFAULT_DIRNAME = "ivp-report"
 PAGES_DIRNAME = "interviews"
-GENERATOR = "ivp report"
 ROLE_LABELS = {INTERVIEWER: "Interviewer", INTERVIEWEE: "Interviewee"}
 
 PathLike = Union[str, os.PathLike]
@@ -122,7 +122,6 @@ def build(sources: Union[PathLike, Iterable[PathLike]], out_dir: Optional[PathLi
         entries=entries, skipped=skipped, summary=_overview_summary(entries),
         generator=GENERATOR, version=__version__, asset_prefix="",
         generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M")))
-    from .study_page import write_study_page  # themes, quote bank, progress (pipeline.study)
     write_study_page(src_list, out, entries, env)
     return BuildResult(index, entries, skipped, missing)
 
@@ -156,15 +155,6 @@ def _find_media(iv: Interview, sidecar_path: Path) -> Optional[Path]:
     return src if src.is_file() else None
 
 
-def _href(target: Path, page_dir: Path) -> str:
-    """A URL to ``target`` relative to ``page_dir`` (a ``file:`` URI when no relative path exists)."""
-    try:
-        rel = os.path.relpath(os.path.abspath(target), os.path.abspath(page_dir))
-    except ValueError:  # another drive on Windows
-        return Path(os.path.abspath(target)).as_uri()
-    return "/".join(quote(part) for part in Path(rel).as_posix().split("/"))
-
-
 def _slug(name: str, used: set[str]) -> str:
     stem = name[:-len(Path(name).suffix)] if Path(name).suffix else name
     base = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.")[:80] or "interview"
@@ -173,27 +163,6 @@ def _slug(name: str, used: set[str]) -> str:
         slug, n = f"{base}-{n}", n + 1
     used.add(slug.lower())
     return slug
-
-
-_DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2}|19\d{2})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d)")
-
-
-def _date(iv: Interview, sidecar_path: Path, media: Optional[Path]) -> str:
-    """A date in the file name (2024-05-01, 20240501), else the recording's (or sidecar's) mtime."""
-    for text in (Path(iv.source.path).name if iv.source else "", sidecar_path.name):
-        m = _DATE_IN_NAME.search(text)
-        if m:
-            try:
-                return _dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
-            except ValueError:
-                pass
-    for p in (media, sidecar_path):
-        if p is not None:
-            try:
-                return _dt.date.fromtimestamp(p.stat().st_mtime).isoformat()
-            except OSError:
-                pass
-    return ""
 
 
 def _summary(iv: Interview) -> dict:
@@ -279,40 +248,6 @@ def _ticks(duration: float, most: int = 10) -> list[float]:
             break
     n = int(duration // step)
     return [i * step for i in range(n + 1)]
-
-
-# ---------------------------------------------------------------------------------------- helpers
-
-def clock(seconds: Optional[float]) -> str:
-    """0:07, 12:34, 1:02:03 (down to the second, as a player's clock shows it); – when unknown."""
-    return timefmt.clock(seconds, floor=True, missing="–")
-
-
-def seconds_text(seconds: Optional[float]) -> str:
-    if seconds is None:
-        return "–"
-    seconds = float(seconds)
-    if abs(seconds) < 60:
-        return f"{seconds:.1f} s"
-    return clock(seconds)
-
-
-def percent(value: Optional[float]) -> str:
-    return "–" if value is None else f"{100 * value:.0f} %"
-
-
-def band_text(target) -> str:
-    low, high = target
-    return f"{100 * low:.0f}-{100 * high:.0f} %"
-
-
-def script_json(data) -> str:
-    """JSON safe inside ``<script type="application/json">``: no ``</``, ``<!--``, or line separators."""
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(ch, esc)
-    return text
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,8 @@ from typing import Optional
 from markupsafe import Markup, escape
 
 from .. import __version__
-from .build import GENERATOR, _href, atomic_write_text, clock, script_json
+from ..sidecar import atomic_write_text
+from .html import GENERATOR, clock, href as _href, script_json
 
 W, H, PAD = 320, 110, 22  # chart size and left/bottom padding, px
 ROLE_CODES = {"interviewee": "e", "interviewer": "r"}  # the quote bank's role column, kept short

@@ -1,7 +1,7 @@
 """What the study keeps from one sidecar: the recording's facts and its sentences with word times.
 
 Pure functions over an :class:`~pipeline.interview.Interview` (read from its sidecar elsewhere).
-A sentence is :func:`pipeline.stages.moments.sentences`' unit; its text is its words joined by
+A sentence is :mod:`pipeline.text`'s unit; its text is its words joined by
 single spaces, and ``words`` holds each word's start, end and character offset in that text, so a
 search hit can say when the matched word was spoken. ``salience`` ranks the interviewee's
 sentences as theme candidates: inside a highlight (wish, pain point, workaround ...) counts most,
@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Optional
 
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview
-from ..report import metrics
-from ..stages.moments import _spread
+from .. import metrics
+from ..recording.dates import recording_date
+from ..text import ends_sentence, spread
 
 MAX_HIGHLIGHT_S = 600.0  # no highlight is longer (the moments stage keeps them under 90 s)
 MIN_WORDS = 6  # shorter sentences are searchable but never theme candidates
@@ -81,8 +82,7 @@ def content_words(text: str) -> list[str]:
 def sentences(iv: Interview) -> list[Sentence]:
     """Every sentence of the transcript in time order, with word offsets, salience and kind.
 
-    Segments are cut where a word ends a sentence (``.?!``), as :mod:`pipeline.stages.moments`
-    does; a segment without word times shares its time out by character count."""
+    Segments are cut where a word ends a sentence (``.?!``, :func:`pipeline.text.ends_sentence`); a segment without word times shares its time out by character count."""
     spans = sorted(((m.start, m.end, m.kind, float(m.score or 0.0)) for m in iv.moments
                     if not metrics.is_coaching(m) and m.role in (None, INTERVIEWEE)))
     starts = [h[0] for h in spans]
@@ -93,21 +93,18 @@ def sentences(iv: Interview) -> list[Sentence]:
         if seg.words:
             tokens = [(w.start, w.end, w.word.strip()) for w in seg.words]
         else:
-            tokens = [(t.start, t.end, t.text) for t in _spread(seg.start, seg.end, seg.text)]
+            tokens = [(t.start, t.end, t.text) for t in spread(seg.start, seg.end, seg.text)]
         current: list[tuple[float, float, str]] = []
         for tok in tokens:
             if not tok[2]:
                 continue
             current.append(tok)
-            if _END.search(tok[2]):
+            if ends_sentence(tok[2]):
                 out.append(_sentence(current, role, seg.speaker, spans, starts, need_role))
                 current = []
         if current:
             out.append(_sentence(current, role, seg.speaker, spans, starts, need_role))
     return out
-
-
-_END = re.compile(r"[.?!][\"')\]]*$")
 
 
 def _sentence(tokens, role, speaker, spans, starts, need_role) -> Sentence:
@@ -146,14 +143,13 @@ def recording_of(iv: Interview, sidecar: Path) -> Path:
 
 def doc(iv: Interview, sidecar: Path, root: Path) -> Doc:
     """The facts and the interviewer's numbers of one interview."""
-    from ..report.build import _date  # the report's rule: a date in the file name, else the mtime
     rec = recording_of(iv, sidecar)
     try:
         folder = sidecar.parent.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         folder = "."
     rel = rec.name if folder in ("", ".") else f"{folder}/{rec.name}"
-    return Doc(name=rel, recording=str(rec.resolve() if rec.exists() else rec), date=_date(iv, sidecar, rec if rec.is_file() else None),
+    return Doc(name=rel, recording=str(rec.resolve() if rec.exists() else rec), date=recording_date(iv, sidecar, rec if rec.is_file() else None),
                duration=round(metrics.duration(iv), 3), has_video=bool(iv.source and iv.source.has_video),
                frame_rate=iv.source.frame_rate if iv.source else None,
                interviewer=root.resolve().name if folder in ("", ".") else folder, stats=interviewer_stats(iv))
@@ -162,13 +158,11 @@ def doc(iv: Interview, sidecar: Path, root: Path) -> Doc:
 def interviewer_stats(iv: Interview) -> dict:
     """The interviewer's numbers for one interview (from the sidecar's own analysis)."""
     low, high = metrics.target(iv)
-    kinds = [m.kind for m in iv.moments]
-    questions = metrics.questions_asked(iv)
-    closed, leading = kinds.count("closed_question"), kinds.count("leading_question")
+    asked = metrics.question_kinds(iv)  # the one question rule (pipeline/text.py)
     long = metrics.long_silences(iv)
     held = sum(1 for s in long if s.broken_by == INTERVIEWEE)
     filled = sum(1 for s in long if s.broken_by == INTERVIEWER)
     return {"share": metrics.share(iv), "target": [low, high], "verdict": metrics.verdict(iv),
-            "questions": questions, "closed": closed, "leading": leading,
-            "open": max(0, questions - closed - leading), "silences_held": held,
+            "questions": asked["questions"], "closed": asked["closed"], "leading": asked["leading"],
+            "open": asked["open"], "silences_held": held,
             "silences_filled": filled, "fast_fills": len(iv.fast_fills)}
