@@ -14,11 +14,8 @@ from typing import Any, Optional
 import numpy as np
 
 from ..interview import RoleAssignment, Segment, Turn
+from ..text import QUESTION_OPENINGS, is_question, sentences  # noqa: F401  (one question rule)
 
-QUESTION_OPENINGS = re.compile(
-    r"^(what|how|why|when|where|who|whom|which|whose|can you|could you|would you|will you|"
-    r"do you|did you|does|have you|has|had you|is there|is it|are you|were you|was it|"
-    r"tell me|walk me through|describe|talk me through|say more|anything else)\b", re.I)
 # Questions an interviewee asks the interviewer: they count for the interviewee, not as questions.
 CLARIFYING = re.compile(
     r"\b(can you hear me|what do you mean|do you want me to|should i (keep going|go on|continue|share)|"
@@ -42,15 +39,6 @@ WEIGHTS = {"questions": 1.0, "prompts": 0.8, "host_phrases": 1.0, "clarifying": 
 SPOKE_FIRST = 0.3  # alone: confidence 0.57, under the 0.6 line
 LOW_CONFIDENCE = 0.6
 DISAGREE_CAP = 0.55  # voice and text pointing at different speakers: never confident
-
-
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.findall(r"[^.?!]+[.?!]*", text) if s.strip()]
-
-
-def is_question(sentence: str) -> bool:
-    s = sentence.strip()
-    return s.endswith("?") or bool(QUESTION_OPENINGS.match(s.lstrip("\"'- ").lower()))
 
 
 ANSWER_WORDS = 12  # a question or prompt counts when the other person then says at least this much

