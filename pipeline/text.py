@@ -13,7 +13,8 @@ module, so "questions asked" is one number everywhere.
   else *open*.
 * A **snippet** is the first words of a text, cut at a word, with "..." (:func:`shorten`).
 
-Spoken bookmark cues are :mod:`pipeline.cues`'s (the moments stage reads them there).
+Cue phrases ("let me mark that") are :mod:`pipeline.cues`'s, re-exported here
+(``DEFAULT_CUES``, ``CueMatcher``): the cue rules need the sound-alike matching that lives there.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
+from .cues import DEFAULT_CUES, CueMatcher  # noqa: F401  (re-exported: the cue phrases)
 from .interview import INTERVIEWER, Interview
 
 QUESTION_OPENINGS = re.compile(

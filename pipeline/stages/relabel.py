@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from ..config import Config
 from ..interview import SCHEMA_VERSION, Interview, RoleAssignment
-from . import analyze
+from . import analyze, moments
 from .roles import LOW_CONFIDENCE
 
 ROLE_WARNINGS = ("roles decided with low confidence", "roles uncertain", "interviewer override ignored",
@@ -75,7 +75,6 @@ def apply(interview: Interview, assignment: RoleAssignment, config: Optional[Con
     interview.overlaps = analyze.overlaps(turns)
     interview.warnings = [w for w in interview.warnings if not w.startswith(ROLE_WARNINGS)]
     try:
-        from . import moments
         interview.moments = moments.find_moments(interview, c)
     except ImportError:
         interview.moments = []

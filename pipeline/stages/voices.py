@@ -9,7 +9,9 @@ must also beat the other speaker by ``MARGIN`` against the voice's print from th
 """
 from __future__ import annotations
 
+import json
 import math
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,8 +19,14 @@ from typing import Any, Optional
 
 import numpy as np
 
+from .. import sidecar as sc
+from ..errors import PipelineError
 from ..interview import Interview, RoleAssignment, Voiceprint
+from ..sidecar import SUFFIX
+from ..voicelib import load
+from . import analyze, roles
 from .diarize.prints import decode, similarity, unit
+from .relabel import apply, config_of
 
 # Chosen from measured cosine distributions of prints resting on 6 s or more (scripts/bench_roles.py;
 # README "How roles are decided"): same speaker in other recordings >= 0.90 real, >= 0.96 synthetic;
@@ -52,7 +60,6 @@ def enrolled_evidence(prints: list[Voiceprint], name: Optional[str]) -> tuple[Op
     """(voice evidence, None) when the enrolled voice ``name`` matches a speaker, else (None, name)."""
     if not name:
         return None, None
-    from ..voicelib import load
     enrolled = load(name)
     scored = sorted(((similarity(enrolled, p), p.speaker) for p in usable(prints)), reverse=True)
     if not scored or scored[0][0] < ENROLLED or (len(scored) > 1 and scored[0][0] - scored[1][0] < MARGIN):
@@ -154,12 +161,9 @@ def _matches(group: list[int], prints: list[Print], matrix: np.ndarray,
 
 def reassess(interview: Interview, voice: Optional[dict[str, Any]]) -> RoleAssignment:
     """The role decision for a stored interview with this voice evidence (an override stays)."""
-    from . import analyze, roles
-    from .relabel import config_of
     old = interview.roles
     if old is not None and old.method == "override":
         return old
-    from ..errors import PipelineError
     c = config_of(interview)
     try:
         enrolled, missing = enrolled_evidence(interview.voices, c.interviewer_voice)
@@ -174,7 +178,6 @@ def reassess(interview: Interview, voice: Optional[dict[str, Any]]) -> RoleAssig
 
 def set_override(interview: Interview, interviewer: str) -> RoleAssignment:
     """Make ``interviewer`` the interviewer by the user's word, recorded so reruns keep it."""
-    from . import analyze, roles
     speakers = {t.speaker for t in interview.turns}
     if interviewer not in speakers:
         raise ValueError(f"no speaker {interviewer!r} (speakers: {', '.join(sorted(speakers)) or 'none'})")
@@ -202,7 +205,6 @@ def carry_override(previous: Optional[Interview], interview: Interview) -> bool:
         speaker = max(interview.voices, key=lambda v: similarity(old[speaker], v)).speaker
     if speaker not in {t.speaker for t in interview.turns}:
         return False
-    from .relabel import apply
     assignment = set_override(interview, speaker)
     assignment.evidence["override"].update({k: override[k] for k in ("at", "previous") if k in override})
     apply(interview, assignment)
@@ -214,8 +216,6 @@ def refresh_folder(sidecars: list[Path]) -> list[dict[str, Any]]:
 
     Returns one entry per rewritten sidecar: ``{"sidecar", "before", "after", "method", "confidence"}``
     (for the CLI and the watcher's log). Unreadable sidecars are left out of the decision."""
-    from .. import sidecar as sc
-    from .relabel import apply
     loaded: list[tuple[Path, Interview]] = []
     for path in sidecars:
         try:
@@ -241,7 +241,6 @@ def refresh_folder(sidecars: list[Path]) -> list[dict[str, Any]]:
 
 def previous_sidecar(path: Path) -> Optional[Interview]:
     """The sidecar about to be replaced, if readable (to keep an ``ivp roles`` fix)."""
-    from .. import sidecar as sc
     try:
         return sc.read(path) if Path(path).is_file() else None
     except (OSError, ValueError, KeyError, TypeError):
@@ -251,7 +250,6 @@ def previous_sidecar(path: Path) -> Optional[Interview]:
 def decide_batch(sidecars: list[Path]) -> list[dict[str, Any]]:
     """After a batch: decide by voice within each folder that got sidecars (with the sidecars
     already there from earlier runs); returns the changes made (see :func:`refresh_folder`)."""
-    from ..sidecar import SUFFIX
     changes = []
     for folder in sorted({Path(p).parent for p in sidecars}):
         changes += refresh_folder(sorted(folder.glob(f"*{SUFFIX}")))
@@ -261,7 +259,6 @@ def decide_batch(sidecars: list[Path]) -> list[dict[str, Any]]:
 def reuse_for_interviewer(out: Path, sha: str, config) -> Optional[Interview]:
     """``ivp process --interviewer S1`` on a recording processed before with otherwise the same
     settings: set the role on the stored results (no transcription) and return the interview."""
-    import json
     previous = previous_sidecar(out)
     if previous is None or not config.interviewer or previous.source.sha256 != sha:
         return None
@@ -272,9 +269,6 @@ def reuse_for_interviewer(out: Path, sha: str, config) -> Optional[Interview]:
         return None
     if config.interviewer not in {t.speaker for t in previous.turns}:
         return None
-    import time
-    from . import analyze, roles
-    from .relabel import apply
     started = time.perf_counter()
     assignment = roles.assign_roles(previous.segments, previous.turns, analyze.talk_seconds(previous.turns),
                                     config.interviewer)

@@ -19,7 +19,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from ..errors import ModelError
-from ..weights import COMPLETE_MARKER, MANIFEST, _package_dir, _sha256, models_dir
+from ..weights import COMPLETE_MARKER, MANIFEST, _package_dir, copy_sources, models_dir, publish
 
 DEFAULT_MODEL = "minilm-l6-v2-int8"
 MAX_TOKENS = 128  # sentences are short; longer ones are cut (the model itself allows 256)
@@ -53,28 +53,14 @@ def assemble(name: str, spec: dict[str, Any], target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
     try:
-        for source in spec.get("sources", []):
-            root = _package_dir(source["package"], spec) / source.get("dir", "")
-            for fname in source["files"]:
-                shutil.copyfile(root / fname, tmp / fname)
+        copy_sources(spec, tmp)
         for source in spec.get("unzip", []):
             archive = _package_dir(source["package"], spec) / source["zip"]
             with zipfile.ZipFile(archive) as zf:
                 for fname in source["files"]:
                     with zf.open(fname) as src, open(tmp / Path(fname).name, "wb") as out:
                         shutil.copyfileobj(src, out, 1 << 22)
-        for fname, expected in spec["files"].items():
-            actual = _sha256(tmp / fname)
-            if actual != expected:
-                raise ModelError(name, f"{fname}: sha256 {actual[:12]} does not match the manifest")
-        (tmp / COMPLETE_MARKER).write_text(json.dumps(spec["files"], indent=1))
-        try:
-            os.rename(tmp, target)
-        except OSError:  # another process finished first
-            if not (target / COMPLETE_MARKER).is_file():
-                shutil.rmtree(target, ignore_errors=True)
-                os.rename(tmp, target)
-        return target
+        return publish(name, spec, tmp, target)
     except (FileNotFoundError, KeyError, zipfile.BadZipFile) as exc:
         raise ModelError(name, f"model file missing ({exc}); install {' '.join(spec['packages'])}") from exc
     finally:
