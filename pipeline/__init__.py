@@ -15,7 +15,8 @@ import os as _os
 # telemetry only stops with its variable. They are overridden, not defaulted, on purpose.
 for _name, _value in (("ORT_DISABLE_TELEMETRY", "1"), ("HF_HUB_OFFLINE", "1"),
                       ("HF_HUB_DISABLE_TELEMETRY", "1"), ("TRANSFORMERS_OFFLINE", "1"),
-                      ("HF_DATASETS_OFFLINE", "1"), ("DO_NOT_TRACK", "1")):
+                      ("HF_DATASETS_OFFLINE", "1"), ("DO_NOT_TRACK", "1"),
+                      ("RAY_USAGE_STATS_ENABLED", "0")):
     _os.environ[_name] = _value
 
 __version__ = "0.1.0"

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+# RAY_USAGE_STATS_ENABLED=0 is set by pipeline/__init__.py with the other no-network variables
 
 import ray  # noqa: E402  (this module is imported only with --ray)
 from ray import exceptions as rex  # noqa: E402
