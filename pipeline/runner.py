@@ -67,6 +67,7 @@ class Pipeline:
         timings: dict[str, float] = {}
         cache = cache if cache is not None else self.cache
         try:
+            _ = self.transcriber  # a missing or broken model fails here, before any work is shown
             with self._stage("decode", timings, path):
                 recording = probe(path, sha256 or sha256_file(path))
                 audio = decode(path, recording)
