@@ -178,3 +178,38 @@ def test_channel_diarized_calls_get_voiceprints(shared_data):
         talk = sum(t.duration for t in result.turns if t.speaker == speaker)
         assert v.seconds == pytest.approx(talk, abs=0.5) and v.windows >= 1
     assert similarity(prints["left"], prints["right"]) < 0.9  # two people, each on their own channel
+
+
+def test_the_watcher_decides_by_voice_and_keeps_a_roles_fix(study, tmp_path):
+    """ivp watch: roles re-decided across the folder by the recurring voice; an `ivp roles` fix
+    survives a settings change that reprocesses the folder."""
+    import subprocess
+    folder, truths, _ = study
+    w = tmp_path / "w"
+    w.mkdir()
+    for name in truths:
+        shutil.copy2(folder / f"{name}.wav", w / f"{name}.wav")
+    shutil.copytree(folder / ".ivp" / "cache", w / ".ivp" / "cache")  # no transcription again
+
+    def watch_once() -> str:
+        proc = subprocess.run([sys.executable, "-m", "pipeline", "watch", str(w), "--once", "--no-report"],
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        return (w / ".ivp" / "watch.log").read_text(encoding="utf-8")
+
+    watch_once()
+    for name, truth in truths.items():
+        iv = sidecar.read(w / f"{name}.interview.json")
+        assert iv.roles.method == "voice", (name, iv.roles.evidence)
+        assert iv.roles.interviewer == interviewer_id(iv, truth)
+    before = sidecar.read(w / "p2.interview.json")
+    fixed = CliRunner().invoke(main, ["roles", str(w / "p2.wav"), "--swap"])
+    assert fixed.exit_code == 0, fixed.output
+    (w / "ivp.toml").write_text("min_silence_s = 1.5\n")  # every file is processed again
+    log = watch_once()
+    again = sidecar.read(w / "p2.interview.json")
+    assert again.pipeline.settings["min_silence_s"] == 1.5  # really reprocessed
+    assert again.roles.method == "override" and again.roles.interviewer == before.roles.interviewee
+    assert "kept the fix from ivp roles" in log
+    for name in ("p1", "p3"):
+        assert sidecar.read(w / f"{name}.interview.json").roles.method == "voice"

@@ -230,6 +230,11 @@ class Ledger:
                    (output, json.dumps(settings, sort_keys=True) if settings is not None else None,
                     duration_s, share, verdict, json.dumps(warnings), now, now, sha))
 
+    def set_result(self, sha: str, share: Optional[float], verdict: Optional[str], warnings: list[str]) -> None:
+        """A done file's numbers after its sidecar was rewritten (roles re-decided across the folder)."""
+        self._exec("UPDATE files SET interviewee_share = ?, verdict = ?, warnings = ?, updated = ? "
+                   "WHERE sha256 = ? AND state = 'done'", (share, verdict, json.dumps(warnings), time.time(), sha))
+
     def retry_later(self, sha: str, stage: str, reason: str, when: float) -> None:
         self._exec("UPDATE files SET state = 'queued', stage = ?, last_error = ?, next_try = ?, "
                    "updated = ? WHERE sha256 = ?", (stage, reason, when, time.time(), sha))

@@ -120,6 +120,7 @@ class Watcher(IntakeRoom, WorkerRoom, LogRoom):
         self.report = report  # keep <out or folder>/ivp-report/ up to date
         self.report_every_s = report_every_s
         self._report_dirty = threading.Event()
+        self._roles_dirty: set[Path] = set()  # output folders whose roles are decided again by voice
         self._report_built = 0.0
         self.executor = executor  # pipeline.executors (Ray); None: the pipeline runs in the workers here
 
@@ -218,6 +219,7 @@ class Watcher(IntakeRoom, WorkerRoom, LogRoom):
                     self.scan_once()
                     last_scan = time.monotonic()
                 self._tick()
+                self._refresh_roles()
                 self._refresh_report()
                 if self.once and self._idle():
                     self._info("idle", ".", "nothing left to do (--once)")
@@ -230,6 +232,7 @@ class Watcher(IntakeRoom, WorkerRoom, LogRoom):
                 last_scan = None  # a full scan afterwards finds whatever was dropped meanwhile
         self._stop.set()
         events_thread.join(5)
+        self._refresh_roles()
         self._refresh_report(force=True)
 
     def _events(self, out: "queue.Queue[set]", armed: threading.Event) -> None:

@@ -6,6 +6,7 @@ file, and tell output trouble (pause, nothing counted) from the file's own error
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 import traceback
 from dataclasses import replace
@@ -22,9 +23,14 @@ from ..recording.freshness import up_to_date
 from ..recording.outputs import writable
 from ..report import build_report
 from ..runner import Pipeline
+from ..stages import voices
 from . import CACHE_NAME
 from .common import (MAX_RETRY_DELAY_S, OUTPUT_ERRNOS, PSEUDO_PREFIX, _reason,
                      _remove_quietly, _stat_sig, _WorkerState, error_record)
+
+
+# Sidecar writes and the folder-wide roles pass never interleave (the pass rewrites sidecars).
+_SIDECARS = threading.Lock()
 
 
 class WorkerRoom:
@@ -115,6 +121,7 @@ class WorkerRoom:
                    + (f"; resuming from cached {', '.join(cached)}" if cached else ""))
         started = time.monotonic()
         pipeline = self._pipeline(ws, config)
+        previous = voices.previous_sidecar(out)  # to keep an `ivp roles` fix
         try:
             interview = pipeline.process(path, sha if real else None, cache=cache)
         except OutputError:
@@ -137,7 +144,11 @@ class WorkerRoom:
                        "version is picked up when it settles")
             return
         try:
-            sidecar.write(interview, out)
+            with _SIDECARS:
+                if voices.carry_override(previous, interview):
+                    self._info("roles", rel, f"kept the fix from ivp roles: interviewer "
+                               f"{interview.roles.interviewer}")
+                sidecar.write(interview, out)
         except OSError as exc:
             raise OutputError(str(out), f"cannot write: {_reason(exc)}") from exc
         self._finished(job, rel, path, config, interview, out, seconds=time.monotonic() - started)
@@ -162,9 +173,32 @@ class WorkerRoom:
             for warning in interview.warnings:
                 self._warn("warning", rel, warning)
         self._report_dirty.set()
+        if not resumed and interview.voices:
+            self._roles_dirty.add(out.parent)
         for other in self.ledger.paths_of(sha):  # duplicates waiting for this result
             if other["path"] != rel and (self.folder / other["path"]).exists():
                 self._copy_outcome(row, other["path"])
+
+    def _refresh_roles(self) -> None:
+        """Decide roles across each folder that got new voiceprints (the recurring voice) and
+        rewrite the sidecars whose roles change; each change is logged with what decided it."""
+        while self._roles_dirty:
+            folder = self._roles_dirty.pop()
+            try:
+                with _SIDECARS:
+                    changes = voices.refresh_folder(sorted(folder.glob(f"*{sidecar.SUFFIX}")))
+            except Exception as exc:  # the per-file roles stand
+                self._warn("roles", ".", f"roles across {self._display(folder)} not decided: {exc}")
+                continue
+            for change in changes:
+                iv = change["interview"]
+                ratio = iv.talk_ratio
+                self.ledger.set_result(iv.source.sha256, ratio.interviewee_share if ratio else None,
+                                       ratio.verdict if ratio else None, list(iv.warnings))
+                self._info("roles", self._display(Path(change["sidecar"])),
+                           f"re-decided across the folder: interviewer {change['before']} -> "
+                           f"{change['after']} ({change['method']}, confidence {change['confidence']:.2f})")
+                self._report_dirty.set()
 
     def _refresh_report(self, force: bool = False) -> None:
         """Rebuild the HTML report after new sidecars, at most every ``report_every_s``."""
