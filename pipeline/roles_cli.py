@@ -41,6 +41,33 @@ def write_fixed(interview: Interview, path: Path) -> None:
     sidecar.atomic_write_text(path, sidecar.dumps(data))
 
 
+def tell_watcher(interview: Interview) -> Optional[Path]:
+    """Update the watched folder's ledger (if the recording lies in one) so ``ivp status`` shows
+    the fixed numbers and that the roles were fixed by hand; returns the ledger's path."""
+    from .watch import DB_NAME, STATE_DIR
+    from .watch.ledger import Ledger
+    here = Path(interview.source.path).parent
+    for folder in (here, *here.parents):
+        db = folder / STATE_DIR / DB_NAME
+        if db.is_file():
+            break
+    else:
+        return None
+    from .stages.voices import fixed_note
+    ratio, note = interview.talk_ratio, fixed_note(interview)
+    try:
+        ledger = Ledger(db)
+        try:
+            ledger.set_result(interview.source.sha256, ratio.interviewee_share if ratio else None,
+                              ratio.verdict if ratio else None,
+                              [n for n in (note, *interview.warnings) if n])
+        finally:
+            ledger.close()
+    except Exception:  # the sidecar is the record; the ledger catches up on the next run
+        return None
+    return db
+
+
 def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False) -> Interview:
     """Rewrite one sidecar (and its exports) with the interviewer set by the user."""
     from .stages import relabel, voices
@@ -56,6 +83,7 @@ def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False)
         raise click.ClickException(f"{path}: {exc}")
     relabel.apply(interview, assignment)
     write_fixed(interview, path)
+    tell_watcher(interview)
     formats = existing_exports(path)
     if formats:
         from .export import write_exports

@@ -211,5 +211,8 @@ def test_the_watcher_decides_by_voice_and_keeps_a_roles_fix(study, tmp_path):
     assert again.pipeline.settings["min_silence_s"] == 1.5  # really reprocessed
     assert again.roles.method == "override" and again.roles.interviewer == before.roles.interviewee
     assert "kept the fix from ivp roles" in log
+    status = subprocess.run([sys.executable, "-m", "pipeline", "status", str(w)], capture_output=True,
+                            text=True, timeout=60)
+    assert "roles fixed with ivp roles" in status.stdout, status.stdout
     for name in ("p1", "p3"):
         assert sidecar.read(w / f"{name}.interview.json").roles.method == "voice"

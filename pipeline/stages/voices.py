@@ -189,6 +189,14 @@ def set_override(interview: Interview, interviewer: str) -> RoleAssignment:
     return assignment
 
 
+def fixed_note(interview: Interview) -> Optional[str]:
+    """"roles fixed with ivp roles: interviewer S2" when the roles are a user's fix, else None."""
+    r = interview.roles
+    if r is None or r.method != "override" or (r.evidence.get("override") or {}).get("by") != "ivp roles":
+        return None
+    return f"roles fixed with ivp roles: interviewer {r.interviewer}"
+
+
 def carry_override(previous: Optional[Interview], interview: Interview) -> bool:
     """Keep an ``ivp roles`` fix across reprocessing of the same recording; True when applied.
 

@@ -122,7 +122,8 @@ def status(folder, as_json) -> None:
         if f["duplicate_of"]:
             note = f"same as {f['duplicate_of']}" + (f"; {note}" if note else "")
         elif f["warnings"] and not note:
-            note = f["warnings"][0]
+            # a role problem (and its fixing command) or a hand fix comes before other warnings
+            note = next((w for w in f["warnings"] if "ivp roles" in w), f["warnings"][0])
         if f["stage"] and f["error"]:
             note = f"{f['stage']}: {note}"
         table.add_row(Text(display(f["path"])), f["state"], clock(f["duration_s"]),

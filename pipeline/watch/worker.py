@@ -161,7 +161,8 @@ class WorkerRoom:
         share = ratio.interviewee_share if ratio else None
         with self.ledger.tx():
             self.ledger.finish(sha, self._store(out), config.signature(), interview.source.duration_s,
-                               share, ratio.verdict if ratio else None, list(interview.warnings))
+                               share, ratio.verdict if ratio else None,
+                               [n for n in (voices.fixed_note(interview), *interview.warnings) if n])
             self.ledger.set_path_output(rel, self._store(out))
         row = self.ledger.get(sha)
         if resumed:
