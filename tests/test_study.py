@@ -350,3 +350,27 @@ def test_study_outputs_are_never_taken_for_recordings(five):
     from pipeline.recording import discover
     reel = five / "ivp-study" / "reels" / "pricing.m4a"
     assert discover.is_own_output(reel) and not discover.is_recording_path(reel)
+
+
+def test_progress_is_per_interviewer_voice():
+    """Interviews whose interviewer's voiceprints match are one interviewer, across folders; an
+    enrolled voice is named; an interview without a voice keeps its folder."""
+    from pipeline.stages.diarize.prints import encode
+    from pipeline.study import progress
+    rng = np.random.default_rng(7)
+    anna, bob = rng.normal(size=192), rng.normal(size=192)
+
+    def doc(name, folder, date, voice=None):
+        return {"name": name, "date": date, "duration": 60.0, "interviewer": folder, "stats": {},
+                "interviewer_voice": voice}
+    near = lambda v: {"vector": encode(v + 0.2 * rng.normal(size=192))}  # noqa: E731
+    docs = [doc("a/1.wav", "a", "2024-01-01", near(anna)), doc("b/2.wav", "b", "2024-01-02", near(anna)),
+            doc("a/3.wav", "a", "2024-01-03", near(bob)), doc("a/4.wav", "a", "2024-01-04", near(bob)),
+            doc("a/5.wav", "a", "2024-01-05", near(rng.normal(size=192))), doc("c/6.wav", "c", "2024-01-06"),
+            doc("c/7.wav", "c", "2024-01-07", {"name": "joe"})]
+    who = {r["recording"]: r["interviewer"] for r in progress.rows(docs)}
+    assert who["a/1.wav"] == who["b/2.wav"] == "voice 1"  # one researcher in two folders
+    assert who["a/3.wav"] == who["a/4.wav"] == "voice 2"
+    assert who["a/5.wav"] == "a" and who["c/6.wav"] == "c"  # heard once / no voice: the folder
+    assert who["c/7.wav"] == "voice joe"
+    assert docs[0]["interviewer"] == "a"  # the index's documents are not changed

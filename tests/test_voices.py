@@ -216,3 +216,13 @@ def test_the_watcher_decides_by_voice_and_keeps_a_roles_fix(study, tmp_path):
     assert "roles fixed with ivp roles" in status.stdout, status.stdout
     for name in ("p1", "p3"):
         assert sidecar.read(w / f"{name}.interview.json").roles.method == "voice"
+
+
+def test_the_study_follows_the_recurring_interviewer_voice(study, tmp_path):
+    """The study's progress names one interviewer for the three interviews of one researcher."""
+    from pipeline.study import build_study
+    folder, truths, _ = study
+    built = build_study(folder, tmp_path / "study")
+    who = {r["recording"]: r["interviewer"] for r in built.data["progress"]}
+    assert set(who) == {f"{n}.wav" for n in truths} and set(who.values()) == {"voice 1"}, who
+    assert {i["interviewer"] for i in built.data["interviews"]} == {"voice 1"}

@@ -94,11 +94,13 @@ def build_study(folder, out_dir=None, embedder=None, force: bool = False) -> Stu
             if not found and not note:
                 note = "No theme is shared by two or more interviews yet."
         table = progress.rows(list(docs.values()))
+        who = {r["recording"]: r["interviewer"] for r in table}  # by voice where there is one
         data = {
             "generator": GENERATOR, "version": __version__, "folder": str(folder.resolve()),
             "built": _dt.datetime.now().isoformat(timespec="seconds"), "fingerprint": fingerprint,
             "interviews": [{"id": i, **{k: d[k] for k in ("name", "recording", "date", "duration",
-                                                          "has_video", "frame_rate", "interviewer")}}
+                                                          "has_video", "frame_rate")},
+                            "interviewer": who.get(d["name"], d["interviewer"])}
                            for i, d in sorted(docs.items(), key=lambda kv: (kv[1]["date"], kv[1]["name"]))],
             "themes": [_theme_dict(t, docs) for t in found], "hidden": hidden, "note": note,
             "progress": table, "warnings": warnings,

@@ -19,6 +19,7 @@ from typing import Optional
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview
 from .. import metrics
 from ..recording.dates import recording_date
+from ..stages.voices import MIN_SECONDS
 from ..text import ends_sentence, spread
 
 MAX_HIGHLIGHT_S = 600.0  # no highlight is longer (the moments stage keeps them under 90 s)
@@ -63,8 +64,9 @@ class Doc:
     duration: float
     has_video: bool
     frame_rate: Optional[float]
-    interviewer: str  # who asked: the folder, until voices are recognised across interviews
+    interviewer: str  # who asked: the folder; progress.rows regroups by voice where there is one
     stats: dict = field(default_factory=dict)
+    interviewer_voice: Optional[dict] = None  # {"name": enrolled name} or {"vector": base64 print}
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -152,7 +154,21 @@ def doc(iv: Interview, sidecar: Path, root: Path) -> Doc:
     return Doc(name=rel, recording=str(rec.resolve() if rec.exists() else rec), date=recording_date(iv, sidecar, rec if rec.is_file() else None),
                duration=round(metrics.duration(iv), 3), has_video=bool(iv.source and iv.source.has_video),
                frame_rate=iv.source.frame_rate if iv.source else None,
-               interviewer=root.resolve().name if folder in ("", ".") else folder, stats=interviewer_stats(iv))
+               interviewer=root.resolve().name if folder in ("", ".") else folder, stats=interviewer_stats(iv),
+               interviewer_voice=interviewer_voice(iv))
+
+
+def interviewer_voice(iv: Interview) -> Optional[dict]:
+    """The interviewer's voice of one interview: an enrolled voice's name, else their voiceprint
+    (when it rests on enough speech to be matched across interviews)."""
+    r = iv.roles
+    if r is None or not r.interviewer:
+        return None
+    voice = r.evidence.get("voice") or {}
+    if voice.get("kind") == "enrolled" and voice.get("name"):
+        return {"name": voice["name"]}
+    vp = next((v for v in iv.voices if v.speaker == r.interviewer and v.seconds >= MIN_SECONDS), None)
+    return {"vector": vp.vector} if vp else None
 
 
 def interviewer_stats(iv: Interview) -> dict:

@@ -23,7 +23,7 @@ from . import corpus
 
 STATE_DIR = ".ivp"
 DB_NAME = "study.db"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: docs carry the interviewer's voice
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS docs (

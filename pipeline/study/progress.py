@@ -1,7 +1,7 @@
 """The interviewer's progress across interviews: rows per interview in date order, and a CSV.
 
-Per interviewer (the folder the interviews are in, until voices are recognised across
-interviews): the interviewee's share against the target band, open / closed / leading question
+Per interviewer (their voice where the sidecars carry one: an enrolled voice, or the voiceprint
+heard in two interviews or more; else the folder the interviews are in): the interviewee's share against the target band, open / closed / leading question
 rates, long silences the interviewer held (the interviewee broke them) vs filled, and fast fills.
 The numbers come from each sidecar's own analysis (:func:`pipeline.study.corpus.interviewer_stats`).
 """
@@ -10,6 +10,9 @@ from __future__ import annotations
 import csv
 import io
 from typing import Optional
+
+from ..stages.diarize.prints import decode as from_b64, unit
+from ..stages.voices import LINK
 
 COLUMNS = ("interviewer", "date", "recording", "duration_s", "interviewee_share", "band_low", "band_high",
            "verdict", "questions", "open", "closed", "leading", "open_rate", "closed_rate", "leading_rate",
@@ -20,8 +23,35 @@ def _rate(n: int, total: int) -> Optional[float]:
     return round(n / total, 4) if total else None
 
 
+def group_by_voice(docs: list[dict]) -> None:
+    """Name each interview's interviewer by voice where the sidecars allow it: an enrolled voice by
+    its name; voiceprints linked across interviews (cosine >= voices.LINK to a group's mean, in
+    date order) as "voice 1", "voice 2"... when heard in two interviews or more. The others keep
+    their folder's name."""
+    groups: list[dict] = []
+    for d in sorted(docs, key=lambda d: (d["date"], d["name"])):
+        v = d.get("interviewer_voice") or {}
+        if v.get("name"):
+            d["interviewer"] = f"voice {v['name']}"
+        elif v.get("vector"):
+            x = unit(from_b64(v["vector"]))
+            sims = [float(x @ unit(g["sum"])) for g in groups]
+            best = max(range(len(groups)), key=sims.__getitem__, default=None)
+            if best is not None and sims[best] >= LINK:
+                groups[best]["sum"] += x
+                groups[best]["docs"].append(d)
+            else:
+                groups.append({"sum": x.copy(), "docs": [d]})
+    for number, g in enumerate((g for g in groups if len(g["docs"]) >= 2), 1):
+        for d in g["docs"]:
+            d["interviewer"] = f"voice {number}"
+
+
 def rows(docs: list[dict]) -> list[dict]:
-    """One row per interview, grouped by interviewer, each group in date order."""
+    """One row per interview, grouped by interviewer (see :func:`group_by_voice`), each group in
+    date order."""
+    docs = [dict(d) for d in docs]
+    group_by_voice(docs)
     out = []
     for d in sorted(docs, key=lambda d: (d["interviewer"], d["date"], d["name"])):
         s = d.get("stats", {})
