@@ -475,3 +475,86 @@ def test_firefox_seek_and_escaping(hostile, tmp_path):
             ff.screenshot(ARTIFACTS / "08-firefox-escaping.png")
     finally:
         ff.quit()
+
+
+# ------------------------------------------------------------------ speakers and roles warning
+
+def _speaker_rows(page: str) -> dict[str, dict]:
+    rows = {}
+    for m in re.finditer(r'<tr class="speaker[^"]*" data-speaker="([^"]+)">(.*?)</tr>', page, re.S):
+        sample = re.search(r'<td class="sample">(.*?)</td>', m.group(2), re.S).group(1)
+        start = re.search(r'class="seek play-first" data-start="([0-9.]+)"', m.group(2))
+        rows[m.group(1)] = {"sample": sample, "start": float(start.group(1)) if start else None}
+    return rows
+
+
+def _first_words(iv: Interview, speaker: str, n: int = 6) -> list[str]:
+    seg = min((s for s in iv.segments if s.speaker == speaker), key=lambda s: s.start)
+    return seg.text.split()[:n]
+
+
+def test_sample_page_lists_speakers_with_first_words_and_first_turn(sample_sidecar, tmp_path):
+    iv = sidecar.read(sample_sidecar)
+    result = build(sample_sidecar, tmp_path / "report")
+    page = (tmp_path / "report" / "interviews" / f"{result.entries[0].slug}.html").read_text()
+    rows = _speaker_rows(page)
+    speakers = {t.speaker for t in iv.turns}
+    assert len(speakers) >= 2 and set(rows) == speakers
+    for sid in speakers:
+        sample = rows[sid]["sample"].lower()
+        assert sample.startswith(_first_words(iv, sid, 1)[0].lower())
+        for w in _first_words(iv, sid, 6):
+            assert w.lower() in sample
+        assert rows[sid]["start"] == pytest.approx(min(t.start for t in iv.turns if t.speaker == sid), abs=1e-3)
+    if iv.roles.confidence >= 0.6 and "disagreement" not in iv.roles.evidence:
+        assert 'id="roles-warning"' not in page
+
+
+def test_low_confidence_roles_warn_with_the_fix_command(sample_sidecar, tmp_path):
+    iv = sidecar.read(sample_sidecar)
+    folder = tmp_path / "low"
+    folder.mkdir()
+    iv.source.path = str(folder / "it's an interview.opus")  # a quote to escape, shell and HTML
+    iv.roles.confidence = 0.4
+    iv.roles.method = "evidence"
+    iv.roles.evidence.pop("disagreement", None)
+    side = sidecar.sidecar_path(folder / "it's an interview.opus")
+    sidecar.write(iv, side)
+    result = build(folder, tmp_path / "report")
+    page = (tmp_path / "report" / "interviews" / f"{result.entries[0].slug}.html").read_text()
+    index = (tmp_path / "report" / "index.html").read_text()
+    import html as _html
+    import shlex
+    command = f"ivp roles {shlex.quote(iv.source.path)} --swap"
+    shown = re.search(r'<code class="fix-command">(.*?)</code>', page).group(1)
+    assert "'" not in shown and _html.unescape(shown).startswith(command)  # escaped, and pastes back
+    warning = re.search(r'<div class="notice roles-warning" id="roles-warning"[^>]*>(.*?)</div>', page, re.S)
+    assert warning and "0.40" in warning.group(1)
+    assert f"--interviewer {iv.roles.interviewee}" in _html.unescape(warning.group(1))
+    assert "roles-flag" in index and command in _html.unescape(index)
+    assert shlex.split(command)[2] == iv.source.path  # the command pastes back to the right path
+
+    iv.roles.method = "override"  # the user's own decision is never flagged
+    sidecar.write(iv, side)
+    build(folder, tmp_path / "report")
+    assert 'id="roles-warning"' not in (tmp_path / "report" / "interviews" / f"{result.entries[0].slug}.html").read_text()
+    assert "roles-flag" not in (tmp_path / "report" / "index.html").read_text()
+
+
+def test_browser_play_first_turn_button_seeks(sample_sidecar, tmp_path, driver):
+    from selenium.webdriver.common.by import By
+
+    out = tmp_path / "report"
+    build_report(sample_sidecar.parent, out)
+    root = Path(os.path.commonpath([sample_sidecar.parent, out]))
+    with serve(root) as base:
+        driver.get(f"{base}/{out.relative_to(root).as_posix()}/index.html")
+        driver.find_element(By.CSS_SELECTOR, "#interviews tbody tr td.date").click()
+        wait_for(lambda: "/interviews/" in driver.current_url, what="the interview page")
+        media_ready(driver)
+        buttons = driver.find_elements(By.CSS_SELECTOR, "#speakers .play-first")
+        assert len(buttons) >= 2
+        button = max(buttons, key=lambda b: float(b.get_attribute("data-start")))
+        button.click()
+        assert_seeks_to(driver, float(button.get_attribute("data-start")))
+        assert browser_errors(driver) == []

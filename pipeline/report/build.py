@@ -140,7 +140,47 @@ def _entry(path: Path, iv: Interview, root: Optional[Path], pages: Path, used: s
     e = Entry(sidecar=path, interview=iv, name=name, slug=_slug(name, used), date=_date(iv, path, media),
               media_path=media, media_href=href)
     e.summary = _summary(iv)
+    e.summary["roles_check"] = roles_check(iv)
     return e
+
+
+def roles_check(iv: Interview) -> Optional[dict]:
+    """Why the roles may be wrong and the command that fixes them, or None when they look sure
+    (read from ``roles``: confidence under 0.6 or voice and text disagreeing; never an override)."""
+    from ..stages.relabel import fix_command  # lazy: it pulls in the analysis stages
+    from ..stages.roles import LOW_CONFIDENCE
+
+    r = iv.roles
+    if r is None or not r.interviewer or r.method in ("override", "single-speaker", "none"):
+        return None
+    if "disagreement" in r.evidence:
+        why = f"voice and text disagree: {r.evidence['disagreement']}"
+    elif r.confidence < LOW_CONFIDENCE:
+        why = f"roles decided with low confidence ({r.confidence:.2f}, {r.method})"
+    else:
+        return None
+    return {"why": why, "command": fix_command(iv)}
+
+
+def speaker_rows(iv: Interview, sample_words: int = 12) -> list[dict]:
+    """Per speaker: id (what ``ivp roles --interviewer`` takes), role, share, the first words and
+    the start of the first turn."""
+    stats = {s.id: s for s in iv.speakers}
+    ids = list(stats) + sorted({t.speaker for t in iv.turns} - set(stats))
+    rows = []
+    for sid in ids:
+        words: list[str] = []
+        for seg in sorted(iv.segments, key=lambda s: (s.start, s.end)):
+            if seg.speaker == sid and len(words) < sample_words:
+                words += [w.word.strip() for w in seg.words if w.word.strip()] or seg.text.split()
+        first = min((t.start for t in iv.turns if t.speaker == sid), default=None)
+        st = stats.get(sid)
+        role = st.role if st else iv.role_of(sid)
+        rows.append({"id": sid, "role": role, "label": ROLE_LABELS.get(role, role or "other"),
+                     "share": st.share if st else None,
+                     "sample": " ".join(words[:sample_words]) + (" …" if len(words) > sample_words else ""),
+                     "first_start": first})
+    return rows
 
 
 def _find_media(iv: Interview, sidecar_path: Path) -> Optional[Path]:
@@ -238,7 +278,7 @@ def _interview_view(e: Entry) -> dict:
                       "who": ROLE_LABELS.get(role, seg.speaker or "Unknown")})
     return {"duration": dur, "lanes": lanes, "silences": silences, "fills": fills, "moments": moments,
             "ticks": [{"left": pct(t), "label": clock(t)} for t in _ticks(dur)],
-            "lines": lines, "media_kind": "video" if iv.source and iv.source.has_video else "audio",
+            "lines": lines, "speakers": speaker_rows(iv), "media_kind": "video" if iv.source and iv.source.has_video else "audio",
             "data_json": script_json({"duration": dur, "title": e.name})}
 
 
