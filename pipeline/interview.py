@@ -172,7 +172,6 @@ class Interview:
     pipeline: PipelineInfo
     language: Optional[str] = None
     language_probability: Optional[float] = None
-    languages: list[str] = field(default_factory=list)  # every language spoken, most speech first
     segments: list[Segment] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)
     speakers: list[SpeakerStats] = field(default_factory=list)
@@ -184,6 +183,9 @@ class Interview:
     moments: list[Moment] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     voices: list[Voiceprint] = field(default_factory=list)
+    # every language spoken, most speech first; added after the others so that positional
+    # construction from before schema 2 keeps working
+    languages: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     def role_of(self, speaker: Optional[str]) -> Optional[str]:
