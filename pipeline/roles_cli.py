@@ -8,9 +8,15 @@ from typing import Optional
 
 import click
 
-from . import sidecar
+from . import sidecar, voicelib
 from .errors import PipelineError
+from .export import WRITERS, write_exports
 from .interview import Interview
+from .stages import relabel, voices
+from .stages.decode import decode, probe, sha256_file
+from .stages.diarize import prints
+from .watch import DB_NAME, STATE_DIR
+from .watch.ledger import Ledger
 
 
 def resolve_sidecar(target: Path) -> Path:
@@ -22,7 +28,6 @@ def resolve_sidecar(target: Path) -> Path:
 
 def existing_exports(path: Path) -> list[str]:
     """The export formats already written beside a sidecar (they are rewritten after a fix)."""
-    from .export import WRITERS
     stem = path.name[: -len(sidecar.SUFFIX)]
     return [name for name, w in WRITERS.items()
             if name != "clips" and (path.parent / f"{stem}{w.suffix}").is_file()]
@@ -32,7 +37,7 @@ def write_fixed(interview: Interview, path: Path) -> None:
     """Write a sidecar whose transcript came from a valid one: the schema is checked on every
     part but the long lists, which are checked on a sample (a full check of an hour's words
     takes seconds)."""
-    import jsonschema
+    import jsonschema  # lazy: ~70 ms of imports, paid only when a sidecar is fixed
     data = interview.to_dict()
     sample = {k: (v[:20] + v[-20:] if isinstance(v, list) else v) for k, v in data.items()}
     error = next(jsonschema.Draft202012Validator(sidecar.schema()).iter_errors(sample), None)
@@ -44,8 +49,6 @@ def write_fixed(interview: Interview, path: Path) -> None:
 def tell_watcher(interview: Interview) -> Optional[Path]:
     """Update the watched folder's ledger (if the recording lies in one) so ``ivp status`` shows
     the fixed numbers and that the roles were fixed by hand; returns the ledger's path."""
-    from .watch import DB_NAME, STATE_DIR
-    from .watch.ledger import Ledger
     here = Path(interview.source.path).parent
     for folder in (here, *here.parents):
         db = folder / STATE_DIR / DB_NAME
@@ -53,8 +56,7 @@ def tell_watcher(interview: Interview) -> Optional[Path]:
             break
     else:
         return None
-    from .stages.voices import fixed_note
-    ratio, note = interview.talk_ratio, fixed_note(interview)
+    ratio, note = interview.talk_ratio, voices.fixed_note(interview)
     try:
         ledger = Ledger(db)
         try:
@@ -70,7 +72,6 @@ def tell_watcher(interview: Interview) -> Optional[Path]:
 
 def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False) -> Interview:
     """Rewrite one sidecar (and its exports) with the interviewer set by the user."""
-    from .stages import relabel, voices
     interview = sidecar.read(path)
     if swap:
         r = interview.roles
@@ -86,7 +87,6 @@ def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False)
     tell_watcher(interview)
     formats = existing_exports(path)
     if formats:
-        from .export import write_exports
         write_exports(interview, path, formats)
     return interview
 
@@ -120,7 +120,6 @@ def roles_command(targets, interviewer, swap, as_json) -> None:
     (the fix is kept by later runs). A FOLDER: decide roles across its sidecars by the recurring
     voice. Alone: show the roles, each speaker's first words and the evidence.
     """
-    from .stages import voices
     if interviewer and swap:
         raise click.UsageError("use --interviewer or --swap, not both")
     folders = [t for t in targets if t.is_dir()]
@@ -173,8 +172,6 @@ def voice_group() -> None:
 @click.option("--end", type=float, help="End of that stretch, seconds.")
 def enroll(name, recording, speaker, start, end) -> None:
     """Store NAME's voiceprint from RECORDING (a speaker of its sidecar, or --start/--end)."""
-    from . import voicelib
-    from .stages.diarize import prints
     if (speaker is None) == (start is None or end is None):
         raise click.UsageError("give --speaker S, or --start T --end T")
     try:
@@ -191,7 +188,6 @@ def enroll(name, recording, speaker, start, end) -> None:
         else:
             if end - start < 4.0:
                 raise click.UsageError("give at least 4 s of speech (10 s or more is better)")
-            from .stages.decode import decode, probe, sha256_file
             rec = probe(recording, sha256_file(recording))
             audio = decode(recording, rec)
             voice = prints.embed_spans(audio.samples, [(start, min(end, audio.duration))], name)
@@ -209,7 +205,6 @@ def enroll(name, recording, speaker, start, end) -> None:
 @voice_group.command("list")
 def list_voices() -> None:
     """List enrolled voices."""
-    from . import voicelib
     entries = voicelib.entries()
     if not entries:
         click.echo(f"no enrolled voices in {voicelib.library_dir()}")
@@ -224,7 +219,6 @@ def list_voices() -> None:
 @click.argument("name")
 def remove_voice(name) -> None:
     """Remove an enrolled voice."""
-    from . import voicelib
     try:
         removed = voicelib.remove(name)
     except PipelineError as exc:

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -29,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from pipeline.executors.ray_cluster import stop_cluster  # noqa: E402  (standard library only)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 NAME = "scale-out (Ray, 1 vs 2 workers)"
 
@@ -75,32 +75,6 @@ def _start_cluster(tmp: Path, port: int, marker: str) -> subprocess.Popen:
             if head.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("ray start failed")
             time.sleep(0.3)
-
-
-def _stop_cluster(head: subprocess.Popen, marker: str) -> None:
-    if head.poll() is None:
-        os.killpg(head.pid, signal.SIGTERM)
-        try:
-            head.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(head.pid, signal.SIGKILL)
-    tag = f"IVP_RAY_BENCH={marker}".encode()
-    for _ in range(20):  # workers the raylet started outside the head's process group
-        left = []
-        for entry in Path("/proc").iterdir():
-            try:
-                if entry.name.isdigit() and int(entry.name) != os.getpid() and tag in (entry / "environ").read_bytes():
-                    left.append(int(entry.name))
-            except OSError:
-                pass
-        if not left:
-            return
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.25)
 
 
 def _clips(folder: Path, n: int, seconds: float) -> list[Path]:
@@ -164,7 +138,7 @@ def main() -> None:
             finally:
                 executor.close()
     finally:
-        _stop_cluster(head, marker)
+        stop_cluster(head, f"IVP_RAY_BENCH={marker}")
         shutil.rmtree(tmp, ignore_errors=True)
     one = runs[1]["outcomes"]
     overhead = [o.seconds - o.worker_seconds for o in one]

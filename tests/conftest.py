@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from browser import require_chromium, start_chromium
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +63,16 @@ def sample_sidecar(sample_interview, tmp_path_factory) -> Path:
     out = sidecar.sidecar_path(folder / audio.name)
     sidecar.write(sample_interview, out)
     return out
+
+
+@pytest.fixture
+def driver(tmp_path):
+    """Headless Chromium through selenium (the test skips, saying why, where a piece is missing)."""
+    require_chromium()
+    d = start_chromium(tmp_path / "chromium-profile")
+    d.set_page_load_timeout(30)
+    yield d
+    d.quit()
 
 
 @pytest.fixture(scope="session")

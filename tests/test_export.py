@@ -21,7 +21,9 @@ from pipeline import sidecar
 from pipeline.export import (WRITERS, ExportError, select_moments, timebase, write_exports)
 from pipeline.export.text import subtitle_cues
 from pipeline.interview import (INTERVIEWEE, INTERVIEWER, Interview, Moment, PipelineInfo, Recording,
-                                RoleAssignment, Segment, Turn, Word)
+                                RoleAssignment)
+
+from kit import spoken
 
 ER, EE = INTERVIEWER, INTERVIEWEE
 SCRIPT = [
@@ -48,15 +50,7 @@ DURATION = 66.4
 
 def make_interview(path="/nonexistent/talk.wav", has_video=False, frame_rate=None, duration=DURATION,
                    script=SCRIPT, moments=MOMENTS) -> Interview:
-    segments, turns = [], []
-    for role, start, end, text in script:
-        words = text.split()
-        step = (end - start) / len(words)
-        ws = [Word(round(start + i * step, 3), round(start + (i + 1) * step - 0.04, 3), " " + w)
-              for i, w in enumerate(words)]
-        speaker = "S1" if role == ER else "S2"
-        segments.append(Segment(start, end, " " + text, ws, speaker, role))
-        turns.append(Turn(start, end, speaker, role))
+    segments, turns = spoken(script, word_gap=0.04)
     return Interview(
         source=Recording(str(path), "0" * 64, duration, 2, 48000, "aac", has_video, frame_rate),
         pipeline=PipelineInfo("test", "tiny.en", "test", "cpu", "int8"),

@@ -16,22 +16,13 @@ from pathlib import Path
 import pytest
 
 from hostile_kit import CHANNELS, ROOT, cut, env, ivp, needs_namespaces, originals, sha, snapshot
+from kit import wait_for
 from pipeline import sidecar
 
 
 def log(folder: Path) -> str:
     path = folder / ".ivp" / "watch.log"
     return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def watch(folder: Path, *args: str, prefix: tuple[str, ...] = (), stderr=subprocess.PIPE) -> subprocess.Popen:

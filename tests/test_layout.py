@@ -50,6 +50,31 @@ def test_the_graph_check_fails_on_a_cycle_an_upward_arrow_a_long_module_and_an_u
     assert dot.startswith("digraph") and '"pipeline.batch" -> "pipeline.stages.roles";' in dot
 
 
+def test_every_import_inside_a_function_says_why_it_is_lazy():
+    """An import of the package's own modules or of a library belongs at the top of the module,
+    unless it is heavy (torch, Ray, Jinja ...) or would close a cycle: then a ``# lazy: why``
+    comment on its line (or the line above) says so; the imports right after it share it."""
+    import ast
+
+    bare = []
+    for path in sorted((ROOT / "pipeline").rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for fn in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            covered = False
+            for node in ast.walk(fn):
+                if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                    continue
+                here, above = lines[node.lineno - 1], lines[node.lineno - 2]
+                said = "# lazy:" in here or above.strip().startswith("# lazy:")
+                covered = said or (covered and node.lineno - 1 == last)
+                last = node.end_lineno
+                if not covered:
+                    bare.append(f"{path.relative_to(ROOT)}:{node.lineno}: {here.strip()}")
+    assert not bare, "imports inside functions without a '# lazy: why' comment:\n" + "\n".join(bare)
+
+
 def ivp(*args, env=None):
     return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True,
                           cwd=ROOT, env={**os.environ, **(env or {})})

@@ -9,9 +9,10 @@ from click.testing import CliRunner
 
 from pipeline import sidecar
 from pipeline.config import Config
-from pipeline.interview import (INTERVIEWEE, INTERVIEWER, Handover, Interview, PipelineInfo, Recording,
-                                RoleAssignment, Segment, Turn, Word)
+from pipeline.interview import INTERVIEWEE, INTERVIEWER, Handover, Interview, PipelineInfo, Recording, RoleAssignment
 from pipeline.stages import moments as mo
+
+from kit import spoken
 
 ER, EE = INTERVIEWER, INTERVIEWEE
 
@@ -19,15 +20,7 @@ ER, EE = INTERVIEWER, INTERVIEWEE
 def make_interview(script, duration=None, fast_fills=(), path="/nonexistent/talk.wav", roles=True):
     """An Interview from (role, start, end, text) lines; words share each line's time evenly
     (each word ends 0.05 s before the next starts) and each line is one turn."""
-    segments, turns = [], []
-    for role, start, end, text in script:
-        words = text.split()
-        step = (end - start) / len(words)
-        ws = [Word(round(start + i * step, 3), round(start + (i + 1) * step - 0.05, 3), " " + w)
-              for i, w in enumerate(words)]
-        speaker = "S1" if role == ER else "S2"
-        segments.append(Segment(start, end, " " + text, ws, speaker, role if roles else None))
-        turns.append(Turn(start, end, speaker, role if roles else None))
+    segments, turns = spoken(script, roles=roles)
     duration = duration or max(e for _, _, e, _ in script) + 5.0
     return Interview(
         source=Recording(str(path), "0" * 64, duration, 1, 16000, "pcm_s16le"),
@@ -36,6 +29,12 @@ def make_interview(script, duration=None, fast_fills=(), path="/nonexistent/talk
         segments=segments, turns=turns,
         roles=RoleAssignment("S1", "S2", 1.0, "override") if roles else None,
         fast_fills=[Handover(*h) for h in fast_fills])
+
+
+def one_after_another(lines, seconds=3.0, gap=1.0):
+    """(role, start, end, text) lines from (role, text) ones: each ``seconds`` long, ``gap`` s apart."""
+    step = seconds + gap
+    return [(role, i * step, i * step + seconds, text) for i, (role, text) in enumerate(lines)]
 
 
 def word_starts(interview):
@@ -175,17 +174,14 @@ def test_insight_after_silence(pause, speech, expected):
 # -- coaching moments -------------------------------------------------------------------------------
 
 def test_leading_and_closed_questions():
-    iv = make_interview([
-        (ER, 0.0, 4.0, "Wouldn't it be great if it did that for you?"),
-        (EE, 5.0, 8.0, "Maybe."),
-        (ER, 9.0, 12.0, "So you'd use it every day, right?"),
-        (EE, 13.0, 15.0, "Probably."),
-        (ER, 16.0, 19.0, "Do you use any other tools?"),
-        (EE, 20.0, 22.0, "No."),
-        (ER, 23.0, 27.0, "How do you decide what goes in the report?"),
-    ])
+    iv = make_interview(one_after_another([
+        (ER, "Wouldn't it be great if it did that for you?"), (EE, "Maybe."),
+        (ER, "So you'd use it every day, right?"), (EE, "Probably."),
+        (ER, "Do you use any other tools?"), (EE, "No."),
+        (ER, "How do you decide what goes in the report?"),
+    ]))
     found = mo.find_moments(iv, Config())
-    assert [m.start for m in kinds(found, "leading_question")] == [0.0, 9.0]
+    assert [m.start for m in kinds(found, "leading_question")] == [0.0, 8.0]
     assert [m.start for m in kinds(found, "closed_question")] == [16.0]  # the open "How ..." is fine
     assert all(m.role == ER for m in kinds(found, "leading_question") + kinds(found, "closed_question"))
 
@@ -256,16 +252,21 @@ def test_marker_txt_parsing_edge_cases():
     assert "talk.marks.txt line 9" in str(problems[1]) and "skipped" in str(problems[1])
 
 
+MARKS_CSV = """\
+time,label
+00:00:10,"Quote, with a comma"
+20.5,plain
+"00:00:30","a label
+over two lines"
+oops,broken
+00:00:40,two,fields
+# a comment,ignored
+00:00:50
+"""
+
+
 def test_marker_csv_parsing_edge_cases():
-    text = ('time,label\n'
-            '00:00:10,"Quote, with a comma"\n'
-            '20.5,plain\n'
-            '"00:00:30","a label\nover two lines"\n'
-            'oops,broken\n'
-            '00:00:40,two,fields\n'
-            '# a comment,ignored\n'
-            '00:00:50\n')
-    marks, problems = mo.parse_marks(text, "talk.marks.csv")
+    marks, problems = mo.parse_marks(MARKS_CSV, "talk.marks.csv")
     assert [(m.seconds, m.label, m.line) for m in marks] == [
         (10.0, "Quote, with a comma", 2), (20.5, "plain", 3), (30.0, "a label over two lines", 4),
         (40.0, "two, fields", 7), (50.0, "", 9)]  # line numbers count the label's second line

@@ -27,6 +27,7 @@ import pytest
 from pipeline import sidecar
 from pipeline.executors.base import ClusterError
 from pipeline.executors.plan import plan_workers
+from pipeline.executors.ray_cluster import marked_pids, stop_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -105,15 +106,7 @@ class Cluster:
 
     def ours(self) -> list[int]:
         """Pids of every process started for this cluster (the marker is in their environment)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit() and int(entry.name) != os.getpid():
-                try:
-                    if f"IVP_RAY_TEST={self.marker}".encode() in (entry / "environ").read_bytes():
-                        found.append(int(entry.name))
-                except OSError:
-                    pass
-        return found
+        return marked_pids(f"IVP_RAY_TEST={self.marker}")
 
     def actor_pids(self, busy: bool = True) -> list[int]:
         title = b"ray::RecordingWorker.process" if busy else b"ray::RecordingWorker"
@@ -127,23 +120,7 @@ class Cluster:
         return pids
 
     def stop(self) -> None:
-        if self.head.poll() is None:
-            os.killpg(self.head.pid, signal.SIGTERM)
-            try:
-                self.head.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.head.pid, signal.SIGKILL)
-                self.head.wait()
-        for _ in range(20):  # workers outside the head's process group
-            left = self.ours()
-            if not left:
-                break
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.25)
+        stop_cluster(self.head, f"IVP_RAY_TEST={self.marker}")
         if self.holder:
             self.holder.kill()
             self.holder.wait()

@@ -5,29 +5,26 @@ them with ``scripts/install_browser_test_deps.sh``. Screenshots go to ``test-art
 """
 from __future__ import annotations
 
+import contextlib
 import json
-import math
 import os
 import re
 import shutil
-import time
-import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from pipeline import sidecar
 from pipeline.cli import main
-from pipeline.interview import (INTERVIEWEE, INTERVIEWER, Interview, Moment, PipelineInfo, Recording,
-                                RoleAssignment, Segment, Turn, Word)
+from pipeline.interview import INTERVIEWEE, INTERVIEWER, Interview, Moment, PipelineInfo, Recording, RoleAssignment
 from pipeline.report import build, build_report
 from pipeline import metrics
 from pipeline.report.build import script_json
-from pipeline.stages import analyze
 
-from browser import Firefox, require_chromium, require_firefox, serve, start_chromium
+import kit
+from browser import Firefox, require_firefox, serve
+from kit import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "report"
@@ -47,37 +44,18 @@ SCRIPT = [
 ]
 
 
-def write_wav(path: Path, seconds: float = DURATION, rate: int = 16000) -> Path:
-    t = np.arange(int(seconds * rate)) / rate
-    tone = 0.2 * np.sin(2 * math.pi * 220 * t) * (0.5 + 0.5 * np.sin(2 * math.pi * 0.25 * t))
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((tone * 32767).astype("<i2").tobytes())
-    return path
+def write_wav(path: Path, seconds: float = DURATION) -> Path:
+    return kit.write_wav(path, seconds, swell=True)
 
 
 def make_interview(audio: Path, script=SCRIPT, moments=True) -> Interview:
-    speaker = {INTERVIEWER: "S1", INTERVIEWEE: "S2"}
-    turns = [Turn(s, e, speaker[r], r) for s, e, r, _ in script]
-    segments = []
-    for s, e, r, text in script:
-        words = text.split()
-        step = (e - s) / len(words)
-        segments.append(Segment(s, e, text, [Word(round(s + i * step, 3), round(s + (i + 1) * step, 3), w)
-                                             for i, w in enumerate(words)], speaker[r], r))
+    segments, turns = kit.spoken([(r, s, e, text) for s, e, r, text in script], word_gap=0.0, space="")
     iv = Interview(
         source=Recording(str(audio.resolve()), "0" * 64, DURATION, 1, 16000, "pcm_s16le"),
         pipeline=PipelineInfo("test", "tiny.en", "test", "cpu", "int8"),
         language="en", language_probability=1.0, segments=segments, turns=turns,
         roles=RoleAssignment("S1", "S2", 0.9, "evidence"))
-    role_of = iv.role_of
-    iv.speakers = analyze.speaker_stats(turns, segments, role_of)
-    iv.talk_ratio = analyze.talk_ratio(turns)
-    iv.silences = analyze.silences(turns, DURATION)
-    iv.fast_fills = analyze.fast_fills(turns)
-    iv.overlaps = analyze.overlaps(turns)
+    kit.analysed(iv, DURATION)
     if moments:
         iv.moments = [Moment(12.5, 14.0, "closed_question", 'Closed question ("why sunday")', INTERVIEWER),
                       Moment(15.0, 15.5, "bookmark", "look at the whole week", INTERVIEWEE, "whole week")]
@@ -236,26 +214,6 @@ def test_cli_report(calls, tmp_path):
 
 # ------------------------------------------------------------------------------------ browser
 
-@pytest.fixture
-def driver(tmp_path):
-    require_chromium()
-    d = start_chromium(tmp_path / "chromium-profile")
-    d.set_page_load_timeout(30)
-    yield d
-    d.quit()
-
-
-def wait_for(fn, timeout=10.0, what="condition"):
-    end = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what} (last value {last!r})")
-
-
 def media_ready(driver):
     return wait_for(lambda: driver.execute_script(
         "var m = document.getElementById('media'); return m && m.readyState >= 1 && m.duration;"),
@@ -275,6 +233,22 @@ def assert_seeks_to(driver, expected: float, tolerance: float = 0.1):
 
 def browser_errors(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+@contextlib.contextmanager
+def first_interview_page(driver, folder: Path, out: Path):
+    """The report of ``folder`` built into ``out`` and served; the overview's first interview
+    opened in ``driver``, its media loaded."""
+    from selenium.webdriver.common.by import By
+
+    build_report(folder, out)
+    root = Path(os.path.commonpath([folder, out]))
+    with serve(root) as base:
+        driver.get(f"{base}/{out.relative_to(root).as_posix()}/index.html")
+        driver.find_element(By.CSS_SELECTOR, "#interviews tbody tr td.date").click()
+        wait_for(lambda: "/interviews/" in driver.current_url, what="the interview page")
+        media_ready(driver)
+        yield
 
 
 def test_browser_overview_click_into_interview_and_seek(calls, driver):
@@ -429,14 +403,7 @@ def test_browser_real_sample(tmp_path, driver, request):
     if not (ROOT / "sample_audio" / "interview.truth.json").is_file():
         pytest.skip("the bundled sample (sample_audio/) is not there")
     side = request.getfixturevalue("sample_sidecar")  # shared by other tests: write nothing beside it
-    out = tmp_path / "report"
-    build_report(side.parent, out)
-    root = Path(os.path.commonpath([side.parent, out]))
-    with serve(root) as base:
-        driver.get(f"{base}/{out.relative_to(root).as_posix()}/index.html")
-        driver.find_element(By.CSS_SELECTOR, "#interviews tbody tr td.date").click()
-        wait_for(lambda: "/interviews/" in driver.current_url, what="the interview page")
-        media_ready(driver)
+    with first_interview_page(driver, side.parent, tmp_path / "report"):
         lines = driver.find_elements(By.CSS_SELECTOR, "#transcript .line")
         assert lines, "the transcript is empty"
         line = lines[len(lines) // 2]
@@ -544,14 +511,7 @@ def test_low_confidence_roles_warn_with_the_fix_command(sample_sidecar, tmp_path
 def test_browser_play_first_turn_button_seeks(sample_sidecar, tmp_path, driver):
     from selenium.webdriver.common.by import By
 
-    out = tmp_path / "report"
-    build_report(sample_sidecar.parent, out)
-    root = Path(os.path.commonpath([sample_sidecar.parent, out]))
-    with serve(root) as base:
-        driver.get(f"{base}/{out.relative_to(root).as_posix()}/index.html")
-        driver.find_element(By.CSS_SELECTOR, "#interviews tbody tr td.date").click()
-        wait_for(lambda: "/interviews/" in driver.current_url, what="the interview page")
-        media_ready(driver)
+    with first_interview_page(driver, sample_sidecar.parent, tmp_path / "report"):
         buttons = driver.find_elements(By.CSS_SELECTOR, "#speakers .play-first")
         assert len(buttons) >= 2
         button = max(buttons, key=lambda b: float(b.get_attribute("data-start")))

@@ -10,9 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import shutil
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +21,9 @@ from pipeline import sidecar
 from pipeline.cli import main
 from pipeline.interview import (INTERVIEWEE, INTERVIEWER, Interview, PipelineInfo, Recording, RoleAssignment,
                                 Segment, Turn, Word)
-from pipeline.stages import analyze
 from pipeline.stages.moments import find_moments
+
+from kit import analysed, write_wav
 
 ER, EE = INTERVIEWER, INTERVIEWEE
 SPREADSHEET = {
@@ -67,17 +66,6 @@ def script_for(name: str) -> list[tuple[str, str]]:
     ]
 
 
-def write_wav(path: Path, seconds: float, rate: int = 16000) -> Path:
-    t = np.arange(int(seconds * rate)) / rate
-    tone = 0.2 * np.sin(2 * math.pi * 220 * t)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((tone * 32767).astype("<i2").tobytes())
-    return path
-
-
 def make_interview(audio: Path, lines: list[tuple[str, str]], gap: float = 1.5) -> Interview:
     """Turns one after another, ``gap`` s apart; each word ``WORD_S`` long."""
     speaker = {ER: "S1", EE: "S2"}
@@ -94,11 +82,7 @@ def make_interview(audio: Path, lines: list[tuple[str, str]], gap: float = 1.5) 
                    pipeline=PipelineInfo("test", "tiny.en", "test", "cpu", "int8"), language="en",
                    language_probability=1.0, segments=segments, turns=turns,
                    roles=RoleAssignment("S1", "S2", 0.9, "evidence"))
-    iv.speakers = analyze.speaker_stats(turns, segments, iv.role_of)
-    iv.talk_ratio = analyze.talk_ratio(turns)
-    iv.silences = analyze.silences(turns, duration)
-    iv.fast_fills = analyze.fast_fills(turns)
-    iv.overlaps = analyze.overlaps(turns)
+    analysed(iv, duration)
     iv.moments = find_moments(iv, marks=[])
     return iv
 

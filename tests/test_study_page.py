@@ -6,22 +6,12 @@ import re
 import shutil
 from urllib.parse import unquote
 
-import pytest
-
 from pipeline.report import build
 
-from browser import require_chromium, serve, start_chromium
-from test_report import browser_errors, shot, wait_for
+from browser import serve
+from kit import wait_for
+from test_report import browser_errors, shot
 from test_study import PRICING, SPREADSHEET, add_interview, five, word_time  # noqa: F401
-
-
-@pytest.fixture
-def driver(tmp_path):
-    require_chromium()
-    d = start_chromium(tmp_path / "chromium-profile")
-    d.set_page_load_timeout(30)
-    yield d
-    d.quit()
 
 
 def media_src(driver) -> str:

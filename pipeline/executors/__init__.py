@@ -19,7 +19,7 @@ def make_executor(ray: Optional[str] = None, workers: Optional[int] = None, shar
     """
     if not ray:
         return LocalExecutor()
-    from .ray import RayExecutor
+    from .ray import RayExecutor  # lazy: imports Ray (seconds), only with --ray
     return RayExecutor(ray, workers=workers, shared_fs=shared_fs, device=device, log=log)
 
 

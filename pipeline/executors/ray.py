@@ -27,6 +27,7 @@ from typing import Any, Callable, Optional
 
 import ray  # noqa: E402  (this module is imported only with --ray)
 from ray import exceptions as rex  # noqa: E402
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy  # noqa: E402
 
 from ..errors import InputError  # noqa: E402
 from ..interview import Interview  # noqa: E402
@@ -74,7 +75,6 @@ class RayExecutor(ExecutorBase):
         for spec in specs:
             strategy = None
             if spec.node_id:
-                from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
                 strategy = NodeAffinitySchedulingStrategy(spec.node_id, soft=True)
             actor = remote.options(num_cpus=spec.num_cpus, num_gpus=spec.num_gpus,
                                    max_restarts=MAX_RESTARTS, max_task_retries=0,

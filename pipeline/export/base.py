@@ -11,6 +11,7 @@ from typing import ClassVar, Iterable, Optional, Union
 from ..errors import PipelineError
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment
 from ..sidecar import SUFFIX as SIDECAR_SUFFIX
+from ..sidecar import atomic_write_text
 from ..stages.moments import GROUPS, KINDS
 from ..text import one_line, shorten  # noqa: F401  (the writers' text helpers)
 from ..timefmt import stamp  # noqa: F401
@@ -124,6 +125,12 @@ class Writer:
 
     def write(self, job: ExportJob) -> list[Path]:
         raise NotImplementedError
+
+    def save(self, job: ExportJob, text: str) -> list[Path]:
+        """Write ``text`` atomically as this format's file for ``job``; ``write``'s return value."""
+        path = job.output(self.suffix)
+        atomic_write_text(path, text)
+        return [path]
 
 
 WRITERS: dict[str, type[Writer]] = {}

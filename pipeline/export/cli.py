@@ -10,6 +10,8 @@ import click
 
 from .. import sidecar as sidecars
 from ..errors import PipelineError
+from ..stages import moments
+from ..study.cli import export_reel
 from . import WRITERS, parse_formats, parse_kinds, write_exports
 
 
@@ -31,7 +33,6 @@ from . import WRITERS, parse_formats, parse_kinds, write_exports
 def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None, reel_query=None) -> None:
     """Write subtitles, chapters, editor markers or clips from sidecars (or folders of them)."""
     if reel_theme or reel_query:
-        from ..study.cli import export_reel
         sys.exit(export_reel(paths, formats, reel_theme, reel_query, top, out_dir, as_json, quiet))
     try:
         names = parse_formats(formats)
@@ -80,7 +81,6 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
     """Add a mark at TIME (hh:mm:ss, mm:ss, hh:mm:ss.mmm or seconds) with an optional LABEL to
     RECORDING's marker file, then refresh the moments in its sidecar without transcribing again.
     Without TIME, only refresh (after editing the marker file by hand)."""
-    from ..stages import moments
     if not recording.is_file():
         click.echo(f"error: {recording}: input: no such file", err=True)
         sys.exit(1)

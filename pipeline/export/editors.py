@@ -14,7 +14,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..interview import INTERVIEWER, Moment
-from ..sidecar import atomic_write_text
 from .base import ExportError, ExportJob, Timebase, Writer, ascii_text, marker_note, one_line, register, shorten
 
 MARKER_NAME_CHARS = 80
@@ -29,23 +28,39 @@ def color(m: Moment) -> str:
     return COACHING_COLOR if m.role == INTERVIEWER else HIGHLIGHT_COLOR
 
 
-def _otio():
+def load_otio(adapter: str = "", package: str = ""):
+    """OpenTimelineIO, with the adapter ``adapter`` (from the pip package ``package``) checked."""
     try:
-        import opentimelineio as otio
+        import opentimelineio as otio  # lazy: ~40 ms of imports, only the editor exports need it
     except ImportError as exc:  # pragma: no cover - a dependency of the package
         raise ExportError(None, f"OpenTimelineIO is not installed ({exc})") from exc
+    if adapter and adapter not in otio.adapters.available_adapter_names():
+        raise ExportError(None, f"the OpenTimelineIO adapter {adapter!r} is missing: pip install {package}")
     return otio
 
 
-def _adapter(otio, name: str, package: str) -> None:
-    if name not in otio.adapters.available_adapter_names():
-        raise ExportError(None, f"the OpenTimelineIO adapter {name!r} is missing: pip install {package}")
+def edl_text(timeline, tb: Timebase) -> str:
+    """A timeline as a CMX3600 EDL: frames at the real rate, labelled with non-drop-frame
+    timecode at the nominal rate (29.97 fps video gets 30-frame NDF timecode, as editors expect)."""
+    otio = load_otio("cmx_3600", "otio-cmx3600-adapter")
+    lines = otio.adapters.write_to_string(timeline, "cmx_3600", rate=tb.nominal).splitlines()
+    lines.insert(1 if lines and lines[0].startswith("TITLE:") else 0, "FCM: NON-DROP FRAME")
+    return "\n".join(lines) + "\n"
 
 
-def _timeline(job: ExportJob, rate, frames, kinds: tuple[str, ...], sequence_markers: bool = False):
-    """A timeline holding the whole recording, one clip per track kind, markers on the first clip.
-    ``rate`` is the OTIO rate; ``frames(t)`` the frame number of a time in seconds."""
-    otio = _otio()
+def xmeml_text(timeline) -> str:
+    """A timeline as Final Cut Pro 7 XML (what Premiere Pro imports)."""
+    text = load_otio("fcp_xml", "otio-fcp-adapter").adapters.write_to_string(timeline, "fcp_xml")
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _timeline(job: ExportJob, rate, frames, video: bool, audio: bool, sequence_markers: bool = False):
+    """A timeline holding the whole recording, one clip per track (a video track, an audio
+    track), markers on the first clip. ``rate`` is the OTIO rate; ``frames(t)`` the frame number
+    of a time in seconds."""
+    otio = load_otio()
+    kinds = [kind for kind, wanted in ((otio.schema.TrackKind.Video, video), (otio.schema.TrackKind.Audio, audio))
+             if wanted]
     rt = lambda n: otio.opentime.RationalTime(n, rate)  # noqa: E731
     length = max(1, frames(job.duration))
     timeline = otio.schema.Timeline(name=job.stem, global_start_time=rt(0))
@@ -81,23 +96,13 @@ class EdlWriter(Writer):
             "(DaVinci Resolve: Timeline markers from EDL).")
 
     def write(self, job: ExportJob) -> list[Path]:
-        otio = _otio()
-        _adapter(otio, "cmx_3600", "otio-cmx3600-adapter")
         tb = job.timebase
-        # Frames counted at the real rate, labelled with non-drop-frame timecode at the nominal
-        # rate (29.97 fps video gets 30-frame NDF timecode, as editors expect from an EDL).
-        timeline = _timeline(job, tb.nominal, tb.frames, (otio.schema.TrackKind.Video,))
+        timeline = _timeline(job, tb.nominal, tb.frames, video=True, audio=False)
         clip = next(iter(timeline.find_clips()))
         for marker in clip.markers:
             marker.name = ascii_text(marker.name).upper()
         clip.metadata["cmx_3600"] = {"reel": "AX", "comments": [f"IVP FRAME RATE: {ascii_text(tb.describe()).upper()}"]}
-        text = otio.adapters.write_to_string(timeline, "cmx_3600", rate=tb.nominal)
-        lines = text.splitlines()
-        fcm = "FCM: NON-DROP FRAME"
-        lines.insert(1 if lines and lines[0].startswith("TITLE:") else 0, fcm)
-        path = job.output(self.suffix)
-        atomic_write_text(path, "\n".join(lines) + "\n")
-        return [path]
+        return self.save(job, edl_text(timeline, tb))
 
 
 @register
@@ -107,21 +112,11 @@ class PremiereWriter(Writer):
             "sequence markers and as clip markers (File > Import).")
 
     def write(self, job: ExportJob) -> list[Path]:
-        otio = _otio()
-        _adapter(otio, "fcp_xml", "otio-fcp-adapter")
-        tb = job.timebase
-        rate = float(tb.rate)
-        kinds = (otio.schema.TrackKind.Audio,)
-        if job.interview.source.has_video:
-            kinds = (otio.schema.TrackKind.Video,) + kinds
-        timeline = _timeline(job, rate, tb.frames, kinds, sequence_markers=True)
-        text = otio.adapters.write_to_string(timeline, "fcp_xml")
+        video, tb = bool(job.interview.source.has_video), job.timebase
+        text = xmeml_text(_timeline(job, float(tb.rate), tb.frames, video=video, audio=True, sequence_markers=True))
         note = f"<!-- made by ivp; frame rate {_xml_comment(tb.describe())} -->"
         head, sep, body = text.partition("?>")
-        text = f"{head}{sep}\n{note}{body}" if sep else f"{note}\n{text}"
-        path = job.output(self.suffix)
-        atomic_write_text(path, text if text.endswith("\n") else text + "\n")
-        return [path]
+        return self.save(job, f"{head}{sep}\n{note}{body}" if sep else f"{note}\n{text}")
 
 
 def _xml_comment(text: str) -> str:
@@ -167,8 +162,7 @@ class FcpxmlWriter(Writer):
             "(File > Import > XML).")
 
     def write(self, job: ExportJob) -> list[Path]:
-        tb = job.timebase
-        src = job.interview.source
+        src, tb = job.interview.source, job.timebase
         length = max(1, tb.frames(job.duration))
         duration = _rational(length, tb)
         width, height = video_size(job.recording) if src.has_video else (1920, 1080)
@@ -203,9 +197,7 @@ class FcpxmlWriter(Writer):
         body = ET.tostring(root, encoding="unicode")
         text = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n'
                 f"<!-- made by ivp; frame rate {_xml_comment(tb.describe())} -->\n{body}\n")
-        path = job.output(self.suffix)
-        atomic_write_text(path, text)
-        return [path]
+        return self.save(job, text)
 
 
 __all__ = ["EdlWriter", "PremiereWriter", "FcpxmlWriter"]

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Callable
 
 from ..interview import INTERVIEWER, Interview, Moment, Segment
-from ..sidecar import atomic_write_text
 from ..stages.moments import KINDS
 from ..text import questions
 from ..timefmt import clock
@@ -84,9 +83,7 @@ class SrtWriter(Writer):
             text = cue.text if cue.voice == last else f"{ROLE_NAMES.get(cue.voice, cue.voice)}: {cue.text}"
             last = cue.voice
             blocks.append(f"{n}\n{stamp(cue.start, ',')} --> {stamp(cue.end, ',')}\n{wrap(text)}\n")
-        path = job.output(self.suffix)
-        atomic_write_text(path, "\n".join(blocks))
-        return [path]
+        return self.save(job, "\n".join(blocks))
 
 
 def vtt_escape(text: str) -> str:
@@ -105,9 +102,7 @@ class VttWriter(Writer):
         for cue in subtitle_cues(job.interview):
             tag = vtt_escape(one_line(cue.voice))
             out += [f"{stamp(cue.start)} --> {stamp(cue.end)}", f"<v {tag}>{wrap(vtt_escape(cue.text))}</v>", ""]
-        path = job.output(self.suffix)
-        atomic_write_text(path, "\n".join(out))
-        return [path]
+        return self.save(job, "\n".join(out))
 
 
 # -- chapters -------------------------------------------------------------------------------------
@@ -183,9 +178,7 @@ class YoutubeWriter(Writer):
         points = youtube_chapters(job)
         hours = job.duration >= 3600
         lines = [f"{youtube_stamp(t, hours)} {title}" for t, title in points]
-        path = job.output(self.suffix)
-        atomic_write_text(path, "\n".join(lines) + "\n")
-        return [path]
+        return self.save(job, "\n".join(lines) + "\n")
 
 
 @register
@@ -200,9 +193,7 @@ class ChaptersWriter(Writer):
         ends = [t for t, _ in points[1:]] + [job.duration]
         for n, ((start, title), end) in enumerate(zip(points, ends), start=1):
             out += [str(n), f"{stamp(start)} --> {stamp(max(end, start + 0.001))}", vtt_escape(one_line(title)), ""]
-        path = job.output(self.suffix)
-        atomic_write_text(path, "\n".join(out))
-        return [path]
+        return self.save(job, "\n".join(out))
 
 
 # -- labels and tables ----------------------------------------------------------------------------
@@ -214,9 +205,7 @@ class AudacityWriter(Writer):
 
     def write(self, job: ExportJob) -> list[Path]:
         lines = [f"{m.start:.6f}\t{max(m.end, m.start):.6f}\t{cell(m.label)}" for m in job.moments]
-        path = job.output(self.suffix)
-        atomic_write_text(path, "".join(line + "\n" for line in lines))
-        return [path]
+        return self.save(job, "".join(line + "\n" for line in lines))
 
 
 CSV_COLUMNS = ("recording", "start", "end", "duration", "start_tc", "end_tc", "kind", "source", "role",
@@ -236,6 +225,4 @@ class CsvWriter(Writer):
             out.writerow([cell(job.recording_name), f"{m.start:.3f}", f"{m.end:.3f}", f"{m.end - m.start:.3f}",
                           stamp(m.start), stamp(m.end), m.kind, m.source, m.role or "", f"{m.score:.3f}",
                           cell(m.label), cell(m.text)])
-        path = job.output(self.suffix)
-        atomic_write_text(path, buf.getvalue())
-        return [path]
+        return self.save(job, buf.getvalue())

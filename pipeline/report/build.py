@@ -19,12 +19,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
+from markupsafe import Markup
+
 from .. import __version__
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview
 from ..sidecar import SUFFIX, atomic_write_text, find_sidecars, read
 from .. import metrics
 from .html import GENERATOR, band_text, clock, href as _href, percent, script_json, seconds_text  # noqa: F401
 from ..recording.dates import recording_date as _date
+from ..stages.relabel import fix_command
+from ..stages.roles import LOW_CONFIDENCE
 from .study_page import write_study_page  # themes, quote bank, progress (pipeline.study)
 
 HERE = Path(__file__).resolve().parent
@@ -147,9 +151,6 @@ def _entry(path: Path, iv: Interview, root: Optional[Path], pages: Path, used: s
 def roles_check(iv: Interview) -> Optional[dict]:
     """Why the roles may be wrong and the command that fixes them, or None when they look sure
     (read from ``roles``: confidence under 0.6 or voice and text disagreeing; never an override)."""
-    from ..stages.relabel import fix_command  # lazy: it pulls in the analysis stages
-    from ..stages.roles import LOW_CONFIDENCE
-
     r = iv.roles
     if r is None or not r.interviewer or r.method in ("override", "single-speaker", "none"):
         return None
@@ -292,8 +293,7 @@ def _ticks(duration: float, most: int = 10) -> list[float]:
 
 @lru_cache(maxsize=1)
 def _env():
-    import jinja2  # lazy: every ivp command imports this module; only a report needs Jinja
-    from markupsafe import Markup
+    import jinja2  # lazy: ~25 ms of imports; every ivp command imports this module, only a report needs Jinja
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)

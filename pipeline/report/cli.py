@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import sys
+import webbrowser
 from pathlib import Path
 
 import click
 
+from .build import build
 
 
 @click.command()
@@ -20,7 +22,6 @@ def report(paths, out_dir, open_browser, quiet) -> None:
     The report works offline; keep its folder next to the recordings (or copy them together) so
     that the pages can play them.
     """
-    from .build import build
     result = build(list(paths), out_dir)
     for path in result.missing:
         click.echo(f"error: {path}: input: no such file or folder", err=True)
@@ -35,6 +36,5 @@ def report(paths, out_dir, open_browser, quiet) -> None:
         if (result.index.parent / "study.html").is_file():  # themes, search, progress (pipeline.study)
             click.echo(f"study: {result.index.parent / 'study.html'}")
     if open_browser and result.entries:
-        import webbrowser
         webbrowser.open(result.index.resolve().as_uri())
     sys.exit(1 if result.missing or not result.entries else 0)

@@ -13,6 +13,8 @@ from markupsafe import Markup, escape
 
 from .. import __version__
 from ..sidecar import atomic_write_text
+from ..study import index as idx
+from ..study import refresh
 from .html import GENERATOR, clock, href as _href, script_json
 
 W, H, PAD = 320, 110, 22  # chart size and left/bottom padding, px
@@ -27,8 +29,6 @@ def write_study_page(sources: list[Path], out: Path, entries: list, env) -> Opti
         return None
     page = out / "study.html"
     try:
-        from ..study import refresh
-        from ..study import index as idx
         study = refresh(folder)
         with idx.Index(idx.db_path(folder)) as index:
             bank = index.sentences()

@@ -134,7 +134,7 @@ class WhisperTranscriber:
     def stretches(self, samples: np.ndarray, rate: int) -> list[Stretch]:
         """Cut ``samples`` into runs of one language: detect per ~30 s of speech, then per
         speech region inside the windows where the language changes."""
-        from faster_whisper.vad import VadOptions, get_speech_timestamps
+        from faster_whisper.vad import VadOptions, get_speech_timestamps  # lazy: faster-whisper (CTranslate2)
         regions = [(r["start"], r["end"]) for r in get_speech_timestamps(samples, VadOptions(**VAD), rate)]
         if not regions:
             return []  # no speech: nothing to transcribe (Whisper's VAD, the same, finds none)

@@ -22,6 +22,7 @@ from ..recording.discover import inside
 from ..sidecar import atomic_write_text, find_sidecars
 from . import index as idx
 from . import progress, studytoml, themes as th
+from .embed import DEFAULT_MODEL, Embedder
 
 DEFAULT_DIRNAME = "ivp-study"
 GENERATOR = "ivp study"
@@ -117,7 +118,6 @@ def refresh(folder, out_dir=None) -> Study:
 
 
 def _themes(index: idx.Index, n_docs: int, embedder) -> tuple[list[th.Theme], int]:
-    from .embed import DEFAULT_MODEL, Embedder
     embedder = embedder or Embedder()
     quotes = th.pick_candidates(index.candidates(), n_docs)
     texts = {q.hash: q.text for q in quotes}

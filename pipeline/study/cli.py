@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from ..interview import ROLES
+from ..errors import PipelineError
+from ..interview import INTERVIEWER, ROLES
+from ..report.html import clock
+from ..sidecar import find_sidecars
+from . import index as idx
+from . import reel
+from .build import build_study
 
 
 def _folder(folder: Path) -> None:
@@ -29,7 +35,6 @@ def study(folder, out_dir, force, as_json, quiet) -> None:
     Edit FOLDER/study.toml to rename, merge or hide themes (see docs/study.md); the next build
     keeps those edits.
     """
-    from .build import build_study
     _folder(folder)
     result = build_study(folder, out_dir, force=force)
     data = result.data
@@ -60,9 +65,6 @@ def study(folder, out_dir, force, as_json, quiet) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
 def search(folder, query, role, limit, as_json) -> None:
     """Find words and phrases ("quoted") in every transcript under FOLDER: recording, time, sentence."""
-    from ..report.build import clock
-    from ..sidecar import find_sidecars
-    from . import index as idx
     _folder(folder)
     paths, _ = find_sidecars(folder, exclude=folder / "ivp-study")
     with idx.Index(idx.db_path(folder)) as index:
@@ -81,9 +83,6 @@ def search(folder, query, role, limit, as_json) -> None:
 
 def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) -> int:
     """``ivp export FOLDER --reel THEME | --reel-query TEXT --format ...``: the exit status."""
-    from ..errors import PipelineError
-    from ..interview import INTERVIEWER
-    from . import reel
     names = [n.strip().lower() for f in formats for n in f.split(",") if n.strip()]
     bad = [n for n in names if n not in reel.FORMATS]
     if bad or not names:
@@ -92,7 +91,6 @@ def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) 
     if len(paths) != 1 or not Path(paths[0]).is_dir():
         click.echo("error: a reel is made from one study folder: ivp export FOLDER --reel THEME", err=True)
         return 2
-    from .build import build_study
     folder = Path(paths[0])
     result = build_study(folder)
     if theme_key:
@@ -103,7 +101,6 @@ def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) 
             return 1
         title, quotes = theme["name"], theme["quotes"]
     else:
-        from . import index as idx
         with idx.Index(idx.db_path(folder)) as index:
             hits = [h.to_dict() for h in index.search(query) if h.role != INTERVIEWER]
         title, quotes = query, hits

@@ -79,8 +79,8 @@ class Embedder:
     def _load(self) -> None:
         os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
+        import onnxruntime as ort  # lazy: ~60 ms of imports, only when sentences are embedded
+        from tokenizers import Tokenizer  # lazy: with onnxruntime
 
         folder = resolve(self.name)
         options = ort.SessionOptions()

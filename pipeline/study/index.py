@@ -7,11 +7,15 @@ so a rebuild embeds only sentences it has never seen.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import sqlite3
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
@@ -236,9 +240,6 @@ def _extract_all(jobs: list) -> Iterator[tuple]:
     if len(jobs) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
         yield from map(extract, jobs)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
     done = 0
     try:  # spawn, not fork: the watcher has threads
         with ProcessPoolExecutor(max_workers=min(os.cpu_count() or 2, 8),
@@ -290,5 +291,4 @@ def _match_times(marked: str, words: list[list[float]]) -> list[float]:
 
 
 def _last_le(values: list[float], x: float) -> int:
-    import bisect
     return bisect.bisect_right(values, x) - 1

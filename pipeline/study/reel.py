@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Optional
 
 from ..export.base import DEFAULT_FPS, TIMECODE_RATES, ExportError, Timebase, ascii_text, one_line, shorten, slug
-from ..export.editors import FCPXML_VERSION, MARKER_NAME_CHARS, _frame_duration, _rational
-from ..report.build import clock
+from ..export.editors import (FCPXML_VERSION, MARKER_NAME_CHARS, _frame_duration, _rational, edl_text,
+                               load_otio, xmeml_text)
+from ..report.html import clock
 from ..sidecar import atomic_write_text
 
 HANDLE_S = 2.0
@@ -73,7 +74,7 @@ def timebase(clips: list[ReelClip]) -> Timebase:
 
 def timeline(clips: list[ReelClip], title: str, tb: Timebase, video: bool = False):
     """The OpenTimelineIO timeline of the reel: clips end to end on one track (two with video)."""
-    import opentimelineio as otio
+    otio = load_otio()
     rt = lambda n: otio.opentime.RationalTime(n, float(tb.rate))  # noqa: E731
     tl = otio.schema.Timeline(name=title, global_start_time=rt(0))
     kinds = [otio.schema.TrackKind.Video] if video else []
@@ -113,21 +114,15 @@ def write_reel(clips: list[ReelClip], title: str, out_dir: Path, formats) -> lis
             raise ExportError(None, f"reel: unknown format {fmt!r} (known: {', '.join(FORMATS)})")
         path = out_dir / f"{stem}{SUFFIXES[fmt]}"
         if fmt == "edl":
-            import opentimelineio as otio
             tl = timeline(clips, title, tb, video=True)
             tl.tracks[:] = [tl.tracks[0]]
             for c in tl.find_clips():
                 c.metadata["cmx_3600"] = {"reel": f"R{c.name[:2]}"}
                 for m in c.markers:
                     m.name = ascii_text(m.name).upper()
-            text = otio.adapters.write_to_string(tl, "cmx_3600", rate=tb.nominal)
-            lines = text.splitlines()
-            lines.insert(1 if lines and lines[0].startswith("TITLE:") else 0, "FCM: NON-DROP FRAME")
-            atomic_write_text(path, "\n".join(lines) + "\n")
+            atomic_write_text(path, edl_text(tl, tb))
         elif fmt == "premiere":
-            import opentimelineio as otio
-            text = otio.adapters.write_to_string(timeline(clips, title, tb, video), "fcp_xml")
-            atomic_write_text(path, text if text.endswith("\n") else text + "\n")
+            atomic_write_text(path, xmeml_text(timeline(clips, title, tb, video)))
         elif fmt == "fcpxml":
             atomic_write_text(path, fcpxml(clips, title, tb, video))
         else:

@@ -21,6 +21,8 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from .corpus import STOPWORDS
+
 DISTANCE_THRESHOLD = 0.62  # average cosine distance inside a theme (similarity above 0.38)
 SMALL_TALK_SIMILARITY = 0.45
 MIN_INTERVIEWS = 2
@@ -79,7 +81,7 @@ def cluster(vectors: np.ndarray, threshold: float = DISTANCE_THRESHOLD) -> np.nd
         return np.zeros(0, dtype=int)
     if n == 1:
         return np.zeros(1, dtype=int)
-    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.cluster import AgglomerativeClustering  # lazy: scikit-learn, a second or more of imports
     v = vectors.astype(np.float32)
     distances = np.clip(1.0 - v @ v.T, 0.0, 2.0)  # cosine distance of unit vectors, one BLAS call
     np.fill_diagonal(distances, 0.0)
@@ -155,7 +157,6 @@ def theme_id(member_hashes: Sequence[str]) -> str:
 
 def terms(text: str) -> set[str]:
     """The words (plural "s" dropped) and two-word phrases of one sentence, without stop words."""
-    from .corpus import STOPWORDS
     words = [w.strip("'-") for w in re.findall(r"[a-z][a-z'\-]*", text.lower().replace("\u2019", "'"))]
     words = [w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith(("ss", "us", "is", "ys")) else w
              for w in words]

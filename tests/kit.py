@@ -1,0 +1,69 @@
+"""Small helpers several test files share: interviews from a script, tone WAV files, waiting.
+
+Browser helpers are in ``browser.py``; the hostile-input ones in ``hostile_kit.py``.
+"""
+from __future__ import annotations
+
+import math
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.interview import INTERVIEWER, Interview, Segment, Turn, Word
+from pipeline.stages import analyze
+
+SPEAKER = {INTERVIEWER: "S1"}  # the interviewer is S1, anyone else S2
+
+
+def spoken(script, word_gap: float = 0.05, roles: bool = True, space: str = " ") -> tuple[list[Segment], list[Turn]]:
+    """Segments and turns from ``(role, start, end, text)`` lines, one turn per line; a line's words
+    share its time evenly, each ending ``word_gap`` s before the next starts. Texts and words
+    start with ``space`` (as Whisper's do); ``roles=False`` leaves the roles unknown."""
+    segments, turns = [], []
+    for role, start, end, text in script:
+        words = text.split()
+        step = (end - start) / len(words)
+        ws = [Word(round(start + i * step, 3), round(start + (i + 1) * step - word_gap, 3), space + w)
+              for i, w in enumerate(words)]
+        speaker = SPEAKER.get(role, "S2")
+        segments.append(Segment(start, end, space + text, ws, speaker, role if roles else None))
+        turns.append(Turn(start, end, speaker, role if roles else None))
+    return segments, turns
+
+
+def analysed(iv: Interview, duration: float) -> Interview:
+    """``iv`` with the analysis stage's numbers filled in from its turns and segments."""
+    iv.speakers = analyze.speaker_stats(iv.turns, iv.segments, iv.role_of)
+    iv.talk_ratio = analyze.talk_ratio(iv.turns)
+    iv.silences = analyze.silences(iv.turns, duration)
+    iv.fast_fills = analyze.fast_fills(iv.turns)
+    iv.overlaps = analyze.overlaps(iv.turns)
+    return iv
+
+
+def write_wav(path: Path, seconds: float, rate: int = 16000, swell: bool = False) -> Path:
+    """A mono 16-bit WAV of a 220 Hz tone (``swell``: its loudness swelling every 4 s)."""
+    t = np.arange(int(seconds * rate)) / rate
+    tone = 0.2 * np.sin(2 * math.pi * 220 * t)
+    if swell:
+        tone *= 0.5 + 0.5 * np.sin(2 * math.pi * 0.25 * t)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((tone * 32767).astype("<i2").tobytes())
+    return path
+
+
+def wait_for(fn, timeout: float = 10.0, what: str = "condition", poll: float = 0.05):
+    """``fn()``'s first true value, asked every ``poll`` s; AssertionError after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    last = fn()
+    while not last and time.monotonic() < deadline:
+        time.sleep(poll)
+        last = fn()
+    if not last:
+        raise AssertionError(f"timed out after {timeout}s waiting for {what} (last value {last!r})")
+    return last
