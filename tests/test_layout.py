@@ -62,10 +62,9 @@ def test_every_import_inside_a_function_says_why_it_is_lazy():
         for fn in ast.walk(ast.parse("\n".join(lines))):
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
-            covered = False
-            for node in ast.walk(fn):
-                if not isinstance(node, (ast.Import, ast.ImportFrom)):
-                    continue
+            covered, last = False, -1  # last: the end line of the previous import
+            found = [n for n in ast.walk(fn) if isinstance(n, (ast.Import, ast.ImportFrom))]
+            for node in sorted(found, key=lambda n: n.lineno):
                 here, above = lines[node.lineno - 1], lines[node.lineno - 2]
                 said = "# lazy:" in here or above.strip().startswith("# lazy:")
                 covered = said or (covered and node.lineno - 1 == last)
