@@ -19,7 +19,7 @@ from .progress import NEVER, ProgressHook, StopToken, null_hook
 from .stages import analyze, relabel, roles, voices
 from .stages.align import assign_speakers
 from .stages.decode import Audio, decode, probe, sha256_file
-from .stages.diarize import Diarization, get_diarizer
+from .stages.diarize import CoreShare, Diarization, get_diarizer
 from .stages.diarize.channels import separate_voices
 from .stages.transcribe import Transcript, WhisperTranscriber
 from .recording.cache import StageCache
@@ -96,6 +96,8 @@ class Pipeline:
         cached_t = cache.load(recording.sha256, "transcript", self._asr_key(), _transcript_from)
         cached_d = cache.load(recording.sha256, "diarization", diar_key, _diarization_from)
 
+        cores = CoreShare(max(1, (os.cpu_count() or 1) // 2)) if self.config.parallel else None
+
         def transcribe() -> Transcript:
             if cached_t is not None:
                 return cached_t
@@ -111,7 +113,7 @@ class Pipeline:
                 return cached_d
             with self._stage("diarize", timings, path):
                 result = self.diarizer(diarizer_name)(audio, self.config.speakers or None,
-                                                      self._file_hook(path), self.stop)
+                                                      self._file_hook(path), self.stop, cores)
             cache.save(recording.sha256, "diarization", diar_key, _diarization_to(result))
             return result
 
@@ -119,7 +121,10 @@ class Pipeline:
             _ = self.transcriber, self.diarizer(diarizer_name)  # load models before timing starts
             with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ivp-stage") as pool:
                 diarization_future = pool.submit(diarize)
-                transcript = transcribe()
+                try:
+                    transcript = transcribe()
+                finally:
+                    cores.release()  # diarization, if still running, takes every core from here
                 diarization = diarization_future.result()
         else:
             transcript, diarization = transcribe(), diarize()

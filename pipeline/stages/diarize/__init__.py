@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from ...config import Config
 from ...errors import ConfigError
-from .base import REGISTRY, Diarization, Diarizer, register
+from .base import REGISTRY, CoreShare, Diarization, Diarizer, register
 
-__all__ = ["Diarization", "Diarizer", "available", "get_diarizer", "register"]
+__all__ = ["CoreShare", "Diarization", "Diarizer", "available", "get_diarizer", "register"]
 
 
 def available() -> list[str]:

@@ -1,6 +1,8 @@
 """What every diarizer shares: the protocol, the result and the registry they add themselves to."""
 from __future__ import annotations
 
+import os
+import threading
 from typing import Callable, Optional, Protocol
 
 from ...config import Config
@@ -9,11 +11,28 @@ from ...progress import NEVER, ProgressHook, StopToken, null_hook
 from ..decode import Audio
 
 
+class CoreShare:
+    """The CPU threads a stage running beside another may use: ``few`` while the other runs,
+    every core once the other calls :meth:`release` (the runner does when transcription ends,
+    so a diarization still running does not finish on one core while the other sits idle)."""
+
+    def __init__(self, few: int, total: Optional[int] = None):
+        self.few, self.total = max(1, few), max(1, total or os.cpu_count() or 1)
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def now(self) -> int:
+        return self.total if self._released.is_set() else self.few
+
+
 class Diarizer(Protocol):
     name: str
 
     def __call__(self, audio: Audio, num_speakers: Optional[int] = 2,
-                 hook: ProgressHook = null_hook, stop: StopToken = NEVER) -> "Diarization": ...
+                 hook: ProgressHook = null_hook, stop: StopToken = NEVER,
+                 cores: Optional[CoreShare] = None) -> "Diarization": ...
 
 
 class Diarization:

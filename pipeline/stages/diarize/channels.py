@@ -11,7 +11,7 @@ from ...interview import Turn
 from ...progress import NEVER, ProgressHook, StopToken, null_hook
 from ..decode import Audio
 from . import prints
-from .base import Diarization, register
+from .base import CoreShare, Diarization, register
 
 HOP_S = 0.02
 CHANNEL_NAMES = ("left", "right")
@@ -81,7 +81,8 @@ class ChannelDiarizer:
         self.config = config
 
     def __call__(self, audio: Audio, num_speakers: Optional[int] = 2,
-                 hook: ProgressHook = null_hook, stop: StopToken = NEVER) -> Diarization:
+                 hook: ProgressHook = null_hook, stop: StopToken = NEVER,
+                 cores: Optional[CoreShare] = None) -> Diarization:
         if audio.channels is None or audio.channels.shape[0] != 2:
             raise DiarizeError(None, "the channels diarizer needs a two-channel (stereo) recording")
         hook("diarize", completed=0.0, total=audio.duration)

