@@ -144,6 +144,21 @@ def test_options_are_frozen_and_clamped():
     assert WatchOptions().settle_s == 5.0 and WatchOptions(probe_grace_s=None).probe_grace_s is None
 
 
+def test_a_pause_doubles_until_writing_works_again(folder, caplog):
+    pause = Pause(FolderLog(folder / ".ivp", stderr=False), limits=(0.2, 0.5))
+    assert not pause.active() and not pause.resumed()  # never paused: nothing to say
+    assert pause.pause("disk full") == pytest.approx(0.2)
+    assert pause.active() and 0 < pause.pause("disk full") <= 0.2  # the same pause, not a new one
+    time.sleep(0.25)
+    assert pause.pause("still full") == pytest.approx(0.4)  # doubled
+    time.sleep(0.45)
+    assert pause.pause("still full") == pytest.approx(0.5)  # capped
+    assert len(events(caplog, "paused", ".")) == 3 and not pause.resumed()  # still paused
+    time.sleep(0.55)
+    assert pause.resumed() and events(caplog, "resumed", ".")
+    assert pause.pause("full again") == pytest.approx(0.2)  # short again after a resume
+
+
 # -- intake -----------------------------------------------------------------------------------------
 
 def test_intake_takes_only_recordings_it_may_read(folder, tmp_path, caplog):
