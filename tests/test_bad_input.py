@@ -23,7 +23,7 @@ import pytest
 
 from pipeline import __version__, sidecar
 from pipeline.batch import process_batch
-from pipeline.watch.watcher import Watcher, folder_status
+from pipeline.watch.watcher import Watcher, WatchOptions, folder_status
 
 SR = 16000
 WEIRD = "it's \"quoted\" & ünïcødé 🎤 call.wav"
@@ -138,7 +138,7 @@ def running_watcher(folder: Path, **kw):
     options = dict(settle_s=1.0, tick_s=0.2, retry_delay_s=0.1, max_attempts=2, probe_grace_s=1.0,
                    log_stderr=False)
     options.update(kw)
-    watcher = Watcher(folder, **options)
+    watcher = Watcher(folder, options=WatchOptions(**options))
     stop = threading.Event()
     thread = threading.Thread(target=watcher.run, args=(stop,), daemon=True)
     thread.start()
@@ -237,8 +237,8 @@ def test_unreadable_file(inputs, tmp_path):
         folder = tmp_path / "watched"
         folder.mkdir()
         shutil.move(path, folder / path.name)
-        Watcher(folder, settle_s=0.3, tick_s=0.1, retry_delay_s=0.1, max_attempts=1,
-                probe_grace_s=0.3, once=True, log_stderr=False).run()
+        Watcher(folder, options=WatchOptions(settle_s=0.3, tick_s=0.1, retry_delay_s=0.1, max_attempts=1,
+                                             probe_grace_s=0.3, once=True, log_stderr=False)).run()
         [f] = folder_status(folder)["files"]
         assert f["state"] == "failed" and "permission denied" in f["error"]
         path = folder / path.name
@@ -262,13 +262,13 @@ def test_unreadable_file_emulated_then_fixed(inputs, tmp_path, monkeypatch):
                         else real_access(p, mode, *a, **k))
     options = dict(settle_s=0.3, tick_s=0.1, retry_delay_s=0.1, max_attempts=2, probe_grace_s=0.3,
                    once=True, log_stderr=False)
-    Watcher(folder, **options).run()
+    Watcher(folder, options=WatchOptions(**options)).run()
     [f] = folder_status(folder)["files"]
     assert f["state"] == "failed" and f["stage"] == "input" and f["error"] == "permission denied"
     assert f["sha256"] is None  # it could not be hashed
     check_error_file(path, "input", "permission denied")
     monkeypatch.setattr(os, "access", real_access)
-    Watcher(folder, **options).run()
+    Watcher(folder, options=WatchOptions(**options)).run()
     [f] = folder_status(folder)["files"]
     assert f["state"] == "done" and f["sha256"] == before == sha(path)
     assert not sidecar.sidecar_path(path, suffix=sidecar.ERROR_SUFFIX).exists()  # stale error gone

@@ -25,7 +25,7 @@ import pytest
 from pipeline import sidecar
 from pipeline.watch.ledger import Ledger
 from pipeline.watch.settle import SettleTracker, is_recording_name
-from pipeline.watch.watcher import FolderLock, Watcher, WatcherBusy, folder_status
+from pipeline.watch.watcher import FolderLock, Watcher, WatcherBusy, WatchOptions, folder_status
 
 ROOT = Path(__file__).resolve().parent.parent
 SR = 16000
@@ -105,7 +105,7 @@ def running_watcher(folder: Path, **kw):
     options = dict(settle_s=1.0, tick_s=0.2, retry_delay_s=0.1, max_attempts=2, log_stderr=False,
                    probe_grace_s=1.0)
     options.update(kw)
-    watcher = Watcher(folder, **options)
+    watcher = Watcher(folder, options=WatchOptions(**options))
     stop = threading.Event()
     errors: list[BaseException] = []
 
@@ -229,7 +229,7 @@ def test_one_watcher_per_folder(tmp_path):
         assert FolderLock.holder(tmp_path / ".ivp" / "lock") == os.getpid()
         assert folder_status(tmp_path)["watcher"] == {"running": True, "pid": os.getpid()}
         with pytest.raises(WatcherBusy, match="already watching"):
-            Watcher(tmp_path, log_stderr=False).run(threading.Event())
+            Watcher(tmp_path, options=WatchOptions(log_stderr=False)).run(threading.Event())
         assert not first._stop.is_set()
     assert folder_status(tmp_path)["watcher"]["running"] is False
 
@@ -240,7 +240,7 @@ def test_a_sidecar_written_just_before_a_kill_is_not_redone(tmp_path):
     folder.mkdir()
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono",
                     "-t", "2", str(folder / "quiet.wav")], check=True)  # silence: no model needed
-    Watcher(folder, settle_s=0.2, tick_s=0.1, once=True, log_stderr=False).run()
+    Watcher(folder, options=WatchOptions(settle_s=0.2, tick_s=0.1, once=True, log_stderr=False)).run()
     assert states(folder)["quiet.wav"]["state"] == "done"
     db = sqlite3.connect(folder / ".ivp" / "state.db")
     db.execute("UPDATE files SET state = 'running'")
@@ -249,7 +249,7 @@ def test_a_sidecar_written_just_before_a_kill_is_not_redone(tmp_path):
     (folder / ".ivp-tmp-abc123x.tmp").write_text("{half")  # a torn write of ours
     (folder / ".notes.json.backup1.tmp").write_text("mine")  # a user's file that only looks alike
     assert folder_status(folder)["files"][0]["state"] == "interrupted"
-    Watcher(folder, settle_s=0.2, tick_s=0.1, once=True, log_stderr=False).run()
+    Watcher(folder, options=WatchOptions(settle_s=0.2, tick_s=0.1, once=True, log_stderr=False)).run()
     assert len(events(folder, "started", "quiet.wav")) == 1
     assert "sidecar was already up to date" in events(folder, "finished", "quiet.wav")[-1]
     assert states(folder)["quiet.wav"]["state"] == "done"

@@ -19,6 +19,7 @@ from pipeline.errors import PipelineError
 from pipeline.metrics import share_text
 from pipeline.recording import display
 from pipeline.timefmt import clock
+from pipeline.watch.options import WatchOptions
 from pipeline.watch.watcher import Watcher, WatcherBusy, folder_status
 
 
@@ -62,11 +63,12 @@ def watch(folder, out_dir, workers, poll, settle_s, max_attempts, retry_delay_s,
                                      logging.getLogger("ivp.watch").warning(f"{'ray':<10} {m}"))
         if executor is not None:  # one watcher worker per Ray worker: they only wait on the cluster
             workers = max(workers, executor.size)
-        watcher = Watcher(folder, overrides=overrides, out_dir=out_dir, workers=workers,
-                          settle_s=settle_s, poll=poll, max_attempts=max_attempts,
-                          retry_delay_s=retry_delay_s, rescan_s=rescan_s, once=once,
-                          retry_failed=retry_failed, quiet=quiet, verbose=verbose, report=report,
-                          follow_links=follow_links, executor=executor)
+        options = WatchOptions(workers=workers, settle_s=settle_s, poll=poll,
+                               max_attempts=max_attempts, retry_delay_s=retry_delay_s,
+                               rescan_s=rescan_s, once=once, retry_failed=retry_failed,
+                               quiet=quiet, verbose=verbose, report=report, follow_links=follow_links)
+        watcher = Watcher(folder, overrides=overrides, out_dir=out_dir, options=options,
+                          executor=executor)
         watcher.run()
     except WatcherBusy as exc:
         click.echo(f"error: {display(exc)}", err=True)

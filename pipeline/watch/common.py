@@ -1,9 +1,10 @@
-"""What the watcher's rooms share: limits, the worker's state, small helpers."""
+"""What the watcher's rooms share: limits, the pause (output trouble), small helpers."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+import time
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Protocol
 
 from ..recording import display
 from .status import PSEUDO_PREFIX, error_record  # noqa: F401  (shared by the rooms)
@@ -16,13 +17,53 @@ PAUSE_S = (2.0, 60.0)  # output or disk trouble: wait this long, doubling up to 
 OUTPUT_ERRNOS = {28, 30, 122, 13, 1}  # ENOSPC, EROFS, EDQUOT, EACCES, EPERM while writing outputs
 
 
-@dataclass
-class _WorkerState:
-    index: int
-    pipelines: dict = field(default_factory=dict)
-    rel: Optional[str] = None
-    stage_started: dict = field(default_factory=dict)
-    stages_done: set = field(default_factory=set)
+# Sidecar writes and the folder-wide roles pass never interleave (the pass rewrites sidecars).
+SIDECARS = threading.Lock()
+
+
+class Log(Protocol):
+    """What a room needs of :class:`~pipeline.watch.log.FolderLog`."""
+
+    def debug(self, event: str, rel: str, detail: str = "") -> None: ...
+    def info(self, event: str, rel: str, detail: str = "") -> None: ...
+    def warn(self, event: str, rel: str, detail: str = "") -> None: ...
+    def error(self, event: str, rel: str, detail: str = "") -> None: ...
+
+
+class Pause:
+    """Output or disk trouble: stop claiming work for a while, the wait doubling each time
+    (``PAUSE_S``) until writing works again. Thread-safe (workers and the loop share one)."""
+
+    def __init__(self, log: Log, limits: tuple[float, float] = PAUSE_S):
+        self.log, self.limits = log, limits
+        self._until = 0.0
+        self._wait = limits[0]
+        self._lock = threading.Lock()
+
+    def pause(self, why: str) -> float:
+        """Start (or keep) pausing; returns the seconds left to wait."""
+        with self._lock:
+            now = time.monotonic()
+            if now < self._until:
+                return self._until - now
+            wait = self._wait
+            self._wait = min(self._wait * 2, self.limits[1])
+            self._until = now + wait
+        self.log.warn("paused", ".", f"{why}; nothing is lost, retrying in {wait:g}s")
+        return wait
+
+    def active(self) -> bool:
+        with self._lock:
+            return time.monotonic() < self._until
+
+    def resumed(self) -> bool:
+        """After a pause that is over: log it once and start the next pause short again."""
+        with self._lock:
+            if self._wait == self.limits[0] or time.monotonic() < self._until:
+                return False
+            self._wait = self.limits[0]
+        self.log.info("resumed", ".", "writing works again")
+        return True
 
 
 # -- helpers --------------------------------------------------------------------------------------

@@ -2,11 +2,15 @@
 hash settled files and record them in the ledger (queued, duplicate or already known).
 
 Only regular files are candidates (``recording.discover``): a FIFO or a link to a device is
-never opened, a link that leaves the folder is not followed unless ``--follow-links``.
+never opened, a link that leaves the folder is not followed unless ``follow_links``. Hidden
+folders (``.ivp`` among them) and the ``--out`` folder are never scanned; temp files of ours
+left by an interrupted write are removed on a cleanup scan. Intake only decides and records:
+it never processes a file (that is :mod:`.worker`), and it runs in the loop's thread only.
 """
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -15,87 +19,128 @@ from ..recording import discover
 from ..recording.outputs import is_own_temp
 from ..stages.decode import sha256_file
 from . import CACHE_NAME
-from .common import PSEUDO_PREFIX, _inside, _size
-from .settle import is_recording_path
+from .common import PSEUDO_PREFIX, Log, _size
+from .folder import WatchedFolder
+from .ledger import Ledger
+from .outcome import Outcomes
+from .settle import SettleTracker, is_recording_path
 
 
-class IntakeRoom:
-    """Mixed into :class:`~pipeline.watch.watcher.Watcher` (uses its attributes)."""
+class Intake:
+    """Finds recordings under ``place`` and records them in ``ledger`` once ``settle`` says
+    they stopped changing; ``wake`` is set whenever a file is queued."""
+
+    def __init__(self, place: WatchedFolder, ledger: Ledger, settle: SettleTracker, log: Log,
+                 outcomes: Outcomes, follow_links: bool = False,
+                 wake: Optional[threading.Event] = None):
+        self.place, self.ledger, self.settle, self.log = place, ledger, settle, log
+        self.outcomes = outcomes
+        self.follow_links = follow_links
+        self.wake = wake or threading.Event()
+        self._refused: set[Path] = set()  # not-regular files already warned about
+
+    @property
+    def root(self) -> Path:
+        return self.place.root
 
     # -- finding files ----------------------------------------------------------------------------
 
-    def _walk(self, root: Path, cleanup: bool = False, recordings: bool = True) -> Iterable[Path]:
+    def scan(self, cleanup: bool = False) -> int:
+        """Walk the folder: new or changed recordings start waiting to settle. Returns how many.
+        ``cleanup``: also remove our stale temp files, and forget names no longer there."""
+        found = 0
+        seen: set[str] = set()
+        self.place.settings.clear()
+        for path in self.walk(self.root, cleanup=cleanup):
+            rel = self.place.rel(path)
+            seen.add(rel)
+            found += self.consider(path, rel, full=True)
+        if cleanup:
+            out = self.place.out_dir
+            if out and out.is_dir():
+                for _ in self.walk(out, cleanup=True, recordings=False):
+                    pass
+            self.cleanup_cache()
+        for row in self.ledger.all_paths():
+            if row["path"] not in seen and not (self.root / row["path"]).exists():
+                self.ledger.forget_path(row["path"])
+        return found
+
+    def walk(self, root: Path, cleanup: bool = False, recordings: bool = True) -> Iterable[Path]:
         """Recordings under ``root`` (hidden folders and the output folder skipped)."""
         for dirpath, dirnames, filenames in os.walk(root, onerror=self._walk_error):
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
-                                 and not (recordings and self._is_out(here / d)))
+                                 and not (recordings and self.place.is_out(here / d)))
             for name in sorted(filenames):
                 path = here / name
                 if cleanup and is_own_temp(name):
                     self._remove_stale_temp(path)
-                elif recordings and is_recording_path(path) and self._regular(path):
+                elif recordings and is_recording_path(path) and self.regular(path):
                     yield path
 
-    def _regular(self, path: Path) -> bool:
-        """Only regular files are candidates (a FIFO or a link to a device is never opened)."""
-        problem = discover.not_regular(path, self.folder, self.follow_links)
+    def regular(self, path: Path) -> bool:
+        """Only regular files are candidates (a FIFO or a link to a device is never opened);
+        the first refusal of each path is logged."""
+        problem = discover.not_regular(path, self.root, self.follow_links)
         if problem is None:
             return True
         if path not in self._refused:
             self._refused.add(path)
-            self._warn("skipped", self._rel(path), problem)
+            self.log.warn("skipped", self.place.rel(path), problem)
         return False
 
-    def _cleanup_cache(self) -> None:
-        cache = self.state_dir / CACHE_NAME
+    def watchable(self, path: Path) -> bool:
+        """Whether a file event on ``path`` can matter (the event filter)."""
+        try:
+            rel = path.relative_to(self.root)
+        except ValueError:
+            return False
+        if any(part.startswith(".") for part in rel.parts[:-1]) or self.place.is_out(path):
+            return False
+        return path.is_dir() or is_recording_path(path) or not path.exists()
+
+    def cleanup_cache(self) -> None:
+        cache = self.place.state_dir / CACHE_NAME
         if cache.is_dir():
             for path in cache.rglob(".ivp-tmp-*.tmp"):
                 if is_own_temp(path.name):
                     self._remove_stale_temp(path)
 
     def _walk_error(self, exc: OSError) -> None:
-        self._warn("unreadable", self._rel(Path(exc.filename or self.folder)),
-                   f"cannot list folder: {exc.strerror or exc}")
+        self.log.warn("unreadable", self.place.rel(Path(exc.filename or self.root)),
+                      f"cannot list folder: {exc.strerror or exc}")
 
     def _remove_stale_temp(self, path: Path) -> None:
         try:
             path.unlink()
-            self._info("cleaned", self._rel(path), "removed a temp file left by an interrupted write")
+            self.log.info("cleaned", self.place.rel(path), "removed a temp file left by an interrupted write")
         except OSError:
             pass
 
-    def _watchable(self, path: Path) -> bool:
-        try:
-            rel = path.relative_to(self.folder)
-        except ValueError:
-            return False
-        if any(part.startswith(".") for part in rel.parts[:-1]) or self._is_out(path):
-            return False
-        return path.is_dir() or is_recording_path(path) or not path.exists()
-
-    def _is_out(self, path: Path) -> bool:
-        return bool(self.out_dir) and _inside(path, self.out_dir)
-
-    def _on_changes(self, changes: set) -> None:
+    def on_changes(self, changes: set) -> None:
+        """File events (``watchfiles`` changes): look at what was added, forget what was deleted."""
         import watchfiles  # lazy: a Rust extension only the event loop needs
         for change, raw in sorted(changes, key=lambda c: (c[1], int(c[0]))):
             path = Path(raw)
             if change == watchfiles.Change.deleted:
                 if not path.exists() and path not in self.settle and is_recording_path(path):
-                    rel = self._rel(path)
+                    rel = self.place.rel(path)
                     if self.ledger.path(rel):
                         self.ledger.forget_path(rel)
-                        self._info("removed", rel, "no longer in the folder")
+                        self.log.info("removed", rel, "no longer in the folder")
                 continue
             if path.is_dir():
-                for child in self._walk(path):
-                    self._consider(child, self._rel(child))
-            elif is_recording_path(path) and path.exists() and self._regular(path):
-                self._consider(path, self._rel(path))
+                for child in self.walk(path):
+                    self.consider(child, self.place.rel(child))
+            elif is_recording_path(path) and path.exists() and self.regular(path):
+                self.consider(path, self.place.rel(path))
 
-    def _consider(self, path: Path, rel: str, full: bool = False) -> int:
-        """A recording was seen: skip it when already handled, else start waiting for it."""
+    # -- deciding ---------------------------------------------------------------------------------
+
+    def consider(self, path: Path, rel: str, full: bool = False) -> int:
+        """A recording was seen: skip it when already handled (same name, size and mtime), else
+        start waiting for it to settle. Returns 1 when it started waiting."""
         if path in self.settle:
             return 0
         try:
@@ -108,62 +153,61 @@ class IntakeRoom:
             unreadable_before = known["sha256"].startswith(PSEUDO_PREFIX)
             if row is not None and not (unreadable_before and os.access(path, os.R_OK)):
                 if full:
-                    self._check_done(path, rel, row)
+                    self.check_done(path, rel, row)
                 return 0
         if self.settle.add(path):
-            self._info("found", rel, _size(st.st_size))
+            self.log.info("found", rel, _size(st.st_size))
             return 1
         return 0
 
-    def _check_done(self, path: Path, rel: str, row: dict) -> None:
+    def check_done(self, path: Path, rel: str, row: dict) -> None:
         """On a full scan: a done file whose output disappeared or whose settings changed reruns;
         a file that failed on its settings is tried again once they load."""
         if row["state"] == "failed" and row["stage"] == "config" and row["path"] == rel:
-            if self._settings_for(path) is not None:
-                self.ledger.enqueue(row["sha256"], rel)
-                self._info("queued", rel, "its settings load now")
-                self._wake.set()
+            if self.place.settings_for(path) is not None:
+                self._queue(row["sha256"], rel, "its settings load now")
             return
         if row["state"] != "done":
             return
         if row["path"] != rel:  # a duplicate name: its copy of the sidecar must exist
             entry = self.ledger.path(rel)
-            if not (entry and entry["output"] and self._abs(entry["output"]).is_file()):
-                self._copy_outcome(row, rel)
+            if not (entry and entry["output"] and self.place.abs(entry["output"]).is_file()):
+                self.outcomes.copy(row, rel)
             return
-        settings = self._settings_for(path)
+        settings = self.place.settings_for(path)
         if settings is not None and row["settings"] is not None and settings != row["settings"]:
-            self.ledger.enqueue(row["sha256"], rel)
-            self._info("queued", rel, "settings changed since it was processed")
-            self._wake.set()
-        elif not self._output_for(path).is_file():
-            if row["output"] and self._abs(row["output"]).is_file():
-                self._copy_outcome(row, rel)
+            self._queue(row["sha256"], rel, "settings changed since it was processed")
+        elif not self.place.output_for(path).is_file():
+            if row["output"] and self.place.abs(row["output"]).is_file():
+                self.outcomes.copy(row, rel)
             else:
-                self.ledger.enqueue(row["sha256"], rel)
-                self._info("queued", rel, "its sidecar is missing")
-                self._wake.set()
+                self._queue(row["sha256"], rel, "its sidecar is missing")
 
-    def _tick(self) -> None:
+    def tick(self) -> None:
+        """Look at the settling files once; take in those that settled."""
         report = self.settle.poll()
         for path in report.copying:
-            self._info("waiting", self._rel(path), "still being written; waiting for the copy to finish")
+            self.log.info("waiting", self.place.rel(path), "still being written; waiting for the copy to finish")
         for path in report.gone:
-            rel = self._rel(path)
-            self._warn("skipped", rel, "deleted or moved away before it finished copying")
+            rel = self.place.rel(path)
+            self.log.warn("skipped", rel, "deleted or moved away before it finished copying")
             if self.ledger.path(rel):
                 self.ledger.forget_path(rel)
         for path in report.ready:
             if path in report.unreadable:
-                self._info("settled", self._rel(path), "unchanged, but ffprobe cannot read it; "
-                           "handing it to the pipeline for a proper error")
-            self._intake(path)
+                self.log.info("settled", self.place.rel(path), "unchanged, but ffprobe cannot read it; "
+                              "handing it to the pipeline for a proper error")
+            self.take(path)
 
-    def _intake(self, path: Path) -> None:
-        """A settled file: hash it and record it in the ledger (queued, duplicate or known)."""
-        rel = self._rel(path)
+    def idle(self) -> bool:
+        return len(self.settle) == 0
+
+    def take(self, path: Path) -> None:
+        """A settled file: hash it and record it in the ledger (queued, duplicate or known).
+        A file that cannot be read is keyed by its name, so the pipeline reports why."""
+        rel = self.place.rel(path)
         key: Optional[str] = None
-        if not self._regular(path):
+        if not self.regular(path):
             return
         try:
             before = path.stat()
@@ -176,18 +220,21 @@ class IntakeRoom:
                     key = None
             after = path.stat()
         except FileNotFoundError:
-            self._warn("skipped", rel, "deleted or moved away before it could be read")
+            self.log.warn("skipped", rel, "deleted or moved away before it could be read")
             return
         except OSError as exc:
-            self._warn("skipped", rel, f"cannot stat it: {exc.strerror or exc}")
+            self.log.warn("skipped", rel, f"cannot stat it: {exc.strerror or exc}")
             return
         key = key or PSEUDO_PREFIX + rel
         if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
             self.settle.add(path)  # changed while hashing: wait again
             return
-        self._register(path, rel, key, after.st_size, after.st_mtime_ns)
+        self.register(path, rel, key, after.st_size, after.st_mtime_ns)
 
-    def _register(self, path: Path, rel: str, key: str, size: int, mtime_ns: int) -> None:
+    def register(self, path: Path, rel: str, key: str, size: int, mtime_ns: int) -> None:
+        """Record name ``rel`` with content ``key``: a new content is queued; a content another
+        existing name has is a duplicate (it gets a copy of that result); a known content under
+        its own name is left alone when its output is there."""
         copy_from: Optional[dict] = None
         with self.ledger.tx():
             previous = self.ledger.path(rel)
@@ -199,14 +246,14 @@ class IntakeRoom:
                 if previous is not None and previous["sha256"] != key:
                     note = ("readable now" if previous["sha256"].startswith(PSEUDO_PREFIX)
                             else "changed since it was processed")
-                self._info("queued", rel, note)
-                self._wake.set()
+                self.log.info("queued", rel, note)
+                self.wake.set()
                 return
             primary = self.ledger.path(row["path"]) if row["path"] != rel else None
-            if primary and primary["sha256"] == key and (self.folder / row["path"]).exists():
+            if primary and primary["sha256"] == key and (self.root / row["path"]).exists():
                 what = {"done": "recorded, not re-transcribed", "failed": "it failed before",
                         }.get(row["state"], "its result will be copied when it finishes")
-                self._info("duplicate", rel, f"same content as {row['path']}; {what}")
+                self.log.info("duplicate", rel, f"same content as {row['path']}; {what}")
                 if row["state"] in ("done", "failed"):
                     copy_from = row
             else:  # this name is (now) the content's main name
@@ -214,14 +261,20 @@ class IntakeRoom:
                     self.ledger.set_primary(key, rel)
                     row["path"] = rel
                 if row["state"] == "done":
-                    if self._output_for(path).is_file():
-                        self._debug("unchanged", rel, "already processed")
+                    if self.place.output_for(path).is_file():
+                        self.log.debug("unchanged", rel, "already processed")
                     else:
                         copy_from = row
                 elif row["state"] == "failed":
-                    self._info("known", rel, f"failed before ({row['stage']}: {row['last_error']}); "
-                               "change the file or use --retry-failed to try again")
-                    if not self._output_for(path, sidecar.ERROR_SUFFIX).exists():
+                    self.log.info("known", rel, f"failed before ({row['stage']}: {row['last_error']}); "
+                                  "change the file or use --retry-failed to try again")
+                    if not self.place.output_for(path, sidecar.ERROR_SUFFIX).exists():
                         copy_from = row
         if copy_from is not None:
-            self._copy_outcome(copy_from, rel)
+            self.outcomes.copy(copy_from, rel)
+
+    def _queue(self, sha: str, rel: str, why: str) -> None:
+        self.ledger.enqueue(sha, rel)
+        self.log.info("queued", rel, why)
+        self.wake.set()
+

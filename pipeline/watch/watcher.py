@@ -19,110 +19,81 @@ Exactly-once design
 * Output trouble (disk full, read-only output, a ledger write that fails) pauses the watcher
   with a message and counts nothing; it carries on when writing works again.
 
-Rooms: this module holds the loop (start, events, rescans, pause, stop), settings and paths,
-and signals; :mod:`.log` writes the folder's log, :mod:`.intake` finds and records files, :mod:`.worker` processes them,
-:mod:`.status` is ``ivp status``, :mod:`.lock` the folder lock. The rules about a recording
-(what is one, its settings, outputs, cache) live in :mod:`pipeline.recording`.
+Rooms: this module is the loop (start, events, rescans, pause, stop) and the signals; it
+owns one of each room and ties them, and holds no rule of its own. :mod:`.options` is every
+knob (:class:`WatchOptions`), :mod:`.folder` the paths and settings, :mod:`.lock` the folder
+lock, :mod:`.log` the folder's log, :mod:`.intake` finds, settles and records files,
+:mod:`.worker` claims and processes them, :mod:`.outcome` writes error files and copies results
+to duplicates, :mod:`.refresh` the folder-wide roles and report, :mod:`.ledger` the SQLite
+state, :mod:`.status` is ``ivp status``. The rules about a recording (what is one, its
+settings, outputs, cache) live in :mod:`pipeline.recording`.
 
 Originals are only ever opened for reading, and only regular files.
 """
 from __future__ import annotations
 
-import json
-import logging
 import os
 import queue
-import sqlite3
 import signal
+import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any, Optional
 
-from .. import __version__, sidecar
+from .. import __version__
 from ..config import Config
-from ..errors import PipelineError
 from ..recording import display
-from ..recording.outputs import OutputPlan
-from ..recording.settings import Settings
-from . import DB_NAME, LOCK_NAME, STATE_DIR
-from .common import LOGGER_NAME, MAX_INTERRUPTS, PAUSE_S, _clean, _reason, _WorkerState
+from . import DB_NAME, LOCK_NAME
+from .common import MAX_INTERRUPTS, Pause, _reason
 from .common import PSEUDO_PREFIX, error_record  # noqa: F401  (re-exported)
-from .intake import IntakeRoom
+from .folder import WatchedFolder
+from .intake import Intake
 from .ledger import Ledger, open_ledger
 from .lock import FolderLock, WatcherBusy  # noqa: F401  (re-exported)
-from .log import LogRoom
+from .log import FolderLog
+from .options import WatchOptions
+from .outcome import Outcomes
+from .refresh import Refresh
 from .settle import SettleTracker, ffprobe_readable
 from .status import folder_status  # noqa: F401  (re-exported)
-from .worker import WorkerRoom
+from .worker import Worker, WorkerState, pipelines
 
 
-class Watcher(IntakeRoom, WorkerRoom, LogRoom):
+class Watcher:
     """Process every recording in ``folder`` (recursively) exactly once, and keep watching.
 
     ``config``/``overrides`` are the settings (an ``ivp.toml`` in the folder, or in a subfolder,
-    applies on top of ``config``; ``overrides`` win over both). ``run(stop_event)`` blocks until
-    the event is set (or, with ``once=True``, until nothing is left to do).
+    applies on top of ``config``; ``overrides`` win over both); ``options`` how it runs.
+    ``executor`` (:mod:`pipeline.executors`, Ray) runs the pipeline elsewhere; None: in the
+    worker threads here. ``run(stop_event)`` blocks until the event is set (or, with
+    ``options.once``, until nothing is left to do).
     """
 
     def __init__(self, folder: Path | str, config: Optional[Config] = None,
                  overrides: Optional[dict[str, Any]] = None, out_dir: Optional[Path | str] = None,
-                 workers: int = 1, settle_s: float = 5.0, poll: bool = False, max_attempts: int = 3,
-                 retry_delay_s: float = 10.0, rescan_s: float = 60.0,
-                 probe_grace_s: Optional[float] = None, stop_grace_s: float = 30.0,
-                 tick_s: float = 0.5, poll_interval_s: float = 1.0, once: bool = False,
-                 retry_failed: bool = False, log_stderr: bool = True, verbose: bool = False,
-                 quiet: bool = False, report: bool = True, report_every_s: float = 10.0,
-                 follow_links: bool = False, executor=None):
-        self.folder = Path(folder).resolve()
-        if not self.folder.is_dir():
-            raise NotADirectoryError(f"{folder}: not a folder")
-        self.state_dir = self.folder / STATE_DIR
-        self.out_dir = Path(out_dir).resolve() if out_dir else None
-        self.base_config = config or Config()
-        self.overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-        self.workers = max(1, int(workers))
-        self.settle_s = settle_s
-        self.poll = poll
-        self.max_attempts = max(1, int(max_attempts))
-        self.retry_delay_s = max(0.0, retry_delay_s)
-        self.rescan_s = rescan_s
-        self.stop_grace_s = stop_grace_s
-        self.tick_s = tick_s
-        self.poll_interval_s = poll_interval_s
-        self.once = once
-        self.retry_failed = retry_failed
-        self.log_stderr = log_stderr
-        self.verbose = verbose
-        self.quiet = quiet
-        self.settle = SettleTracker(settle_s, probe=ffprobe_readable, probe_grace_s=probe_grace_s)
-        self.log = logging.getLogger(LOGGER_NAME)
+                 options: Optional[WatchOptions] = None, executor=None):
+        self.options = opts = options or WatchOptions()
+        self.place = WatchedFolder(folder, config, overrides, out_dir)
+        self.folder, self.state_dir, self.out_dir = self.place.root, self.place.state_dir, self.place.out_dir
+        self.log = FolderLog(self.state_dir, opts.log_stderr, opts.quiet, opts.verbose)
+        self.settle = SettleTracker(opts.settle_s, probe=ffprobe_readable, probe_grace_s=opts.probe_grace_s)
+        self.pause = Pause(self.log)
+        self.executor = executor
         self.ledger: Optional[Ledger] = None
+        self.intake: Optional[Intake] = None  # the rooms: made once the ledger is open
+        self.worker: Optional[Worker] = None
+        self.refresh: Optional[Refresh] = None
+        self._outcomes: Optional[Outcomes] = None
         self.ready = threading.Event()  # set once the first scan is done and events are watched
         self.workers_alive = False  # after run(): True when a worker did not stop in time
+        self.counts: dict[str, int] = {}
         self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._inflight: dict[str, str] = {}  # sha -> rel path, files being processed
-        self._inflight_lock = threading.Lock()
-        self.follow_links = follow_links  # follow symlinks that leave the folder
-        self._refused: set[Path] = set()
-        self.settings = Settings(self.folder, self.base_config, self.overrides)
-        self.outputs = OutputPlan(self.out_dir, [self.folder])
-        self._paused_until = 0.0
-        self._pause_s = PAUSE_S[0]
-        self._pause_lock = threading.Lock()
+        self._wake = threading.Event()  # work was queued: an idle worker looks now
         self._lock = FolderLock(self.state_dir / LOCK_NAME)
-        self._handlers: list[logging.Handler] = []
         self._threads: list[threading.Thread] = []
         self._old_signals: dict[int, Any] = {}
-        self.counts: dict[str, int] = {}
         self._events_ok = True
-        self.report = report  # keep <out or folder>/ivp-report/ up to date
-        self.report_every_s = report_every_s
-        self._report_dirty = threading.Event()
-        self._roles_dirty: set[Path] = set()  # output folders whose roles are decided again by voice
-        self._report_built = 0.0
-        self.executor = executor  # pipeline.executors (Ray); None: the pipeline runs in the workers here
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -132,13 +103,14 @@ class Watcher(IntakeRoom, WorkerRoom, LogRoom):
             self._stop = stop_event
         self._lock.acquire()  # raises WatcherBusy before anything else is touched
         try:
-            self._setup_logging()
+            self.log.open()
             self._install_signals()
-            self.ledger, moved = open_ledger(self.state_dir / DB_NAME, wal=not self.poll)
+            self.ledger, moved = open_ledger(self.state_dir / DB_NAME, wal=not self.options.poll)
             if moved is not None:
-                self._warn("ledger", ".", f"the state database was damaged; moved it aside to "
-                           f"{display(moved.name)} and rebuilding it from the folder (existing "
-                           "sidecars are recognised, nothing is redone)")
+                self.log.warn("ledger", ".", f"the state database was damaged; moved it aside to "
+                              f"{display(moved.name)} and rebuilding it from the folder (existing "
+                              "sidecars are recognised, nothing is redone)")
+            self._open_rooms(self.ledger)
             self._start()
             self._loop()
         finally:
@@ -150,48 +122,47 @@ class Watcher(IntakeRoom, WorkerRoom, LogRoom):
 
     def scan_once(self, cleanup: bool = False) -> int:
         """Walk the folder: new or changed recordings start waiting to settle. Returns how many."""
-        found = 0
-        seen: set[str] = set()
-        self.settings.clear()
-        for path in self._walk(self.folder, cleanup=cleanup):
-            rel = self._rel(path)
-            seen.add(rel)
-            found += self._consider(path, rel, full=True)
-        if cleanup:
-            if self.out_dir and self.out_dir.is_dir():
-                for _ in self._walk(self.out_dir, cleanup=True, recordings=False):
-                    pass
-            self._cleanup_cache()
-        for row in self.ledger.all_paths():
-            if row["path"] not in seen and not (self.folder / row["path"]).exists():
-                self.ledger.forget_path(row["path"])
-        return found
+        return self.intake.scan(cleanup=cleanup)
 
     # -- start, loop, stop ------------------------------------------------------------------------
 
+    def _open_rooms(self, ledger: Ledger) -> None:
+        opts = self.options
+        outcomes = Outcomes(self.place, ledger, self.log, self._wake)
+        self.refresh = Refresh(self.place, ledger, self.log, opts.report, opts.report_every_s)
+        self.intake = Intake(self.place, ledger, self.settle, self.log, outcomes,
+                             follow_links=opts.follow_links, wake=self._wake)
+        self.worker = Worker(self.place, ledger, self.log, outcomes, self.refresh, self.pause,
+                             self._stop, self._wake, max_attempts=opts.max_attempts,
+                             retry_delay_s=opts.retry_delay_s, tick_s=opts.tick_s,
+                             make_pipeline=pipelines(self.executor))
+        self._outcomes = outcomes
+
     def _start(self) -> None:
+        opts = self.options
         requeued, failed = self.ledger.recover(MAX_INTERRUPTS)
         for row in requeued:
-            self._info("resuming", row["path"], f"was being processed when the watcher stopped "
-                       f"(interrupted {row['interrupts']} time(s); that is not a failed attempt)")
+            self.log.info("resuming", row["path"], f"was being processed when the watcher stopped "
+                          f"(interrupted {row['interrupts']} time(s); that is not a failed attempt)")
         for row in failed:
-            self._error("failed", row["path"], f"{row['stage'] or 'pipeline'}: {row['last_error']}")
-            self._write_error(row["sha256"], row["path"], row["stage"] or "pipeline",
-                              row["last_error"], row["attempts"])
-        if self.retry_failed:
+            self.log.error("failed", row["path"], f"{row['stage'] or 'pipeline'}: {row['last_error']}")
+            self._outcomes.write_error(row["sha256"], row["path"], row["stage"] or "pipeline",
+                                       row["last_error"], row["attempts"])
+        if opts.retry_failed:
             for row in self.ledger.retry_failed():
-                self._info("queued", row["path"], "retrying a file that failed before")
-        mode = "polling" if self.poll else "events"
-        self._info("watching", ".", f"{self.folder} ({mode}, {self.workers} worker(s), settle "
-                   f"{self.settle_s:g}s, outputs {'in ' + str(self.out_dir) if self.out_dir else 'next to recordings'}"
-                   f", ivp {__version__})")
-        for i in range(self.workers):
-            t = threading.Thread(target=self._worker, args=(_WorkerState(i),), daemon=True,
+                self.log.info("queued", row["path"], "retrying a file that failed before")
+        mode = "polling" if opts.poll else "events"
+        self.log.info("watching", ".", f"{self.folder} ({mode}, {opts.workers} worker(s), settle "
+                      f"{opts.settle_s:g}s, outputs {'in ' + str(self.out_dir) if self.out_dir else 'next to recordings'}"
+                      f", ivp {__version__})")
+        for i in range(opts.workers):
+            t = threading.Thread(target=self.worker.loop, args=(WorkerState(i),), daemon=True,
                                  name=f"ivp-watch-{i}")
             t.start()
             self._threads.append(t)
 
     def _loop(self) -> None:
+        opts = self.options
         changes_q: "queue.Queue[set]" = queue.Queue()
         armed = threading.Event()
         events_thread = threading.Thread(target=self._events, args=(changes_q, armed), daemon=True,
@@ -202,38 +173,38 @@ class Watcher(IntakeRoom, WorkerRoom, LogRoom):
         while not self._stop.is_set():
             try:
                 if last_scan is None:  # the first full scan (again after a pause)
-                    self.scan_once(cleanup=True)
+                    self.intake.scan(cleanup=True)
                     last_scan = time.monotonic()
                     self.ready.set()
                 batch: set = set()
                 try:
-                    batch |= changes_q.get(timeout=self.tick_s)
+                    batch |= changes_q.get(timeout=opts.tick_s)
                     while True:  # drain whatever else arrived
                         batch |= changes_q.get_nowait()
                 except queue.Empty:
                     pass
                 if batch:
-                    self._on_changes(batch)
-                rescan_s = self.rescan_s if self._events_ok else min(self.rescan_s, max(2.0, self.settle_s))
+                    self.intake.on_changes(batch)
+                rescan_s = opts.rescan_s if self._events_ok else min(opts.rescan_s, max(2.0, opts.settle_s))
                 if time.monotonic() - last_scan >= rescan_s:  # safety net for missed events
-                    self.scan_once()
+                    self.intake.scan()
                     last_scan = time.monotonic()
-                self._tick()
-                self._refresh_roles()
-                self._refresh_report()
-                if self.once and self._idle():
-                    self._info("idle", ".", "nothing left to do (--once)")
+                self.intake.tick()
+                self.refresh.roles()
+                self.refresh.report()
+                if opts.once and self._idle():
+                    self.log.info("idle", ".", "nothing left to do (--once)")
                     break
-                self._resumed()
+                self.pause.resumed()
             except (OSError, sqlite3.Error) as exc:  # disk full, folder gone read-only: wait, go on
                 self.ready.set()
-                wait = self._pause(f"the folder's state cannot be written ({_reason(exc)})")
+                wait = self.pause.pause(f"the folder's state cannot be written ({_reason(exc)})")
                 self._stop.wait(wait)
                 last_scan = None  # a full scan afterwards finds whatever was dropped meanwhile
         self._stop.set()
         events_thread.join(5)
-        self._refresh_roles()
-        self._refresh_report(force=True)
+        self.refresh.roles()
+        self.refresh.report(force=True)
 
     def _events(self, out: "queue.Queue[set]", armed: threading.Event) -> None:
         """File-system events (or polling, with --poll) in their own thread, into a queue.
@@ -241,25 +212,26 @@ class Watcher(IntakeRoom, WorkerRoom, LogRoom):
         The watchfiles generator does not yield while only filtered-out events arrive (the
         watcher's own writes in .ivp/), so the main loop never waits on it directly.
         """
+        opts = self.options
         try:
             import watchfiles  # lazy: a Rust extension only the event loop needs
 
             def wanted(change, path: str) -> bool:
-                return self._watchable(Path(path))
+                return self.intake.watchable(Path(path))
 
             for changes in watchfiles.watch(
-                    self.folder, watch_filter=wanted, debounce=max(100, int(self.tick_s * 1000)),
-                    step=50, stop_event=self._stop, rust_timeout=max(50, int(self.tick_s * 1000)),
-                    yield_on_timeout=True, raise_interrupt=False, force_polling=self.poll,
-                    poll_delay_ms=int(self.poll_interval_s * 1000), recursive=True,
+                    self.folder, watch_filter=wanted, debounce=max(100, int(opts.tick_s * 1000)),
+                    step=50, stop_event=self._stop, rust_timeout=max(50, int(opts.tick_s * 1000)),
+                    yield_on_timeout=True, raise_interrupt=False, force_polling=opts.poll,
+                    poll_delay_ms=int(opts.poll_interval_s * 1000), recursive=True,
                     ignore_permission_denied=True):
                 armed.set()
                 if changes:
                     out.put(changes)
         except Exception as exc:  # e.g. the inotify watch limit: rescans still find everything
             self._events_ok = False
-            self._warn("events", ".", f"file events unavailable ({type(exc).__name__}: {exc}); "
-                       f"rescanning every {max(2.0, self.settle_s):g}s instead")
+            self.log.warn("events", ".", f"file events unavailable ({type(exc).__name__}: {exc}); "
+                          f"rescanning every {max(2.0, opts.settle_s):g}s instead")
         finally:
             armed.set()
 
@@ -268,91 +240,30 @@ class Watcher(IntakeRoom, WorkerRoom, LogRoom):
         self._wake.set()
         interrupted = False
         if self._threads:
-            with self._inflight_lock:
-                busy = dict(self._inflight)
-            if busy:
+            if self.worker.busy():
                 interrupted = True
-                self._info("stopping", ".", f"waiting for {len(busy)} file(s) to reach a checkpoint")
-            deadline = time.monotonic() + self.stop_grace_s
+                self.log.info("stopping", ".", f"waiting for {len(self.worker.busy())} file(s) to "
+                              "reach a checkpoint")
+            deadline = time.monotonic() + self.options.stop_grace_s
             for t in self._threads:
                 t.join(max(0.0, deadline - time.monotonic()))
             self.workers_alive = any(t.is_alive() for t in self._threads)
-            with self._inflight_lock:
-                busy = dict(self._inflight)
-            for sha, rel in busy.items():  # still running after the grace time: re-queue
+            for sha, rel in self.worker.busy().items():  # still running after the grace time: re-queue
                 if self.ledger and self.ledger.requeue(sha, uncount=True):
-                    self._info("requeued", rel, "stopped before it finished; it resumes on the next start")
+                    self.log.info("requeued", rel, "stopped before it finished; it resumes on the next start")
         if self.ledger is not None:
             counts = self.counts = self.ledger.counts()
-            self._info("stopped", ".", ", ".join(f"{v} {k}" for k, v in counts.items())
-                       + ("; stage results so far are cached" if interrupted else ""))
+            self.log.info("stopped", ".", ", ".join(f"{v} {k}" for k, v in counts.items())
+                          + ("; stage results so far are cached" if interrupted else ""))
             if not self.workers_alive:
                 self.ledger.close()
         self._restore_signals()
-        self._teardown_logging()
+        self.log.close()
         if not self.workers_alive:  # a worker still writing keeps the folder locked until exit
             self._lock.release()
 
-    def _pause(self, why: str) -> float:
-        """Stop claiming work for a while (output or disk trouble); returns the wait in seconds."""
-        with self._pause_lock:
-            now = time.monotonic()
-            if now < self._paused_until:
-                return self._paused_until - now
-            wait = self._pause_s
-            self._pause_s = min(self._pause_s * 2, PAUSE_S[1])
-            self._paused_until = now + wait
-        self._warn("paused", ".", f"{why}; nothing is lost, retrying in {wait:g}s")
-        return wait
-
-    def _resumed(self) -> None:
-        with self._pause_lock:
-            if self._pause_s == PAUSE_S[0] or time.monotonic() < self._paused_until:
-                return
-            self._pause_s = PAUSE_S[0]
-        self._info("resumed", ".", "writing works again")
-
     def _idle(self) -> bool:
-        with self._inflight_lock:
-            busy = bool(self._inflight)
-        return not busy and len(self.settle) == 0 and self.ledger.pending() == 0
-
-    # -- settings and paths -----------------------------------------------------------------------
-
-    def _config_for(self, folder: Path) -> Config:
-        """Base config, then every ivp.toml from the watched folder down to ``folder``, then flags."""
-        return self.settings.for_folder(folder)
-
-    def _settings_for(self, path: Path) -> Optional[str]:
-        try:
-            return json.dumps(self._config_for(path.parent).signature(), sort_keys=True)
-        except PipelineError:
-            return None
-
-    def _out_folder(self, path: Path) -> Optional[Path]:
-        return None if self.out_dir is None else self.outputs.folder(path)
-
-    def _output_for(self, path: Path, suffix: str = sidecar.SUFFIX, check: bool = False) -> Path:
-        """Where an output of ``path`` goes; ``check`` before writing (refuses leaving the output)."""
-        return self.outputs.sidecar(path, suffix, check)
-
-    def _rel(self, path: Path) -> str:
-        try:
-            return Path(path).relative_to(self.folder).as_posix()
-        except ValueError:
-            return str(path)
-
-    def _store(self, path: Optional[Path]) -> Optional[str]:
-        if path is None:
-            return None
-        return self._rel(path)
-
-    def _abs(self, stored: str) -> Path:
-        p = Path(stored)
-        return p if p.is_absolute() else self.folder / p
-
-    def _display(self, path: Path) -> str:
-        return _clean(self._rel(path))
+        return not self.worker.busy() and self.intake.idle() and self.ledger.pending() == 0
 
     # -- signals ----------------------------------------------------------------------------------
 
@@ -362,10 +273,10 @@ class Watcher(IntakeRoom, WorkerRoom, LogRoom):
 
         def handler(signum, frame):
             if self._stop.is_set():  # second signal: stop now (the ledger is crash-safe anyway)
-                self._warn("stopping", ".", "second signal: exiting immediately")
+                self.log.warn("stopping", ".", "second signal: exiting immediately")
                 os._exit(128 + signum)
-            self._info("stopping", ".", f"{signal.Signals(signum).name}: finishing the current "
-                       "stage checkpoint, then exiting (send it again to exit immediately)")
+            self.log.info("stopping", ".", f"{signal.Signals(signum).name}: finishing the current "
+                          "stage checkpoint, then exiting (send it again to exit immediately)")
             self._stop.set()
             self._wake.set()
 

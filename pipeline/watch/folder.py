@@ -1,0 +1,81 @@
+"""Where a watcher's things are: the watched folder, its state folder, the outputs, the settings.
+
+:class:`WatchedFolder` maps between a recording's path and the names the ledger stores (relative
+to the folder, POSIX separators), says where each output goes (next to the recording, or
+mirrored under ``--out``) and which settings apply (``ivp.toml`` files from the folder down,
+then the flags). Every room gets one; none of them holds paths of its own.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+from .. import sidecar
+from ..config import Config
+from ..errors import PipelineError
+from ..recording.cache import StageCache
+from ..recording.outputs import OutputPlan
+from ..recording.settings import Settings
+from . import CACHE_NAME, STATE_DIR
+from .common import _clean, _inside
+
+
+class WatchedFolder:
+    """The folder ``root`` (must exist), its outputs (``out_dir`` or next to each recording) and
+    its settings (``config``, then each ``ivp.toml`` on the way down, then ``overrides``)."""
+
+    def __init__(self, root: Path | str, config: Optional[Config] = None,
+                 overrides: Optional[dict[str, Any]] = None, out_dir: Optional[Path | str] = None):
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise NotADirectoryError(f"{root}: not a folder")
+        self.state_dir = self.root / STATE_DIR
+        self.out_dir = Path(out_dir).resolve() if out_dir else None
+        self.overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        self.settings = Settings(self.root, config or Config(), self.overrides)
+        self.outputs = OutputPlan(self.out_dir, [self.root])
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    def config_for(self, folder: Path) -> Config:
+        """Base config, then every ivp.toml from the watched folder down to ``folder``, then flags."""
+        return self.settings.for_folder(folder)
+
+    def settings_for(self, path: Path) -> Optional[str]:
+        """The settings signature (JSON) of a recording, as the ledger stores it; None when they
+        do not load."""
+        try:
+            return json.dumps(self.config_for(path.parent).signature(), sort_keys=True)
+        except PipelineError:
+            return None
+
+    def cache(self, config: Config) -> StageCache:
+        """The stage cache for these settings (``DIR/.ivp/cache`` unless they name one)."""
+        return StageCache(Path(config.cache_dir) if config.cache_dir else self.state_dir / CACHE_NAME)
+
+    # -- paths ------------------------------------------------------------------------------------
+
+    def output_for(self, path: Path, suffix: str = sidecar.SUFFIX, check: bool = False) -> Path:
+        """Where an output of ``path`` goes; ``check`` before writing (refuses leaving the output)."""
+        return self.outputs.sidecar(path, suffix, check)
+
+    def is_out(self, path: Path) -> bool:
+        """Inside the ``--out`` folder (never scanned for recordings)."""
+        return bool(self.out_dir) and _inside(path, self.out_dir)
+
+    def rel(self, path: Path) -> str:
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def store(self, path: Optional[Path]) -> Optional[str]:
+        return None if path is None else self.rel(path)
+
+    def abs(self, stored: str) -> Path:
+        p = Path(stored)
+        return p if p.is_absolute() else self.root / p
+
+    def display(self, path: Path) -> str:
+        return _clean(self.rel(path))
