@@ -14,7 +14,7 @@ CONFIG_FILE = "ivp.toml"
 # --quality: (model, compute type on CPU, beam size); measured in scripts/bench_asr.py
 QUALITY: dict[str, tuple[str, str, int]] = {
     "fast": ("tiny.en", "int8", 1),
-    "default": ("base", "int8", 1),
+    "default": ("base", "int8", 2),
     "accurate": ("base", "float32", 5),
 }
 

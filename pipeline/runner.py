@@ -1,6 +1,7 @@
 """Run the stages for one file: timing and progress hook, parallel ASR and diarization, a cache."""
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -12,11 +13,11 @@ from typing import Iterator, Optional
 
 from . import __version__
 from .config import Config
-from .cues import LANGUAGES as CUE_LANGUAGES
+from .cues import LANGUAGES as CUE_LANGUAGES, CueMatcher
 from .errors import PipelineError
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, PipelineInfo, Recording, Segment, Turn, Word
 from .progress import NEVER, ProgressHook, StopToken, null_hook
-from .stages import analyze, relabel, roles, voices
+from .stages import analyze, relabel, relook, roles, voices
 from .stages.align import assign_speakers
 from .stages.decode import Audio, decode, probe, sha256_file
 from .stages.diarize import CoreShare, Diarization, get_diarizer
@@ -42,6 +43,7 @@ class Pipeline:
         self.cache = StageCache(Path(self.config.cache_dir) if self.config.cache_dir else None)
         self._transcriber: Optional[WhisperTranscriber] = None
         self._diarizers: dict[str, object] = {}
+        self._cue_matcher: Optional[CueMatcher] = None
 
     @property
     def transcriber(self) -> WhisperTranscriber:
@@ -53,6 +55,12 @@ class Pipeline:
             self._transcriber = WhisperTranscriber(model, c.device, compute_type, c.language,
                                                    beam_size, c.cpu_threads)
         return self._transcriber
+
+    @property
+    def cue_matcher(self) -> CueMatcher:
+        if self._cue_matcher is None:
+            self._cue_matcher = CueMatcher(self.config.bookmark_cues)
+        return self._cue_matcher
 
     def diarizer(self, name: str):
         if name not in self._diarizers:
@@ -103,6 +111,7 @@ class Pipeline:
                 return cached_t
             with self._stage("transcribe", timings, path):
                 result = self.transcriber(audio, self._file_hook(path), self.stop)
+                relook.second_look(result, audio, self.transcriber.redecode, self.cue_matcher)
             cache.save(recording.sha256, "transcript", self._asr_key(), _transcript_to(result))
             return result
 
@@ -173,7 +182,9 @@ class Pipeline:
     def _asr_key(self) -> str:
         c = self.config
         model, compute_type, beam_size = c.asr
-        return f"{Path(model).name}-{compute_type}-{c.language}-{beam_size}"
+        batched = f"-batch{self.transcriber.batch_size}" if self.transcriber.batch_size else ""
+        cues = hashlib.sha256("|".join(c.bookmark_cues).encode()).hexdigest()[:8]  # second looks
+        return f"{Path(model).name}-{compute_type}-{c.language}-{beam_size}{batched}-cues{cues}"
 
 
 def _lower_thread_priority(niceness: int = 10) -> None:

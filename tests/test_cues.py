@@ -192,9 +192,10 @@ def spoken_cues(request, tmp_path_factory):
 @pytest.mark.slow
 def test_spoken_cues_found_on_synthesised_speech(pipeline_default, spoken_cues):
     """Each found bookmark is the interviewee's answer before a cue; no bookmark elsewhere (the
-    "Note that the price went up" line); most cues are heard. Measured: 3 of 5 with the en-us+f2
-    voice (missed: "Let's look Mark Matt one.", "Okay, start a match." - two slips each), 5 of 5
-    with en-us+m3."""
+    "Note that the price went up" line); most cues are heard. Measured: 4 of 5 with each voice.
+    en-us+f2: "Let's look Mark Matt one." and "Not at now." are heard right only on a second look
+    (stages.relook), "Okay, star that." is not in the transcript at all; en-us+m3: "Okay, start
+    now." (two slips, and the same on a second look)."""
     path, timeline = spoken_cues
     interview = pipeline_default.process(path)
     bookmarks = [m for m in interview.moments if m.kind == "bookmark"]

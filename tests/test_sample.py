@@ -51,7 +51,7 @@ def test_sample_sidecar_is_valid_and_round_trips(sample_sidecar):
     assert Interview.from_dict(data).to_dict() == data
     assert data["talk_ratio"]["target"] == [0.7, 0.8]
     assert data["pipeline"]["asr_model"] == "base" and data["pipeline"]["compute_type"] == "int8"
-    assert data["pipeline"]["settings"]["quality"] == "default" and data["pipeline"]["settings"]["beam_size"] == 1
+    assert data["pipeline"]["settings"]["quality"] == "default" and data["pipeline"]["settings"]["beam_size"] == 2
     assert data["languages"] == ["en"] and {s["language"] for s in data["segments"]} == {"en"}
     assert data["pipeline"]["moment_languages"] == ["en"]
     assert set(data["pipeline"]["stage_seconds"]) >= {"decode", "transcribe", "diarize", "analyze"}

@@ -50,12 +50,12 @@ from pipeline.weights import resolve_model  # noqa: E402
 
 
 def test_quality_presets_and_explicit_overrides():
-    assert Config().asr == ("base", "int8", 1) == QUALITY["default"]
+    assert Config().asr == ("base", "int8", 2) == QUALITY["default"]
     assert Config(quality="fast").asr == ("tiny.en", "int8", 1)
     assert Config(quality="accurate").asr == ("base", "float32", 5)
     assert Config(quality="accurate", beam_size=2, model="tiny.en").asr == ("tiny.en", "float32", 2)
     assert Config(quality="fast", compute_type="float32").asr == ("tiny.en", "float32", 1)
-    assert Config(device="cuda").asr == ("base", "float16", 1)
+    assert Config(device="cuda").asr == ("base", "float16", 2)
     with pytest.raises(ConfigError, match="quality = .best.: must be one of fast, default, accurate"):
         Config(quality="best").validate()
 

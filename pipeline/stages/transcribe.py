@@ -14,6 +14,8 @@ from ..weights import manifest, resolve_model
 from .decode import Audio
 
 CHUNK_S = 300.0  # Whisper features for 5 min take ~225 MB; longer audio is cut into chunks
+BATCH = 8  # at most this many speech pieces (up to 30 s each) decoded at once ...
+PROGRESS_STEPS = 8  # ... and few enough that a file reports its progress about this often
 
 
 @dataclass
@@ -50,10 +52,17 @@ class WhisperTranscriber:
 
     With a multilingual model and no ``language``, the language is detected per stretch of
     speech (about 30 s of it, finer where it changes) and each stretch is transcribed in its own.
+
+    Speech is decoded in batches (faster-whisper's ``BatchedInferencePipeline``): the VAD's
+    pieces, each up to 30 s, ``batch_size`` at a time, every one on its own (no previous text as
+    prompt, no timestamp tokens). On this project's data sets that is more accurate than
+    decoding 30 s windows one after another, and a little faster; ``batch_size=0`` does that.
+    Short files are decoded a piece at a time, so progress and stop requests come often.
     """
 
     def __init__(self, model: str = "base", device: str = "cpu", compute_type: str = "auto",
-                 language: Optional[str] = None, beam_size: int = 1, cpu_threads: int = 0):
+                 language: Optional[str] = None, beam_size: int = 1, cpu_threads: int = 0,
+                 batch_size: int = BATCH):
         self.name = model
         self.model_dir = resolve_model(model)
         self.device = _pick_device(device)
@@ -65,9 +74,11 @@ class WhisperTranscriber:
                                     "use a multilingual model (--model base, the default)")
         self.language = "en" if self.english_only else language
         self.beam_size = beam_size
+        self.batch_size = batch_size
         self.cpu_threads = cpu_threads or (os.cpu_count() or 1)
         self.chunk_s = CHUNK_S
         self._model = None
+        self._batched = None
 
     @property
     def model(self):
@@ -91,6 +102,7 @@ class WhisperTranscriber:
             hook("transcribe", completed=total, total=total)
             return result
         rate = audio.sample_rate
+        batch = max(1, min(self.batch_size, int(total // (30 * PROGRESS_STEPS)))) if self.batch_size else 0
         best: dict[str, float] = {}
         try:
             for a, b in chunk_bounds(audio.samples, rate, self.chunk_s, min(30.0, self.chunk_s / 4)):
@@ -102,7 +114,7 @@ class WhisperTranscriber:
                 for st in stretches:
                     best[st.language] = max(best.get(st.language, 0.0), st.probability)
                     offset = (a + st.start) / rate
-                    for seg in self._decode(samples[st.start:st.end], offset, st.language):
+                    for seg in self._decode(samples[st.start:st.end], offset, st.language, batch):
                         stop.check()  # between segments: a stop request ends the stage here
                         result.segments.append(seg)
                         hook("transcribe", completed=min(seg.end, total), total=total)
@@ -119,17 +131,35 @@ class WhisperTranscriber:
         hook("transcribe", completed=total, total=total)
         return result
 
-    def _decode(self, samples: np.ndarray, offset: float, language: str) -> Iterator[Segment]:
-        pieces, _ = self.model.transcribe(
-            samples, language=language, beam_size=self.beam_size,
-            vad_filter=True,  # always: base loops on conversations without it
-            vad_parameters=VAD, word_timestamps=True, condition_on_previous_text=False,
-        )
+    def _decode(self, samples: np.ndarray, offset: float, language: str, batch: int) -> Iterator[Segment]:
+        common = dict(language=language, beam_size=self.beam_size,
+                      vad_filter=True,  # always: base loops on conversations without it
+                      vad_parameters=VAD, word_timestamps=True, condition_on_previous_text=False)
+        if batch > 0:
+            if self._batched is None:
+                from faster_whisper import BatchedInferencePipeline  # lazy: with the model
+                self._batched = BatchedInferencePipeline(self.model)
+            pieces, _ = self._batched.transcribe(samples, batch_size=batch, **common)
+        else:
+            pieces, _ = self.model.transcribe(samples, **common)
+        end = len(samples) / 16000  # word times can run a little past the audio: clip them
+
+        def at(t: float) -> float:
+            return round(float(min(max(t, 0.0), end)) + offset, 3)
+
         for piece in pieces:  # a lazy generator: the work happens here
-            words = [Word(round(w.start + offset, 3), round(w.end + offset, 3), w.word,
-                          round(w.probability, 4)) for w in (piece.words or [])]
-            yield Segment(round(piece.start + offset, 3), round(piece.end + offset, 3),
-                          piece.text.strip(), words, language=language)
+            words = [Word(at(w.start), at(w.end), w.word, round(float(w.probability), 4))
+                     for w in (piece.words or [])]
+            yield Segment(at(piece.start), at(piece.end), piece.text.strip(), words, language=language)
+
+    def redecode(self, samples: np.ndarray, language: str, beam_size: int = 5) -> list[Word]:
+        """The words in a few seconds of audio, decoded on their own (for a second look)."""
+        pieces, _ = self.model.transcribe(samples, language=language, beam_size=max(beam_size, self.beam_size),
+                                          vad_filter=False, word_timestamps=True,
+                                          condition_on_previous_text=False)
+        end = len(samples) / 16000
+        return [Word(round(float(min(max(w.start, 0.0), end)), 3), round(float(min(max(w.end, 0.0), end)), 3),
+                     w.word, round(float(w.probability), 4)) for p in pieces for w in (p.words or [])]
 
     def stretches(self, samples: np.ndarray, rate: int) -> list[Stretch]:
         """Cut ``samples`` into runs of one language: detect per ~30 s of speech, then per

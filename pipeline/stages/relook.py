@@ -1,0 +1,84 @@
+"""A second look at near-miss bookmark cues.
+
+Whisper hears a short aside inside 30 s of conversation worse than the same words on their own:
+"Note that down." comes out "Not at now.", "Let's bookmark that one." as "Let's look Mark Matt
+one.". A short sentence with a word that sounds like a cue's action word (mark, note, flag ...)
+but no cue is decoded again from its own few seconds of audio, with a wider beam; when the new
+words hold a cue, they replace the old ones. Nothing else changes, so ordinary speech ("Not at
+the price went up") stays as it was heard, and the cue matcher alone still decides what a
+bookmark is. The number of second looks is capped per minute of audio.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable, Iterator
+
+import jellyfish
+import numpy as np
+
+from ..cues import ACTION_WORDS, COMMON_WORDS, CueMatcher, normalise
+from ..interview import Segment, Word
+from ..text import ends_sentence
+from .decode import Audio
+from .transcribe import Transcript
+
+MAX_WORDS = 8  # a cue is said as a short sentence of its own
+PAD_S = 0.3  # audio kept either side of the sentence's words
+MAX_SPAN_S = 8.0
+LOOKS_PER_MINUTE = 1  # at most this many second looks per minute of audio, plus ...
+LOOKS_MIN = 5  # ... this many in any file
+_ACTION_KEYS = {jellyfish.metaphone(w) for w in ACTION_WORDS}
+
+# (samples of a few seconds, language) -> words, times from the clip's start
+Redecode = Callable[[np.ndarray, str], list[Word]]
+
+
+def second_look(transcript: Transcript, audio: Audio, redecode: Redecode,
+                matcher: CueMatcher) -> int:
+    """Decode near-miss cue sentences again; returns how many were replaced by a cue."""
+    budget = LOOKS_MIN + int(LOOKS_PER_MINUTE * audio.duration // 60)
+    replaced = 0
+    for segment in transcript.segments:
+        if segment.language not in (None, "en"):  # the cue phrases are English
+            continue
+        for first, last in reversed(list(near_misses(segment.words, matcher))):
+            if budget <= 0:
+                return replaced
+            budget -= 1
+            start = max(0.0, segment.words[first].start - PAD_S)
+            end = min(audio.duration, segment.words[last].end + PAD_S)
+            clip = audio.samples[int(start * audio.sample_rate): int(end * audio.sample_rate)]
+            heard = [Word(round(w.start + start, 3), round(w.end + start, 3), w.word, w.probability)
+                     for w in redecode(clip, segment.language or "en")]
+            if heard and matcher.find([w.word for w in heard]):
+                closing = segment.words[last].word.rstrip()[-1:]
+                if ends_sentence(closing) and not ends_sentence(heard[-1].word):
+                    heard[-1] = replace(heard[-1], word=heard[-1].word.rstrip() + closing)
+                segment.words[first:last + 1] = heard
+                segment.text = "".join(w.word for w in segment.words).strip()
+                replaced += 1
+    return replaced
+
+
+def near_misses(words: list[Word], matcher: CueMatcher) -> Iterator[tuple[int, int]]:
+    """(first, last) word indices of short sentences that sound like a cue but hold none."""
+    first = 0
+    for i, word in enumerate(words):
+        if not (ends_sentence(word.word) or i == len(words) - 1):
+            continue
+        sentence = [w.word for w in words[first:i + 1]]
+        span = words[i].end - words[first].start
+        if (len(sentence) <= MAX_WORDS and span <= MAX_SPAN_S and not sentence[-1].rstrip().endswith("?")
+                and any(_sounds_like_action(normalise(w)) for w in sentence)
+                and matcher.find(sentence) is None):
+            yield first, i
+        first = i + 1
+
+
+def _sounds_like_action(word: str) -> bool:
+    if not word.isalpha():
+        return False
+    if word in ACTION_WORDS or word in COMMON_WORDS:
+        return True
+    key = jellyfish.metaphone(word)
+    return any(key[:1] == k[:1] and jellyfish.levenshtein_distance(key, k) <= 1 for k in _ACTION_KEYS)
