@@ -38,7 +38,7 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @out_option("Write sidecars here instead of next to each recording.")
 @click.option("--quality", type=click.Choice(["fast", "default", "accurate"]),
-              help="fast: tiny.en int8 (about 2.5x faster); default: base int8 beam 2; accurate: base float32 beam 5 (about 1.3x slower).")
+              help="fast: tiny.en int8 (about 2.5x faster); default: base int8 beam 2; accurate: base float32 beam 5 (about 1.7x slower).")
 @model_options
 @click.option("--beam", "beam_size", type=click.IntRange(1, 16), help="Beam size (overrides --quality).")
 @click.option("--pyannote-pipeline", type=click.Path(path_type=Path),

@@ -125,7 +125,9 @@ def measure(setting: str, sets: dict, threads: int) -> dict:
             wall += time.perf_counter() - started
             audio_s += audio.duration
             refs.append(normalise(ref))
+        counts = jiwer.process_words(refs, hyps)
         out["sets"][name] = {"wer": round(jiwer.wer(refs, hyps), 4), "rtf": round(wall / audio_s, 4),
+                             "errors": counts.substitutions + counts.deletions + counts.insertions,
                              "audio_s": round(audio_s, 1), "hyp": hyps[0][:200] if len(hyps) == 1 else ""}
         print(f"  {setting:<14} {name:<32} WER {100 * out['sets'][name]['wer']:5.1f} %  "
               f"RTF {out['sets'][name]['rtf']:.3f}", flush=True)
@@ -184,6 +186,15 @@ def main() -> None:
     if "default" in by and "naive-tiny.en" in by:
         worse = [n for n in sets if by["default"]["sets"][n]["wer"] > by["naive-tiny.en"]["sets"][n]["wer"]]
         print("default <= naive tiny.en on every set:", "yes" if not worse else f"no ({', '.join(worse)})")
+    phone = [n for n in sets if n.startswith("phone")]
+    if "default" in by and phone:
+        wer = by["default"]["sets"][phone[0]]["wer"]
+        print(f"default on the phone interview: {100 * wer:.1f} % (target <= 10 %)")
+    if "default" in by and "accurate" in by:
+        words = {k: sum(by[k]["sets"][n]["errors"] for n in sets) for k in ("default", "accurate")}
+        higher = [n for n in sets if by["accurate"]["sets"][n]["wer"] > by["default"]["sets"][n]["wer"]]
+        print(f"words wrong over every set: default {words['default']}, accurate {words['accurate']}; "
+              f"accurate above default on: {', '.join(higher) or 'none'}")
     if args.e2e:
         report["end_to_end"] = e2e = end_to_end(args.threads)
         print(f"end to end, sample: RTF {e2e['e2e_rtf']:.3f}, transcription alone RTF "

@@ -23,7 +23,7 @@ def sentences_looked_at(text: str) -> list[str]:
 def test_short_sentences_that_sound_like_a_cue_get_a_second_look():
     assert sentences_looked_at("Not at now. What would help most?") == ["Not at now."]
     assert sentences_looked_at("Who reads it? Let's look Mark Matt one.") == ["Let's look Mark Matt one."]
-    assert sentences_looked_at("Okay, start now.") == ["Okay, start now."]
+    assert sentences_looked_at("Okay, Star Met.") == ["Okay, Star Met."]
 
 
 def test_cues_questions_long_and_unrelated_sentences_do_not():
@@ -31,6 +31,11 @@ def test_cues_questions_long_and_unrelated_sentences_do_not():
     assert sentences_looked_at("Did you mark that?") == []  # a question is never a cue
     assert sentences_looked_at("I am not sure the market grew a lot over the last year.") == []  # long
     assert sentences_looked_at("How do you send reminders? We pay on Fridays.") == []
+    # short everyday sentences with a word like "note" or "mark" (measured: none of these on the
+    # sample, pyannote's call or AMI dev00 gets a second look)
+    for text in ("Not really.", "No, not at all.", "I'm not sure about that.", "Sure, it was in March.",
+                 "Now that I think of it.", "There's no filter for projects at all."):
+        assert sentences_looked_at(text) == [], text
 
 
 def fake_audio(seconds: float) -> Audio:

@@ -2,9 +2,10 @@
 
 Whisper hears a short aside inside 30 s of conversation worse than the same words on their own:
 "Note that down." comes out "Not at now.", "Let's bookmark that one." as "Let's look Mark Matt
-one.". A short sentence with a word that sounds like a cue's action word (mark, note, flag ...)
-but no cue is decoded again from its own few seconds of audio, with a wider beam; when the new
-words hold a cue, they replace the old ones. Nothing else changes, so ordinary speech ("Not at
+one.". A short sentence that sounds like a cue but holds none (a word like a cue's action word,
+mark, note, flag ..., then one like "that", and within a word edit or two of a cue when words
+that sound alike count as the same) is decoded again from its own few seconds of audio, with a
+wider beam; when the new words hold a cue, they replace the old ones. Nothing else changes, so ordinary speech ("Not at
 the price went up") stays as it was heard, and the cue matcher alone still decides what a
 bookmark is. The number of second looks is capped per minute of audio.
 """
@@ -16,7 +17,7 @@ from typing import Callable, Iterator
 import jellyfish
 import numpy as np
 
-from ..cues import ACTION_WORDS, COMMON_WORDS, CueMatcher, normalise
+from ..cues import ACTION_WORDS, FILLERS, POINTING_WORDS, CueMatcher, normalise
 from ..interview import Segment, Word
 from ..text import ends_sentence
 from .decode import Audio
@@ -27,7 +28,7 @@ PAD_S = 0.3  # audio kept either side of the sentence's words
 MAX_SPAN_S = 8.0
 LOOKS_PER_MINUTE = 1  # at most this many second looks per minute of audio, plus ...
 LOOKS_MIN = 5  # ... this many in any file
-_ACTION_KEYS = {jellyfish.metaphone(w) for w in ACTION_WORDS}
+NEAR = 2  # word edits from a long cue that still make a near miss (one for shorter cues)
 
 # (samples of a few seconds, language) -> words, times from the clip's start
 Redecode = Callable[[np.ndarray, str], list[Word]]
@@ -69,16 +70,45 @@ def near_misses(words: list[Word], matcher: CueMatcher) -> Iterator[tuple[int, i
         sentence = [w.word for w in words[first:i + 1]]
         span = words[i].end - words[first].start
         if (len(sentence) <= MAX_WORDS and span <= MAX_SPAN_S and not sentence[-1].rstrip().endswith("?")
-                and any(_sounds_like_action(normalise(w)) for w in sentence)
-                and matcher.find(sentence) is None):
+                and _sounds_like_a_cue(sentence, matcher) and matcher.find(sentence) is None):
             yield first, i
         first = i + 1
 
 
-def _sounds_like_action(word: str) -> bool:
-    if not word.isalpha():
-        return False
-    if word in ACTION_WORDS or word in COMMON_WORDS:
+def _sounds_like_a_cue(sentence: list[str], matcher: CueMatcher) -> bool:
+    """Holding words that sound like a cue's action word and like "that", and within one word
+    edit of a cue (two for cues of four words or more; fillers before it dropped), a word that
+    sounds alike counting as no edit."""
+    heard = [n for n in (normalise(w) for w in sentence) if n]
+    while heard and heard[0] in FILLERS:
+        heard = heard[1:]
+    actions = [i for i, h in enumerate(heard) if any(_sounds_like_action(h, a) for a in ACTION_WORDS)]
+    if not any(_alike(h, p) for i, h in enumerate(heard) if actions and i > actions[0] for p in ("that", "this")):
+        return False  # "that" (or a word like it) after the action word
+    return any(_edits(cue, heard) <= (NEAR if len(cue) > 3 else 1) for cue in matcher.cues)
+
+
+def _sounds_like_action(heard: str, action: str) -> bool:
+    ka, kb = _key(action), _key(heard)
+    return heard == action or (len(kb) >= 2 and ka[:1] == kb[:1] and jellyfish.levenshtein_distance(ka, kb) <= 1)
+
+
+def _alike(a: str, b: str) -> bool:
+    if a == b or (a in POINTING_WORDS and b in POINTING_WORDS):
         return True
-    key = jellyfish.metaphone(word)
-    return any(key[:1] == k[:1] and jellyfish.levenshtein_distance(key, k) <= 1 for k in _ACTION_KEYS)
+    ka, kb = _key(a), _key(b)
+    return bool(ka and kb) and jellyfish.levenshtein_distance(ka, kb) <= 1 and ka[-1] == kb[-1]
+
+
+def _key(word: str) -> str:
+    return jellyfish.metaphone(word) if word.isalpha() else word
+
+
+def _edits(cue: tuple[str, ...], heard: list[str]) -> int:
+    """Word-level edit distance, a substitution by a like-sounding word costing nothing."""
+    row = list(range(len(heard) + 1))
+    for i, c in enumerate(cue, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(heard, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (0 if _alike(c, h) else 1))
+    return row[-1]
