@@ -15,6 +15,8 @@ import pytest
 
 from hostile_kit import CHANNELS, cut, env, ivp, needs_namespaces, originals, sha, snapshot
 from pipeline import sidecar
+from pipeline.config import Config
+from pipeline.runner import Pipeline
 
 LONG = "n" * 246 + ".wav"  # 250 bytes
 NEWLINE_FIFO = "fifo\nerror: forged.wav"
@@ -228,14 +230,15 @@ def test_11_wrong_shaped_cache_entries_are_recomputed(tmp_path):
     digest = sha(clip)
     cache = tmp_path / ".ivp" / "cache" / digest
     cache.mkdir(parents=True)
-    (cache / "transcript.base-int8-None-1.json").write_text('{"segments": [{"begin": 1}]}')  # no version
+    transcript = cache / f"transcript.{Pipeline(Config())._asr_key()}.json"  # the default settings' entry
+    transcript.write_text('{"segments": [{"begin": 1}]}')  # no version
     (cache / "diarization.channels-2.json").write_text(
         '{"ivp_cache": 2, "stage": "diarization", "key": "channels-2", "data": {"turns": [{"x": 1}]}}')
     proc = ivp("process", str(clip), "--diarizer", "channels")
     assert proc.returncode == 0, proc.stderr
     iv = sidecar.read(tmp_path / "c.interview.json")
     assert "transcribe" in iv.pipeline.stage_seconds and "diarize" in iv.pipeline.stage_seconds
-    entry = json.loads((cache / "transcript.base-int8-None-1.json").read_text())
+    entry = json.loads(transcript.read_text())
     assert entry["ivp_cache"] == 2 and entry["data"]["segments"] is not None
 
 
