@@ -499,6 +499,8 @@ def test_low_confidence_roles_warn_with_the_fix_command(sample_sidecar, tmp_path
     assert warning and "0.40" in warning.group(1)
     assert f"--interviewer {iv.roles.interviewee}" in _html.unescape(warning.group(1))
     assert "roles-flag" in index and command in _html.unescape(index)
+    searched = re.search(r'data-search="([^"]*)"', index).group(1)
+    assert "roles?" in searched  # the overview's text filter finds the flagged rows
     assert shlex.split(command)[2] == iv.source.path  # the command pastes back to the right path
 
     iv.roles.method = "override"  # the user's own decision is never flagged
@@ -506,6 +508,7 @@ def test_low_confidence_roles_warn_with_the_fix_command(sample_sidecar, tmp_path
     build(folder, tmp_path / "report")
     assert 'id="roles-warning"' not in (tmp_path / "report" / "interviews" / f"{result.entries[0].slug}.html").read_text()
     assert "roles-flag" not in (tmp_path / "report" / "index.html").read_text()
+    assert "roles?" not in re.search(r'data-search="([^"]*)"', (tmp_path / "report" / "index.html").read_text()).group(1)
 
 
 def test_browser_play_first_turn_button_seeks(sample_sidecar, tmp_path, driver):
