@@ -67,7 +67,8 @@ class CueHit:
     slips: int  # 0: word for word; 1: one slip
 
 
-def _key(word: str) -> str:
+def sound_key(word: str) -> str:
+    """The Metaphone key of a normalised word (numbers stay as they are)."""
     return jellyfish.metaphone(word) if word.isalpha() else word
 
 
@@ -168,7 +169,7 @@ def _one_slip(cue: tuple[str, ...], heard: list[str]) -> bool:
 
 
 def _sounds_like(said: str, heard: str) -> bool:
-    a, b = _key(said), _key(heard)
+    a, b = sound_key(said), sound_key(heard)
     if said in ACTION_WORDS:  # "star" heard as "start", not "note" as "not"
         return (heard not in COMMON_WORDS and len(heard) > 2 and a[:1] == b[:1]
                 and jellyfish.levenshtein_distance(a, b) <= 1)
@@ -177,4 +178,4 @@ def _sounds_like(said: str, heard: str) -> bool:
     return len(a) >= 2 and len(b) >= 1 and jellyfish.levenshtein_distance(a, b) <= 1 and a[-1] == b[-1]
 
 
-__all__ = ["DEFAULT_CUES", "LANGUAGES", "CueMatcher", "CueHit", "normalise"]
+__all__ = ["DEFAULT_CUES", "LANGUAGES", "CueMatcher", "CueHit", "normalise", "sound_key"]

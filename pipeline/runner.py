@@ -104,7 +104,7 @@ class Pipeline:
         cached_t = cache.load(recording.sha256, "transcript", self._asr_key(), _transcript_from)
         cached_d = cache.load(recording.sha256, "diarization", diar_key, _diarization_from)
 
-        cores = CoreShare(max(1, (os.cpu_count() or 1) // 2)) if self.config.parallel else None
+        cores = CoreShare() if self.config.parallel else None
 
         def transcribe() -> Transcript:
             if cached_t is not None:

@@ -17,8 +17,8 @@ from typing import Callable, Iterator
 import jellyfish
 import numpy as np
 
-from ..cues import ACTION_WORDS, FILLERS, POINTING_WORDS, CueMatcher, normalise
-from ..interview import Segment, Word
+from ..cues import ACTION_WORDS, FILLERS, POINTING_WORDS, CueMatcher, normalise, sound_key
+from ..interview import Word
 from ..text import ends_sentence
 from .decode import Audio
 from .transcribe import Transcript
@@ -89,19 +89,15 @@ def _sounds_like_a_cue(sentence: list[str], matcher: CueMatcher) -> bool:
 
 
 def _sounds_like_action(heard: str, action: str) -> bool:
-    ka, kb = _key(action), _key(heard)
+    ka, kb = sound_key(action), sound_key(heard)
     return heard == action or (len(kb) >= 2 and ka[:1] == kb[:1] and jellyfish.levenshtein_distance(ka, kb) <= 1)
 
 
 def _alike(a: str, b: str) -> bool:
     if a == b or (a in POINTING_WORDS and b in POINTING_WORDS):
         return True
-    ka, kb = _key(a), _key(b)
+    ka, kb = sound_key(a), sound_key(b)
     return bool(ka and kb) and jellyfish.levenshtein_distance(ka, kb) <= 1 and ka[-1] == kb[-1]
-
-
-def _key(word: str) -> str:
-    return jellyfish.metaphone(word) if word.isalpha() else word
 
 
 def _edits(cue: tuple[str, ...], heard: list[str]) -> int:

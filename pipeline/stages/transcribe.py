@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Protocol
+from typing import Callable, Iterator, Optional, Protocol
 
 import numpy as np
 
@@ -142,24 +142,18 @@ class WhisperTranscriber:
             pieces, _ = self._batched.transcribe(samples, batch_size=batch, **common)
         else:
             pieces, _ = self.model.transcribe(samples, **common)
-        end = len(samples) / 16000  # word times can run a little past the audio: clip them
-
-        def at(t: float) -> float:
-            return round(float(min(max(t, 0.0), end)) + offset, 3)
-
+        at = _clock(len(samples) / 16000, offset)
         for piece in pieces:  # a lazy generator: the work happens here
-            words = [Word(at(w.start), at(w.end), w.word, round(float(w.probability), 4))
-                     for w in (piece.words or [])]
-            yield Segment(at(piece.start), at(piece.end), piece.text.strip(), words, language=language)
+            yield Segment(at(piece.start), at(piece.end), piece.text.strip(), _words(piece, at),
+                          language=language)
 
     def redecode(self, samples: np.ndarray, language: str, beam_size: int = 5) -> list[Word]:
         """The words in a few seconds of audio, decoded on their own (for a second look)."""
         pieces, _ = self.model.transcribe(samples, language=language, beam_size=max(beam_size, self.beam_size),
                                           vad_filter=False, word_timestamps=True,
                                           condition_on_previous_text=False)
-        end = len(samples) / 16000
-        return [Word(round(float(min(max(w.start, 0.0), end)), 3), round(float(min(max(w.end, 0.0), end)), 3),
-                     w.word, round(float(w.probability), 4)) for p in pieces for w in (p.words or [])]
+        at = _clock(len(samples) / 16000, 0.0)
+        return [w for piece in pieces for w in _words(piece, at)]
 
     def stretches(self, samples: np.ndarray, rate: int) -> list[Stretch]:
         """Cut ``samples`` into runs of one language: detect per ~30 s of speech, then per
@@ -209,6 +203,16 @@ MIN_DETECT_S = 1.0  # shorter speech regions take the language of their window
 SWITCH_PROBABILITY = 0.6  # another language must be this sure ...
 MAIN_KEEPS = 0.25  # ... and the main one this unlikely, for a window to switch
 SHORT_FLIP_S = 4.0  # a lone region this short between two of one language is of that language
+
+
+def _clock(end: float, offset: float) -> Callable[[float], float]:
+    """Seconds in a clip of ``end`` seconds as seconds in the file: clipped to the clip (word times
+    can run a little past the audio), moved by ``offset``, plain floats, to the millisecond."""
+    return lambda t: round(float(min(max(t, 0.0), end)) + offset, 3)
+
+
+def _words(piece, at: Callable[[float], float]) -> list[Word]:
+    return [Word(at(w.start), at(w.end), w.word, round(float(w.probability), 4)) for w in (piece.words or [])]
 
 
 def _windows(regions: list[tuple[int, int]], limit: int) -> list[list[tuple[int, int]]]:

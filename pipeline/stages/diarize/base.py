@@ -16,8 +16,10 @@ class CoreShare:
     every core once the other calls :meth:`release` (the runner does when transcription ends,
     so a diarization still running does not finish on one core while the other sits idle)."""
 
-    def __init__(self, few: int, total: Optional[int] = None):
-        self.few, self.total = max(1, few), max(1, total or os.cpu_count() or 1)
+    def __init__(self, few: Optional[int] = None, total: Optional[int] = None):
+        self.total = max(1, total or os.cpu_count() or 1)
+        # half by default: oversubscribed thread pools on a small machine are much slower
+        self.few = max(1, few if few is not None else self.total // 2)
         self._released = threading.Event()
 
     def release(self) -> None:

