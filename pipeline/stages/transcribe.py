@@ -103,7 +103,7 @@ class WhisperTranscriber:
             hook("transcribe", completed=total, total=total)
             return result
         rate = audio.sample_rate
-        batch = max(min(MIN_BATCH, self.batch_size), min(self.batch_size, int(total // (30 * PROGRESS_STEPS))))
+        batch = min(self.batch_size, max(MIN_BATCH, int(total // (30 * PROGRESS_STEPS))))
         best: dict[str, float] = {}
         try:
             for a, b in chunk_bounds(audio.samples, rate, self.chunk_s, min(30.0, self.chunk_s / 4)):

@@ -19,6 +19,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from ..errors import ModelError
+from ..ort_session import open_session
 from ..weights import COMPLETE_MARKER, MANIFEST, _package_dir, copy_sources, models_dir, publish
 
 DEFAULT_MODEL = "minilm-l6-v2-int8"
@@ -77,19 +78,11 @@ class Embedder:
         self._tokenizer = None
 
     def _load(self) -> None:
-        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        import onnxruntime as ort  # lazy: ~60 ms of imports, only when sentences are embedded
-        from tokenizers import Tokenizer  # lazy: with onnxruntime
+        from tokenizers import Tokenizer  # lazy: only when sentences are embedded
 
         folder = resolve(self.name)
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # shared cores: do not spin
-        if self.threads:
-            options.intra_op_num_threads = self.threads
-        self._session = ort.InferenceSession(str(folder / "model.onnx"), options,
-                                             providers=["CPUExecutionProvider"])
+        self._session = open_session(folder / "model.onnx", self.threads)
         tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         tok.enable_truncation(MAX_TOKENS)
         tok.enable_padding(pad_id=0, pad_token="[PAD]")

@@ -21,6 +21,7 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ...ort_session import open_session
 from ...weights import models_dir
 
 MIN_FRAMES = 8  # shorter batches go to torch (the export traced the pooling's many-frame branch)
@@ -52,7 +53,7 @@ def export(net: torch.nn.Module, target: Path) -> Path:
             torch.onnx.export(net.eval(), (example,), tmp, dynamo=False, opset_version=17,
                               input_names=["feats"], output_names=["embedding"],
                               dynamic_axes={"feats": {0: "batch", 1: "frames"}, "embedding": {0: "batch"}})
-        check(net, _session(tmp, 1))
+        check(net, open_session(tmp, 1))
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:
@@ -75,17 +76,6 @@ def check(net: torch.nn.Module, session) -> None:
             raise ValueError(f"ONNX CAM++ differs from torch (cosine {cos.min():.5f})")
 
 
-def _session(path: str | Path, threads: int):
-    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-    import onnxruntime as ort  # lazy: only when a diarization embeds speech
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # cores are shared
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 class OnnxCampplus:
     """Called like the torch network (features ``(batch, frames, 80)`` tensor in, embeddings
     tensor out), with as many threads as torch is set to use at the call (the runner's
@@ -101,7 +91,7 @@ class OnnxCampplus:
         threads = torch.get_num_threads()
         with _LOCK:
             if threads not in self._sessions:
-                self._sessions[threads] = _session(self.path, threads)
+                self._sessions[threads] = open_session(self.path, threads)
             session = self._sessions[threads]
         out = session.run(None, {"feats": np.ascontiguousarray(feats.numpy(), dtype=np.float32)})[0]
         return torch.from_numpy(out)

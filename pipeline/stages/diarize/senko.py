@@ -70,7 +70,6 @@ class SenkoDiarizer:
             return Diarization([], self.name)
         labelled = [(s["start"], s["end"], _speaker_id(s["speaker"])) for s in result["raw_segments"]]
         turns = [Turn(round(a, 3), round(b, 3), spk) for a, b, spk in clip_to_speech(labelled, result["vad"])]
-        warnings = []
         if num_speakers and result["raw_speakers_detected"] > num_speakers:
             turns = _reduce_speakers(turns, result["speaker_centroids"], num_speakers)
         windows, embeddings = getattr(model, "ivp_last", ([], np.zeros((0, 192))))
@@ -78,7 +77,7 @@ class SenkoDiarizer:
         voices = prints.pool(turns, windows, embeddings)
         # backchannels: the other speaker's speech inside a turn (see .overlap)
         turns = overlap.credit(turns, segmentation.overlaps)
-        return Diarization(turns, self.name, warnings, voices)
+        return Diarization(turns, self.name, voices=voices)
 
 
 def _speaker_id(senko_id: str) -> str:
