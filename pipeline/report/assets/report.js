@@ -6,6 +6,32 @@
 
   function each(list, fn) { Array.prototype.forEach.call(list, fn); }
 
+  /* Seek a media element to t and make it stick; before its metadata is there, seek once it is.
+   * Chromium can end a seek asked for while the player is still starting at 0 instead (a 'seeked'
+   * at currentTime 0): then ask again, up to three times. Shared with study.js. */
+  function seekMedia(media, t) {
+    var s = media.ivpSeek;
+    if (!s) {
+      s = media.ivpSeek = {target: null, tries: 0};
+      media.addEventListener('loadedmetadata', function () {
+        if (s.target !== null) { media.currentTime = s.target; }
+      });
+      media.addEventListener('seeked', function () {
+        if (s.target === null) { return; }
+        if (s.target > 0.5 && media.currentTime < 0.25 && s.tries < 3) {
+          s.tries += 1;
+          media.currentTime = s.target;
+        } else {
+          s.target = null;
+        }
+      });
+    }
+    s.target = t;
+    s.tries = 0;
+    if (media.readyState >= 1) { media.currentTime = t; }
+  }
+  window.ivpSeekMedia = seekMedia;
+
   /* ---------------------------------------------------------------- overview */
   function initOverview(table) {
     var tbody = table.tBodies[0];
@@ -82,19 +108,16 @@
 
     function seek(t) {
       t = Math.max(0, Math.min(t, duration() || t));
-      if (media.readyState < 1) {  // no metadata yet: seek once it is there
-        pending = t;
+      if (media.readyState < 1) {  // no metadata yet: seekMedia seeks once it is there
+        pending = t;  // shown meanwhile
         if (media.preload === 'none') { media.preload = 'metadata'; }
         media.load();
-      } else {
-        media.currentTime = t;
       }
+      seekMedia(media, t);
       show(t, true);
     }
 
-    media.addEventListener('loadedmetadata', function () {
-      if (pending !== null) { media.currentTime = pending; pending = null; }
-    });
+    media.addEventListener('loadedmetadata', function () { pending = null; });
 
     // the line being spoken at t: the last one that started at or before t
     function lineAt(t) {

@@ -1,4 +1,5 @@
 /* ivp report, study page: play a quote from its recording, and search the embedded quote bank.
+ * Runs after report.js (it uses its window.ivpSeekMedia).
  * Plain JavaScript, no libraries, no network. Text is only ever set with textContent. */
 (function () {
   'use strict';
@@ -9,7 +10,7 @@
   try { data = JSON.parse(dataEl.textContent); } catch (e) { data = {docs: [], bank: []}; }
   var docs = data.docs || [], bank = data.bank || [];
   var nowPlaying = document.getElementById('now-playing');
-  var pending = null, currentDoc = -1;
+  var currentDoc = -1;
   var ROLE = {e: 'interviewee', r: 'interviewer', '': ''};
 
   function clock(t) {
@@ -19,10 +20,6 @@
     return (h ? h + ':' : '') + mm + ':' + ss;
   }
 
-  media.addEventListener('loadedmetadata', function () {
-    if (pending !== null) { media.currentTime = pending; pending = null; }
-  });
-
   function play(doc, start) {
     var d = docs[doc];
     if (!d || !d.href) {
@@ -31,15 +28,11 @@
     }
     if (doc !== currentDoc) {
       currentDoc = doc;
-      pending = start;
       media.className = d.video ? '' : 'audio-only';
       media.src = d.href;
       media.load();
-    } else if (media.readyState < 1) {
-      pending = start;
-    } else {
-      media.currentTime = start;
     }
+    window.ivpSeekMedia(media, start);  // from report.js, loaded before this file
     var p = media.play();
     if (p && p.catch) { p.catch(function () {}); }
     nowPlaying.textContent = '';
