@@ -139,26 +139,24 @@ def embed_sparsely(audio: np.ndarray, windows: list[tuple[float, float]], fbank:
     for i in range(1, n - 1):
         (a0, b0), (a, b), (a1, b1) = windows[i - 1], windows[i], windows[i + 1]
         between[i] = not between[i - 1] and a0 <= a and b <= b1 and a1 <= b0
+
+    def run(picked: np.ndarray, done_before: int) -> np.ndarray:  # progress counts every window
+        report = None if on_batch is None else (lambda k, _total: on_batch(done_before + k, n))
+        return embed_windows(audio, [windows[i] for i in picked], fbank, net, device, batch, report)
+
     first = np.flatnonzero(~between)
-    done = [0]
-
-    def progress(k: int, _total: int) -> None:
-        if on_batch is not None:
-            on_batch(done[0] + k, n)
-
-    embedded = embed_windows(audio, [windows[i] for i in first], fbank, net, device, batch, progress)
+    embedded = run(first, 0)
     out = np.zeros((n, embedded.shape[1]), dtype=np.float32)
     out[first] = embedded
-    done[0] = len(first)
     unit = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
     mids = np.flatnonzero(between)
     same = (unit[mids - 1] * unit[mids + 1]).sum(axis=1) >= agree
     out[mids[same]] = (out[mids[same] - 1] + out[mids[same] + 1]) / 2
-    done[0] += int(same.sum())
     rest = mids[~same]
     if len(rest):
-        out[rest] = embed_windows(audio, [windows[i] for i in rest], fbank, net, device, batch, progress)
-    progress(len(rest), n)
+        out[rest] = run(rest, n - len(rest))
+    elif on_batch is not None:
+        on_batch(n, n)
     return out
 
 
