@@ -13,6 +13,7 @@ from .errors import InputError, ModelError, OutputError, PipelineError
 from .interview import Interview
 from .recording import discover, display
 from .recording.cache import StageCache, default_dir as cache_dir_for
+from .stages.diarize.speakers import stored_in
 from .recording.freshness import up_to_date  # noqa: F401  (re-exported for older callers)
 from .recording.outputs import OutputPlan, writable
 from .progress_bar import BatchProgress
@@ -177,7 +178,8 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
         previous = voices.previous_sidecar(out)
         done = executor.process(Job(path, sha, replace(config, cache_dir=None), cache), hook)
         result.interview, result.node = done.interview, done.node
-        voices.carry_override(previous, result.interview)  # an `ivp roles` fix stays
+        voices.carry_override(previous, result.interview,  # an `ivp roles` fix stays
+                              lambda sha: stored_in(cache, sha))
         _write(result.interview, out)
     except ModelError:
         raise  # the models, not this file: every other file would fail the same way

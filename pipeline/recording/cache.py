@@ -68,6 +68,21 @@ class StageCache:
         except (OSError, ValueError, TypeError):
             pass
 
+    def entries(self, sha: str, stage: str, reader: Callable[[dict], T]) -> list[T]:
+        """Every valid entry of ``stage`` for ``sha`` (any key), newest first."""
+        if self.folder is None or self.path(sha, stage, "x") is None:
+            return []
+        found = []
+        for path in sorted((self.folder / sha).glob(f"{stage}.*.json"),
+                           key=lambda p: p.stat().st_mtime if p.is_file() else 0, reverse=True):
+            try:
+                entry = json.loads(path.read_text(encoding="utf-8")) if path.stat().st_size <= MAX_ENTRY_BYTES else None
+            except (OSError, ValueError):
+                continue
+            if isinstance(entry, dict) and entry.get("ivp_cache") == VERSION and entry.get("stage") == stage:
+                found.append(self.load(sha, stage, str(entry.get("key")), reader))
+        return [r for r in found if r is not None]
+
     def stages(self, sha: str) -> list[str]:
         """The stages with an entry for ``sha`` (for the watcher's "resuming from" line)."""
         if self.folder is None:

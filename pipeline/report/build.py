@@ -253,17 +253,23 @@ def _interview_view(e: Entry) -> dict:
         left = pct(start)
         return {"left": left, "width": round(max(0.15, pct(end) - left), 3)}
 
-    lanes = []
-    roles_present = [INTERVIEWER, INTERVIEWEE]
-    others = sorted({t.speaker for t in iv.turns if t.role not in (INTERVIEWER, INTERVIEWEE)})
-    for role in roles_present:
-        lanes.append({"key": role, "label": ROLE_LABELS[role],
-                      "turns": [dict(span(t.start, t.end), start=t.start, end=t.end)
-                                for t in iv.turns if t.role == role]})
-    if others:
-        lanes.append({"key": "other", "label": "Other (" + ", ".join(others) + ")",
-                      "turns": [dict(span(t.start, t.end), start=t.start, end=t.end)
-                                for t in iv.turns if t.role not in (INTERVIEWER, INTERVIEWEE)]})
+    several = metrics.several_on_a_side(iv)
+    talk = {sp.id: sp.talk_s for sp in iv.speakers}
+    order = {INTERVIEWER: 0, INTERVIEWEE: 1}
+
+    def who(speaker: Optional[str], role: Optional[str]) -> str:
+        label = ROLE_LABELS.get(role, speaker or "Unknown")
+        return f"{label} {speaker}" if several and role in order and speaker else label
+
+    lanes = []  # one per person, the interviewer side first (two people: one per role, as before)
+    people = sorted({t.speaker for t in iv.turns},
+                    key=lambda s: (order.get(iv.role_of(s), 2), -talk.get(s, 0.0), s))
+    for speaker in people:
+        role = iv.role_of(speaker)
+        turns = [t for t in iv.turns if t.speaker == speaker]
+        lanes.append({"key": role if role in order else "other", "speaker": speaker,
+                      "label": who(speaker, role) if role in order else f"Other ({speaker})",
+                      "turns": [dict(span(t.start, t.end), start=t.start, end=t.end) for t in turns]})
     silences = [dict(span(s.start, s.end), start=s.start, end=s.end, duration=s.duration, kind=s.kind,
                      broken_by=s.broken_by, long=s.duration >= metrics.LONG_SILENCE_S - 1e-9
                      and s.kind not in metrics.EDGE_KINDS) for s in iv.silences]
@@ -275,8 +281,7 @@ def _interview_view(e: Entry) -> dict:
     for seg in sorted(iv.segments, key=lambda s: (s.start, s.end)):
         role = metrics.segment_role(iv, seg)
         lines.append({"start": seg.start, "end": seg.end, "text": seg.text.strip(),
-                      "role": role or "other",
-                      "who": ROLE_LABELS.get(role, seg.speaker or "Unknown")})
+                      "role": role or "other", "who": who(seg.speaker, role)})
     return {"duration": dur, "lanes": lanes, "silences": silences, "fills": fills, "moments": moments,
             "ticks": [{"left": pct(t), "label": clock(t)} for t in _ticks(dur)],
             "lines": lines, "speakers": speaker_rows(iv), "media_kind": "video" if iv.source and iv.source.has_video else "audio",

@@ -7,9 +7,10 @@ from ..interview import (INTERVIEWEE, INTERVIEWER, Handover, Overlap, Segment, S
                          SpeakerStats, TalkRatio, Turn)
 
 Span = tuple[float, float]
-DENOMINATOR = ("interviewee speech seconds / (interviewer speech seconds + interviewee speech seconds); "
-               "each is the union of that person's turns, so overlapping speech counts for both; "
-               "silence and any other speakers are left out")
+DENOMINATOR = ("participant-side speech seconds / (interviewer-side + participant-side speech seconds); "
+               "each side is the union of the turns of everyone on it (the interviewer side: researcher, "
+               "note taker, observer; the participant side: every interviewee), so overlapping speech "
+               "counts for both sides; silence is left out; unknown unless both sides speak")
 
 
 def union(spans: Iterable[Span]) -> list[Span]:
@@ -75,12 +76,12 @@ def speaker_stats(turns: list[Turn], segments: list[Segment], role_of: Callable[
 
 
 def talk_ratio(turns: list[Turn], target: tuple[float, float] = (0.70, 0.80)) -> TalkRatio:
-    """Interviewee share of interviewer + interviewee speech, with a verdict against ``target``."""
+    """The participant side's share of both sides' speech, with a verdict against ``target``."""
     interviewer = total((t.start, t.end) for t in turns if t.role == INTERVIEWER)
     interviewee = total((t.start, t.end) for t in turns if t.role == INTERVIEWEE)
     both = interviewer + interviewee
-    if both <= 0:
-        return TalkRatio(None, list(target), "unknown", DENOMINATOR, 0.0, 0.0)
+    if interviewer <= 0 or interviewee <= 0:
+        return TalkRatio(None, list(target), "unknown", DENOMINATOR, round(interviewer, 3), round(interviewee, 3))
     share = interviewee / both
     verdict = "below" if share < target[0] else "above" if share > target[1] else "within"
     return TalkRatio(round(share, 4), list(target), verdict, DENOMINATOR,

@@ -11,12 +11,20 @@ from dataclasses import fields
 from typing import Any, Optional
 
 from ..config import Config
-from ..interview import SCHEMA_VERSION, Interview, RoleAssignment
+from ..interview import INTERVIEWER, SCHEMA_VERSION, Interview, RoleAssignment
 from . import analyze, moments
+from .diarize.prints import similarity
 from .roles import LOW_CONFIDENCE
 
 ROLE_WARNINGS = ("roles decided with low confidence", "roles uncertain", "interviewer override ignored",
-                 "voice and text disagree", "enrolled voice")
+                 "voice and text disagree", "enrolled voice", "side uncertain", "people:")
+# A speaker heard for less than this, and for under SURE_SHARE of the speech, may be a split of
+# another voice or a blip: the count is uncertain (constructed note takers: 4-10 % of the speech).
+SURE_SPEAKER_S = 10.0
+SURE_SHARE = 0.1
+# Two speakers' voiceprints this similar may be one person. Distinct people measured 0.42-0.74
+# (pyannote's phone call the highest); clusters at 0.8 or more are merged (senko_adapt.MERGE_COS).
+ALIKE = 0.75
 
 
 def config_of(interview: Interview) -> Config:
@@ -32,11 +40,17 @@ def config_of(interview: Interview) -> Config:
         return Config()
 
 
-def fix_command(interview: Interview) -> str:
-    path = interview.source.path if interview.source else "RECORDING"
+def fix_command(interview: Interview, speaker: Optional[str] = None) -> str:
+    """The command that fixes the roles: a swap for two people, a side per speaker for more."""
+    path = shlex.quote(interview.source.path if interview.source else "RECORDING")
     r = interview.roles
+    people = {t.speaker for t in interview.turns}
+    if speaker is not None or len(people) > 2:
+        who = speaker or (r.interviewee if r and r.interviewee else "S2")
+        other = "interviewee" if interview.role_of(who) == INTERVIEWER else "interviewer"
+        return f"ivp roles {path} --role {who}={other}"
     other = r.interviewee if r and r.interviewee else "S2"
-    return f"ivp roles {shlex.quote(path)} --swap (or --interviewer {other})"
+    return f"ivp roles {path} --swap (or --interviewer {other})"
 
 
 def role_warnings(interview: Interview) -> list[str]:
@@ -53,9 +67,45 @@ def role_warnings(interview: Interview) -> list[str]:
         out.append(f"roles uncertain (confidence {r.confidence:.2f}; interviewer {r.interviewer}: "
                    f"{r.evidence.get('summary', 'little evidence')}); "
                    f"if they are wrong, fix with: {fix_command(interview)}")
+    for speaker, side in sorted((r.evidence.get("sides") or {}).items()):
+        if not side.get("fixed") and side.get("confidence", 1.0) < LOW_CONFIDENCE:
+            out.append(f"side uncertain for {speaker} (put on the {side['role']} side, confidence "
+                       f"{side['confidence']:.2f}: {side.get('summary', 'little evidence')}); "
+                       f"if wrong, fix with: {fix_command(interview, speaker)}")
     voice = r.evidence.get("enrolled_missing")
     if voice:
         out.append(f"enrolled voice {voice} not found in this recording; roles come from the other evidence")
+    return out
+
+
+def people_warnings(interview: Interview) -> list[str]:
+    """How sure the number of people is, and whether this looks like a two-sided interview."""
+    talk = analyze.talk_seconds(interview.turns)
+    if len(talk) < 2:
+        return []
+    path = shlex.quote(interview.source.path if interview.source else "RECORDING")
+    out = []
+    fewer = f"ivp roles {path} --speakers {len(talk) - 1}"
+    everyone = sum(talk.values())
+    for speaker, seconds in sorted(talk.items()):
+        if seconds < SURE_SPEAKER_S and seconds < SURE_SHARE * everyone:
+            out.append(f"people: {speaker} speaks only {seconds:.0f} s, so the count of {len(talk)} people is "
+                       f"uncertain (another person, or part of someone else's voice); if there are fewer, "
+                       f"fix with: {fewer}")
+    prints = {v.speaker: v for v in interview.voices if v.speaker in talk}
+    if prints:
+        names = sorted(prints)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                sim = similarity(prints[a], prints[b])
+                if sim >= ALIKE:
+                    out.append(f"people: {a} and {b} sound alike (voice similarity {sim:.2f}) and may be one "
+                               f"person; if so, fix with: {fewer}")
+    r = interview.roles
+    if len(talk) >= 3 and r is not None and r.method in ("evidence", "voice") and r.confidence < LOW_CONFIDENCE:
+        out.append(f"people: {len(talk)} people speak and nobody clearly leads with questions: this may be a "
+                   f"meeting rather than a two-sided interview, and the talk ratio and coaching assume one; "
+                   f"check the sides with: ivp roles {path}")
     return out
 
 
@@ -78,5 +128,5 @@ def apply(interview: Interview, assignment: RoleAssignment, config: Optional[Con
         interview.moments = moments.find_moments(interview, c)
     except ImportError:
         interview.moments = []
-    interview.warnings += role_warnings(interview)
+    interview.warnings += role_warnings(interview) + people_warnings(interview)
     return interview

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..interview import RoleAssignment, Segment, Turn
+from ..interview import INTERVIEWEE, INTERVIEWER, RoleAssignment, Segment, Turn
 from ..text import QUESTION_OPENINGS, is_question, sentences  # noqa: F401  (one question rule)
 
 # Questions an interviewee asks the interviewer: they count for the interviewee, not as questions.
@@ -33,7 +33,9 @@ HOST_PHRASES = re.compile(
     r"(that'?s|those are) all (the|my) questions|any questions for me|is there anything else|"
     r"(we'?re|i'?m|i'?ll be) recording|do i have your permission|is it ok(ay)? if i record|"
     r"no right or wrong answers|to kick (things|it) off|moving on|next question|one more question|"
-    r"last question)", re.I)
+    r"last question|(i'?ll be |i'?m |be )?taking notes?|"
+    r"thanks?( you)?,? (so much,? |both,? |all,? )?(this|that) was (really |very |so |super )?(helpful|useful|great)|"
+    r"thanks?( you)?,? (both,? )?(really |very |super )(helpful|useful))", re.I)
 # Log-odds per unit of "strength" (see count_log_odds); clarifying questions point the other way.
 WEIGHTS = {"questions": 1.0, "prompts": 0.8, "host_phrases": 1.0, "clarifying": -0.6}
 SPOKE_FIRST = 0.3  # alone: confidence 0.57, under the 0.6 line
@@ -60,7 +62,7 @@ def speaker_evidence(segments: list[Segment], turns: list[Turn]) -> dict[str, di
     """Per speaker: questions and prompts that were answered (the other speaker then said
     ``ANSWER_WORDS`` or more), unanswered ones, clarifying questions, host phrases, spoke first."""
     speakers = sorted({t.speaker for t in turns} | {s.speaker for s in segments if s.speaker})
-    keys = ("questions", "prompts", "unanswered", "clarifying", "host_phrases", "spoke_first")
+    keys = ("questions", "prompts", "unanswered", "clarifying", "host_phrases", "spoke_first", "sentences")
     evidence = {s: dict.fromkeys(keys, 0) for s in speakers}
     runs: list[tuple[str, list[str]]] = []  # consecutive sentences of one speaker, in time order
     for seg in sorted(segments, key=lambda s: s.start):
@@ -74,6 +76,7 @@ def speaker_evidence(segments: list[Segment], turns: list[Turn]) -> dict[str, di
     for k, (speaker, said) in enumerate(runs):
         reply = next((len(" ".join(r).split()) for s, r in runs[k + 1:] if s != speaker), 0)
         e = evidence[speaker]
+        e["sentences"] += len(said)
         for i, sentence in enumerate(said):
             kind = _kind(sentence)
             if kind == "clarifying":
@@ -119,32 +122,77 @@ def describe_text(evidence: dict[str, dict[str, int]], speaker: str, other: str)
     return ", ".join(bits) or "no text evidence"
 
 
+SIDE_LOG_ODDS = 0.8  # another speaker joins the interviewer side at this much evidence (0.69)
+ALONE_QUESTION_SHARE = 0.3  # a lone speaker whose sentences are this often questions is the interviewer
+
+
 def assign_roles(segments: list[Segment], turns: list[Turn], talk_s: dict[str, float],
                  interviewer: Optional[str] = None, channel_owner: Optional[str] = None,
-                 voice: Optional[dict[str, Any]] = None) -> RoleAssignment:
-    """Pick the interviewer by evidence (or override); the interviewee is the main other speaker.
+                 voice: Optional[dict[str, Any]] = None,
+                 team: Optional[dict[str, dict[str, Any]]] = None,
+                 fixed: Optional[dict[str, str]] = None) -> RoleAssignment:
+    """Every speaker on a side: the interviewer side (the lead researcher, a note taker, an
+    observer) or the participant side (one or more interviewees). Never decided by talk time.
 
-    ``talk_s`` only chooses the interviewee among several non-interviewers; ``channel_owner`` is
-    the speaker id found to own the channel named by ``--interviewer-channel``. ``voice`` is voice
-    evidence: ``{"speaker", "log_odds", "kind": folder|enrolled, ...}`` (see :mod:`.voices`).
+    The lead interviewer is the speaker whose evidence stands out most against everyone else's
+    (or an override); ``talk_s`` only orders speakers (the main interviewee is the participant
+    who talks most). Each other speaker joins the interviewer side when their own evidence beats
+    the main interviewee's by :data:`SIDE_LOG_ODDS`, or when their voice is a team member's
+    (``team``: speaker -> voice evidence, e.g. several enrolled voices). ``channel_owner`` is the
+    speaker found to own the channel named by ``--interviewer-channel``. ``voice`` is voice
+    evidence for the lead: ``{"speaker", "log_odds", "kind": folder|enrolled, ...}`` (see
+    :mod:`.voices`). ``fixed`` (speaker -> role, a user's fix) wins for the speakers it names.
     """
     evidence = speaker_evidence(segments, turns)
-    speakers = sorted(evidence, key=lambda s: -talk_s.get(s, 0.0))
+    speakers = sorted(evidence, key=lambda s: (-talk_s.get(s, 0.0), s))
     if not speakers:
         return RoleAssignment(None, None, 0.0, "none", {"reason": "no speech"})
     record: dict[str, Any] = {"speakers": evidence, "weights": {**WEIGHTS, "spoke_first": SPOKE_FIRST}}
+    team = {s: v for s, v in (team or {}).items() if s in evidence}
     override = interviewer or channel_owner
+    if override is not None and override not in evidence:
+        record["override_ignored"] = f"speaker {override!r} not found"
+        override = None
     if override is not None:
-        if override not in evidence:
-            record["override_ignored"] = f"speaker {override!r} not found"
-        else:
-            others = [s for s in speakers if s != override]
-            record["override"] = {"interviewer": override,
-                                  "by": "--interviewer" if interviewer else "--interviewer-channel"}
-            return RoleAssignment(override, others[0] if others else None, 1.0, "override", record)
-    if len(speakers) == 1:
-        return RoleAssignment(None, speakers[0], 0.0, "single-speaker", record)
-    a, b = speakers[0], speakers[1]  # the two main speakers by talk time
+        record["override"] = {"interviewer": override,
+                              "by": "--interviewer" if interviewer else "--interviewer-channel"}
+        main = next((s for s in speakers if s != override), None)
+        result = RoleAssignment(override, main, 1.0, "override", record)
+    elif len(speakers) == 1:
+        return _alone(speakers[0], evidence, record)
+    else:
+        result = _lead(speakers, evidence, record, voice)
+    return _sides(result, speakers, evidence, team, fixed or {})
+
+
+def _alone(speaker: str, evidence: dict[str, dict[str, int]], record: dict[str, Any]) -> RoleAssignment:
+    """One voice: the interviewer when most of what they say asks or prompts (the other side was
+    not recorded), else the interviewee (a monologue, a voice memo)."""
+    e = evidence[speaker]
+    asked = e["questions"] + e["prompts"] + e["unanswered"] + e["host_phrases"]
+    said = max(1, e["sentences"])
+    share = asked / said
+    record["alone"] = {"asked": asked, "sentences": said, "share": round(share, 3)}
+    role = INTERVIEWER if asked >= 2 and share >= ALONE_QUESTION_SHARE else INTERVIEWEE
+    r = RoleAssignment(speaker if role == INTERVIEWER else None, speaker if role == INTERVIEWEE else None,
+                       0.0, "single-speaker", record, {speaker: role})
+    return r
+
+
+def _lead(speakers: list[str], evidence: dict[str, dict[str, int]], record: dict[str, Any],
+          voice: Optional[dict[str, Any]]) -> RoleAssignment:
+    """The lead interviewer against the main other speaker, with a confidence."""
+    if len(speakers) == 2:
+        a, b = speakers
+    else:  # the one whose evidence stands out against everyone else's, then the most talkative other
+        def against_rest(s: str) -> float:
+            rest = {k: sum(evidence[o][k] for o in speakers if o != s) for k in evidence[s]}
+            vote = voice["log_odds"] if voice and voice.get("speaker") == s else 0.0
+            return text_log_odds({s: evidence[s], "rest": rest}, s, "rest")[0] + vote
+        a = max(speakers, key=against_rest)  # max keeps the first (most talk) on a tie
+        b = next(s for s in speakers if s != a)
+        if speakers.index(b) < speakers.index(a):
+            a, b = b, a  # keep "a" the one with more talk, as with two speakers
     text, parts = text_log_odds(evidence, a, b)
     record["text"] = {"log_odds": round(text, 3), "parts": parts, "for": a}
     total, method = text, "evidence"
@@ -167,6 +215,39 @@ def assign_roles(segments: list[Segment], turns: list[Turn], talk_s: dict[str, f
     record["summary"] = describe_text(evidence, chosen, other)
     interviewee = next(s for s in speakers if s != chosen)
     return RoleAssignment(chosen, interviewee, confidence, method, record)
+
+
+def _sides(result: RoleAssignment, speakers: list[str], evidence: dict[str, dict[str, int]],
+           team: dict[str, dict[str, Any]], fixed: dict[str, str]) -> RoleAssignment:
+    """Put every speaker other than the lead and the main interviewee on a side."""
+    lead, main = result.interviewer, result.interviewee
+    roles = {s: INTERVIEWEE for s in speakers}
+    if lead is not None:
+        roles[lead] = INTERVIEWER
+    sides: dict[str, Any] = {}
+    for s in speakers:
+        if s in (lead, main):
+            continue
+        text = text_log_odds(evidence, s, main)[0] if main is not None else 0.0
+        vote = float(team[s]["log_odds"]) if s in team else 0.0
+        total = text + vote
+        role = INTERVIEWER if total >= SIDE_LOG_ODDS else INTERVIEWEE
+        roles[s] = role
+        p = 1.0 / (1.0 + math.exp(-(total - SIDE_LOG_ODDS)))  # how sure of the side taken
+        sides[s] = {"role": role, "log_odds": round(total, 3), "confidence": round(max(p, 1 - p), 3),
+                    "summary": describe_text(evidence, s, main) if main is not None else "no other speaker"}
+        if s in team:
+            sides[s]["voice"] = dict(team[s])
+    for s, role in fixed.items():
+        if s in roles and s != lead:
+            roles[s] = role
+            sides.setdefault(s, {}).update({"role": role, "fixed": True, "confidence": 1.0})
+    if main is not None and roles[main] != INTERVIEWEE:  # fixed onto the interviewer side
+        result.interviewee = next((s for s in speakers if roles[s] == INTERVIEWEE), None)
+    if sides:
+        result.evidence["sides"] = sides
+    result.by_speaker = roles
+    return result
 
 
 def channel_owner(turns: list[Turn], channels: Optional[np.ndarray], sample_rate: int,

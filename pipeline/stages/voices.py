@@ -15,17 +15,19 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
 from .. import sidecar as sc
 from ..errors import PipelineError
-from ..interview import Interview, RoleAssignment, Voiceprint
+from ..interview import INTERVIEWEE, INTERVIEWER, ROLES, Interview, RoleAssignment, Voiceprint
 from ..sidecar import SUFFIX
 from ..voicelib import load
 from . import analyze, roles
+from .align import assign_speakers
 from .diarize.prints import decode, similarity, unit
+from .diarize.speakers import Embedded, who_spoke
 from .relabel import apply, config_of
 
 # Chosen from measured cosine distributions of prints resting on 6 s or more (scripts/bench_roles.py;
@@ -162,8 +164,8 @@ def _matches(group: list[int], prints: list[Print], matrix: np.ndarray,
 def reassess(interview: Interview, voice: Optional[dict[str, Any]]) -> RoleAssignment:
     """The role decision for a stored interview with this voice evidence (an override stays)."""
     old = interview.roles
-    if old is not None and old.method == "override":
-        return old
+    if old is not None and (old.method == "override" or (old.evidence.get("override") or {}).get("by") == "ivp roles"):
+        return old  # the user's word
     c = config_of(interview)
     try:
         enrolled, missing = enrolled_evidence(interview.voices, c.interviewer_voice)
@@ -176,15 +178,56 @@ def reassess(interview: Interview, voice: Optional[dict[str, Any]]) -> RoleAssig
     return assignment
 
 
-def set_override(interview: Interview, interviewer: str) -> RoleAssignment:
-    """Make ``interviewer`` the interviewer by the user's word, recorded so reruns keep it."""
+def set_override(interview: Interview, interviewer: Optional[str] = None,
+                 sides: Optional[dict[str, str]] = None) -> RoleAssignment:
+    """The user's word on roles, recorded so reruns keep it: ``interviewer`` makes that speaker the
+    lead interviewer; ``sides`` (speaker -> interviewer | interviewee) puts speakers on a side."""
     speakers = {t.speaker for t in interview.turns}
-    if interviewer not in speakers:
-        raise ValueError(f"no speaker {interviewer!r} (speakers: {', '.join(sorted(speakers)) or 'none'})")
-    assignment = roles.assign_roles(interview.segments, interview.turns, analyze.talk_seconds(interview.turns),
-                                    interviewer)
+    sides = dict(sides or {})
+    for s in [interviewer, *sides]:
+        if s is not None and s not in speakers:
+            raise ValueError(f"no speaker {s!r} (speakers: {', '.join(sorted(speakers)) or 'none'})")
+    bad = sorted(set(sides.values()) - set(ROLES))
+    if bad:
+        raise ValueError(f"unknown role {bad[0]!r}: use {' or '.join(ROLES)}")
     previous = interview.roles.interviewer if interview.roles else None
-    assignment.evidence["override"] = {"interviewer": interviewer, "by": "ivp roles", "previous": previous,
+    earlier = (interview.roles.evidence.get("override") or {}) if interview.roles else {}
+    if earlier.get("by") == "ivp roles":  # an earlier fix stays unless this one says otherwise
+        sides = {**(earlier.get("sides") or {}), **sides}
+        if interviewer is None and sides.get(earlier.get("interviewer")) != INTERVIEWEE:
+            interviewer = earlier.get("interviewer")
+    if interviewer is None and previous is not None and sides.get(previous) == INTERVIEWEE:
+        talk = analyze.talk_seconds(interview.turns)
+        on_side = [s for s, r in sides.items() if r == INTERVIEWER]
+        if not on_side:
+            raise ValueError(f"{previous} was the only interviewer: name another with --role S=interviewer "
+                             f"or --interviewer S")
+        interviewer = max(on_side, key=lambda s: talk.get(s, 0.0))
+    sides.pop(interviewer, None)
+    c = config_of(interview)
+    assignment = roles.assign_roles(interview.segments, interview.turns, analyze.talk_seconds(interview.turns),
+                                    interviewer or c.interviewer, None, None, fixed=sides)
+    record = {"by": "ivp roles", "previous": previous,
+              "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if interviewer is not None:
+        record["interviewer"] = interviewer
+    if sides:
+        record["sides"] = sides
+    if "speakers" in earlier:
+        record["speakers"] = earlier["speakers"]
+    assignment.evidence["override"] = record
+    return assignment
+
+
+def recount(interview: Interview, embedded: Embedded, speakers: int) -> RoleAssignment:
+    """Cluster the stored window embeddings again into ``speakers`` people (0: estimate), move
+    every word to its new speaker and decide the roles afresh; recorded so reruns keep it."""
+    turns, prints = who_spoke(embedded, speakers or None)
+    interview.turns, interview.voices = turns, prints
+    interview.segments = assign_speakers(interview.segments, turns)
+    interview.roles = None  # the old speaker ids mean nothing now
+    assignment = reassess(interview, None)
+    assignment.evidence["override"] = {"by": "ivp roles", "speakers": speakers,
                                        "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     return assignment
 
@@ -192,29 +235,48 @@ def set_override(interview: Interview, interviewer: str) -> RoleAssignment:
 def fixed_note(interview: Interview) -> Optional[str]:
     """"roles fixed with ivp roles: interviewer S2" when the roles are a user's fix, else None."""
     r = interview.roles
-    if r is None or r.method != "override" or (r.evidence.get("override") or {}).get("by") != "ivp roles":
+    fix = (r.evidence.get("override") or {}) if r is not None else {}
+    if fix.get("by") != "ivp roles":
         return None
-    return f"roles fixed with ivp roles: interviewer {r.interviewer}"
+    bits = [f"interviewer {fix['interviewer']}"] if "interviewer" in fix else []
+    bits += [f"{s} {role}" for s, role in sorted((fix.get("sides") or {}).items())]
+    if "speakers" in fix:
+        bits.append(f"{fix['speakers'] or 'estimated'} speakers")
+    return "roles fixed with ivp roles: " + ", ".join(bits)
 
 
-def carry_override(previous: Optional[Interview], interview: Interview) -> bool:
+def carry_override(previous: Optional[Interview], interview: Interview,
+                   embedded: Optional[Callable[[str], Optional[Embedded]]] = None) -> bool:
     """Keep an ``ivp roles`` fix across reprocessing of the same recording; True when applied.
 
-    Speaker ids may change between runs, so the fixed speaker is found again by voice."""
+    Speaker ids may change between runs, so each fixed speaker is found again by voice; a fixed
+    number of people is applied again from the stored embeddings (``embedded(sha256)``)."""
     if previous is None or previous.roles is None or previous.source.sha256 != interview.source.sha256:
         return False
     override = previous.roles.evidence.get("override") or {}
     if override.get("by") != "ivp roles" or (interview.roles and interview.roles.method == "override"
                                              and interview.roles.evidence.get("override", {}).get("by") != "ivp roles"):
         return False
-    speaker = override["interviewer"]
+    applied = False
+    if "speakers" in override and embedded is not None:
+        stored = embedded(interview.source.sha256)
+        if stored is not None:
+            apply(interview, recount(interview, stored, int(override["speakers"])))
+            applied = True
     old = {v.speaker: v for v in previous.voices}
-    if speaker in old and interview.voices:
-        speaker = max(interview.voices, key=lambda v: similarity(old[speaker], v)).speaker
-    if speaker not in {t.speaker for t in interview.turns}:
-        return False
-    assignment = set_override(interview, speaker)
-    assignment.evidence["override"].update({k: override[k] for k in ("at", "previous") if k in override})
+
+    def same(speaker: str) -> Optional[str]:
+        if speaker in old and interview.voices:
+            speaker = max(interview.voices, key=lambda v: similarity(old[speaker], v)).speaker
+        return speaker if speaker in {t.speaker for t in interview.turns} else None
+
+    lead = same(override["interviewer"]) if "interviewer" in override else None
+    sides = {same(s): r for s, r in (override.get("sides") or {}).items()}
+    sides.pop(None, None)
+    if lead is None and not sides:
+        return applied
+    assignment = set_override(interview, lead, sides)
+    assignment.evidence["override"].update({k: override[k] for k in ("at", "previous", "speakers") if k in override})
     apply(interview, assignment)
     return True
 

@@ -25,6 +25,7 @@ from ..recording.freshness import up_to_date
 from ..recording.outputs import writable
 from ..runner import Pipeline
 from ..stages import voices
+from ..stages.diarize.speakers import stored_in
 from .common import (MAX_RETRY_DELAY_S, OUTPUT_ERRNOS, PSEUDO_PREFIX, SIDECARS, Log, Pause,
                      _reason, _remove_quietly, _stat_sig)
 from .folder import WatchedFolder
@@ -194,9 +195,9 @@ class Worker:
             return
         try:
             with SIDECARS:
-                if voices.carry_override(previous, interview):
-                    self.log.info("roles", rel, f"kept the fix from ivp roles: interviewer "
-                                  f"{interview.roles.interviewer}")
+                if voices.carry_override(previous, interview, lambda sha: stored_in(cache, sha)):
+                    self.log.info("roles", rel, f"kept the fix from ivp roles: "
+                                  f"{(voices.fixed_note(interview) or '').split(': ', 1)[-1]}")
                 sidecar.write(interview, out)
         except OSError as exc:
             raise OutputError(str(out), f"cannot write: {_reason(exc)}") from exc

@@ -9,6 +9,7 @@ from ...config import Config
 from ...interview import Turn, Voiceprint
 from ...progress import NEVER, ProgressHook, StopToken, null_hook
 from ..decode import Audio
+from .speakers import Embedded
 
 
 class CoreShare:
@@ -38,15 +39,18 @@ class Diarizer(Protocol):
 
 
 class Diarization:
-    """Turns plus notes the backend wants recorded (warnings, the backend actually used)."""
+    """Turns plus notes the backend wants recorded (warnings, the backend actually used), and
+    the window embeddings behind them (``embedded``, when the backend clusters voices: kept in
+    the stage cache so ``ivp roles --speakers N`` can cluster again without the audio)."""
 
     def __init__(self, turns: list[Turn], backend: str, warnings: Optional[list[str]] = None,
-                 voices: Optional[list[Voiceprint]] = None):
+                 voices: Optional[list[Voiceprint]] = None, embedded: Optional[Embedded | dict] = None):
         self.turns = sorted(turns, key=lambda t: (t.start, t.end))
         self.backend = backend
         self.warnings = warnings or []
         self.voices = [v if isinstance(v, Voiceprint) else Voiceprint(**v)  # from the stage cache
                        for v in voices or []]  # one print per speaker (see .prints)
+        self.embedded = Embedded.from_dict(embedded) if isinstance(embedded, dict) else embedded
 
 
 REGISTRY: dict[str, Callable[[Config], Diarizer]] = {}

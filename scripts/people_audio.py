@@ -1,0 +1,195 @@
+"""Constructed conversations of two to four people with known turns and roles, for the
+speaker-count and roles tests and ``scripts/bench_people.py``.
+
+Voices are those of :mod:`roles_audio` (Piper ``joe``, espeak-ng variants, the real LJ Speech
+and LibriSpeech readers, whose clips are used in order whatever a line's text says). Each line
+is trimmed and level-matched and laid on a timeline with fixed gaps, so who speaks when is exact.
+"""
+from __future__ import annotations
+
+import json
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import roles_audio as ra
+
+SR = ra.SR
+INTERVIEWER, INTERVIEWEE = "interviewer", "interviewee"
+
+
+@dataclass
+class Person:
+    voice: str  # a roles_audio voice: joe, espeak:VARIANT, lj, libri
+    role: str  # interviewer | interviewee
+
+
+@dataclass
+class Conversation:
+    name: str
+    people: dict[str, Person]  # who -> voice and role
+    lines: list[tuple[str, str]]  # (who, text)
+    gap_s: float = 0.7
+
+
+def build(conv: Conversation, folder: Path) -> tuple[Path, dict]:
+    """Write ``folder/<name>.wav`` and ``<name>.truth.json``: turns (speaker = who), roles, shares."""
+    clips = {who: ra.real_clips(p.voice) for who, p in conv.people.items() if p.voice in ("lj", "libri")}
+    used = dict.fromkeys(clips, 0)
+    pieces = [np.zeros(int(0.5 * SR), dtype=np.float32)]
+    turns, t = [], 0.5
+    for who, text in conv.lines:
+        person = conv.people[who]
+        if who in clips:
+            audio = clips[who][used[who] % len(clips[who])]
+            used[who] += 1
+        else:
+            audio = ra.say(person.voice, text)
+        turns.append({"start": round(t, 3), "end": round(t + len(audio) / SR, 3), "speaker": who})
+        pieces += [audio, np.zeros(int(conv.gap_s * SR), dtype=np.float32)]
+        t += len(audio) / SR + conv.gap_s
+    mix = np.clip(np.concatenate(pieces), -0.99, 0.99)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{conv.name}.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        w.writeframes((mix * 32767).astype("<i2").tobytes())
+    talk: dict[str, float] = {}
+    for turn in turns:
+        talk[turn["speaker"]] = talk.get(turn["speaker"], 0.0) + turn["end"] - turn["start"]
+    total = sum(talk.values())
+    truth = {"audio": path.name, "turns": turns, "duration_s": len(mix) / SR,
+             "roles": {who: p.role for who, p in conv.people.items()},
+             "share": {who: round(s / total, 4) for who, s in talk.items()},
+             "participant_share": round(sum(s for who, s in talk.items()
+                                            if conv.people[who].role == INTERVIEWEE) / total, 4)}
+    (folder / f"{conv.name}.truth.json").write_text(json.dumps(truth, indent=1))
+    return path, truth
+
+
+def speaker_map(turns, truth: dict) -> dict[str, str]:
+    """The pipeline's speaker ids mapped to the truth's people by overlap (one to one, greedy)."""
+    shared: dict[tuple[str, str], float] = {}
+    for t in turns:
+        for r in truth["turns"]:
+            s = min(t.end, r["end"]) - max(t.start, r["start"])
+            if s > 0:
+                shared[(t.speaker, r["speaker"])] = shared.get((t.speaker, r["speaker"]), 0.0) + s
+    mapping: dict[str, str] = {}
+    for (spk, who), _ in sorted(shared.items(), key=lambda kv: -kv[1]):
+        if spk not in mapping and who not in mapping.values():
+            mapping[spk] = who
+    return mapping
+
+
+# -- scripts ---------------------------------------------------------------------------------------
+
+QUESTIONS = ra.PLAIN_QUESTIONS
+ANSWERS = ra.ANSWERS
+MORE = [
+    "It is not a big deal on a normal day, but at the end of the month it takes most of my afternoon.",
+    "We tried another tool last year, but nobody wanted to move all the old clients over to it.",
+    "Honestly the worst part is not knowing whether the numbers I send to the partners are right.",
+    "I usually do it on Friday mornings, before the calls start and the inbox fills up again.",
+]
+FOLLOW_UPS = [  # a note taker's late questions
+    "How many clients a month?",
+    "Who checks the spreadsheet?",
+    "What did you try before?",
+    "How often is it wrong?",
+]
+CO_ANSWERS = [
+    "Yes, and to add to that, on my side the sales team never sees any of those numbers until the quarter is over.",
+    "I would say the same. We lose a day every month just copying figures from one screen into another one.",
+    "For me it is mostly the reminders. I write every payment reminder by hand, and clients ignore half of them.",
+    "Right, and when something goes wrong we only find out weeks later, when a client complains about it.",
+    "We also looked at hiring a bookkeeper, but it felt silly to pay someone to fight the tool for us.",
+]
+
+
+def _answer(k: int) -> str:
+    return ANSWERS[k % len(ANSWERS)] + " " + MORE[k % len(MORE)]
+
+
+def with_note_taker(name: str, interviewer: str, interviewee: str, note_taker: str, n: int = 8) -> Conversation:
+    """A researcher asks ``n`` questions; a note taker says hello, asks four follow-ups late and
+    thanks the participant (about 7 % of the speech); the interviewee talks about 70 %."""
+    lines = [("A", "Hi, thanks for joining us today. I really appreciate you taking the time."),
+             ("N", "Hi, I'm Sam, taking notes."),
+             ("B", "Sure, no problem at all, happy to help.")]
+    for k in range(n):
+        lines += [("A", QUESTIONS[k % len(QUESTIONS)]), ("B", _answer(k))]
+        if k >= n - len(FOLLOW_UPS):
+            lines += [("N", FOLLOW_UPS[k - (n - len(FOLLOW_UPS))]), ("B", MORE[(k + 1) % len(MORE)])]
+    lines += [("A", "That is all my questions. Is there anything else you would like to add?"),
+              ("B", "No, I think that covers it."),
+              ("N", "Thanks, very helpful.")]
+    return Conversation(name, {"A": Person(interviewer, INTERVIEWER), "N": Person(note_taker, INTERVIEWER),
+                               "B": Person(interviewee, INTERVIEWEE)}, lines)
+
+
+def two_interviewees(name: str, interviewer: str, first: str, second: str, n: int = 6) -> Conversation:
+    """Two co-founders answer one researcher's questions, taking turns and adding to each other."""
+    lines = [("A", "Hi both, thanks for joining me today. Let's start with your roles."),
+             ("B", "Sure. I run the finance side and the invoicing."),
+             ("C", "And I handle sales and the client relationships.")]
+    for k in range(n):
+        lines.append(("A", QUESTIONS[k % len(QUESTIONS)]))
+        first_up, other = ("B", "C") if k % 2 == 0 else ("C", "B")
+        lines.append((first_up, _answer(k) if first_up == "B" else CO_ANSWERS[k % len(CO_ANSWERS)]))
+        lines.append((other, CO_ANSWERS[(k + 2) % len(CO_ANSWERS)] if other == "C" else MORE[k % len(MORE)]))
+    lines.append(("A", "Thank you both, that is all my questions."))
+    return Conversation(name, {"A": Person(interviewer, INTERVIEWER), "B": Person(first, INTERVIEWEE),
+                               "C": Person(second, INTERVIEWEE)}, lines)
+
+
+def four_people(name: str, interviewer: str, note_taker: str, first: str, second: str, n: int = 6) -> Conversation:
+    """A researcher and a note taker with two participants."""
+    conv = two_interviewees(name, interviewer, first, second, n)
+    lines = list(conv.lines)
+    lines.insert(1, ("N", "Hi, I'm Sam, taking notes."))
+    for k in (0, 2):  # two follow-up questions late in the interview
+        lines.insert(len(lines) - 4 - 6 * (k // 2), ("N", FOLLOW_UPS[k]))
+        lines.insert(len(lines) - 4 - 6 * (k // 2), ("B", MORE[k + 1]))
+    lines.append(("N", "Thanks both, very helpful."))
+    people = dict(conv.people)
+    people["N"] = Person(note_taker, INTERVIEWER)
+    return Conversation(name, people, lines)
+
+
+def two_people(name: str, interviewer: str, interviewee: str, n: int = 6) -> Conversation:
+    lines = [("A", "Hi, thanks for joining me today. I really appreciate you taking the time.")]
+    for k in range(n):
+        lines += [("A", QUESTIONS[k % len(QUESTIONS)]), ("B", _answer(k))]
+    return Conversation(name, {"A": Person(interviewer, INTERVIEWER), "B": Person(interviewee, INTERVIEWEE)}, lines)
+
+
+def lone_interviewer(name: str, voice: str, n: int = 6) -> Conversation:
+    """One person asking every question (the other side missing from the recording)."""
+    lines = [("A", "Hi, thanks for joining me today. I really appreciate you taking the time.")]
+    lines += [("A", QUESTIONS[k % len(QUESTIONS)]) for k in range(n)]
+    return Conversation(name, {"A": Person(voice, INTERVIEWER)}, lines, gap_s=4.0)
+
+
+def suite() -> list[Conversation]:
+    """The benchmark's conversations: 2, 3 and 4 people, with short contributors. Researchers and
+    note takers always have synthetic voices (the real readers' clips do not say the script's words)."""
+    j, f2, m3, lj, li = "joe", "espeak:en-us+f2", "espeak:en-us+m3", "lj", "libri"
+    return [
+        two_people("two-joe-lj", j, lj),
+        two_people("two-f2-m3", f2, m3),
+        two_people("two-m3-joe", m3, j),
+        with_note_taker("note-joe-lj-f2", j, lj, f2),
+        with_note_taker("note-f2-lj-joe", f2, lj, j),
+        with_note_taker("note-m3-joe-f2", m3, j, f2),
+        with_note_taker("note-joe-li-m3", j, li, m3),
+        two_interviewees("pair-joe-lj-m3", j, lj, m3),
+        two_interviewees("pair-f2-joe-lj", f2, j, lj),
+        two_interviewees("pair-m3-f2-li", m3, f2, li),
+        four_people("four-joe-f2-lj-m3", j, f2, lj, m3),
+        four_people("four-m3-joe-li-lj", m3, j, li, lj),
+    ]
