@@ -105,6 +105,7 @@ class Moment:
     text: str = ""
     score: float = 0.0
     source: str = "detected"
+    also: list[str] = field(default_factory=list)  # kinds merged into this one: they point at the same sentence
 
 
 @dataclass
