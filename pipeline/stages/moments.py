@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from ..config import Config
-from ..cues import DEFAULT_CUES, CueMatcher
+from ..cues import DEFAULT_CUES, LANGUAGES as CUE_LANGUAGES, CueMatcher
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment, Turn
 from .analyze import monologues, union
-from ..text import (Asked, Sentence, Token, compile_patterns, is_question, shorten, snippet,  # noqa: F401
+from ..text import (QUESTION_LANGUAGES, Asked, Sentence, Token, compile_patterns, is_question, shorten, snippet,  # noqa: F401
                     spread, timed_sentences)
 from .marks import (MARK_DEFAULT_S, MARK_SPAN_S, MARKER, MARK_SUFFIXES, WARNING_PREFIX, Mark,  # noqa: F401
                     MarkProblem, append_mark, format_time, mark_moments, marker_files, marks_past_end,
@@ -91,6 +91,17 @@ COACHING_RULES: tuple[Rule, ...] = (
 # A question that wants a yes or no, a number, a choice or a rating.
 CLOSED_QUESTION = Rule("closed_question", "Closed question", INTERVIEWER, 0.4, ())
 QUESTION_RULES = {"leading": COACHING_RULES[0], "closed": CLOSED_QUESTION}
+
+HIGHLIGHT_LANGUAGES = ("en",)  # the HIGHLIGHT_RULES' words are English
+
+
+def rule_languages() -> dict[str, list[str]]:
+    """Per rule, the languages it reads (the sidecar's ``pipeline.rule_languages``): bookmark cues
+    and highlights English, question kinds (leading / closed questions) every language text.py
+    reads. Fast fills, monologues and insights after a silence are timing: every language."""
+    return {"bookmark_cues": list(CUE_LANGUAGES), "highlights": list(HIGHLIGHT_LANGUAGES),
+            "question_kinds": list(QUESTION_LANGUAGES)}
+
 
 # The structural kinds (no word patterns): title and base score.
 BOOKMARK = ("bookmark", "Bookmark", 1.0)
@@ -424,4 +435,4 @@ def refresh_moments(interview: Interview, config=None, recording: Optional[Path]
 
 __all__ = ["find_moments", "refresh_moments", "parse_marks", "parse_time", "read_marks", "append_mark",
            "marker_files", "format_time", "Mark", "MarkProblem", "Rule", "HIGHLIGHT_RULES",
-           "COACHING_RULES", "KINDS", "GROUPS"]
+           "COACHING_RULES", "KINDS", "GROUPS", "rule_languages", "merge_same_sentence"]
