@@ -7,10 +7,16 @@ module, so "questions asked" is one number everywhere.
   allowed); :func:`sentences` cuts plain text by that rule and :func:`timed_sentences` cuts an
   interview's segments by it, keeping word times.
 * A **question** is a sentence that ends with ``?`` or opens like one ("what", "how", "can you",
-  "tell me" ...): :func:`is_question`. Its kind (:func:`question_kind`) is *leading* when it
-  suggests the answer ("wouldn't it be great ...", "don't you think"), *closed* when it opens
-  with an auxiliary verb and wants a yes or no ("Do you ...?", but not "Can you tell me ...?"),
-  else *open*.
+  "tell me" ...; "erzählen Sie", "cuénteme", "racontez-moi"): :func:`is_question`. A sentence may
+  hold several ("What did you do, did you call them?"): :func:`question_parts`.
+* A question's **kind** is what a trainer would call it, with the **reason**
+  (:func:`classify`, :class:`Asked`): *leading* when it suggests its answer (a tag question
+  "..., isn't it?", a negative question "Isn't it annoying ...?", a declarative question "You must
+  have been frustrated?", a presupposing one "How much time does that waste you?", an opinion
+  offered "don't you think ..."), *closed* when the answer space is fixed (yes / no, a choice, a
+  number, a scale "on a scale from one to five"), else *open* (an invitation such as "Is there
+  anything else you would like to add?" included). The word tables are per language (en, de, es,
+  fr: :mod:`pipeline.question_rules`); a sentence carries its segment's language.
 * A **snippet** is the first words of a text, cut at a word, with "..." (:func:`shorten`).
 
 Cue phrases ("let me mark that") are :mod:`pipeline.cues`'s, re-exported here

@@ -23,6 +23,7 @@ from ..config import Config
 from ..cues import DEFAULT_CUES, LANGUAGES as CUE_LANGUAGES, CueMatcher
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment, Turn
 from .analyze import monologues, union
+from .same_sentence import merge_same_sentence
 from ..text import (QUESTION_LANGUAGES, Asked, Sentence, Token, compile_patterns, is_question, shorten, snippet,  # noqa: F401
                     spread, timed_sentences)
 from .marks import (MARK_DEFAULT_S, MARK_SPAN_S, MARKER, MARK_SUFFIXES, WARNING_PREFIX, Mark,  # noqa: F401
@@ -82,9 +83,8 @@ HIGHLIGHT_RULES: tuple[Rule, ...] = (
     )),
 )
 
-# What the interviewer does that a coach would point out. A question's kind and the reason for it
-# are pipeline/text.py's (classify: tag, negative, declarative, presupposing, scale ... questions, in
-# every language of text.QUESTION_LANGUAGES), so these rows hold no patterns of their own.
+# What the interviewer does that a coach would point out. A question's kind and its reason are
+# pipeline/text.py's (text.classify, in every language of text.QUESTION_LANGUAGES): no patterns here.
 COACHING_RULES: tuple[Rule, ...] = (
     Rule("leading_question", "Leading question", INTERVIEWER, 0.7, ()),
 )
@@ -118,8 +118,7 @@ MIN_HIGHLIGHT_S = 4.0  # a detected highlight grows by following sentences up to
 BACKCHANNEL_WORDS = 3  # an interviewer "mm-hmm, right" this short does not end an answer
 BACKCHANNEL_S = 2.0
 EXTRA_RULE_BONUS = 0.05  # per further rule that also matched the same sentence
-# Moments that stand for a sentence (not a run of turns or a gap): two of them on the same sentence
-# become one moment (one marker, one clip) carrying both kinds.
+# Moments that stand for a run of turns or a gap, not a sentence: never merged (same_sentence.py).
 RUN_KINDS = frozenset({INSIGHT[0], FAST_FILL[0], MONOLOGUE[0]})
 
 KINDS: dict[str, str] = {k: t for k, t, _ in (BOOKMARK, MARKER)}
@@ -166,7 +165,7 @@ def find_moments(interview: Interview, config=None, marks: Optional[list["Mark"]
     found += highlights(interview, sents)
     found += insights_after_silence(interview, sents)
     found += coaching(interview, sents)
-    return merge_same_sentence(_sorted_unique(found), sents)
+    return merge_same_sentence(_sorted_unique(found), sents, RUN_KINDS)
 
 
 def _roles_known(interview: Interview) -> bool:
@@ -263,43 +262,6 @@ def question_moment(s: Sentence, asked: list[Asked]) -> Optional[Moment]:
     also = "".join(f"; also {QUESTION_RULES[a.kind].title.lower()} ({a.why})" for a in flagged[1:])
     label = f"{rule.title} ({shorten(flagged[0].why, 60)}{also})"
     return Moment(_r(s.start), _r(s.end), rule.kind, label, s.role, s.text, round(score, 3), "detected")
-
-
-def merge_same_sentence(moments: list[Moment], sents: list[Sentence]) -> list[Moment]:
-    """Moments that point at the same sentence become one: a bookmark and a workaround on the
-    interviewee's "I do it by hand in a spreadsheet." are one marker and one clip. The merged
-    moment spans them all and keeps the best-scored one's kind (bookmarks and marks first), label,
-    role and source; the label names the others ("; also workaround (...)") and ``also`` lists
-    their kinds. Moments standing for a run of turns or a gap (``RUN_KINDS``) are never merged."""
-    def covered(m: Moment) -> set[int]:
-        return {i for i, s in enumerate(sents) if s.start >= m.start - 0.01 and s.end <= m.end + 0.01}
-
-    groups: list[tuple[set[int], list[Moment]]] = []
-    for m in moments:
-        cover = covered(m) if m.kind not in RUN_KINDS else set()
-        hits = [g for g in groups if cover & g[0]]
-        merged = (set(cover), [m])
-        for g in hits:
-            merged[0].update(g[0])
-            merged[1].extend(g[1])
-            groups.remove(g)
-        groups.append(merged)
-    out = []
-    for cover, ms in groups:
-        if len(ms) == 1:
-            out.append(ms[0])
-            continue
-        ms.sort(key=lambda m: (-m.score, m.source == "detected", m.start, m.kind))
-        best, rest = ms[0], ms[1:]
-        start, end = min(m.start for m in ms), max(m.end for m in ms)
-        text = best.text if best.start == start and best.end == end else \
-            " ".join(sents[i].text for i in sorted(cover))
-        also = [k for k in dict.fromkeys(m.kind for m in rest) if k != best.kind]
-        label = best.label + "".join(f"; also {m.label[:1].lower() + m.label[1:]}" for m in rest
-                                     if m.kind != best.kind or m.label != best.label)
-        out.append(replace(best, start=start, end=end, text=text, label=label,
-                           also=list(dict.fromkeys([*best.also, *also]))))
-    return sorted(out, key=lambda m: (m.start, m.end, m.kind, m.label))
 
 
 def _match(s: Sentence, rules: Iterable[Rule]) -> Optional[Moment]:
