@@ -3,6 +3,7 @@ marker-file mark, a highlight, a coaching question) are merged, so an export get
 one clip for them, with all their kinds (``Moment.also``)."""
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from typing import Iterable
 
@@ -18,22 +19,30 @@ def merge_same_sentence(moments: list[Moment], sents: list[Sentence], run_kinds:
     their kinds. Moments standing for a run of turns or a gap (``run_kinds``: a fast fill, a
     monologue) are never merged."""
     run_kinds = frozenset(run_kinds)
+    order = sorted(range(len(sents)), key=lambda i: sents[i].start)
+    starts = [sents[i].start for i in order]
 
-    def covered(m: Moment) -> set[int]:
-        return {i for i, s in enumerate(sents) if s.start >= m.start - 0.01 and s.end <= m.end + 0.01}
+    def covered(m: Moment) -> set[int]:  # the sentences inside the moment (10 ms either side)
+        first = bisect_left(starts, m.start - 0.01)
+        out = set()
+        for k in range(first, bisect_right(starts, m.end + 0.01)):
+            if sents[order[k]].end <= m.end + 0.01:
+                out.add(order[k])
+        return out
 
-    groups: list[tuple[set[int], list[Moment]]] = []
-    for m in moments:
+    groups: dict[int, tuple[set[int], list[Moment]]] = {}  # by number, in the order first seen
+    owner: dict[int, int] = {}  # sentence index -> the group holding it
+    for n, m in enumerate(moments):
         cover = covered(m) if m.kind not in run_kinds else set()
-        hits = [g for g in groups if cover & g[0]]
-        merged = (set(cover), [m])
-        for g in hits:
-            merged[0].update(g[0])
-            merged[1].extend(g[1])
-            groups.remove(g)
-        groups.append(merged)
+        cover_all, members = set(cover), [m]
+        for g in sorted({owner[i] for i in cover if i in owner}):
+            old_cover, old_members = groups.pop(g)
+            cover_all |= old_cover
+            members = old_members + members
+        groups[n] = (cover_all, members)
+        owner.update((i, n) for i in cover_all)
     out = []
-    for cover, ms in groups:
+    for cover, ms in groups.values():
         if len(ms) == 1:
             out.append(ms[0])
             continue
