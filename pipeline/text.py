@@ -186,7 +186,7 @@ def classify(sentence: str, language: Optional[str] = None) -> Optional[Asked]:
     r = _rules(lang)
     if r is None:
         return Asked(text, "open", f"not read: {lang}", "", lang)
-    full = _clean(text)
+    full = whole = _clean(text)
     if "¿" in full:  # "Entonces, ¿lo hace ...?": the question is what follows the "¿"
         head, _, rest = full.rpartition("¿")
         full = rest if rest.rstrip("?") and not r.tags.search(full) else full.replace("¿", "")
@@ -197,9 +197,9 @@ def classify(sentence: str, language: Optional[str] = None) -> Optional[Asked]:
         return Asked(text, kind, reason, (m.group(0).strip(" ,?") if m else ""), lang)
 
     wh = r.wh.match(lower)
-    if m := r.scale.search(full):
+    if m := r.scale.search(whole):
         return found("closed", "scale question", m)
-    if m := r.tags.search(full):
+    if m := r.tags.search(whole):
         return found("leading", "tag question", m)
     if not wh and r.bare_tags and (m := r.bare_tags.search(lower)) and not (
             (r.yes_no and r.yes_no.match(lower)) or r.negative.match(lower)):
