@@ -101,7 +101,7 @@ def test_the_labelled_sets_are_complete_and_the_parts_apart():
         rows = bench.rows(lang, "all")
         assert sum(len(r["kinds"]) for r in rows) >= least
         for r in rows:
-            assert r["lang"] == lang and r["split"] in ("tune", "heldout", "fresh")
+            assert r["lang"] == lang and r["split"] in ("tune", "heldout", "fresh", "fresh2")
             assert len(r["kinds"]) == len(r["reasons"]) >= 1 and set(r["kinds"]) <= set(text.QUESTION_KINDS)
         held = {r["text"] for r in rows if r["split"] != "tune"}
         assert held and not held & {r["text"] for r in rows if r["split"] == "tune"}
