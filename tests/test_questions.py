@@ -206,3 +206,17 @@ def test_the_sidecar_says_which_languages_each_rule_reads():
     italian = _language_warnings(interview([(ER, 0.0, 4.0, "Com'è andata?")], "it"))
     assert any(w.startswith("question kinds (leading / closed question coaching) read en, de, es, fr only")
                and "it speech" in w for w in italian)
+
+
+def test_merged_moments_and_rule_languages_survive_the_sidecar(tmp_path):
+    from pipeline import sidecar
+    iv = interview([(ER, 0.0, 3.0, "Was machen Sie am Freitag?"),
+                    (EE, 4.0, 10.0, "Every Friday I export everything to a spreadsheet."),
+                    (ER, 10.5, 12.0, "Let me mark that.")], "en")
+    iv.moments = mo.find_moments(iv, Config(), marks=[])
+    [merged] = [m for m in iv.moments if m.also]
+    assert (merged.kind, merged.also) == ("bookmark", ["workaround"])
+    data = json.loads(sidecar.write(iv, tmp_path / "x.interview.json").read_text())
+    sidecar.validate(data)
+    assert data["pipeline"]["rule_languages"]["question_kinds"] == ["en", "de", "es", "fr"]
+    assert Interview.from_dict(data).moments == iv.moments
