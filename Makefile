@@ -19,7 +19,7 @@ export ORT_DISABLE_TELEMETRY := 1
 help:
 	@echo "make run    - set up, then process the bundled sample into $(OUT)/"
 	@echo "make test   - set up, then run the test suite"
-	@echo "make bench  - set up, then run the benchmark (scripts/bench.py)"
+	@echo "make bench  - set up, then run the benchmarks (scripts/bench.py, bench_questions.py, soak_watch.py)"
 	@echo "make sample - regenerate sample_audio/ (needs piper-tts and espeak-ng)"
 
 run: setup
@@ -33,6 +33,7 @@ browser-deps: test-deps
 
 bench: setup test-deps
 	$(PY) scripts/bench.py --out bench_out --long $(BENCH_LONG)
+	$(PY) scripts/bench_questions.py --json bench_out/bench_questions.json
 	$(PY) scripts/soak_watch.py --files 20 --cycles 10 --json bench_out/soak.json
 
 setup: system-deps $(VENV)/.stamp-deps models

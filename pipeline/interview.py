@@ -107,6 +107,7 @@ class Moment:
     text: str = ""
     score: float = 0.0
     source: str = "detected"
+    also: list[str] = field(default_factory=list)  # kinds merged into this one: they point at the same sentence
 
 
 @dataclass
@@ -185,7 +186,10 @@ class PipelineInfo:
     compute_type: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)  # the Config values that shape results
-    moment_languages: list[str] = field(default_factory=lambda: ["en"])  # what cues and rules read
+    moment_languages: list[str] = field(default_factory=lambda: ["en"])  # what cues and highlights read
+    # per rule, the languages it reads ({"bookmark_cues": ["en"], "question_kinds": ["en", "de", ...]});
+    # empty in sidecars written before it was recorded
+    rule_languages: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass

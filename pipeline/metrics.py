@@ -13,7 +13,7 @@ from typing import Optional
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, Segment
 from .stages.analyze import monologues
 from .stages.moments import GROUPS
-from .text import question_counts, questions
+from .text import question_counts
 from .timefmt import clock
 
 DEFAULT_TARGET = (0.70, 0.80)
@@ -174,8 +174,9 @@ def broken_by_interviewee(silences: list) -> int:
 
 
 def questions_asked(iv: Interview) -> int:
-    """The interviewer's questions (:func:`pipeline.text.questions`: the one definition)."""
-    return len(questions(iv))
+    """The interviewer's questions (:func:`pipeline.text.question_counts`: the one definition; a
+    stacked "What did you do, did you call them?" is two, as in :func:`question_kinds`)."""
+    return question_counts(iv)["questions"]
 
 
 def question_kinds(iv: Interview) -> dict[str, int]:

@@ -17,7 +17,7 @@ from .cues import LANGUAGES as CUE_LANGUAGES, CueMatcher
 from .errors import PipelineError
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, PipelineInfo, Recording, Segment, Turn, Word
 from .progress import NEVER, ProgressHook, StopToken, null_hook
-from .stages import analyze, relabel, relook, roles, voices
+from .stages import analyze, moments, relabel, relook, roles, voices
 from .stages.align import assign_speakers
 from .stages.decode import Audio, decode, probe, sha256_file
 from .stages.diarize import CoreShare, Diarization, get_diarizer
@@ -157,7 +157,7 @@ class Pipeline:
             source=recording,
             pipeline=PipelineInfo(__version__, self.transcriber.name, diarization.backend,
                                   self.transcriber.device, self.transcriber.compute_type, timings,
-                                  c.signature(), list(CUE_LANGUAGES)),
+                                  c.signature(), list(CUE_LANGUAGES), moments.rule_languages()),
             language=transcript.language, language_probability=transcript.language_probability,
             languages=list(transcript.languages), roles=assignment, warnings=list(diarization.warnings),
             voices=list(diarization.voices),
@@ -262,10 +262,17 @@ def _language_warnings(interview: Interview) -> list[str]:
     if len(spoken) > 1:
         out.append("several languages spoken, each stretch transcribed in its own: "
                    + ", ".join(f"{k} ({v:.0f} s)" for k, v in sorted(spoken.items(), key=lambda kv: -kv[1])))
-    unread = sorted(k for k in spoken if k not in interview.pipeline.moment_languages)
+    read = interview.pipeline.rule_languages or {}
+    words = read.get("bookmark_cues", interview.pipeline.moment_languages)
+    asked = read.get("question_kinds", interview.pipeline.moment_languages)
+    unread = sorted(k for k in spoken if k not in words)
     if unread:
-        out.append(f"bookmark cues, highlights and coaching read {', '.join(interview.pipeline.moment_languages)} "
-                   f"only: nothing is found in the {', '.join(unread)} speech")
+        what = "bookmark cues and highlights" if read else "bookmark cues, highlights and coaching"
+        out.append(f"{what} read {', '.join(words)} only: nothing is found in the {', '.join(unread)} speech")
+    unasked = sorted(k for k in spoken if k not in asked)
+    if read and unasked:
+        out.append(f"question kinds (leading / closed question coaching) read {', '.join(asked)} only: questions "
+                   f"in the {', '.join(unasked)} speech are counted, not classified")
     return out
 
 

@@ -7,10 +7,16 @@ module, so "questions asked" is one number everywhere.
   allowed); :func:`sentences` cuts plain text by that rule and :func:`timed_sentences` cuts an
   interview's segments by it, keeping word times.
 * A **question** is a sentence that ends with ``?`` or opens like one ("what", "how", "can you",
-  "tell me" ...): :func:`is_question`. Its kind (:func:`question_kind`) is *leading* when it
-  suggests the answer ("wouldn't it be great ...", "don't you think"), *closed* when it opens
-  with an auxiliary verb and wants a yes or no ("Do you ...?", but not "Can you tell me ...?"),
-  else *open*.
+  "tell me" ...; "erzählen Sie", "cuénteme", "racontez-moi"): :func:`is_question`. A sentence may
+  hold several ("What did you do, did you call them?"): :func:`question_parts`.
+* A question's **kind** is what a trainer would call it, with the **reason**
+  (:func:`classify`, :class:`Asked`): *leading* when it suggests its answer (a tag question
+  "..., isn't it?", a negative question "Isn't it annoying ...?", a declarative question "You must
+  have been frustrated?", a presupposing one "How much time does that waste you?", an opinion
+  offered "don't you think ..."), *closed* when the answer space is fixed (yes / no, a choice, a
+  number, a scale "on a scale from one to five"), else *open* (an invitation such as "Is there
+  anything else you would like to add?" included). The word tables are per language (en, de, es,
+  fr: :mod:`pipeline.question_rules`); a sentence carries its segment's language.
 * A **snippet** is the first words of a text, cut at a word, with "..." (:func:`shorten`).
 
 Cue phrases ("let me mark that") are :mod:`pipeline.cues`'s, re-exported here
@@ -25,30 +31,12 @@ from typing import Iterable, Optional
 from .cues import DEFAULT_CUES, CueMatcher  # noqa: F401  (re-exported: the cue phrases)
 from .interview import INTERVIEWER, Interview
 
-QUESTION_OPENINGS = re.compile(
-    r"^(what|how|why|when|where|who|whom|which|whose|can you|could you|would you|will you|"
-    r"do you|did you|does|have you|has|had you|is there|is it|are you|were you|was it|"
-    r"tell me|walk me through|describe|talk me through|say more|anything else)\b", re.I)
+from . import question_rules as qr
+from .question_rules import LANGUAGES as QUESTION_LANGUAGES, QuestionRules  # noqa: F401
 
-# Questions that suggest their answer (matched anywhere in the question, lower case).
-LEADING_PATTERNS: tuple[str, ...] = (
-    r"wouldn'?t it be (great|nice|better|good|easier|cool|useful)", r"don'?t you think",
-    r"wouldn'?t you (agree|say)", r"isn'?t it (true|fair|better|easier)", r"you'?d agree",
-    r"surely", r"i'?m guessing you", r"i bet you", r"so you'?(d|ll| would| will)\b.*\bright ?\?$",
-    r"you (must|probably) (hate|love|find|want)",
-)
-# Questions that want a yes or no: an auxiliary verb first (after fillers) and a "?" at the end.
-CLOSED_PATTERNS: tuple[str, ...] = (
-    r"^((so|and|but|okay|ok|um|uh|well|right|now),? )*(do|does|did|is|are|was|were|can|could|would|"
-    r"will|have|has|had|should|shall|may|might|am|isn'?t|aren'?t|don'?t|doesn'?t|didn'?t|won'?t|"
-    r"wouldn'?t|can'?t|couldn'?t|haven'?t|hasn'?t)\b[^?]*\?$",
-)
-CLOSED_UNLESS: tuple[str, ...] = (  # polite open invitations: "Can you tell me about ...?"
-    r"(can|could|would|will) you (please )?(tell|walk|talk|take) (me|us)",
-    r"(can|could|would) you (describe|explain|share|show)",
-    r"(can|could) you say more",
-)
+QUESTION_OPENINGS = re.compile(qr.QUESTION_OPENINGS_EN, re.I)  # English; other languages: question_rules
 QUESTION_KINDS = ("open", "closed", "leading")
+_SEVERITY = {"open": 0, "closed": 1, "leading": 2}
 
 _SENTENCE_END = re.compile(r"[.?!][\"')\]]*$")
 
@@ -60,9 +48,13 @@ def compile_patterns(patterns: Iterable[str]) -> re.Pattern:
                                for p in patterns))
 
 
-_LEADING = compile_patterns(LEADING_PATTERNS)
-_CLOSED = compile_patterns(CLOSED_PATTERNS)
-_CLOSED_UNLESS = compile_patterns(CLOSED_UNLESS)
+def _compile_words(patterns: Iterable[str]) -> re.Pattern:
+    """Like :func:`compile_patterns`, for patterns that may start with punctuation (", isn't it")
+    or a letter \\b does not know ("¿", "à")."""
+    def word_first(p: str) -> bool:
+        return (p[1] if p.startswith("(") else p[0]).isalnum()
+    return re.compile("|".join(rf"(?:(?<!\w){p}(?!\w))" if word_first(p) else rf"(?:{p}(?!\w))"
+                               for p in patterns))
 
 
 def plain(text: str) -> str:
@@ -93,35 +85,179 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-def is_question(sentence: str) -> bool:
-    """Ends with "?" or opens like a question ("what ...", "can you ...", "tell me ...")."""
+# -- questions and their kinds ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Asked:
+    """One question, its kind, why (``reason``: "tag question", "yes/no", "invitation" ...) and the
+    words that decided it (``phrase``, "" when the whole form decided)."""
+
+    text: str
+    kind: str
+    reason: str
+    phrase: str = ""
+    language: str = qr.DEFAULT_LANGUAGE
+
+    @property
+    def why(self) -> str:
+        """The reason with the words that decided it: 'tag question: "isn't it"'."""
+        return f'{self.reason}: "{self.phrase}"' if self.phrase else self.reason
+
+
+class _Compiled:
+    """One language's tables, compiled once."""
+
+    def __init__(self, r: QuestionRules):
+        self.rules = r
+        self.fillers = re.compile(rf"^(?:(?:{r.fillers})(?![\w'])[,.]?\s+)+")
+        wh = "|".join(w if w.endswith("'") else rf"{w}(?![\w'])" for w in r.wh.split("|"))
+        self.wh = re.compile(rf"^(?:{wh})")
+        self.openings = re.compile(r.openings, re.I) if r.openings else None
+        self.stacked = re.compile(r.stacked) if r.stacked else None
+        for name in ("scale", "tags", "bare_tags", "negative", "suggest", "loaded", "balanced", "invitation",
+                     "choice", "number", "yes_no", "declarative"):
+            patterns = getattr(r, name)
+            setattr(self, name, _compile_words(patterns) if patterns else None)
+
+
+_RULES = {lang: _Compiled(r) for lang, r in qr.RULES.items()}
+
+
+def _rules(language: Optional[str]) -> Optional[_Compiled]:
+    lang = (language or qr.DEFAULT_LANGUAGE).lower().split("-")[0]
+    return _RULES.get(lang)
+
+
+def _clean(sentence: str) -> str:
+    """Lower case, plain quotes, one space, no space before "?" (French), quoted words blanked."""
+    t = " ".join(plain(sentence).lower().split())
+    t = re.sub(r"\s+([?!])", r"\1", t)
+    t = re.sub(r'"[^"]*"|«[^»]*»|„[^"“]*["“]', '"..."', t)
+    return t.strip().lstrip("-\"' ")
+
+
+def is_question(sentence: str, language: Optional[str] = None) -> bool:
+    """Ends with "?" or opens like a question ("what ...", "can you ...", "tell me ...";
+    "erzählen Sie ...", "cuénteme ...", "racontez-moi ..." in ``language``); English when not given."""
     s = sentence.strip()
-    return s.endswith("?") or bool(QUESTION_OPENINGS.match(s.lstrip("\"'- ").lower()))
+    if s.endswith("?"):
+        return True
+    r = _rules(language) or _RULES[qr.DEFAULT_LANGUAGE]
+    return bool(r.openings and r.openings.match(s.lstrip("\"'- ").lower()))
 
 
-def question_kind(sentence: str) -> Optional[str]:
-    """``"leading"``, ``"closed"`` or ``"open"`` for a question; None for any other sentence."""
-    if not is_question(sentence):
+def question_parts(sentence: str, language: Optional[str] = None) -> list[str]:
+    """``sentence`` cut where one question ends and the next starts: "What happened? Did you call
+    them?" is two, and so is "What did you do, did you call them?" (a second question after a comma)."""
+    r = _rules(language)
+    out = []
+    for part in sentences(sentence):
+        if r and r.stacked and r.wh.match(r.fillers.sub("", _clean(part))):
+            cut = r.stacked.search(plain(part).lower())
+            if cut:
+                first, second = part[:cut.start()].rstrip(" ,"), part[cut.end():]
+                out += [first + "?", second[:1].upper() + second[1:]]
+                continue
+        out.append(part)
+    return out
+
+
+def classify(sentence: str, language: Optional[str] = None) -> Optional[Asked]:
+    """The kind of one question (``None`` for a sentence that is not one), read in ``language``
+    (``None``: English). The first step that matches decides:
+
+    1. a scale or rating ("on a scale from one to five") - closed;
+    2. a tag asking for agreement ("..., isn't it?", "..., right?", "..., oder?") - leading;
+    3. a negative question ("Isn't it annoying ...?", "Don't you ...?") - leading;
+    4. an opinion offered for agreement ("don't you think", "would you agree", "surely") - leading;
+    5. a loaded word: a feeling, problem or benefit taken as given ("How much time does that
+       waste you?", "Was that frustrating?"), unless both sides are offered ("easy or hard") - leading;
+    6. an invitation to talk ("Is there anything else ...?", "Can you tell me ...?") - open;
+    7. a question word first: "how many / often / long" and "which one" - closed, else open;
+    8. a choice between options ("email or Slack?") - closed;
+    9. wants a yes or no (an auxiliary verb first; in Spanish and French any other question) - closed;
+    10. a statement with "?" ("You must have been frustrated?", English and German) - leading;
+    11. anything else - open.
+    """
+    if not is_question(sentence, language):
         return None
-    lower = plain(sentence.strip()).lower()
-    if _LEADING.search(lower):
-        return "leading"
-    if _CLOSED.search(lower) and not _CLOSED_UNLESS.search(lower):
-        return "closed"
-    return "open"
+    text = sentence.strip()
+    lang = (language or qr.DEFAULT_LANGUAGE).lower().split("-")[0]
+    r = _rules(lang)
+    if r is None:
+        return Asked(text, "open", f"not read: {lang}", "", lang)
+    full = whole = _clean(text)
+    if "¿" in full:  # "Entonces, ¿lo hace ...?": the question is what follows the "¿"
+        head, _, rest = full.rpartition("¿")
+        full = rest if rest.rstrip("?") and not r.tags.search(full) else full.replace("¿", "")
+    lower = r.fillers.sub("", full)
+    asks = lower.endswith("?")
+
+    def found(kind: str, reason: str, m: Optional[re.Match] = None) -> Asked:
+        return Asked(text, kind, reason, (m.group(0).strip(" ,?") if m else ""), lang)
+
+    wh = r.wh.match(lower)
+    if m := r.scale.search(whole):
+        return found("closed", "scale question", m)
+    if m := r.tags.search(whole):
+        return found("leading", "tag question", m)
+    if not wh and r.bare_tags and (m := r.bare_tags.search(lower)) and not (
+            (r.yes_no and r.yes_no.match(lower)) or r.negative.match(lower)):
+        return found("leading", "tag question", m)
+    if not wh and (m := r.negative.search(lower)):
+        return found("leading", "negative question", m)
+    if m := r.suggest.search(lower):
+        return found("leading", "suggests the answer", m)
+    if (m := r.loaded.search(lower)) and not r.balanced.search(lower):
+        return found("leading", "presupposes" if wh else "suggests a feeling", m)
+    if m := r.invitation.search(lower):
+        return found("open", "invitation", m)
+    if wh:
+        if m := r.number.search(lower):
+            return found("closed", "asks for a number", m)
+        if (m := r.choice.search(lower)) and m.group(0).startswith(("which", "welch", "cuál", "lequel", "laquelle")):
+            return found("closed", "choice", m)
+        return found("open", "open question")
+    if m := r.choice.search(lower):
+        return found("closed", "choice", m)
+    if r.yes_no and r.yes_no.match(lower):
+        return found("closed", "yes/no")
+    if r.rules.intonation_yes_no and asks:
+        return found("closed", "yes/no")
+    if asks and r.declarative and r.declarative.match(lower) and len(lower.split()) >= 3:
+        return found("leading", "declarative question")
+    return found("open", "invitation" if r.openings and r.openings.match(lower) else "open question")
 
 
-def leading_phrase(sentence: str) -> Optional[str]:
+def classify_all(text: str, language: Optional[str] = None) -> list[Asked]:
+    """Every question in ``text``, one :class:`Asked` each: "What happened? Did you call them?"
+    is an open question, then a closed one."""
+    return [a for a in (classify(p, language) for p in question_parts(text, language)) if a]
+
+
+def question_kind(sentence: str, language: Optional[str] = None) -> Optional[str]:
+    """``"leading"``, ``"closed"`` or ``"open"`` for a question; None for any other sentence.
+    Several questions in ``sentence``: the most pointed kind (see :func:`classify_all` for each)."""
+    asked = classify_all(sentence, language)
+    return max((a.kind for a in asked), key=_SEVERITY.__getitem__) if asked else None
+
+
+def question_reason(sentence: str, language: Optional[str] = None) -> Optional[str]:
+    """Why the question has its kind ('tag question: "isn't it"'), None for any other sentence."""
+    asked = classify_all(sentence, language)
+    return "; ".join(a.why for a in asked) if asked else None
+
+
+def leading_phrase(sentence: str, language: Optional[str] = None) -> Optional[str]:
     """The words that make a question leading (for a label), or None."""
-    m = _LEADING.search(plain(sentence.strip()).lower()) if is_question(sentence) else None
-    return m.group(0).strip() if m else None
+    a = next((a for a in classify_all(sentence, language) if a.kind == "leading"), None)
+    return (a.phrase or a.reason) if a else None
 
 
-def closed_phrase(sentence: str) -> Optional[str]:
+def closed_phrase(sentence: str, language: Optional[str] = None) -> Optional[str]:
     """The words that make a question closed (for a label), or None."""
-    if question_kind(sentence) != "closed":
-        return None
-    return _CLOSED.search(plain(sentence.strip()).lower()).group(0).strip()  # type: ignore[union-attr]
+    a = next((a for a in classify_all(sentence, language) if a.kind == "closed"), None)
+    return (a.phrase or a.reason) if a else None
 
 
 # -- timed sentences: the unit moments, exports and the report read --------------------------------
@@ -141,6 +277,7 @@ class Sentence:
     tokens: list[Token]
     role: Optional[str]
     speaker: Optional[str]
+    language: Optional[str] = None  # the segment's (else the interview's) language
 
     @property
     def text(self) -> str:
@@ -153,7 +290,12 @@ class Sentence:
     @property
     def question(self) -> Optional[str]:
         """Its question kind (open / closed / leading), None when it is not a question."""
-        return question_kind(self.text)
+        return question_kind(self.text, self.language)
+
+    @property
+    def asked(self) -> list[Asked]:
+        """Each question in it with its kind and reason (:func:`classify_all`)."""
+        return classify_all(self.text, self.language)
 
 
 def timed_sentences(interview: Interview) -> list[Sentence]:
@@ -162,6 +304,7 @@ def timed_sentences(interview: Interview) -> list[Sentence]:
     out: list[Sentence] = []
     for seg in sorted(interview.segments, key=lambda s: (s.start, s.end)):
         role = seg.role or interview.role_of(seg.speaker)
+        language = seg.language or interview.language
         if seg.words:
             tokens = [Token(w.start, w.end, w.word.strip(), norm(w.word)) for w in seg.words if w.word.strip()]
         else:
@@ -170,10 +313,10 @@ def timed_sentences(interview: Interview) -> list[Sentence]:
         for tok in tokens:
             current.append(tok)
             if ends_sentence(tok.text):
-                out.append(Sentence(current[0].start, current[-1].end, current, role, seg.speaker))
+                out.append(Sentence(current[0].start, current[-1].end, current, role, seg.speaker, language))
                 current = []
         if current:
-            out.append(Sentence(current[0].start, current[-1].end, current, role, seg.speaker))
+            out.append(Sentence(current[0].start, current[-1].end, current, role, seg.speaker, language))
     return out
 
 
@@ -193,12 +336,13 @@ def questions(interview: Interview, role: str = INTERVIEWER,
               sents: Optional[list[Sentence]] = None) -> list[Sentence]:
     """The questions ``role`` asked (the interviewer's by default), in time order."""
     return [s for s in (sents if sents is not None else timed_sentences(interview))
-            if s.role == role and is_question(s.text)]
+            if s.role == role and is_question(s.text, s.language)]
 
 
 def question_counts(interview: Interview, role: str = INTERVIEWER) -> dict[str, int]:
-    """``{"questions": n, "open": .., "closed": .., "leading": ..}`` for ``role``."""
-    kinds = [question_kind(s.text) for s in questions(interview, role)]
+    """``{"questions": n, "open": .., "closed": .., "leading": ..}`` for ``role``: one count per
+    question, so a stacked "What did you do, did you call them?" is two."""
+    kinds = [a.kind for s in questions(interview, role) for a in s.asked]
     return {"questions": len(kinds), **{k: kinds.count(k) for k in QUESTION_KINDS}}
 
 

@@ -154,8 +154,10 @@ def test_short_highlight_grows_to_the_next_sentence():
 
 def test_rules_table_is_readable_and_extensible():
     assert {r.kind for r in mo.HIGHLIGHT_RULES} >= {"pain_point", "workaround", "emotion", "wish", "story"}
-    for rule in mo.HIGHLIGHT_RULES + mo.COACHING_RULES:
+    for rule in mo.HIGHLIGHT_RULES:
         assert rule.title and rule.patterns and 0 < rule.score < 1
+    for rule in mo.COACHING_RULES + (mo.CLOSED_QUESTION,):  # question kinds: pipeline/text.py's
+        assert rule.title and 0 < rule.score < 1
     assert set(mo.GROUPS["highlights"]) <= set(mo.KINDS) and "insight_after_silence" in mo.GROUPS["highlights"]
 
 
@@ -387,5 +389,46 @@ def test_mark_on_the_processed_sample(sample_sidecar, tmp_path):
     result = CliRunner().invoke(main, ["mark", str(recording), "00:01:00", "after the silence"])
     assert result.exit_code == 0, result.output
     iv = sidecar.read(side)
-    assert [(m.start, m.label) for m in kinds(iv.moments, "marker")] == [(60.0, "after the silence")]
+    # the mark's sentence is also a pain point: one moment, the mark's label first (merge_same_sentence)
+    assert [(m.start, m.label.split("; also ")[0]) for m in kinds(iv.moments, "marker")] == [(60.0, "after the silence")]
     assert kinds(iv.moments, "bookmark")
+
+
+# -- one moment per sentence ------------------------------------------------------------------------
+
+def test_a_bookmark_and_a_workaround_on_the_same_sentence_are_one_moment():
+    from pipeline.export.base import select_moments
+    iv = make_interview([
+        (ER, 0.0, 3.0, "What do you do at the end of the week?"),
+        (EE, 4.0, 10.0, "Every Friday I export everything to a spreadsheet."),
+        (ER, 10.5, 12.0, "Let me mark that."),
+        (EE, 13.0, 19.0, "Then I check the totals by hand."),
+    ])
+    found = mo.find_moments(iv, Config(), marks=[])
+    on_it = [m for m in found if m.start < 10.0 and m.end > 4.0]
+    assert len(on_it) == 1  # one marker, one clip
+    [m] = on_it
+    assert (m.kind, m.also, m.source, m.score) == ("bookmark", ["workaround"], "spoken", 1.0)
+    assert m.label.startswith("Bookmark: Every Friday") and '; also workaround ("every friday i")' in m.label
+    assert (m.start, m.text) == (4.0, "Every Friday I export everything to a spreadsheet.")
+    # the next sentence is a workaround of its own: not merged
+    assert [(x.kind, x.also) for x in found if x.start >= 13.0] == [("workaround", [])]
+    # an export asking for workarounds finds the merged moment by its second kind
+    assert [x.start for x in select_moments(found, "workaround")] == [4.0, 13.0]
+    assert [x.start for x in select_moments(found, "bookmarks")] == [4.0]
+
+
+def test_coaching_labels_say_why_a_question_was_flagged():
+    iv = make_interview(one_after_another([
+        (ER, "The new layout is easier, isn't it?"), (EE, "Maybe."),
+        (ER, "On a scale from one to five, how happy are you with it?"), (EE, "Four."),
+        (ER, "What happened? Did you call them?"), (EE, "I did."),
+        (ER, "Is there anything else you would like to add?"),
+    ]))
+    labels = {m.text: m.label for m in mo.find_moments(iv, Config(), marks=[])
+              if m.kind in ("leading_question", "closed_question")}
+    assert labels == {
+        "The new layout is easier, isn't it?": 'Leading question (tag question: "isn\'t it")',
+        "On a scale from one to five, how happy are you with it?": 'Closed question (scale question: "on a scale from")',
+        "Did you call them?": "Closed question (yes/no)",
+    }

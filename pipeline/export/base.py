@@ -180,7 +180,7 @@ def select_moments(moments: list[Moment], kinds=None, top: Optional[int] = None)
     """The moments of ``kinds``; with ``top``, the best ``top`` by score (earlier first on ties);
     always returned in time order."""
     wanted = parse_kinds(kinds)
-    chosen = [m for m in moments if wanted is None or m.kind in wanted]
+    chosen = [m for m in moments if wanted is None or m.kind in wanted or wanted.intersection(m.also)]
     if top is not None:
         if top < 1:
             raise ExportError(None, "--top must be 1 or more")

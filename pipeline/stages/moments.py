@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from ..config import Config
-from ..cues import DEFAULT_CUES, CueMatcher
+from ..cues import DEFAULT_CUES, LANGUAGES as CUE_LANGUAGES, CueMatcher
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment, Turn
 from .analyze import monologues, union
-from ..text import (CLOSED_PATTERNS, CLOSED_UNLESS, LEADING_PATTERNS, Sentence, Token,  # noqa: F401
-                    compile_patterns, is_question, shorten, snippet, spread, timed_sentences)
+from .same_sentence import merge_same_sentence
+from ..text import (QUESTION_LANGUAGES, Asked, Sentence, Token, compile_patterns, is_question, shorten, snippet,  # noqa: F401
+                    spread, timed_sentences)
 from .marks import (MARK_DEFAULT_S, MARK_SPAN_S, MARKER, MARK_SUFFIXES, WARNING_PREFIX, Mark,  # noqa: F401
                     MarkProblem, append_mark, format_time, mark_moments, marker_files, marks_past_end,
                     parse_marks, parse_time, read_marks, set_mark_warnings as _set_mark_warnings)
@@ -82,13 +83,25 @@ HIGHLIGHT_RULES: tuple[Rule, ...] = (
     )),
 )
 
-# What the interviewer does that a coach would point out.
+# What the interviewer does that a coach would point out. A question's kind and its reason are
+# pipeline/text.py's (text.classify, in every language of text.QUESTION_LANGUAGES): no patterns here.
 COACHING_RULES: tuple[Rule, ...] = (
-    Rule("leading_question", "Leading question", INTERVIEWER, 0.7, LEADING_PATTERNS),  # in pipeline/text.py
+    Rule("leading_question", "Leading question", INTERVIEWER, 0.7, ()),
 )
-# A question that wants a yes or no (the patterns, shared with every question count, are text.py's).
-CLOSED_QUESTION = Rule("closed_question", "Closed question", INTERVIEWER, 0.4, CLOSED_PATTERNS,
-                       unless=CLOSED_UNLESS)
+# A question that wants a yes or no, a number, a choice or a rating.
+CLOSED_QUESTION = Rule("closed_question", "Closed question", INTERVIEWER, 0.4, ())
+QUESTION_RULES = {"leading": COACHING_RULES[0], "closed": CLOSED_QUESTION}
+
+HIGHLIGHT_LANGUAGES = ("en",)  # the HIGHLIGHT_RULES' words are English
+
+
+def rule_languages() -> dict[str, list[str]]:
+    """Per rule, the languages it reads (the sidecar's ``pipeline.rule_languages``): bookmark cues
+    and highlights English, question kinds (leading / closed questions) every language text.py
+    reads. Fast fills, monologues and insights after a silence are timing: every language."""
+    return {"bookmark_cues": list(CUE_LANGUAGES), "highlights": list(HIGHLIGHT_LANGUAGES),
+            "question_kinds": list(QUESTION_LANGUAGES)}
+
 
 # The structural kinds (no word patterns): title and base score.
 BOOKMARK = ("bookmark", "Bookmark", 1.0)
@@ -105,6 +118,8 @@ MIN_HIGHLIGHT_S = 4.0  # a detected highlight grows by following sentences up to
 BACKCHANNEL_WORDS = 3  # an interviewer "mm-hmm, right" this short does not end an answer
 BACKCHANNEL_S = 2.0
 EXTRA_RULE_BONUS = 0.05  # per further rule that also matched the same sentence
+# Moments that stand for a run of turns or a gap, not a sentence: never merged (same_sentence.py).
+RUN_KINDS = frozenset({INSIGHT[0], FAST_FILL[0], MONOLOGUE[0]})
 
 KINDS: dict[str, str] = {k: t for k, t, _ in (BOOKMARK, MARKER)}
 KINDS.update({r.kind: r.title for r in HIGHLIGHT_RULES})
@@ -150,7 +165,7 @@ def find_moments(interview: Interview, config=None, marks: Optional[list["Mark"]
     found += highlights(interview, sents)
     found += insights_after_silence(interview, sents)
     found += coaching(interview, sents)
-    return _sorted_unique(found)
+    return merge_same_sentence(_sorted_unique(found), sents, RUN_KINDS)
 
 
 def _roles_known(interview: Interview) -> bool:
@@ -225,14 +240,28 @@ def coaching(interview: Interview, sents: list[Sentence]) -> list[Moment]:
     if not _roles_known(interview):
         return out
     for s in sents:
-        if s.role != INTERVIEWER or not is_question(s.text):  # the one question rule (text.py)
+        if s.role != INTERVIEWER or not is_question(s.text, s.language):  # the one question rule (text.py)
             continue
-        moment = _match(s, COACHING_RULES) or _match(s, (CLOSED_QUESTION,))
+        moment = question_moment(s, s.asked)
         if moment:
             out.append(moment)
     out += fast_fill_moments(interview, sents)
     out += monologue_moments(interview, sents)
     return out
+
+
+def question_moment(s: Sentence, asked: list[Asked]) -> Optional[Moment]:
+    """A leading or closed question (the most pointed of the sentence's questions when several are
+    stacked in it) as one coaching moment whose label says why: 'Leading question (tag question:
+    "isn't it")'."""
+    flagged = sorted((a for a in asked if a.kind in QUESTION_RULES), key=lambda a: -QUESTION_RULES[a.kind].score)
+    if not flagged:
+        return None
+    rule = QUESTION_RULES[flagged[0].kind]
+    score = min(0.99, rule.score + EXTRA_RULE_BONUS * (len(flagged) - 1))
+    also = "".join(f"; also {QUESTION_RULES[a.kind].title.lower()} ({a.why})" for a in flagged[1:])
+    label = f"{rule.title} ({shorten(flagged[0].why, 60)}{also})"
+    return Moment(_r(s.start), _r(s.end), rule.kind, label, s.role, s.text, round(score, 3), "detected")
 
 
 def _match(s: Sentence, rules: Iterable[Rule]) -> Optional[Moment]:
@@ -368,4 +397,4 @@ def refresh_moments(interview: Interview, config=None, recording: Optional[Path]
 
 __all__ = ["find_moments", "refresh_moments", "parse_marks", "parse_time", "read_marks", "append_mark",
            "marker_files", "format_time", "Mark", "MarkProblem", "Rule", "HIGHLIGHT_RULES",
-           "COACHING_RULES", "KINDS", "GROUPS"]
+           "COACHING_RULES", "KINDS", "GROUPS", "rule_languages", "merge_same_sentence"]
