@@ -44,7 +44,8 @@ def main() -> None:
 @click.option("--pyannote-pipeline", type=click.Path(path_type=Path),
               help="Local pyannote pipeline folder (with --diarizer pyannote).")
 @click.option("--interviewer", help="Speaker id of the interviewer (e.g. S2, left), skipping detection.")
-@click.option("--interviewer-voice", metavar="NAME", help="An enrolled voice (ivp voice enroll) is the interviewer.")
+@click.option("--interviewer-voice", metavar="NAME", help="An enrolled voice (ivp voice enroll) is the interviewer; several, "
+                                                                 "comma-separated, are the research team (the first leads).")
 @click.option("--min-silence", type=float, help="Shortest silence to report, seconds (default 1.0).")
 @click.option("--force", is_flag=True, help="Reprocess files whose sidecar is already up to date.")
 @click.option("--export", "export_formats", metavar="FORMATS",

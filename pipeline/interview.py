@@ -11,7 +11,8 @@ from functools import lru_cache
 from typing import Any, Optional
 
 # 2: segment language, languages, pipeline.moment_languages; 3: voiceprints;
-# 4: a role for every speaker (roles.by_speaker), the talk ratio per side, speaker-count notes
+# 4: a role for every speaker (roles.by_speaker), the talk ratio per side, Moment.also,
+#    pipeline.rule_languages
 SCHEMA_VERSION = 4
 INTERVIEWER = "interviewer"  # the interviewer side: the researcher, a note taker, an observer
 INTERVIEWEE = "interviewee"  # the participant side: one or more interviewees

@@ -38,6 +38,7 @@ class Pipeline:
     def __init__(self, config: Optional[Config] = None, hook: ProgressHook = null_hook,
                  stop: StopToken = NEVER):
         self.config = (config or Config()).validate()
+        voices.check_enrolled(self.config.interviewer_voice)  # a missing or damaged voice: before any work
         self.hook = hook
         self.stop = stop
         self.cache = StageCache(Path(self.config.cache_dir) if self.config.cache_dir else None)
@@ -149,8 +150,8 @@ class Pipeline:
         segments = assign_speakers(transcript.segments, turns)
         talk = analyze.talk_seconds(turns)
         owner = roles.channel_owner(turns, audio.channels, audio.sample_rate, c.interviewer_channel)
-        voice, missing = voices.enrolled_evidence(diarization.voices, getattr(c, "interviewer_voice", None))
-        assignment = roles.assign_roles(segments, turns, talk, c.interviewer, owner, voice)
+        voice, team, missing = voices.enrolled_team(diarization.voices, c.interviewer_voice)
+        assignment = roles.assign_roles(segments, turns, talk, c.interviewer, owner, voice, team)
         if missing:
             assignment.evidence["enrolled_missing"] = missing
         interview = Interview(

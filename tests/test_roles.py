@@ -299,3 +299,33 @@ def test_several_people_with_nobody_leading_is_called_a_possible_meeting():
     iv = _interview(segs, turns)
     relabel.apply(iv, roles.assign_roles(segs, turns, {"A": 4, "B": 2, "C": 2, "D": 2}))
     assert any("may be a meeting rather than a two-sided interview" in w for w in iv.warnings)
+
+
+def test_several_enrolled_team_members_each_join_the_interviewer_side(tmp_path, monkeypatch):
+    import json
+    import numpy as np
+    import pytest
+    from pipeline import voicelib
+    from pipeline.errors import PipelineError
+    from pipeline.interview import Voiceprint
+    from pipeline.stages import voices
+    from pipeline.stages.diarize.prints import encode, unit
+    monkeypatch.setenv("IVP_VOICES_DIR", str(tmp_path))
+    rng = np.random.default_rng(3)
+    dana, sam, guest = (rng.normal(size=192) for _ in range(3))
+    for name, v in (("dana", dana), ("sam", sam)):
+        voicelib.save(name, Voiceprint(name, 30, 40, encode(unit(v))), {"recording": "x"})
+    prints = [Voiceprint(s, 20, 30, encode(unit(v + 0.1 * rng.normal(size=192))))
+              for s, v in (("X", dana), ("N", sam), ("Y", guest))]
+    lead, team, missing = voices.enrolled_team(prints, "dana, sam, nobody")
+    assert lead["speaker"] == "X" and set(team) == {"N"} and missing == "nobody"
+    segs, turns = three_people(note_taker_asks=False)  # N says nothing an interviewer would
+    r = roles.assign_roles(segs, turns, {"Y": 40, "N": 35, "X": 20}, voice=lead, team=team)
+    assert r.by_speaker == {"X": "interviewer", "N": "interviewer", "Y": "interviewee"}
+    voices.check_enrolled("dana, sam")
+    path = tmp_path / "sam.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "vector": "not base64!"}))
+    with pytest.raises(PipelineError, match="sam"):
+        voices.check_enrolled("dana, sam")
+    with pytest.raises(PipelineError, match="nobody"):
+        voices.check_enrolled("nobody")

@@ -154,10 +154,16 @@ def roles_check(iv: Interview) -> Optional[dict]:
     r = iv.roles
     if r is None or not r.interviewer or r.method in ("override", "single-speaker", "none"):
         return None
+    unsure = [(s, side) for s, side in sorted((r.evidence.get("sides") or {}).items())
+              if not side.get("fixed") and side.get("confidence", 1.0) < LOW_CONFIDENCE]
     if "disagreement" in r.evidence:
         why = f"voice and text disagree: {r.evidence['disagreement']}"
     elif r.confidence < LOW_CONFIDENCE:
         why = f"roles decided with low confidence ({r.confidence:.2f}, {r.method})"
+    elif unsure:
+        speaker, side = unsure[0]
+        return {"why": f"side uncertain for {speaker} (put on the {side['role']} side, confidence "
+                       f"{side['confidence']:.2f})", "command": fix_command(iv, speaker)}
     else:
         return None
     return {"why": why, "command": fix_command(iv)}
@@ -212,6 +218,8 @@ def _summary(iv: Interview) -> dict:
     talk = metrics.talk_seconds(iv)
     return {
         "duration": metrics.duration(iv),
+        "people": len(iv.speakers),
+        "people_text": metrics.people_sentence(iv) or "",
         "share": metrics.share(iv),
         "target": [low, high],
         "verdict": metrics.verdict(iv),

@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from .. import sidecar as sc
-from ..errors import PipelineError
+from ..errors import ConfigError, PipelineError
 from ..interview import INTERVIEWEE, INTERVIEWER, ROLES, Interview, RoleAssignment, Voiceprint
 from ..sidecar import SUFFIX
 from ..voicelib import load
@@ -71,6 +71,36 @@ def enrolled_evidence(prints: list[Voiceprint], name: Optional[str]) -> tuple[Op
     return {"speaker": speaker, "kind": "enrolled", "name": name, "similarity": round(sim, 3),
             "runner_up": None if runner is None else round(runner, 3), "log_odds": ENROLLED_LOG_ODDS,
             "describe": f"enrolled voice {name!r}, cosine {sim:.2f}"}, None
+
+
+def check_enrolled(names: Optional[str]) -> None:
+    """Raise a PipelineError naming the voice when an enrolled voice is missing or damaged (before
+    any recording is worked on)."""
+    for name in [n.strip() for n in (names or "").split(",") if n.strip()]:
+        try:
+            vector = decode(load(name).vector)
+        except ValueError:  # not base64
+            vector = np.zeros(0)
+        if vector.shape != (192,) or not np.all(np.isfinite(vector)) or not np.any(vector):
+            raise ConfigError(None, f"enrolled voice {name!r} is damaged (enrol it again: ivp voice enroll)")
+
+
+def enrolled_team(prints: list[Voiceprint], names: Optional[str]) -> tuple[Optional[dict], dict[str, dict], Optional[str]]:
+    """Several enrolled team members (``"dana, sam"``): (the first matched voice as the lead's
+    evidence, {speaker: evidence} for the other matched members, the names not found or None)."""
+    lead, team, missing = None, {}, []
+    for name in [n.strip() for n in (names or "").split(",") if n.strip()]:
+        try:
+            evidence, absent = enrolled_evidence(prints, name)
+        except PipelineError:  # the voice was removed from the library since: decide without it
+            evidence, absent = None, name
+        if absent:
+            missing.append(absent)
+        elif lead is None:
+            lead = evidence
+        elif evidence["speaker"] != lead["speaker"]:
+            team.setdefault(evidence["speaker"], evidence)
+    return lead, team, ", ".join(missing) or None
 
 
 def decide_folder(items: list[tuple[str, list[Voiceprint]]]) -> list[Optional[dict[str, Any]]]:
@@ -167,12 +197,9 @@ def reassess(interview: Interview, voice: Optional[dict[str, Any]]) -> RoleAssig
     if old is not None and (old.method == "override" or (old.evidence.get("override") or {}).get("by") == "ivp roles"):
         return old  # the user's word
     c = config_of(interview)
-    try:
-        enrolled, missing = enrolled_evidence(interview.voices, c.interviewer_voice)
-    except PipelineError:  # the voice was removed from the library since: decide without it
-        enrolled, missing = None, c.interviewer_voice
+    enrolled, team, missing = enrolled_team(interview.voices, c.interviewer_voice)
     assignment = roles.assign_roles(interview.segments, interview.turns, analyze.talk_seconds(interview.turns),
-                                    c.interviewer, None, enrolled or voice)
+                                    c.interviewer, None, enrolled or voice, team)
     if missing:
         assignment.evidence["enrolled_missing"] = missing
     return assignment
