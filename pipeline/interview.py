@@ -28,6 +28,7 @@ class Recording:
     codec: str
     has_video: bool = False
     frame_rate: Optional[float] = None
+    audio_streams: int = 1  # every audio stream is analysed (stages/tracks.py says how)
 
 
 @dataclass

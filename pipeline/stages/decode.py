@@ -26,16 +26,25 @@ SAMPLE_RATE = 16000
 BLOCK_SAMPLES = SAMPLE_RATE * 60  # decode and convert a minute at a time
 BLOCK_BYTES = BLOCK_SAMPLES * 2
 TRUNCATED_SHARE = 0.5  # less than this share of the announced duration decodes: a broken file
+STREAM_NAMES = ("stream1", "stream2")  # speaker ids of a file's two audio streams
 
 
 @dataclass
 class Audio:
     """Decoded audio: ``samples`` is mono float32 at ``sample_rate``; ``channels`` is None or the
-    (2, N) int16 channels of a stereo file (scale by 1/32768 for float)."""
+    (K, N) int16 channels (scale by 1/32768 for float): the two sides of a stereo file, the
+    two audio streams of a file (each mixed to mono), or a set of per-person tracks.
+
+    ``names`` are the channels' speaker ids when they are not a stereo file's left and right;
+    ``persons`` says each channel is known to be one person (declared tracks), so nobody has to
+    guess it from the sound; ``streams`` is how many audio streams the file has."""
 
     samples: np.ndarray
     sample_rate: int = SAMPLE_RATE
     channels: Optional[np.ndarray] = None
+    names: Optional[tuple[str, ...]] = None
+    persons: bool = False
+    streams: int = 1
 
     @property
     def duration(self) -> float:
@@ -103,17 +112,48 @@ def probe(path: Path, sha256: Optional[str] = None) -> Recording:
         codec=str(stream.get("codec_name") or "unknown"),
         has_video=bool(video),
         frame_rate=_frame_rate(video[0]) if video else None,
+        audio_streams=len(audio),
     )
 
 
 def decode(path: Path, recording: Recording, keep_channels: bool = True) -> Audio:
-    """Decode the first audio stream to 16 kHz float32, streaming ffmpeg's output into one array.
+    """Decode the audio to 16 kHz float32, streaming ffmpeg's output into one array.
 
     A two-channel file also keeps its channels (as int16, to bound memory on long recordings).
+    A file with two audio streams (a call recorder's microphone and far end) keeps each stream,
+    mixed to mono, as one channel named ``stream1`` / ``stream2``; with more streams, all are
+    mixed into the mono samples. Whether two streams are two people is decided later, from the
+    sound (``stages.tracks``).
     """
+    streams = max(1, getattr(recording, "audio_streams", 1))
+    if streams > 1:
+        return _decode_streams(path, recording, streams, keep_channels)
     channels = 2 if keep_channels and recording.channels == 2 else 1
+    mono, stereo = _pcm(path, recording, 0, channels)
+    return Audio(samples=mono, channels=stereo)
+
+
+def _decode_streams(path: Path, recording: Recording, streams: int, keep_channels: bool) -> Audio:
+    """Each audio stream decoded to mono, padded to the longest; two kept as channels."""
+    monos = [_pcm(path, recording, index, 1, check=False)[0] for index in range(streams)]
+    n = max(len(m) for m in monos)
+    _check_decoded(path, recording, n)
+    mix = np.zeros(n, dtype=np.float32)
+    for m in monos:
+        mix[: len(m)] += m / streams
+    if streams != 2 or not keep_channels:
+        return Audio(samples=mix, streams=streams)
+    pair = np.zeros((2, n), dtype=np.int16)
+    for i, m in enumerate(monos):
+        pair[i, : len(m)] = np.clip(np.round(m * 32768.0), -32768, 32767)
+    return Audio(samples=mix, channels=pair, names=STREAM_NAMES, streams=streams)
+
+
+def _pcm(path: Path, recording: Recording, stream: int, channels: int,
+         check: bool = True) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """One audio stream as mono float32 (plus its int16 channels when ``channels`` is 2)."""
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", *local_input(path),
-           "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", str(channels), "-ar", str(SAMPLE_RATE),
+           "-map", f"0:a:{stream}", "-vn", "-sn", "-dn", "-ac", str(channels), "-ar", str(SAMPLE_RATE),
            "-f", "s16le", "-acodec", "pcm_s16le", "-"]
     expected = int((recording.duration_s + 1.0) * SAMPLE_RATE)
     pcm = _PcmBuffer(channels, expected)
@@ -128,13 +168,19 @@ def decode(path: Path, recording: Recording, keep_channels: bool = True) -> Audi
     if code != 0:
         raise DecodeError(str(path), f"ffmpeg failed: {_last_line(stderr)}")
     mono, stereo = pcm.result()
-    if mono.size == 0 and recording.duration_s > 0.5:
+    if check:
+        _check_decoded(path, recording, mono.size)
+    return mono, stereo
+
+
+def _check_decoded(path: Path, recording: Recording, size: int) -> None:
+    """Raise when (almost) nothing of the announced duration decoded."""
+    if size == 0 and recording.duration_s > 0.5:
         raise DecodeError(str(path), "no audio could be decoded (corrupt or truncated file)")
-    decoded_s = mono.size / SAMPLE_RATE
+    decoded_s = size / SAMPLE_RATE
     if recording.duration_s >= 2.0 and decoded_s < TRUNCATED_SHARE * recording.duration_s:
         raise DecodeError(str(path), f"truncated or corrupt: only {decoded_s:.1f} s of the "
                                      f"{recording.duration_s:.1f} s the file announces could be decoded")
-    return Audio(samples=mono, channels=stereo)
 
 
 class _PcmBuffer:
