@@ -9,7 +9,7 @@ from dataclasses import asdict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 from . import __version__
 from .config import Config
@@ -19,7 +19,7 @@ from .interview import INTERVIEWEE, INTERVIEWER, Interview, PipelineInfo, Record
 from .progress import NEVER, ProgressHook, StopToken, null_hook
 from .stages import analyze, relabel, relook, roles, tracks, voices
 from .stages.align import assign_speakers
-from .stages.decode import Audio, decode, probe, sha256_file
+from .stages.decode import Audio, decode, decode_tracks, probe, probe_tracks, sha256_file
 from .stages.diarize import CoreShare, Diarization, get_diarizer
 from .stages.diarize.channels import channel_names
 from .stages.transcribe import Transcript, WhisperTranscriber
@@ -68,17 +68,22 @@ class Pipeline:
         return self._diarizers[name]
 
     def process(self, path: Path | str, sha256: Optional[str] = None,
-                cache: Optional[StageCache] = None) -> Interview:
+                cache: Optional[StageCache] = None, tracks: Sequence[Path] = ()) -> Interview:
         """Every stage on one file; ``cache`` (default: the config's ``cache_dir``) keeps the
-        transcript and diarization per content hash."""
+        transcript and diarization per content hash. ``tracks``: a set of per-person files
+        processed as one interview (``path`` names it; ``sha256`` is ``decode.tracks_sha``)."""
         path = Path(path)
         timings: dict[str, float] = {}
         cache = cache if cache is not None else self.cache
         try:
             _ = self.transcriber  # a missing or broken model fails here, before any work is shown
             with self._stage("decode", timings, path):
-                recording = probe(path, sha256 or sha256_file(path))
-                audio = decode(path, recording)
+                if tracks:
+                    recording, parts = probe_tracks([Path(t) for t in tracks], sha256)
+                    audio = decode_tracks(parts)
+                else:
+                    recording = probe(path, sha256 or sha256_file(path))
+                    audio = decode(path, recording)
             transcript, diarization = self._transcribe_and_diarize(path, recording, audio, timings, cache)
             with self._stage("analyze", timings, path):
                 interview = self._analyze(recording, audio, transcript, diarization, timings)
@@ -242,7 +247,7 @@ def _num(value) -> float:
 
 
 def _warnings(interview: Interview, audio: Audio, config: Config) -> list[str]:
-    out = tracks.stream_note(audio)
+    out = tracks.source_note(audio)
     speakers = {t.speaker for t in interview.turns}
     if audio.samples.size and float(abs(audio.samples).max()) == 0.0:
         out.append("the recording is digital silence: no speech to analyse")
@@ -250,7 +255,7 @@ def _warnings(interview: Interview, audio: Audio, config: Config) -> list[str]:
         out.append("no speech detected")
     elif len(speakers) == 1:
         out.append("only one speaker detected: the talk ratio needs both interviewer and interviewee")
-    if config.speakers and len(speakers) > config.speakers:
+    if config.speakers and len(speakers) > config.speakers and not audio.persons:  # tracks: one each
         out.append(f"{len(speakers)} speakers found, {config.speakers} expected")
     if not interview.segments and interview.turns:
         out.append("speech detected but nothing was transcribed")

@@ -6,6 +6,7 @@ backchannels, handovers 0.5 s early and each channel hearing the other 25 dB dow
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -186,3 +187,105 @@ def test_two_audio_streams_are_two_people(shared_data, tmp_path):
     assert "about your role" in said["stream1"] and "comparatively modern" in said["stream2"], said
     assert "modern" not in said["stream1"] and "invoic" not in said["stream2"], said
     assert {t.speaker for t in iv.turns} == {"stream1", "stream2"}
+
+
+# -- a declared set of per-person tracks (ivp process --tracks, ivp.toml tracks = [...]) ----------
+
+def test_track_names_come_from_the_file_stems():
+    from pipeline.stages.decode import track_names
+    assert track_names([Path("x/Ann Lee (host).m4a"), Path("y/bob.wav"), Path("z/BOB.flac"), Path("..m4a")]) == (
+        "ann_lee_host", "bob", "bob-2", "track")
+
+
+def test_ivp_toml_declares_tracks_as_one_interview(tmp_path):
+    from pipeline.config import load_folder_config
+    from pipeline.errors import ConfigError
+    from pipeline.recording import tracksets
+    for name in ("a.m4a", "b.m4a", "c.wav"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "ivp.toml").write_text('tracks = ["b.m4a", "a.m4a"]\nspeakers = 3\n')
+    assert load_folder_config(tmp_path).speakers == 3  # tracks is no setting, and no error
+    files, sets = tracksets.group([tmp_path / "a.m4a", tmp_path / "b.m4a", tmp_path / "c.wav"])
+    assert files == [tmp_path / "b.m4a", tmp_path / "c.wav"]
+    assert sets == {tmp_path / "b.m4a": [tmp_path / "b.m4a", tmp_path / "a.m4a"]}
+    for bad in ('tracks = ["a.m4a"]', 'tracks = ["a.m4a", "../a.m4a"]', 'tracks = ["a.m4a", "gone.m4a"]',
+                'tracks = ["a.m4a", "a.m4a"]', 'tracks = "a.m4a"'):
+        (tmp_path / "ivp.toml").write_text(bad)
+        with pytest.raises(ConfigError, match="ivp.toml"):
+            tracksets.declared(tmp_path)
+
+
+def write_track(path, pieces, seconds):
+    """A mono track with ``(at_s, clip)`` pieces, ``seconds`` long, encoded by ffmpeg from a WAV."""
+    import wave
+    from conftest import ffmpeg
+    x = np.zeros(int(seconds * SR), dtype=np.float32)
+    for at, clip in pieces:
+        a = int(at * SR)
+        x[a: a + len(clip)] += clip[: len(x) - a]
+    wav = path.with_suffix(".tmp.wav")
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(SR)
+        w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
+    ffmpeg("-i", str(wav), *(["-c:a", "aac"] if path.suffix == ".m4a" else []), str(path))
+    wav.unlink()
+    return path
+
+
+@pytest.fixture(scope="module")
+def three_tracks(shared_data, tmp_path_factory):
+    """Three people, one file each, of different lengths: Ann asks, Bob answers 0.3 s before she
+    ends (her voice faintly on his track, -25 dB), Carol agrees."""
+    pytest.importorskip("piper")
+    import roles_audio as ra
+    folder = tmp_path_factory.mktemp("tracks")
+    ann = ra.say("joe", "Can you tell me about your role and how you use the invoicing tool?")
+    bob = ra.real_clips("lj")[1]  # "in being comparatively modern."
+    carol = ra.say("joe", "I agree with that completely.")
+    bob_at = 0.3 + len(ann) / SR - 0.3
+    carol_at = bob_at + len(bob) / SR + 0.8
+    return [write_track(folder / "Ann (host).m4a", [(0.3, ann)], 0.3 + len(ann) / SR + 0.5),
+            write_track(folder / "bob.m4a", [(bob_at, bob), (0.32, ann * 10 ** (-25 / 20))],
+                        bob_at + len(bob) / SR + 0.4),
+            write_track(folder / "carol.wav", [(carol_at, carol)], carol_at + len(carol) / SR + 0.6)]
+
+
+def ivp(*args):
+    import os
+    import subprocess
+    return subprocess.run([sys.executable, "-m", "pipeline", *map(str, args)], capture_output=True,
+                          text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+
+
+def test_ivp_process_tracks_makes_one_interview_of_per_person_files(three_tracks, tmp_path):
+    from pipeline import sidecar
+    run = ivp("process", "--tracks", *three_tracks, "--name", "team call", "--out", tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "warning: 3 tracks, one person each: ann_host, bob, carol" in run.stdout + run.stderr
+    iv = sidecar.read(tmp_path / "team call.interview.json")
+    assert iv.source.tracks == [str(p.resolve()) for p in three_tracks] and iv.source.channels == 3
+    longest = max(len(__import__("roles_audio").decode16k(p)) for p in three_tracks) / SR
+    assert abs(iv.source.duration_s - longest) < 0.1
+    said = {who: " ".join(s.text for s in iv.segments if s.speaker == who).lower() for who in ("ann_host", "bob", "carol")}
+    assert "about your role" in said["ann_host"] and "comparatively modern" in said["bob"], said
+    assert "agree" in said["carol"], said
+    assert not any(w in said["bob"] + said["carol"] for w in ("role", "tell me")), said  # no bleed
+    assert {t.speaker for t in iv.turns} == {"ann_host", "bob", "carol"}
+    assert not any("speakers found" in w for w in iv.warnings)
+    again = ivp("process", "--json", "--tracks", *three_tracks, "--name", "team call", "--out", tmp_path)
+    assert json.loads(again.stdout)[0]["skipped"] is True
+
+
+def test_a_folder_declaring_tracks_processes_them_as_one(three_tracks, tmp_path):
+    import shutil
+    from kit import write_wav
+    for p in three_tracks[:2]:
+        shutil.copy(p, tmp_path / p.name)
+    write_wav(tmp_path / "other.wav", 3.0)
+    (tmp_path / "ivp.toml").write_text('tracks = ["Ann (host).m4a", "bob.m4a"]\n')
+    run = ivp("process", "--json", tmp_path)
+    assert run.returncode == 0, run.stderr
+    results = json.loads(run.stdout)
+    assert sorted(Path(r["sidecar"]).name for r in results) == ["Ann (host).interview.json", "other.interview.json"]
+    assert not (tmp_path / "bob.interview.json").exists()
+    assert "2 tracks, one person each: ann_host, bob" in results[0]["warnings"]

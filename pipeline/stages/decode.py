@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -131,6 +132,50 @@ def decode(path: Path, recording: Recording, keep_channels: bool = True) -> Audi
     channels = 2 if keep_channels and recording.channels == 2 else 1
     mono, stereo = _pcm(path, recording, 0, channels)
     return Audio(samples=mono, channels=stereo)
+
+
+def track_names(paths: list[Path]) -> tuple[str, ...]:
+    """Speaker ids for per-person track files: each file's stem, lower case, letters, digits,
+    ``-`` and ``_`` only (at most 40), made unique with ``-2``, ``-3`` ... where stems repeat."""
+    names: list[str] = []
+    for path in paths:
+        stem = re.sub(r"[^a-z0-9_-]+", "_", Path(path).stem.lower()).strip("_-")[:40] or "track"
+        name, k = stem, 2
+        while name in names:
+            name, k = f"{stem}-{k}", k + 1
+        names.append(name)
+    return tuple(names)
+
+
+def tracks_sha(paths: list[Path]) -> str:
+    """The content hash of a set of per-person tracks: each file's hash with its speaker id."""
+    lines = [f"{name}:{sha256_file(Path(p))}" for name, p in zip(track_names(paths), paths)]
+    return hashlib.sha256(("ivp-tracks\n" + "\n".join(lines)).encode()).hexdigest()
+
+
+def probe_tracks(paths: list[Path], sha256: Optional[str] = None) -> tuple[Recording, list[Recording]]:
+    """The set as one recording (the first track's facts, the longest duration, one channel per
+    track, every track's path) and each track's own facts."""
+    parts = [probe(Path(p), "-") for p in paths]
+    first = parts[0]
+    recording = Recording(path=first.path, sha256=sha256 or tracks_sha(paths),
+                          duration_s=max(r.duration_s for r in parts), channels=len(parts),
+                          sample_rate=first.sample_rate, codec=first.codec, has_video=first.has_video,
+                          frame_rate=first.frame_rate, tracks=[r.path for r in parts])
+    return recording, parts
+
+
+def decode_tracks(parts: list[Recording]) -> Audio:
+    """Each track's first audio stream as mono, padded to the longest, one channel per track
+    (named after its file, ``persons``: each is one person's); ``samples`` is their mean."""
+    monos = [_pcm(Path(r.path), r, 0, 1)[0] for r in parts]
+    n = max(len(m) for m in monos)
+    mix = np.zeros(n, dtype=np.float32)
+    channels = np.zeros((len(monos), n), dtype=np.int16)
+    for i, m in enumerate(monos):
+        mix[: len(m)] += m / len(monos)
+        channels[i, : len(m)] = np.clip(np.round(m * 32768.0), -32768, 32767)
+    return Audio(samples=mix, channels=channels, names=track_names([Path(r.path) for r in parts]), persons=True)
 
 
 def _decode_streams(path: Path, recording: Recording, streams: int, keep_channels: bool) -> Audio:

@@ -42,8 +42,10 @@ def per_track(audio: Audio) -> bool:
     return audio.channels.shape[0] == 2 and separate_voices(audio)
 
 
-def stream_note(audio: Audio) -> list[str]:
-    """What was done with a file's several audio streams, as a warning line (none for one)."""
+def source_note(audio: Audio) -> list[str]:
+    """What was done with a file's several audio streams, or a set of tracks, as a warning line."""
+    if audio.persons:
+        return [f"{len(audio.names)} tracks, one person each: {', '.join(audio.names)}"]
     if audio.streams <= 1:
         return []
     if audio.streams > 2:
