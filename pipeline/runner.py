@@ -68,9 +68,9 @@ class Pipeline:
         return self._diarizers[name]
 
     def process(self, path: Path | str, sha256: Optional[str] = None,
-                cache: Optional[StageCache] = None, tracks: Sequence[Path] = ()) -> Interview:
+                cache: Optional[StageCache] = None, track_files: Sequence[Path] = ()) -> Interview:
         """Every stage on one file; ``cache`` (default: the config's ``cache_dir``) keeps the
-        transcript and diarization per content hash. ``tracks``: a set of per-person files
+        transcript and diarization per content hash. ``track_files``: a set of per-person files
         processed as one interview (``path`` names it; ``sha256`` is ``decode.tracks_sha``)."""
         path = Path(path)
         timings: dict[str, float] = {}
@@ -78,8 +78,8 @@ class Pipeline:
         try:
             _ = self.transcriber  # a missing or broken model fails here, before any work is shown
             with self._stage("decode", timings, path):
-                if tracks:
-                    recording, parts = probe_tracks([Path(t) for t in tracks], sha256)
+                if track_files:
+                    recording, parts = probe_tracks([Path(t) for t in track_files], sha256)
                     audio = decode_tracks(parts)
                 else:
                     recording = probe(path, sha256 or sha256_file(path))

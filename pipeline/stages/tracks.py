@@ -22,8 +22,9 @@ from .decode import Audio
 from .diarize.channels import HOP_S, channel_names, frame_db, frames_to_spans, separate_voices, track_activity
 from .transcribe import Transcript
 
-VERSION = 1
-MIN_OWN_S = 0.1  # own speech this short still counts (a "right" over the other side: 0.18 s)  # in the transcript's cache key: a change to the rules below transcribes again
+VERSION = 1  # in the transcript's cache key: a change to the rules below transcribes again
+MIN_OWN_S = 0.1  # own speech this short still counts (a "Right." over the other side: 0.18 s;
+#                  turns keep the diarizer's 0.2 s)
 GATE_PAD_S = 0.3  # own speech widened by this before everything else on the channel is silenced
 MIN_OWN_SHARE = 0.5  # a word stays when at least this share of it is its channel's own speech ...
 WORD_PAD_S = 0.15  # ... widened by this (Whisper starts a segment's first word up to 0.2 s early)
@@ -56,7 +57,8 @@ def source_note(audio: Audio) -> list[str]:
 
 
 def own_speech(audio: Audio) -> list[np.ndarray]:
-    """Per channel, its own speech as 20 ms frames (bridged and de-blipped as its turns are)."""
+    """Per channel, its own speech as 20 ms frames (bridged as its turns are, blips under
+    ``MIN_OWN_S`` dropped)."""
     dbs = [frame_db(c, audio.sample_rate) for c in audio.channels]
     out = []
     for active in track_activity(dbs):
