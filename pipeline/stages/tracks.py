@@ -97,12 +97,13 @@ def widen(own: np.ndarray, pad_s: float) -> np.ndarray:
 
 def gate(channel: np.ndarray, own: np.ndarray, sample_rate: int) -> np.ndarray:
     """The channel as float32, silent outside its own speech widened by ``GATE_PAD_S``."""
-    x = channel.astype(np.float32) / (32768.0 if np.issubdtype(channel.dtype, np.integer) else 1.0)
+    x = channel.astype(np.float32)  # one copy: a long call's channels stay int16 until here
+    x *= 1.0 / 32768.0 if np.issubdtype(channel.dtype, np.integer) else 1.0
     wide = widen(own, GATE_PAD_S)
     hop = int(sample_rate * HOP_S)
-    keep = np.repeat(wide, hop)
-    keep = np.concatenate([keep, np.full(max(0, len(x) - len(keep)), False)])[: len(x)]
-    x[~keep] = 0.0
+    n = min(len(wide), len(x) // hop)
+    x[: n * hop].reshape(n, hop)[~wide[:n]] = 0.0  # frame by frame, no sample-long mask
+    x[n * hop:] = 0.0  # past the last whole frame: no own speech measured
     return x
 
 
