@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
@@ -126,9 +126,8 @@ def decode(path: Path, recording: Recording, keep_channels: bool = True) -> Audi
     mixed into the mono samples. Whether two streams are two people is decided later, from the
     sound (``stages.tracks``).
     """
-    streams = max(1, getattr(recording, "audio_streams", 1))
-    if streams > 1:
-        return _decode_streams(path, recording, streams, keep_channels)
+    if recording.audio_streams > 1:
+        return _decode_streams(path, recording, recording.audio_streams, keep_channels)
     channels = 2 if keep_channels and recording.channels == 2 else 1
     mono, stereo = _pcm(path, recording, 0, channels)
     return Audio(samples=mono, channels=stereo)
@@ -168,30 +167,37 @@ def probe_tracks(paths: list[Path], sha256: Optional[str] = None) -> tuple[Recor
 def decode_tracks(parts: list[Recording]) -> Audio:
     """Each track's first audio stream as mono, padded to the longest, one channel per track
     (named after its file, ``persons``: each is one person's); ``samples`` is their mean."""
-    monos = [_pcm(Path(r.path), r, 0, 1)[0] for r in parts]
-    n = max(len(m) for m in monos)
-    mix = np.zeros(n, dtype=np.float32)
-    channels = np.zeros((len(monos), n), dtype=np.int16)
-    for i, m in enumerate(monos):
-        mix[: len(m)] += m / len(monos)
-        channels[i, : len(m)] = np.clip(np.round(m * 32768.0), -32768, 32767)
-    return Audio(samples=mix, channels=channels, names=track_names([Path(r.path) for r in parts]), persons=True)
+    channels = _stack(_pcm(Path(r.path), r, 0, 1)[0] for r in parts)
+    return Audio(samples=_mean(channels), channels=channels,
+                 names=track_names([Path(r.path) for r in parts]), persons=True)
 
 
 def _decode_streams(path: Path, recording: Recording, streams: int, keep_channels: bool) -> Audio:
     """Each audio stream decoded to mono, padded to the longest; two kept as channels."""
-    monos = [_pcm(path, recording, index, 1, check=False)[0] for index in range(streams)]
-    n = max(len(m) for m in monos)
-    _check_decoded(path, recording, n)
-    mix = np.zeros(n, dtype=np.float32)
-    for m in monos:
-        mix[: len(m)] += m / streams
+    channels = _stack(_pcm(path, recording, index, 1, check=False)[0] for index in range(streams))
+    _check_decoded(path, recording, channels.shape[1])
+    mix = _mean(channels)
     if streams != 2 or not keep_channels:
         return Audio(samples=mix, streams=streams)
-    pair = np.zeros((2, n), dtype=np.int16)
-    for i, m in enumerate(monos):
-        pair[i, : len(m)] = np.clip(np.round(m * 32768.0), -32768, 32767)
-    return Audio(samples=mix, channels=pair, names=STREAM_NAMES, streams=streams)
+    return Audio(samples=mix, channels=channels, names=STREAM_NAMES, streams=streams)
+
+
+def _stack(monos: Iterator[np.ndarray]) -> np.ndarray:
+    """Mono float32 signals, decoded one at a time, as int16 rows, the shorter ones padded with
+    silence (one float signal in memory at a time)."""
+    rows = [np.clip(np.round(m * 32768.0), -32768, 32767).astype(np.int16) for m in monos]
+    out = np.zeros((len(rows), max(len(r) for r in rows)), dtype=np.int16)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def _mean(channels: np.ndarray) -> np.ndarray:
+    """The rows' mean as float32 in [-1, 1], a minute at a time."""
+    out = np.empty(channels.shape[1], dtype=np.float32)
+    for a in range(0, channels.shape[1], BLOCK_SAMPLES):
+        out[a: a + BLOCK_SAMPLES] = channels[:, a: a + BLOCK_SAMPLES].mean(axis=0, dtype=np.float32) / 32768.0
+    return out
 
 
 def _pcm(path: Path, recording: Recording, stream: int, channels: int,
