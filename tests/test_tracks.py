@@ -289,3 +289,19 @@ def test_a_folder_declaring_tracks_processes_them_as_one(three_tracks, tmp_path)
     assert sorted(Path(r["sidecar"]).name for r in results) == ["Ann (host).interview.json", "other.interview.json"]
     assert not (tmp_path / "bob.interview.json").exists()
     assert "2 tracks, one person each: ann_host, bob" in results[0]["warnings"]
+
+
+def test_tracks_options_are_checked_before_any_work(tmp_path):
+    from click.testing import CliRunner
+    from pipeline.cli import main
+    a, b = tmp_path / "a.wav", tmp_path / "b.wav"
+    from kit import write_wav
+    write_wav(a, 1.0), write_wav(b, 1.0)
+    runner = CliRunner()
+    for args, says in ((["--tracks", a], "two or more files"), (["--name", "x", a], "--name needs --tracks"),
+                       (["--tracks", a, a], "named twice"), (["--tracks", a, tmp_path], "not folders"),
+                       (["--tracks", a, b, "--name", "../x"], "a plain file name")):
+        result = runner.invoke(main, ["process", *map(str, args)])
+        assert result.exit_code == 2 and says in result.output, (args, result.output)
+    result = runner.invoke(main, ["process", "--tracks", str(a), str(tmp_path / "gone.wav")])
+    assert result.exit_code == 1 and "gone.wav: input: no such file" in result.output
