@@ -20,7 +20,7 @@ from .progress_bar import BatchProgress
 from .recording.settings import Settings
 from .executors import Job, LocalExecutor
 from .stages import moments, voices
-from .stages.decode import check_readable, sha256_file
+from .stages.decode import check_readable, sha256_file, tracks_sha
 from .watch.lock import watcher_of
 
 PARTIAL_SUFFIXES = discover.PARTIAL_SUFFIXES
@@ -82,7 +82,7 @@ def process_batch(files: list[Path], overrides: dict[str, Any], out_dir: Optiona
                   force: bool = False, progress: bool | str = False,
                   on_result: Optional[Callable[[BatchResult], None]] = None,
                   inputs: Optional[Iterable[Path]] = None, executor=None,
-                  summaries: bool = False) -> list[BatchResult]:
+                  summaries: bool = False, tracks: Optional[dict[Path, list[Path]]] = None) -> list[BatchResult]:
     """Process each file; one file's failure never stops the others.
 
     ``executor`` (pipeline.executors) runs the pipeline: here by default, or on a Ray cluster,
@@ -90,6 +90,9 @@ def process_batch(files: list[Path], overrides: dict[str, Any], out_dir: Optiona
     ``progress``: "bars", "lines" or "off" (True: bars), see :mod:`pipeline.progress_bar` (lines
     when several files are in flight); ``summaries``: print each processed file's summary
     through that display (errors are left to the caller).
+
+    ``tracks`` maps an entry of ``files`` to a set of per-person track files processed as one
+    interview (``ivp process --tracks``): the entry names the sidecar, the tracks are the audio.
 
     ``inputs`` are the files and folders named on the command line: the settings cascade
     (every ``ivp.toml`` from an input folder down) and the ``--out`` mirror start there.
@@ -110,7 +113,8 @@ def process_batch(files: list[Path], overrides: dict[str, Any], out_dir: Optiona
     with BatchProgress(len(files), mode=str(mode)) as bar:
         def one(path: Path) -> BatchResult:
             root = roots[path]
-            return _process_one(path, root, settings[root], plan, unwritable, executor, bar.hook, force)
+            return _process_one(path, root, settings[root], plan, unwritable, executor, bar.hook, force,
+                                (tracks or {}).get(path, []))
 
         for result in executor.each(one, files):
             bar.file_done(result.path)
@@ -143,8 +147,10 @@ def _decide_by_voice(results: list[BatchResult], say) -> None:
 
 
 def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
-                 unwritable: dict[Path, str], executor, hook, force: bool) -> BatchResult:
-    """One recording: its settings, output, freshness, the stage cache, then the pipeline.
+                 unwritable: dict[Path, str], executor, hook, force: bool,
+                 tracks: list[Path]) -> BatchResult:
+    """One recording (or a set of ``tracks`` named ``path``): its settings, output, freshness,
+    the stage cache, then the pipeline.
 
     The single place ``ivp process`` turns a recording into an Interview or an error.
     """
@@ -157,7 +163,7 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
         config = settings.for_recording(path)
         out = plan.sidecar(path, sidecar.SUFFIX)
         result.sidecar = out
-        sha = _sha(path)
+        sha = _sha(path, tracks)
         existing = None if force else up_to_date(out, sha, config)
         if existing is None and not force:  # --interviewer alone changed: no transcription
             existing = voices.reuse_for_interviewer(out, sha, config)
@@ -176,7 +182,7 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
         cache = StageCache(Path(config.cache_dir) if config.cache_dir
                            else cache_dir_for(plan.out or root))
         previous = voices.previous_sidecar(out)
-        done = executor.process(Job(path, sha, replace(config, cache_dir=None), cache), hook)
+        done = executor.process(Job(path, sha, replace(config, cache_dir=None), cache, tuple(tracks)), hook)
         result.interview, result.node = done.interview, done.node
         voices.carry_override(previous, result.interview,  # an `ivp roles` fix stays
                               lambda sha: stored_in(cache, sha))
@@ -247,10 +253,11 @@ def _refresh_marks(interview: Interview, recording: Path, config: Config, out: P
         sidecar.write(interview, out)
 
 
-def _sha(path: Path) -> str:
-    check_readable(path)
+def _sha(path: Path, tracks: list[Path]) -> str:
+    for track in tracks or [path]:
+        check_readable(track)
     try:
-        return sha256_file(path)
+        return tracks_sha(tracks) if tracks else sha256_file(path)
     except OSError as exc:
         raise InputError(str(path), exc.strerror or str(exc)) from exc
 

@@ -6,9 +6,11 @@ the watcher, exports and report live beside their code and import nothing from t
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
+from typing import Optional
 
 import click
 
@@ -19,7 +21,7 @@ from .errors import PipelineError
 from .export import parse_formats, write_exports
 from .export.cli import export, mark
 from .progress_bar import mode_for
-from .recording import display
+from .recording import display, tracksets
 from .report.cli import report
 from .roles_cli import roles_command, voice_group
 from .study import embed  # the study's sentence-embedding model (ivp models lists it)
@@ -48,6 +50,10 @@ def main() -> None:
                                                                  "comma-separated, are the research team (the first leads).")
 @click.option("--min-silence", type=float, help="Shortest silence to report, seconds (default 1.0).")
 @click.option("--force", is_flag=True, help="Reprocess files whose sidecar is already up to date.")
+@click.option("--tracks", "as_tracks", is_flag=True,
+              help="The files are one interview, one person per file (e.g. Zoom's separate audio "
+                   "per participant); speaker ids from the file names.")
+@click.option("--name", help="With --tracks: name the sidecar NAME.interview.json (default: after the first track).")
 @click.option("--export", "export_formats", metavar="FORMATS",
               help="Also export each sidecar (comma-separated: srt, vtt, chapters, edl, fcpxml, "
                    "premiere, audacity, youtube, csv, clips); see ivp export.")
@@ -56,8 +62,8 @@ def main() -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @ray_options
 def process(paths, out_dir, quality, overrides, beam_size, pyannote_pipeline, interviewer, interviewer_voice,
-            min_silence, force, export_formats, as_json, quiet, debug, ray_address=None, ray_workers=None,
-            ray_shared_fs=False) -> None:
+            min_silence, force, as_tracks, name, export_formats, as_json, quiet, debug, ray_address=None,
+            ray_workers=None, ray_shared_fs=False) -> None:
     """Process recordings and folders (recursively) into JSON sidecars."""
     overrides.update(quality=quality, beam_size=beam_size,
                      pyannote_pipeline=str(pyannote_pipeline) if pyannote_pipeline else None,
@@ -67,7 +73,17 @@ def process(paths, out_dir, quality, overrides, beam_size, pyannote_pipeline, in
             export_formats = parse_formats(export_formats)
         except PipelineError as exc:
             raise click.BadParameter(exc.reason, param_hint="--export")
-    files, missing = find_recordings(paths)
+    if name and not as_tracks:
+        raise click.UsageError("--name needs --tracks")
+    try:
+        if as_tracks:
+            files, missing, sets = _track_set(paths, name)
+        else:
+            files, missing = find_recordings(paths)
+            files, sets = tracksets.group(files)  # ivp.toml: tracks = [...] are one interview
+    except PipelineError as exc:
+        click.echo(f"error: {exc.line()}", err=True)
+        sys.exit(2)
     for path in missing:
         click.echo(f"error: {display(path)}: input: no such file or folder", err=True)
     if not files and not missing:
@@ -78,7 +94,7 @@ def process(paths, out_dir, quality, overrides, beam_size, pyannote_pipeline, in
         executor = make_ray_executor(ray_address, ray_workers, ray_shared_fs, overrides["device"])
         results = process_batch(files, overrides, out_dir=out_dir, force=force,
                                 progress=mode_for(quiet or as_json), summaries=not (quiet or as_json),
-                                inputs=paths, executor=executor)
+                                inputs=paths, executor=executor, tracks=sets)
     except PipelineError as exc:  # a problem with the whole batch (bad config, missing model, cluster)
         click.echo(f"error: {exc.line()}", err=True)
         if debug:
@@ -100,6 +116,25 @@ def process(paths, out_dir, quality, overrides, beam_size, pyannote_pipeline, in
         click.echo(f"{done} of {len(results)} recordings processed"
                    + (f", {len(results) - done} failed" if done < len(results) else ""))
     sys.exit(1 if missing or export_failed or any(not r.ok for r in results) else 0)
+
+
+def _track_set(paths, name: Optional[str]) -> tuple[list[Path], list[Path], dict[Path, list[Path]]]:
+    """--tracks: the files as one recording, named after the first (or ``name``)."""
+    files = [Path(p) for p in paths]
+    if len(files) < 2:
+        raise click.UsageError("--tracks needs two or more files, one per person")
+    if len(set(map(os.path.abspath, files))) < len(files):
+        raise click.UsageError("--tracks: a file is named twice")
+    bad = [p for p in files if p.is_dir()]
+    if bad:
+        raise click.UsageError(f"--tracks takes files, not folders: {display(bad[0])}")
+    missing = [p for p in files if not p.exists()]
+    if missing:
+        return [], missing, {}
+    if name is not None and (not name.strip() or Path(name).name != name or name.startswith(".")):
+        raise click.BadParameter(f"{name!r}: a plain file name", param_hint="--name")
+    lead = files[0] if name is None else files[0].parent / f"{name}{files[0].suffix}"
+    return [lead], [], {lead: files}
 
 
 def _export(results: list[BatchResult], formats: list[str], quiet: bool) -> bool:

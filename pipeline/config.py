@@ -11,6 +11,7 @@ from .cues import DEFAULT_CUES
 from .errors import ConfigError
 
 CONFIG_FILE = "ivp.toml"
+FOLDER_KEYS = ("tracks",)  # ivp.toml keys about that folder's files, not settings (recording/tracksets.py)
 # --quality: (model, compute type on CPU, beam size); measured in scripts/bench_asr.py
 QUALITY: dict[str, tuple[str, str, int]] = {
     "fast": ("tiny.en", "int8", 1),
@@ -108,8 +109,21 @@ def load_folder_config(folder: Path, base: Optional[Config] = None) -> Config:
     """
     base = base or Config()
     path = Path(folder) / CONFIG_FILE
-    if not path.is_file():
+    data = folder_table(folder)
+    if not data:
         return base
+    try:
+        values = {k: coerce(k, v) for k, v in data.items() if k not in FOLDER_KEYS}
+        return base.with_overrides(**values).validate()
+    except ConfigError as exc:
+        raise ConfigError(str(path), exc.reason) from exc
+
+
+def folder_table(folder: Path) -> dict:
+    """The table of ``folder/ivp.toml`` (its ``[ivp]`` table, or the top level); {} without one."""
+    path = Path(folder) / CONFIG_FILE
+    if not path.is_file():
+        return {}
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
             raise ConfigError(str(path), f"cannot read config: larger than {MAX_CONFIG_BYTES} bytes")
@@ -119,11 +133,7 @@ def load_folder_config(folder: Path, base: Optional[Config] = None) -> Config:
     data = data.get("ivp", data)
     if not isinstance(data, dict):
         raise ConfigError(str(path), "the [ivp] table must hold settings")
-    try:
-        values = {k: coerce(k, v) for k, v in data.items()}
-        return base.with_overrides(**values).validate()
-    except ConfigError as exc:
-        raise ConfigError(str(path), exc.reason) from exc
+    return data
 
 
 # -- bounds: one entry per field ------------------------------------------------------------------

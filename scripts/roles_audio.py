@@ -91,6 +91,14 @@ def real_clips(name: str) -> list[np.ndarray]:
     raise ValueError(name)
 
 
+def real_texts(name: str) -> list[Optional[str]]:
+    """What each of ``real_clips(name)`` says (None where unknown: the halves of ``libri``)."""
+    if name == "lj":
+        refs = {r["path"]: r["ref"] for r in json.loads((SHARED / "references.json").read_text())}
+        return [refs.get(f"ljspeech/{p.name}") for p in sorted((SHARED / "ljspeech").glob("*.flac"))]
+    return [None, None]
+
+
 def say(voice: str, text: str) -> np.ndarray:
     key = (voice, text)
     if key not in _CACHE:
@@ -113,44 +121,49 @@ class Interview:
     lines: list[tuple[str, str]]
     gap_s: float = 0.7
     backchannels: list[tuple[int, float, str]] = field(default_factory=list)  # (line, at s, text)
+    early: dict[int, float] = field(default_factory=dict)  # line -> starts this many s before the last ends
 
 
-def build(iv: Interview, folder: Path, stereo: bool = False) -> tuple[Path, dict]:
-    """Write ``folder/<name>.wav`` and return it with the truth (turns with speaker A/B, roles);
-    ``stereo``: the interviewer on the left channel, the interviewee on the right."""
+def build(iv: Interview, folder: Path, stereo: bool = False, crosstalk_db: Optional[float] = None,
+          crosstalk_delay_s: float = 0.02) -> tuple[Path, dict]:
+    """Write ``folder/<name>.wav`` and return it with the truth (turns with speaker A/B and the
+    text said, where known); ``stereo``: the interviewer on the left channel, the interviewee on
+    the right; ``crosstalk_db``: each channel also hears the other this many dB down and
+    ``crosstalk_delay_s`` late (a call recorder's bleed)."""
     clips = real_clips(iv.interviewee) if iv.interviewee in ("lj", "libri") else None
-    pieces, turns, t = [], [], 0.5
+    texts = real_texts(iv.interviewee) if clips is not None else None
+    turns, t, at = [], 0.5, int(0.5 * SR)
     used = 0
-    pieces.append(np.zeros(int(t * SR), dtype=np.float32))
-    overlays: list[tuple[int, np.ndarray]] = []
     placed: list[tuple[int, np.ndarray, str]] = []
     for k, (who, text) in enumerate(iv.lines):
+        if k in iv.early:  # an overlapped handover: starts before the previous line ends
+            t -= iv.gap_s + iv.early[k]
+            at -= int(iv.gap_s * SR) + int(iv.early[k] * SR)
         if who == "B" and clips is not None:
-            audio = clips[used % len(clips)]
+            audio, text = clips[used % len(clips)], texts[used % len(clips)]
             used += 1
         else:
             audio = say(iv.interviewer if who == "A" else iv.interviewee, text)
-        turns.append({"start": round(t, 3), "end": round(t + len(audio) / SR, 3), "speaker": who})
-        placed.append((int(t * SR), audio, who))
-        for line, at, bc in iv.backchannels:
+        turns.append({"start": round(t, 3), "end": round(t + len(audio) / SR, 3), "speaker": who, "text": text})
+        placed.append((at, audio, who))
+        for line, when, bc in iv.backchannels:
             if line == k:
                 bca = say(iv.interviewer, bc) * 0.8
-                overlays.append((int((t + at) * SR), bca))
-                placed.append((int((t + at) * SR), bca, "A"))
-                turns.append({"start": round(t + at, 3), "end": round(t + at + len(bca) / SR, 3),
-                              "speaker": "A", "backchannel": True})
-        pieces += [audio, np.zeros(int(iv.gap_s * SR), dtype=np.float32)]
+                placed.append((int((t + when) * SR), bca, "A"))
+                turns.append({"start": round(t + when, 3), "end": round(t + when + len(bca) / SR, 3),
+                              "speaker": "A", "backchannel": True, "text": bc})
         t += len(audio) / SR + iv.gap_s
-    mix = np.concatenate(pieces)
-    for at, audio in overlays:
-        mix[at: at + len(audio)] += audio[: max(0, len(mix) - at)]
-    mix = np.clip(mix, -0.99, 0.99)
-    if stereo:
-        tracks = np.zeros((len(mix), 2), dtype=np.float32)
-        for at, audio, who in placed:
-            seg = audio[: max(0, len(mix) - at)]
-            tracks[at: at + len(seg), 0 if who == "A" else 1] += seg
-        mix = np.clip(tracks, -0.99, 0.99).reshape(-1)
+        at += len(audio) + int(iv.gap_s * SR)
+    tracks = np.zeros((2 if stereo else 1, at), dtype=np.float32)
+    for start, audio, who in placed:
+        seg = audio[: max(0, at - start)]
+        tracks[1 if stereo and who == "B" else 0, start: start + len(seg)] += seg
+    if stereo and crosstalk_db is not None:
+        delay, gain = int(crosstalk_delay_s * SR), 10 ** (crosstalk_db / 20)
+        heard = np.zeros_like(tracks)
+        heard[:, delay:] = tracks[::-1, : at - delay] * gain
+        tracks += heard
+    mix = np.clip(tracks, -0.99, 0.99).T.reshape(-1)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{iv.name}.wav"
     with wave.open(str(path), "wb") as w:

@@ -72,3 +72,26 @@ def test_bad_inputs_raise_one_clear_error_and_leave_the_file_alone(tmp_path, med
         line = str(err.value)
         assert "\n" not in line and str(path) in line and words in line
         assert (hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None) == before
+
+
+def test_every_audio_stream_is_decoded(tmp_path, short_clip):
+    """Two streams: each mixed to mono and kept as a channel (the shorter padded); three: mixed."""
+    tone = tmp_path / "tone.wav"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", "2", str(tone))
+    two = tmp_path / "two streams.mka"
+    ffmpeg("-i", str(short_clip), "-i", str(tone), "-t", "4", "-map", "0:a", "-map", "1:a", "-c:a", "flac", str(two))
+    rec = probe(two)
+    assert rec.audio_streams == 2
+    audio = decode(two, rec)
+    assert audio.streams == 2 and audio.names == ("stream1", "stream2")
+    assert audio.channels.shape == (2, len(audio.samples)) and abs(audio.duration - 4.0) < 0.05
+    first, second = audio.channels.astype(np.float32) / 32768
+    assert np.abs(first).max() > 0.05 and np.abs(second[: 16000]).max() > 0.1
+    assert not second[int(2.1 * 16000):].any()  # the 2 s stream padded with silence
+    assert np.allclose(audio.samples, (first + second) / 2, atol=1e-4)
+    three = tmp_path / "three.mp4"
+    ffmpeg("-i", str(short_clip), "-i", str(tone), "-i", str(short_clip), "-t", "4",
+           "-map", "0:a", "-map", "1:a", "-map", "2:a", "-c:a", "aac", str(three))
+    audio = decode(three, probe(three))
+    assert audio.streams == 3 and audio.channels is None and abs(audio.duration - 4.0) < 0.15
+    assert probe(short_clip).audio_streams == 1 and decode(short_clip, probe(short_clip)).streams == 1

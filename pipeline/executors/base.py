@@ -32,6 +32,7 @@ class Job:
     sha256: Optional[str]
     config: Config
     cache: Any = None  # a recording.cache.StageCache the local pipeline uses (remote workers do not)
+    tracks: tuple[Path, ...] = ()  # a set of per-person files processed as one (``path`` names it)
 
 
 @dataclass

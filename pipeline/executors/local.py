@@ -23,6 +23,6 @@ class LocalExecutor(ExecutorBase):
             pipeline = self._pipelines[job.config] = Pipeline(job.config, hook)
         pipeline.hook, pipeline.stop = hook, stop
         started = time.perf_counter()
-        interview = pipeline.process(job.path, job.sha256, cache=job.cache)
+        interview = pipeline.process(job.path, job.sha256, cache=job.cache, track_files=job.tracks)
         seconds = time.perf_counter() - started
         return Outcome(interview, node=None, seconds=seconds, worker_seconds=seconds)

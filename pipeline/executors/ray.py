@@ -105,6 +105,8 @@ class RayExecutor(ExecutorBase):
     def process(self, job: Job, hook: ProgressHook = null_hook, stop: StopToken = NEVER) -> Outcome:
         started = time.perf_counter()
         path = Path(job.path)
+        if job.tracks:
+            raise InputError(str(path), "a set of tracks is processed here, not on Ray (run it without --ray)")
         check_readable(path)  # unreadable files fail here, with the local error line
         sha, data_ref, sent = job.sha256, None, 0
         if not self.shared_fs:

@@ -6,6 +6,7 @@
 * :mod:`.freshness` - is its sidecar up to date?
 * :mod:`.cache` - the versioned per-content-hash stage cache.
 * :mod:`.markers` - its marker files (``.marks.txt`` / ``.marks.csv``).
+* :mod:`.tracksets` - per-person track files an ``ivp.toml`` declares as one interview.
 * :func:`display` - a name made safe for one line of human output.
 
 Nothing heavy is imported here: the CLI imports this package at start-up.

@@ -15,7 +15,7 @@ from typing import Iterable, Iterator, Optional
 
 AUDIO_EXTENSIONS = frozenset({
     ".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".webm", ".mp4", ".mov",
-    ".mkv", ".wma", ".aif", ".aiff", ".caf", ".m4v", ".avi", ".3gp", ".amr",
+    ".mkv", ".mka", ".wma", ".aif", ".aiff", ".caf", ".m4v", ".avi", ".3gp", ".amr",
 })
 
 # partial downloads, editor/office temp files

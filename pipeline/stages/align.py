@@ -1,4 +1,5 @@
-"""Words to speakers: each word takes the speaker whose turn overlaps it most; segments split there."""
+"""Words to speakers: each word takes the speaker whose turn overlaps it most; segments split there
+(a segment transcribed from one person's own track is already theirs)."""
 from __future__ import annotations
 
 import bisect
@@ -39,10 +40,16 @@ class TurnIndex:
 
 
 def assign_speakers(segments: list[Segment], turns: list[Turn]) -> list[Segment]:
-    """New segments, one speaker each: a segment is split wherever its words change speaker."""
+    """New segments, one speaker each: a segment is split wherever its words change speaker.
+
+    A segment that already has a speaker (transcribed from that person's own track,
+    ``stages.tracks``) keeps it: its words are that person's whoever the turns say overlaps."""
     index = TurnIndex(turns)
     out: list[Segment] = []
     for seg in segments:
+        if seg.speaker is not None:
+            out.append(Segment(seg.start, seg.end, seg.text, list(seg.words), seg.speaker, language=seg.language))
+            continue
         if not seg.words:
             out.append(Segment(seg.start, seg.end, seg.text, [], index.speaker_for(seg.start, seg.end),
                                language=seg.language))

@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
@@ -26,16 +27,25 @@ SAMPLE_RATE = 16000
 BLOCK_SAMPLES = SAMPLE_RATE * 60  # decode and convert a minute at a time
 BLOCK_BYTES = BLOCK_SAMPLES * 2
 TRUNCATED_SHARE = 0.5  # less than this share of the announced duration decodes: a broken file
+STREAM_NAMES = ("stream1", "stream2")  # speaker ids of a file's two audio streams
 
 
 @dataclass
 class Audio:
     """Decoded audio: ``samples`` is mono float32 at ``sample_rate``; ``channels`` is None or the
-    (2, N) int16 channels of a stereo file (scale by 1/32768 for float)."""
+    (K, N) int16 channels (scale by 1/32768 for float): the two sides of a stereo file, the
+    two audio streams of a file (each mixed to mono), or a set of per-person tracks.
+
+    ``names`` are the channels' speaker ids when they are not a stereo file's left and right;
+    ``persons`` says each channel is known to be one person (declared tracks), so nobody has to
+    guess it from the sound; ``streams`` is how many audio streams the file has."""
 
     samples: np.ndarray
     sample_rate: int = SAMPLE_RATE
     channels: Optional[np.ndarray] = None
+    names: Optional[tuple[str, ...]] = None
+    persons: bool = False
+    streams: int = 1
 
     @property
     def duration(self) -> float:
@@ -103,17 +113,98 @@ def probe(path: Path, sha256: Optional[str] = None) -> Recording:
         codec=str(stream.get("codec_name") or "unknown"),
         has_video=bool(video),
         frame_rate=_frame_rate(video[0]) if video else None,
+        audio_streams=len(audio),
     )
 
 
 def decode(path: Path, recording: Recording, keep_channels: bool = True) -> Audio:
-    """Decode the first audio stream to 16 kHz float32, streaming ffmpeg's output into one array.
+    """Decode the audio to 16 kHz float32, streaming ffmpeg's output into one array.
 
     A two-channel file also keeps its channels (as int16, to bound memory on long recordings).
+    A file with two audio streams (a call recorder's microphone and far end) keeps each stream,
+    mixed to mono, as one channel named ``stream1`` / ``stream2``; with more streams, all are
+    mixed into the mono samples. Whether two streams are two people is decided later, from the
+    sound (``stages.tracks``).
     """
+    if recording.audio_streams > 1:
+        return _decode_streams(path, recording, recording.audio_streams, keep_channels)
     channels = 2 if keep_channels and recording.channels == 2 else 1
+    mono, stereo = _pcm(path, recording, 0, channels)
+    return Audio(samples=mono, channels=stereo)
+
+
+def track_names(paths: list[Path]) -> tuple[str, ...]:
+    """Speaker ids for per-person track files: each file's stem, lower case, letters, digits,
+    ``-`` and ``_`` only (at most 40), made unique with ``-2``, ``-3`` ... where stems repeat."""
+    names: list[str] = []
+    for path in paths:
+        stem = re.sub(r"[^a-z0-9_-]+", "_", Path(path).stem.lower()).strip("_-")[:40] or "track"
+        name, k = stem, 2
+        while name in names:
+            name, k = f"{stem}-{k}", k + 1
+        names.append(name)
+    return tuple(names)
+
+
+def tracks_sha(paths: list[Path]) -> str:
+    """The content hash of a set of per-person tracks: each file's hash with its speaker id."""
+    lines = [f"{name}:{sha256_file(Path(p))}" for name, p in zip(track_names(paths), paths)]
+    return hashlib.sha256(("ivp-tracks\n" + "\n".join(lines)).encode()).hexdigest()
+
+
+def probe_tracks(paths: list[Path], sha256: Optional[str] = None) -> tuple[Recording, list[Recording]]:
+    """The set as one recording (the first track's facts, the longest duration, one channel per
+    track, every track's path) and each track's own facts."""
+    parts = [probe(Path(p), "-") for p in paths]
+    first = parts[0]
+    recording = Recording(path=first.path, sha256=sha256 or tracks_sha(paths),
+                          duration_s=max(r.duration_s for r in parts), channels=len(parts),
+                          sample_rate=first.sample_rate, codec=first.codec, has_video=first.has_video,
+                          frame_rate=first.frame_rate, tracks=[r.path for r in parts])
+    return recording, parts
+
+
+def decode_tracks(parts: list[Recording]) -> Audio:
+    """Each track's first audio stream as mono, padded to the longest, one channel per track
+    (named after its file, ``persons``: each is one person's); ``samples`` is their mean."""
+    channels = _stack(_pcm(Path(r.path), r, 0, 1)[0] for r in parts)
+    return Audio(samples=_mean(channels), channels=channels,
+                 names=track_names([Path(r.path) for r in parts]), persons=True)
+
+
+def _decode_streams(path: Path, recording: Recording, streams: int, keep_channels: bool) -> Audio:
+    """Each audio stream decoded to mono, padded to the longest; two kept as channels."""
+    channels = _stack(_pcm(path, recording, index, 1, check=False)[0] for index in range(streams))
+    _check_decoded(path, recording, channels.shape[1])
+    mix = _mean(channels)
+    if streams != 2 or not keep_channels:
+        return Audio(samples=mix, streams=streams)
+    return Audio(samples=mix, channels=channels, names=STREAM_NAMES, streams=streams)
+
+
+def _stack(monos: Iterator[np.ndarray]) -> np.ndarray:
+    """Mono float32 signals, decoded one at a time, as int16 rows, the shorter ones padded with
+    silence (one float signal in memory at a time)."""
+    rows = [np.clip(np.round(m * 32768.0), -32768, 32767).astype(np.int16) for m in monos]
+    out = np.zeros((len(rows), max(len(r) for r in rows)), dtype=np.int16)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def _mean(channels: np.ndarray) -> np.ndarray:
+    """The rows' mean as float32 in [-1, 1], a minute at a time."""
+    out = np.empty(channels.shape[1], dtype=np.float32)
+    for a in range(0, channels.shape[1], BLOCK_SAMPLES):
+        out[a: a + BLOCK_SAMPLES] = channels[:, a: a + BLOCK_SAMPLES].mean(axis=0, dtype=np.float32) / 32768.0
+    return out
+
+
+def _pcm(path: Path, recording: Recording, stream: int, channels: int,
+         check: bool = True) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """One audio stream as mono float32 (plus its int16 channels when ``channels`` is 2)."""
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", *local_input(path),
-           "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", str(channels), "-ar", str(SAMPLE_RATE),
+           "-map", f"0:a:{stream}", "-vn", "-sn", "-dn", "-ac", str(channels), "-ar", str(SAMPLE_RATE),
            "-f", "s16le", "-acodec", "pcm_s16le", "-"]
     expected = int((recording.duration_s + 1.0) * SAMPLE_RATE)
     pcm = _PcmBuffer(channels, expected)
@@ -128,13 +219,19 @@ def decode(path: Path, recording: Recording, keep_channels: bool = True) -> Audi
     if code != 0:
         raise DecodeError(str(path), f"ffmpeg failed: {_last_line(stderr)}")
     mono, stereo = pcm.result()
-    if mono.size == 0 and recording.duration_s > 0.5:
+    if check:
+        _check_decoded(path, recording, mono.size)
+    return mono, stereo
+
+
+def _check_decoded(path: Path, recording: Recording, size: int) -> None:
+    """Raise when (almost) nothing of the announced duration decoded."""
+    if size == 0 and recording.duration_s > 0.5:
         raise DecodeError(str(path), "no audio could be decoded (corrupt or truncated file)")
-    decoded_s = mono.size / SAMPLE_RATE
+    decoded_s = size / SAMPLE_RATE
     if recording.duration_s >= 2.0 and decoded_s < TRUNCATED_SHARE * recording.duration_s:
         raise DecodeError(str(path), f"truncated or corrupt: only {decoded_s:.1f} s of the "
                                      f"{recording.duration_s:.1f} s the file announces could be decoded")
-    return Audio(samples=mono, channels=stereo)
 
 
 class _PcmBuffer:

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import sidecar as sc
 from ..errors import ConfigError, PipelineError
-from ..interview import INTERVIEWEE, INTERVIEWER, ROLES, Interview, RoleAssignment, Voiceprint
+from ..interview import INTERVIEWEE, INTERVIEWER, ROLES, Interview, RoleAssignment, Segment, Voiceprint
 from ..sidecar import SUFFIX
 from ..voicelib import load
 from . import analyze, roles
@@ -251,7 +251,8 @@ def recount(interview: Interview, embedded: Embedded, speakers: int) -> RoleAssi
     every word to its new speaker and decide the roles afresh; recorded so reruns keep it."""
     turns, prints = who_spoke(embedded, speakers or None)
     interview.turns, interview.voices = turns, prints
-    interview.segments = assign_speakers(interview.segments, turns)
+    unassigned = [Segment(s.start, s.end, s.text, s.words, None, None, s.language) for s in interview.segments]
+    interview.segments = assign_speakers(unassigned, turns)  # every word to its new speaker
     interview.roles = None  # the old speaker ids mean nothing now
     assignment = reassess(interview, None)
     assignment.evidence["override"] = {"by": "ivp roles", "speakers": speakers,
