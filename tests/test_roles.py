@@ -329,3 +329,11 @@ def test_several_enrolled_team_members_each_join_the_interviewer_side(tmp_path, 
         voices.check_enrolled("dana, sam")
     with pytest.raises(PipelineError, match="nobody"):
         voices.check_enrolled("nobody")
+
+
+def test_a_team_member_who_talks_more_than_the_participant_is_not_the_main_interviewee():
+    segs, turns = three_people(note_taker_asks=False)
+    team = {"Y": {"speaker": "Y", "kind": "enrolled", "name": "sam", "log_odds": 5.0}}
+    r = roles.assign_roles(segs, turns, {"Y": 40, "N": 35, "X": 20}, team=team)
+    assert r.interviewer == "X" and r.interviewee == "N"
+    assert r.by_speaker == {"X": "interviewer", "Y": "interviewer", "N": "interviewee"}

@@ -219,8 +219,13 @@ def _lead(speakers: list[str], evidence: dict[str, dict[str, int]], record: dict
 
 def _sides(result: RoleAssignment, speakers: list[str], evidence: dict[str, dict[str, int]],
            team: dict[str, dict[str, Any]], fixed: dict[str, str]) -> RoleAssignment:
-    """Put every speaker other than the lead and the main interviewee on a side."""
-    lead, main = result.interviewer, result.interviewee
+    """Put every speaker other than the lead and the main interviewee on a side. The main
+    interviewee is the participant who talks most: a team member's voice or a speaker the user put
+    on the interviewer side is never it."""
+    lead = result.interviewer
+    others = [s for s in speakers if s != lead]
+    main = next((s for s in others if s not in team and fixed.get(s) != INTERVIEWER), others[0] if others else None)
+    result.interviewee = main
     roles = {s: INTERVIEWEE for s in speakers}
     if lead is not None:
         roles[lead] = INTERVIEWER
