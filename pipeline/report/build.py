@@ -219,6 +219,7 @@ def _summary(iv: Interview) -> dict:
     return {
         "duration": metrics.duration(iv),
         "people": len(iv.speakers),
+        "sides": metrics.side_names(iv),
         "people_text": metrics.people_sentence(iv) or "",
         "share": metrics.share(iv),
         "target": [low, high],

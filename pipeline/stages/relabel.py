@@ -41,17 +41,19 @@ def config_of(interview: Interview) -> Config:
 
 
 def fix_command(interview: Interview, speaker: Optional[str] = None) -> str:
-    """The command that fixes the roles: a swap for two people, a side per speaker for more."""
+    """The command that fixes the roles: for ``speaker``, putting them on the other side; else,
+    for the lead, a swap (two people) or naming the other likely interviewer (more people)."""
     path = shlex.quote(interview.source.path if interview.source else "RECORDING")
     r = interview.roles
-    people = {t.speaker for t in interview.turns}
-    if speaker is not None or len(people) > 2:
-        who = speaker or (r.interviewee if r and r.interviewee else "S2")
-        other = "interviewee" if interview.role_of(who) == INTERVIEWER else "interviewer"
-        return f"ivp roles {path} --role {who}={other}"
+    if speaker is not None:
+        other = "interviewee" if interview.role_of(speaker) == INTERVIEWER else "interviewer"
+        return f"ivp roles {path} --role {speaker}={other}"
     other = r.interviewee if r and r.interviewee else "S2"
+    if len({t.speaker for t in interview.turns}) > 2:
+        voice = (r.evidence.get("voice") or {}).get("speaker") if r else None
+        candidate = voice if voice and voice != r.interviewer else other
+        return f"ivp roles {path} --interviewer {candidate}"
     return f"ivp roles {path} --swap (or --interviewer {other})"
-
 
 def role_warnings(interview: Interview) -> list[str]:
     r = interview.roles
