@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 import threading
 import time
 from dataclasses import asdict
@@ -21,6 +22,7 @@ from .stages import analyze, moments, relabel, relook, roles, tracks, voices
 from .stages.align import assign_speakers
 from .stages.decode import Audio, decode, decode_tracks, probe, probe_tracks, sha256_file
 from .stages.diarize import CoreShare, Diarization, get_diarizer
+from .stages.diarize.speakers import overlap_note
 from .stages.diarize.channels import channel_names
 from .stages.transcribe import Transcript, WhisperTranscriber
 from .recording.cache import StageCache
@@ -181,6 +183,10 @@ class Pipeline:
         )
         interview.turns, interview.segments = turns, segments
         interview.warnings += _warnings(interview, audio, c)
+        crowded = None if c.speakers else overlap_note(diarization.embedded, len({t.speaker for t in turns}))
+        if crowded:  # the count may be short
+            interview.warnings.append(f"{crowded}; if so, fix with: ivp roles {shlex.quote(recording.path)} "
+                                      f"--speakers {len({t.speaker for t in turns}) + 1}")
         return relabel.apply(interview, assignment, c)  # roles, numbers, moments, role warnings
 
     # -- plumbing -----------------------------------------------------------------------------

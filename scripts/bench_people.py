@@ -87,7 +87,7 @@ def real(pipeline) -> list[dict]:
         found = len({t.speaker for t in iv.turns})
         rows.append({"name": path.stem, "people": counts[path.stem], "found": found,
                      "count_right": found == counts[path.stem],
-                     "warnings": [w for w in iv.warnings if w.startswith("people:")]})
+                     "warnings": [w for w in iv.warnings if w.startswith(("people:", "several people"))]})
         r = rows[-1]
         print(f"{r['name']:<22} people {r['people']} found {found}  {len(r['warnings'])} people warning(s)"
               + "".join(f"\n    {w}" for w in r["warnings"]), flush=True)

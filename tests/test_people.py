@@ -120,6 +120,8 @@ def test_the_ami_meeting_is_more_than_two_people_with_a_visible_warning(shared_d
     iv = pipeline_default.process(shared_data / "ami" / "tst00.wav")
     assert len(iv.speakers) >= 3  # four people in the reference; 4 of 38 windows are one voice alone
     assert any(w.startswith("people:") for w in iv.warnings), iv.warnings
+    crowded = [w for w in iv.warnings if w.startswith("several people speak at once")]
+    assert crowded and f"--speakers {len(iv.speakers) + 1}" in crowded[0], iv.warnings
 
 
 def test_an_older_sidecar_without_a_role_per_speaker_still_reads(sample_sidecar, tmp_path):

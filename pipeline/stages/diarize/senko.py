@@ -74,4 +74,3 @@ class SenkoDiarizer:
         hook("diarize", completed=audio.duration, total=audio.duration)
         return Diarization(turns, self.name, voices=voices, embedded=embedded_)
 
-
