@@ -10,9 +10,10 @@ import click
 
 from . import metrics, sidecar, voicelib
 from .cli_options import speakers_option
-from .errors import PipelineError
+from .errors import PipelineError, SidecarError
 from .export import WRITERS, write_exports
 from .interview import INTERVIEWEE, ROLES, Interview
+from .recording import display
 from .recording.cache import StageCache, default_dir as cache_dir_for
 from .stages import relabel, voices
 from .stages.decode import decode, probe, sha256_file
@@ -177,19 +178,23 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
     if folders and fixing:
         raise click.UsageError("--interviewer, --swap, --role and --speakers fix one recording; "
                                "a folder is decided by voice")
-    out = []
+    out, failed = [], False
     for target in targets:
         if target.is_dir():
             found, _ = sidecar.find_sidecars(target)
             if not found:
                 click.echo(f"error: {target}: no sidecars (run ivp process first)", err=True)
                 sys.exit(1)
-            changes = voices.refresh_folder(found)
+            skipped: list[SidecarError] = []
+            changes = voices.refresh_folder(found, skipped)
+            for exc in skipped:  # damaged or from a newer ivp: one line each, left as they are
+                click.echo(f"error: {exc.line()}", err=True)
+                failed = True
             for c in changes:
                 click.echo(f"{c['sidecar']}: interviewer {c['before']} -> {c['after']} "
                            f"({c['method']}, confidence {c['confidence']:.2f})")
             if not changes:
-                click.echo(f"{target}: {len(found)} sidecars, roles unchanged")
+                click.echo(f"{display(target)}: {len(found) - len(skipped)} sidecars, roles unchanged")
             out += [{"sidecar": c["sidecar"], "interviewer": c["after"], "method": c["method"],
                      "confidence": c["confidence"]} for c in changes]
             continue
@@ -199,8 +204,11 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
             sys.exit(1)
         try:
             interview = fix_roles(path, interviewer, swap, sides, speakers) if fixing else sidecar.read(path)
+        except SidecarError as exc:
+            click.echo(f"error: {exc.line()}", err=True)
+            sys.exit(1)
         except (OSError, ValueError, KeyError, TypeError, PipelineError) as exc:
-            click.echo(f"error: {path}: cannot read sidecar: {exc}", err=True)
+            click.echo(f"error: {display(path)}: cannot read sidecar: {' '.join(str(exc).split())}", err=True)
             sys.exit(1)
         r = interview.roles
         out.append({"sidecar": str(path), "interviewer": r.interviewer if r else None,
@@ -210,6 +218,8 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
             click.echo(describe(interview, path))
     if as_json:
         click.echo(json.dumps(out, indent=2))
+    if failed:
+        sys.exit(1)
 
 
 @click.group("voice")

@@ -9,7 +9,8 @@ from typing import Optional
 import click
 
 from .. import sidecar as sidecars
-from ..errors import PipelineError
+from ..errors import PipelineError, SidecarError
+from ..recording import display
 from ..stages import moments
 from ..study.cli import export_reel
 from . import WRITERS, parse_formats, parse_kinds, write_exports
@@ -49,8 +50,8 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
     for path in files:
         try:
             interview = sidecars.read(path)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            click.echo(f"error: {path}: export: cannot read the sidecar: {' '.join(str(exc).split())}", err=True)
+        except SidecarError as exc:  # one line, and the other sidecars are exported
+            click.echo(f"error: {exc.line()}", err=True)
             failed = True
             continue
         try:
@@ -100,10 +101,15 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
         return
     try:
         interview = sidecars.read(target)
+    except SidecarError as exc:  # damaged, or from a newer ivp: left as it is
+        click.echo(f"error: {exc.line()}", err=True)
+        sys.exit(1)
+    try:
         problems = moments.refresh_moments(interview, recording=recording)
         sidecars.write(interview, target)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        click.echo(f"error: {target}: mark: cannot update the sidecar: {' '.join(str(exc).split())}", err=True)
+        click.echo(f"error: {display(target)}: mark: cannot update the sidecar: {' '.join(str(exc).split())}",
+                   err=True)
         sys.exit(1)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)

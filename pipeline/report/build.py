@@ -22,6 +22,7 @@ from typing import Iterable, Optional, Union
 from markupsafe import Markup
 
 from .. import __version__
+from ..errors import SidecarError
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview
 from ..sidecar import SUFFIX, atomic_write_text, find_sidecars, read
 from .. import metrics
@@ -105,8 +106,8 @@ def build(sources: Union[PathLike, Iterable[PathLike]], out_dir: Optional[PathLi
     for path in sidecars:
         try:
             iv = read(path)
-        except Exception as exc:  # a broken or foreign JSON file must not stop the whole report
-            skipped.append(Skipped(path, f"{type(exc).__name__}: {exc}"))
+        except SidecarError as exc:  # a broken, foreign or newer sidecar must not stop the whole report
+            skipped.append(Skipped(path, exc.reason))
             continue
         entries.append(_entry(path, iv, root, pages, used_slugs))
     entries.sort(key=lambda e: (e.date, e.name), reverse=True)

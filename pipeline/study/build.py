@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import OutputError
+from ..recording import display
 from ..recording.discover import inside
 from ..sidecar import atomic_write_text, find_sidecars
 from . import index as idx
@@ -76,7 +77,7 @@ def build_study(folder, out_dir=None, embedder=None, force: bool = False) -> Stu
         previous = _load(out / "study.json")
         if not force and previous and previous.get("fingerprint") == fingerprint:
             return Study(folder, out, previous, sync, rebuilt=False)
-        warnings = [f"{p}: skipped: {why}" for p, why in sync.skipped]
+        warnings = [f"{display(p)}: skipped: {why}" for p, why in sync.skipped]
         found, hidden, embedded, note = [], [], 0, ""
         if len(docs) == 1:
             note = ONE_INTERVIEW

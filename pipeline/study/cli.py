@@ -9,6 +9,7 @@ import click
 
 from ..errors import PipelineError
 from ..interview import INTERVIEWER, ROLES
+from ..recording import display
 from ..report.html import clock
 from ..sidecar import find_sidecars
 from . import index as idx
@@ -71,7 +72,7 @@ def search(folder, query, role, limit, as_json) -> None:
         synced = index.sync(paths, folder)
         hits = index.search(query, role=role, limit=limit)
     for p, why in synced.skipped:
-        click.echo(f"warning: {p}: skipped: {why}", err=True)
+        click.echo(f"warning: {display(p)}: skipped: {why}", err=True)
     if as_json:
         click.echo(json.dumps([h.to_dict() for h in hits], indent=1, ensure_ascii=False))
     else:

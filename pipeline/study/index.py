@@ -23,6 +23,7 @@ from typing import Iterable, Iterator, Optional
 import numpy as np
 
 from .. import sidecar as sidecars
+from ..errors import SidecarError
 from . import corpus
 
 STATE_DIR = ".ivp"
@@ -226,12 +227,14 @@ def extract(job: tuple[str, str, Optional[str]]) -> tuple[str, Optional[dict], O
         sha = hashlib.sha256(data).hexdigest()
         if sha == old_sha:
             return sha, None, None, ""
-        iv = sidecars.Interview.from_dict(json.loads(data))
+        iv = sidecars.parse(data, Path(path))  # the one reader: schema, bounds, a newer ivp refused
         sents = corpus.sentences(iv)
         for sent in sents:  # packed here, in the worker, not in the process that writes the index
             sent.words = pack_words(sent.words)
         return sha, corpus.doc(iv, Path(path), Path(root)).to_dict(), sents, ""
-    except Exception as exc:  # a broken sidecar never stops the study
+    except SidecarError as exc:  # a broken sidecar never stops the study
+        return "", None, None, exc.reason
+    except Exception as exc:  # nor does anything else in it
         return "", None, None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 

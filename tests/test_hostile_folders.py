@@ -1,0 +1,125 @@
+"""Hostile input to the folder commands (issue 19): ``export FOLDER``, ``report``, ``study``,
+``roles FOLDER``, ``mark``, ``search``.
+
+The sidecars are built through the data model and ``pipeline.sidecar.write`` (schema-checked), as
+in ``test_study.py``, beside real WAV files; the damaged ones are edited copies of a good one.
+Every CLI run is bounded and checked for tracebacks (``hostile_kit.ivp``).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hostile_kit import ivp, sha
+from pipeline import sidecar
+from pipeline.errors import SidecarError
+from test_study import NAMES, add_interview
+
+GOOD = NAMES[0]
+
+
+def _damaged(folder: Path, good: Path) -> dict[str, Path]:
+    """Copies of ``good`` with one trap each, named after it."""
+    text = good.read_text(encoding="utf-8")
+    doc = json.loads(text)
+
+    def put(name: str, content: str) -> Path:
+        p = folder / f"{name}{sidecar.SUFFIX}"
+        p.write_text(content, encoding="utf-8")
+        return p
+
+    infinite = text.replace('"start": 1.0,', '"start": Infinity,', 1)
+    assert infinite != text
+    huge = dict(doc, turns=[dict(doc["turns"][0], end=1e308), *doc["turns"][1:]])
+    string = dict(doc, roles="S1")
+    voice = dict(doc, voices=[{"speaker": "S1", "seconds": 12.0, "windows": 9, "vector": "not*base64!"}])
+    nested = dict(doc, roles=dict(doc["roles"], evidence={"deep": json.loads("[" * 200 + "]" * 200)}))
+    newer = dict(doc, schema_version=sidecar.SCHEMA_VERSION + 1, something_new={"kept": True})
+    return {"infinite": put("infinite", infinite), "huge": put("huge", json.dumps(huge)),
+            "string": put("string", json.dumps(string)), "voice": put("voice", json.dumps(voice)),
+            "nested": put("nested", json.dumps(nested)), "deeper": put("deeper", "[" * 100000 + "]" * 100000),
+            "newer": put("newer", json.dumps(newer))}
+
+
+@pytest.fixture
+def damaged(tmp_path):
+    folder = tmp_path / "f"
+    good = add_interview(folder, GOOD)
+    bad = _damaged(folder, good)
+    return folder, good, bad, {p: sha(p) for p in [good, *bad.values()]}
+
+
+def _error_lines(stderr: str, bad: dict[str, Path]) -> dict[str, str]:
+    """The one error (or warning) line each bad sidecar got."""
+    lines = stderr.splitlines()
+    out = {}
+    for name, path in bad.items():
+        hits = [ln for ln in lines if path.name in ln]
+        assert len(hits) == 1, (name, stderr)
+        out[name] = hits[0]
+    return out
+
+
+# ------------------------------------------------------------------------------- 7: one reader
+
+def test_the_reader_refuses_each_trap_with_one_line(damaged):
+    _folder, good, bad, _ = damaged
+    assert sidecar.read(good).source.duration_s > 0
+    reasons = {}
+    for name, path in bad.items():
+        with pytest.raises(SidecarError) as err:
+            sidecar.read(path)
+        assert "\n" not in str(err.value) and str(path) in str(err.value)
+        reasons[name] = err.value.reason
+    assert "Infinity" in reasons["infinite"]
+    assert "turns[0].end" in reasons["huge"]
+    assert reasons["string"].startswith("roles:")
+    assert "voices[0].vector" in reasons["voice"]
+    assert "nested deeper" in reasons["nested"] and "nested deeper" in reasons["deeper"]
+    assert "newer ivp" in reasons["newer"]
+
+
+def test_export_folder_skips_each_bad_sidecar_and_exports_the_rest(damaged):
+    folder, good, bad, before = damaged
+    proc = ivp("export", str(folder), "--format", "srt")
+    assert proc.returncode == 1
+    assert (folder / f"{GOOD}.srt").is_file()
+    lines = _error_lines(proc.stderr, bad)
+    assert all(ln.startswith("error: ") for ln in lines.values())
+    assert not any((folder / f"{name}.srt").exists() for name in bad)
+    assert {p: sha(p) for p in before} == before
+
+
+def test_report_and_study_skip_bad_sidecars_with_one_line(damaged):
+    folder, good, bad, before = damaged
+    proc = ivp("report", str(folder))
+    assert proc.returncode == 0, proc.stderr
+    assert "report: 1 interview" in proc.stdout
+    _error_lines(proc.stderr, bad)
+    proc = ivp("study", str(folder), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert [Path(i["name"]).stem for i in data["interviews"]] == [GOOD]
+    assert sum(path.name in w for w in data["warnings"] for path in bad.values()) == len(bad)
+    assert {p: sha(p) for p in before} == before
+
+
+def test_roles_folder_and_mark_leave_a_newer_sidecar_as_it_is(damaged):
+    folder, good, bad, before = damaged
+    proc = ivp("roles", str(folder))
+    assert proc.returncode == 1
+    lines = _error_lines(proc.stderr, bad)
+    assert "newer ivp" in lines["newer"]
+    assert {p: sha(p) for p in bad.values()} == {p: before[p] for p in bad.values()}
+    assert json.loads(bad["newer"].read_text())["something_new"] == {"kept": True}
+    # mark on a recording whose sidecar is from a newer ivp: one line, the sidecar untouched
+    audio = folder / f"{GOOD}.wav"
+    newer = bad["newer"]
+    proc = ivp("mark", str(audio), "00:01", "--sidecar", str(newer))
+    assert proc.returncode == 1 and "newer ivp" in proc.stderr and len(proc.stderr.splitlines()) == 1
+    assert sha(newer) == before[newer]
+    proc = ivp("mark", str(audio), "--sidecar", str(bad["string"]))
+    assert proc.returncode == 1 and proc.stderr.startswith("error: ")
+    assert sha(bad["string"]) == before[bad["string"]]
