@@ -11,6 +11,7 @@ import statistics
 from typing import Optional
 
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, Segment
+from .recording import display
 from .stages.analyze import monologues
 from .stages.moments import GROUPS
 from .text import question_counts
@@ -141,7 +142,7 @@ def summary_lines(iv: Interview, name: str) -> list[str]:
             lines.append(f"  {label}: {sentence}")
     if iv.moments:
         lines.append(f"  moments: {len(iv.moments)}")
-    lines += [f"  warning: {warning}" for warning in iv.warnings]
+    lines += [f"  warning: {display(warning)}" for warning in iv.warnings]  # may quote a file name
     return lines
 
 

@@ -191,7 +191,7 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
                 click.echo(f"error: {exc.line()}", err=True)
                 failed = True
             for c in changes:
-                click.echo(f"{c['sidecar']}: interviewer {c['before']} -> {c['after']} "
+                click.echo(f"{display(c['sidecar'])}: interviewer {c['before']} -> {c['after']} "
                            f"({c['method']}, confidence {c['confidence']:.2f})")
             if not changes:
                 click.echo(f"{display(target)}: {len(found) - len(skipped)} sidecars, roles unchanged")

@@ -6,8 +6,9 @@ import binascii
 import json
 import math
 import os
-import struct
+import re
 import secrets
+import struct
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
@@ -72,13 +73,15 @@ def atomic_write_text(path: Path, text: str) -> None:
     """Write to a temp file in the same folder, fsync, then rename over ``path``.
 
     The temp file is named ``.ivp-tmp-<random>.tmp`` (a pattern nobody else uses), so a crash
-    leftover can be cleaned without ever touching a user's file.
+    leftover can be cleaned without ever touching a user's file. A file name that is not UTF-8, held
+    with surrogate escapes, is written as ``\\udce9`` (readable text, and a JSON escape that reads back
+    to the same name), never a crash and never an invalid UTF-8 byte.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _new_temp(path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
@@ -105,7 +108,17 @@ def _new_temp(folder: Path) -> tuple[int, str]:
 
 
 def dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """The sidecar's text. A file name that is not UTF-8 (``caf\\xe9.wav`` from an old zip) is held
+    with surrogate escapes (``os.fsdecode``); they are written as JSON escapes (``\\udce9``), which
+    read back to the same string and, through ``os.fsencode``, to the same bytes."""
+    return _LONE_SURROGATE.sub(_json_escape, json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_escape(match: "re.Match[str]") -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def write(interview: Interview, path: Path, validate_schema: bool = True) -> Path:

@@ -63,7 +63,7 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
         report.append({"sidecar": str(path), "files": [str(p) for p in written]})
         if not quiet and not as_json:
             for p in written:
-                click.echo(str(p))
+                click.echo(display(p))
     if as_json:
         click.echo(json.dumps(report, indent=2))
     sys.exit(1 if failed else 0)

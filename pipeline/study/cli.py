@@ -77,7 +77,7 @@ def search(folder, query, role, limit, as_json) -> None:
         click.echo(json.dumps([h.to_dict() for h in hits], indent=1, ensure_ascii=False))
     else:
         for h in hits:
-            click.echo(f"{h.doc}  {clock(h.time)}  {h.role or h.speaker or '?'}: {h.text}")
+            click.echo(f"{display(h.doc)}  {clock(h.time)}  {h.role or h.speaker or '?'}: {display(h.text)}")
         click.echo(f"{len(hits)} hit{'' if len(hits) == 1 else 's'}", err=True)
     sys.exit(0 if hits else 1)
 
@@ -119,5 +119,5 @@ def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) 
         click.echo(json.dumps({"reel": title, "clips": len(clips), "files": [str(p) for p in written]}, indent=2))
     elif not quiet:
         for p in written:
-            click.echo(str(p))
+            click.echo(display(p))
     return 0

@@ -113,7 +113,7 @@ class Index:
                  self.db.execute("SELECT id, path, mtime_ns, size, sha FROM docs")}
         seen, todo = set(), []
         for path in paths:
-            key = str(Path(path).resolve())
+            key = path_key(Path(path).resolve())
             seen.add(key)
             try:
                 st = Path(path).stat()
@@ -214,6 +214,11 @@ class Index:
         self.db.executemany("INSERT OR REPLACE INTO emb (hash, model, vec) VALUES (?, ?, ?)",
                             [(h, model, v.astype(np.float16).tobytes()) for h, v in items.items()])
         self.db.commit()
+
+
+def path_key(path: Path) -> str:
+    """A path as SQLite text: a name that is not UTF-8 (surrogate escapes) as ``\\xe9``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 PARALLEL_FROM = 16  # changed sidecars; fewer are read in this process
