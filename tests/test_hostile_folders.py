@@ -123,3 +123,25 @@ def test_roles_folder_and_mark_leave_a_newer_sidecar_as_it_is(damaged):
     proc = ivp("mark", str(audio), "--sidecar", str(bad["string"]))
     assert proc.returncode == 1 and proc.stderr.startswith("error: ")
     assert sha(bad["string"]) == before[bad["string"]]
+
+
+# ------------------------------------------------------------------- 6: export mirrors subfolders
+
+def test_export_out_mirrors_subfolders_and_never_replaces_one_with_another(tmp_path):
+    folder, out = tmp_path / "f", tmp_path / "out"
+    a = add_interview(folder / "a", NAMES[0])
+    b = add_interview(folder / "b", NAMES[0], lines=[("interviewer", "Where do you work?"),
+                                                     ("interviewee", "I work at the harbour bakery.")])
+    for p in (a, b):  # one recording name in both subfolders
+        p.rename(p.with_name("x" + sidecar.SUFFIX))
+    proc = ivp("export", str(folder), "--format", "srt", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.srt")) == ["a/x.srt", "b/x.srt"]
+    assert "spreadsheet" in (out / "a" / "x.srt").read_text() and "bakery" in (out / "b" / "x.srt").read_text()
+    # two sidecars of one name given as files into one --out: the second is refused, the first kept
+    flat = tmp_path / "flat"
+    proc = ivp("export", str(folder / "a" / ("x" + sidecar.SUFFIX)), str(folder / "b" / ("x" + sidecar.SUFFIX)),
+               "--format", "srt", "--out", str(flat))
+    assert proc.returncode == 1
+    assert len(proc.stderr.splitlines()) == 1 and "would replace" in proc.stderr
+    assert [p.name for p in flat.iterdir()] == ["x.srt"] and "spreadsheet" in (flat / "x.srt").read_text()

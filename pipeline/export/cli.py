@@ -40,14 +40,23 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
         parse_kinds(kinds)
     except PipelineError as exc:
         raise click.BadParameter(exc.reason) from None
-    files, missing = sidecars.find_sidecars(paths)
+    files, missing = targets(paths, out_dir)
     for path in missing:
-        click.echo(f"error: {path}: input: no such file or folder", err=True)
+        click.echo(f"error: {display(path)}: input: no such file or folder", err=True)
     if not files and not missing:
         click.echo("error: no sidecars (*.interview.json) found in the given paths", err=True)
         sys.exit(1)
     failed, report = bool(missing), []
-    for path in files:
+    claimed: dict[Path, Path] = {}  # output folder / stem -> the sidecar that writes there
+    for path, folder in files:
+        key = (folder or path.parent).resolve() / path.name
+        if key in claimed:  # two sidecars of one name into one folder: never replace one's exports
+            click.echo(f"error: {display(path)}: export: its exports would replace those of "
+                       f"{display(claimed[key])} in {display(folder or path.parent)}; export them separately",
+                       err=True)
+            failed = True
+            continue
+        claimed[key] = path
         try:
             interview = sidecars.read(path)
         except SidecarError as exc:  # one line, and the other sidecars are exported
@@ -55,7 +64,7 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
             failed = True
             continue
         try:
-            written = write_exports(interview, path, names, out_dir, kinds, top)
+            written = write_exports(interview, path, names, folder, kinds, top)
         except PipelineError as exc:
             click.echo(f"error: {exc.line()}", err=True)
             failed = True
@@ -67,6 +76,27 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
     if as_json:
         click.echo(json.dumps(report, indent=2))
     sys.exit(1 if failed else 0)
+
+
+def targets(paths, out_dir: Optional[Path]) -> tuple[list[tuple[Path, Optional[Path]]], list[Path]]:
+    """(sidecar, output folder or None for beside it) for each sidecar in ``paths``, and the paths
+    that do not exist. With ``out_dir``, a folder's sidecars keep their subfolders under it (``a/x``
+    and ``b/x`` write ``DIR/a/x.srt`` and ``DIR/b/x.srt``)."""
+    found: list[tuple[Path, Optional[Path]]] = []
+    missing: list[Path] = []
+    seen: set[Path] = set()
+    for src in map(Path, paths):
+        files, gone = sidecars.find_sidecars(src)
+        missing += gone
+        for path in files:
+            if path.resolve() in seen:
+                continue
+            seen.add(path.resolve())
+            folder = None
+            if out_dir is not None:
+                folder = Path(out_dir) / path.parent.relative_to(src) if src.is_dir() else Path(out_dir)
+            found.append((path, folder))
+    return found, missing
 
 
 @click.command()
