@@ -145,3 +145,42 @@ def test_export_out_mirrors_subfolders_and_never_replaces_one_with_another(tmp_p
     assert proc.returncode == 1
     assert len(proc.stderr.splitlines()) == 1 and "would replace" in proc.stderr
     assert [p.name for p in flat.iterdir()] == ["x.srt"] and "spreadsheet" in (flat / "x.srt").read_text()
+
+
+# ------------------------------------------------------------- 5: identical copies, one interview
+
+@pytest.fixture
+def copies(tmp_path):
+    """ada, ben and cleo (the spreadsheet theme), and ada's recording and sidecar copied twice."""
+    import shutil
+    folder = tmp_path / "f"
+    for name in NAMES[:3]:
+        add_interview(folder, name)
+    for sub in ("c1", "c2"):
+        (folder / sub).mkdir()
+        for suffix in (".wav", sidecar.SUFFIX):
+            shutil.copy2(folder / f"{NAMES[0]}{suffix}", folder / sub / f"{NAMES[0]}{suffix}")
+    return folder
+
+
+def test_identical_copies_are_one_interview_in_study_report_and_search(copies):
+    folder = copies
+    proc = ivp("study", str(folder), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    names = {Path(i["name"]).name: i for i in data["interviews"]}
+    assert len(data["interviews"]) == 3 and len(data["progress"]) == 3
+    assert sorted(names[f"{NAMES[0]}.wav"]["copies"]) == [f"c1/{NAMES[0]}.wav", f"c2/{NAMES[0]}.wav"]
+    for t in data["themes"]:
+        assert t["n_interviews"] <= 3
+        texts = [q["text"] for q in t["quotes"]]
+        assert len(texts) == len(set(texts)), t  # no quote three times
+        assert not any(q["interview"].startswith(("c1/", "c2/")) for q in t["quotes"])
+    assert (folder / "ivp-study" / "progress.csv").read_text().count(NAMES[0]) == 1
+    proc = ivp("search", str(folder), "spreadsheet", "--json")
+    hits = json.loads(proc.stdout)
+    assert len(hits) == 1 and sorted(hits[0]["copies"]) == [f"c1/{NAMES[0]}.wav", f"c2/{NAMES[0]}.wav"]
+    proc = ivp("report", str(folder))
+    assert proc.returncode == 0 and "report: 3 interviews" in proc.stdout, proc.stdout + proc.stderr
+    index = (folder / "ivp-report" / "index.html").read_text(encoding="utf-8")
+    assert f"c1/{NAMES[0]}.wav" in index and len(list((folder / "ivp-report" / "interviews").glob("*.html"))) == 3

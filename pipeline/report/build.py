@@ -54,6 +54,7 @@ class Entry:
     media_path: Optional[Path]  # the recording found on disk, if any
     media_href: str  # link to the recording, relative to the interview page
     summary: dict = field(default_factory=dict)
+    copies: list[str] = field(default_factory=list)  # the same recording (sha256) elsewhere: shown once
 
 
 @dataclass
@@ -110,6 +111,7 @@ def build(sources: Union[PathLike, Iterable[PathLike]], out_dir: Optional[PathLi
             skipped.append(Skipped(path, exc.reason))
             continue
         entries.append(_entry(path, iv, root, pages, used_slugs))
+    entries = one_per_recording(entries)
     entries.sort(key=lambda e: (e.date, e.name), reverse=True)
 
     env = _env()
@@ -147,6 +149,22 @@ def _entry(path: Path, iv: Interview, root: Optional[Path], pages: Path, used: s
     e.summary = _summary(iv)
     e.summary["roles_check"] = roles_check(iv)
     return e
+
+
+def one_per_recording(entries: list[Entry]) -> list[Entry]:
+    """Identical copies (the same ``source.sha256``) are one interview: the first by name, with
+    the others' names in its ``copies``."""
+    first: dict[str, Entry] = {}
+    out = []
+    for e in sorted(entries, key=lambda e: e.name):
+        sha = e.interview.source.sha256 if e.interview.source else None
+        if sha and sha in first:
+            first[sha].copies.append(e.name)
+            continue
+        if sha:
+            first[sha] = e
+        out.append(e)
+    return out
 
 
 def roles_check(iv: Interview) -> Optional[dict]:

@@ -28,7 +28,7 @@ from .embed import DEFAULT_MODEL, Embedder
 DEFAULT_DIRNAME = "ivp-study"
 GENERATOR = "ivp study"
 ONE_INTERVIEW = "Only one interview so far: themes are what several interviews share, so there is nothing to compare yet."
-RULES_VERSION = f"{th.DISTANCE_THRESHOLD}/{th.SMALL_TALK_SIMILARITY}/{th.MIN_INTERVIEWS}/{th.MAX_CANDIDATES}/4"
+RULES_VERSION = f"{th.DISTANCE_THRESHOLD}/{th.SMALL_TALK_SIMILARITY}/{th.MIN_INTERVIEWS}/{th.MAX_CANDIDATES}/5"  # 5: copies are one interview
 
 
 @dataclass
@@ -102,7 +102,7 @@ def build_study(folder, out_dir=None, embedder=None, force: bool = False) -> Stu
             "built": _dt.datetime.now().isoformat(timespec="seconds"), "fingerprint": fingerprint,
             "interviews": [{"id": i, **{k: d[k] for k in ("name", "recording", "date", "duration",
                                                           "has_video", "frame_rate")},
-                            "interviewer": who.get(d["name"], d["interviewer"])}
+                            "interviewer": who.get(d["name"], d["interviewer"]), "copies": d.get("copies", [])}
                            for i, d in sorted(docs.items(), key=lambda kv: (kv[1]["date"], kv[1]["name"]))],
             "themes": [_theme_dict(t, docs) for t in found], "hidden": hidden, "note": note,
             "progress": table, "warnings": warnings,

@@ -77,7 +77,8 @@ def search(folder, query, role, limit, as_json) -> None:
         click.echo(json.dumps([h.to_dict() for h in hits], indent=1, ensure_ascii=False))
     else:
         for h in hits:
-            click.echo(f"{display(h.doc)}  {clock(h.time)}  {h.role or h.speaker or '?'}: {display(h.text)}")
+            also = f" (copies: {', '.join(map(display, h.copies))})" if h.copies else ""
+            click.echo(f"{display(h.doc)}{also}  {clock(h.time)}  {h.role or h.speaker or '?'}: {display(h.text)}")
         click.echo(f"{len(hits)} hit{'' if len(hits) == 1 else 's'}", err=True)
     sys.exit(0 if hits else 1)
 
