@@ -74,3 +74,23 @@ def test_watch_processes_a_latin1_name(named, tmp_path):
     # a second start finds it done (the ledger keeps the name's bytes)
     again = ivp("watch", str(folder), "--once", "--settle", "0", "--no-report", timeout=600)
     assert again.returncode == 0 and "started" not in again.stderr, again.stderr
+
+
+# ---------------------------------------------- 17: an ancestor named like one of ivp's outputs
+
+@pytest.mark.parametrize("ancestor", ["ivp-study", ".ivp"])
+def test_an_ancestor_named_like_an_output_folder_hides_nothing(tmp_path, ancestor):
+    """Only ivp's outputs inside the folder processed or watched are outputs (issue 19, item 17)."""
+    folder = tmp_path / ancestor / "calls"
+    cut(folder / "call.wav", 0.0)
+    (folder / "ivp.toml").write_text(CHANNELS)
+    cut(folder / "ivp-study" / "reels" / "old.wav", 12.0)  # inside the tree: ours, never a recording
+    proc = ivp("process", str(folder), timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (folder / "call.interview.json").is_file()
+    assert not (folder / "ivp-study" / "reels" / "old.interview.json").exists()
+    (folder / "call.interview.json").unlink()
+    proc = ivp("watch", str(folder), "--once", "--settle", "0", "--no-report", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert (folder / "call.interview.json").is_file(), proc.stderr
+    assert not (folder / "ivp-study" / "reels" / "old.interview.json").exists()
