@@ -15,7 +15,7 @@ import pytest
 from hostile_kit import ivp, sha
 from pipeline import sidecar
 from pipeline.errors import SidecarError
-from test_study import NAMES, add_interview
+from test_study import NAMES, add_interview, script_for
 
 GOOD = NAMES[0]
 
@@ -184,3 +184,20 @@ def test_identical_copies_are_one_interview_in_study_report_and_search(copies):
     assert proc.returncode == 0 and "report: 3 interviews" in proc.stdout, proc.stdout + proc.stderr
     index = (folder / "ivp-report" / "index.html").read_text(encoding="utf-8")
     assert f"c1/{NAMES[0]}.wav" in index and len(list((folder / "ivp-report" / "interviews").glob("*.html"))) == 3
+
+
+# ---------------------------------------------------------- 11: no formula in progress.csv
+
+def test_progress_csv_neutralises_formulas_in_names(tmp_path):
+    import csv
+    folder = tmp_path / "f"
+    evil = '=HYPERLINK("http:evil","click")'
+    add_interview(folder / "@SUM(1+1)", evil, lines=script_for(NAMES[0]))
+    add_interview(folder / "+calls", "-2+3", lines=script_for(NAMES[1]))
+    proc = ivp("study", str(folder))
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader((folder / "ivp-study" / "progress.csv").open(encoding="utf-8")))
+    assert sorted(r["recording"] for r in rows) == sorted(["'+calls/-2+3.wav", f"'@SUM(1+1)/{evil}.wav"])
+    assert sorted(r["interviewer"] for r in rows) == ["'+calls", "'@SUM(1+1)"]
+    for r in rows:
+        assert not any(v.startswith(("=", "+", "-", "@")) for v in r.values()), r

@@ -13,7 +13,7 @@ from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment
 from ..sidecar import SUFFIX as SIDECAR_SUFFIX
 from ..sidecar import atomic_write_text
 from ..stages.moments import GROUPS, KINDS
-from ..text import one_line, shorten  # noqa: F401  (the writers' text helpers)
+from ..text import cell, one_line, shorten  # noqa: F401  (the writers' text helpers)
 from ..timefmt import stamp  # noqa: F401
 
 DEFAULT_FPS = 25
@@ -189,16 +189,6 @@ def select_moments(moments: list[Moment], kinds=None, top: Optional[int] = None)
 
 
 # -- text helpers ---------------------------------------------------------------------------------
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def cell(text: str) -> str:
-    """A text cell a spreadsheet shows as text: one line, and a leading ``= + - @`` (a formula
-    in Excel, LibreOffice and Google Sheets) neutralised with a leading apostrophe."""
-    text = one_line(text)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
 
 def ascii_text(text: str) -> str:
     """Plain ASCII on one line (for EDL comments and file names)."""
