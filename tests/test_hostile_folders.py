@@ -201,3 +201,26 @@ def test_progress_csv_neutralises_formulas_in_names(tmp_path):
     assert sorted(r["interviewer"] for r in rows) == ["'+calls", "'@SUM(1+1)"]
     for r in rows:
         assert not any(v.startswith(("=", "+", "-", "@")) for v in r.values()), r
+
+
+# ------------------------------------------------------- 16: study.toml in Windows-1252, wrong types
+
+def test_a_windows_1252_study_toml_is_applied_with_one_warning_and_wrong_types_are_said(tmp_path):
+    folder = tmp_path / "f"
+    for name in NAMES[:3]:  # one shared theme: the spreadsheet workaround
+        add_interview(folder, name)
+    first = json.loads(ivp("study", str(folder), "--json").stdout)
+    assert len(first["themes"]) == 1
+    tid = first["themes"][0]["id"]
+    (folder / "study.toml").write_bytes(
+        f'[themes.{tid}]\nname = "Caf\xe9 workarounds \u2013 sheets"\n\n[themes.t00000000]\nname = 5\nhide = "yes"\n'
+        .encode("cp1252"))
+    for args in (["study", str(folder), "--json"], ["export", str(folder), "--reel", tid, "--format", "edl"]):
+        proc = ivp(*args)
+        assert proc.returncode == 0, (args, proc.stderr)
+    data = json.loads(ivp("study", str(folder), "--json").stdout)
+    assert data["themes"][0]["name"] == "Caf\xe9 workarounds \u2013 sheets"  # the rest applied
+    warnings = [w for w in data["warnings"] if "study.toml" in w]
+    assert sum("Windows-1252" in w for w in warnings) == 1
+    assert any("t00000000.name must be text" in w for w in warnings)
+    assert any("t00000000.hide must be true or false" in w for w in warnings)

@@ -165,8 +165,9 @@ def _fingerprint(index: idx.Index, toml_text: str) -> str:
 
 
 def _read(path: Path) -> str:
+    """The file's digest for the fingerprint, whatever its encoding (studytoml.read says if it is not UTF-8)."""
     try:
-        return path.read_text(encoding="utf-8")
+        return hashlib.sha1(path.read_bytes()).hexdigest()
     except OSError:
         return ""
 
