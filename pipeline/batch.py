@@ -141,9 +141,9 @@ def _decide_by_voice(results: list[BatchResult], say) -> None:
         r = by_path.get(change["sidecar"])
         if r is not None:
             r.interview = change["interview"]
-        if say:
-            name = Path(change["sidecar"]).name
-            print(f"{name}: {metrics.roles_change_sentence(change)}")
+        sentence = metrics.roles_change_sentence(change)
+        if say and sentence:
+            print(f"{display(Path(change['sidecar']).name)}: {sentence}")
 
 
 def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,

@@ -121,8 +121,12 @@ def roles_sentence(iv: Interview) -> Optional[str]:
     return f"interviewer {r.interviewer}, interviewee {r.interviewee or 'nobody'} {how}"
 
 
-def roles_change_sentence(change: dict) -> str:
-    """One folder-wide roles decision that rewrote a sidecar (``voices.refresh_folder``'s entries)."""
+def roles_change_sentence(change: dict) -> Optional[str]:
+    """One folder-wide roles decision that rewrote a sidecar (``voices.refresh_folder``'s entries);
+    None when the interviewer stayed who they were (only the evidence or confidence moved): nothing
+    to tell."""
+    if change["before"] == change["after"]:
+        return None
     return (f"roles decided across the folder: interviewer {change['before']} -> {change['after']} "
             f"({change['method']}, confidence {change['confidence']:.2f})")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Optional
@@ -191,9 +192,10 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
                 click.echo(f"error: {exc.line()}", err=True)
                 failed = True
             for c in changes:
-                click.echo(f"{display(c['sidecar'])}: interviewer {c['before']} -> {c['after']} "
-                           f"({c['method']}, confidence {c['confidence']:.2f})")
-            if not changes:
+                if c["before"] != c["after"]:  # a new confidence alone is no change to tell
+                    click.echo(f"{display(c['sidecar'])}: interviewer {c['before']} -> {c['after']} "
+                               f"({c['method']}, confidence {c['confidence']:.2f})")
+            if not any(c["before"] != c["after"] for c in changes):
                 click.echo(f"{display(target)}: {len(found) - len(skipped)} sidecars, roles unchanged")
             out += [{"sidecar": c["sidecar"], "interviewer": c["after"], "method": c["method"],
                      "confidence": c["confidence"]} for c in changes]
@@ -237,7 +239,11 @@ def enroll(name, recording, speaker, start, end) -> None:
     """Store NAME's voiceprint from RECORDING (a speaker of its sidecar, or --start/--end)."""
     if (speaker is None) == (start is None or end is None):
         raise click.UsageError("give --speaker S, or --start T --end T")
+    if start is not None and not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
+        raise click.UsageError(f"--start {start} --end {end}: seconds from the start of the recording, "
+                               f"0 <= start < end")
     try:
+        voicelib.check_name(name)
         if speaker:
             path = resolve_sidecar(recording)
             if not path.is_file():
@@ -253,7 +259,14 @@ def enroll(name, recording, speaker, start, end) -> None:
                 raise click.UsageError("give at least 4 s of speech (10 s or more is better)")
             rec = probe(recording, sha256_file(recording))
             audio = decode(recording, rec)
-            voice = prints.embed_spans(audio.samples, [(start, min(end, audio.duration))], name)
+            if end > audio.duration:  # --end 1e9: never the whole recording (with every voice) unawares
+                if audio.duration - start < 4.0:
+                    raise click.UsageError(f"--start {start} --end {end}: the recording is {audio.duration:.1f} s "
+                                           f"long; give at least 4 s of speech inside it")
+                click.echo(f"warning: --end {end} is past the end of the recording; enrolling "
+                           f"{start:g}-{audio.duration:.1f} s: make sure only {name} speaks there", err=True)
+                end = audio.duration
+            voice = prints.embed_spans(audio.samples, [(start, end)], name)
             if voice is None:
                 raise click.ClickException(f"{recording}: no speech between {start} and {end} s")
             source = {"recording": str(recording), "sha256": rec.sha256, "start": start, "end": end}

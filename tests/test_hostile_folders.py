@@ -8,6 +8,7 @@ Every CLI run is bounded and checked for tracebacks (``hostile_kit.ivp``).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,61 @@ def test_a_windows_1252_study_toml_is_applied_with_one_warning_and_wrong_types_a
     assert sum("Windows-1252" in w for w in warnings) == 1
     assert any("t00000000.name must be text" in w for w in warnings)
     assert any("t00000000.hide must be true or false" in w for w in warnings)
+
+
+# ------------------------------------------------------------------------------ 19: smaller ones
+
+def test_voice_names_with_spaces_or_newlines_at_the_ends_are_refused(tmp_path):
+    from pipeline import voicelib
+    from pipeline.errors import ConfigError
+    for bad in ("joe ", "joe\n", " joe", "joe\t", ""):
+        with pytest.raises(ConfigError):
+            voicelib.check_name(bad)
+    for good in ("joe", "dana smith", "sam.k-2"):
+        voicelib.check_name(good)
+    folder = tmp_path / "f"
+    good = add_interview(folder, GOOD)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent), IVP_VOICES_DIR=str(tmp_path / "v"))
+    proc = ivp("voice", "enroll", "joe\n", str(good), "--speaker", "S1", environ=env)
+    assert proc.returncode != 0 and "voice name" in proc.stderr
+    assert not (tmp_path / "v").exists()
+
+
+def test_enroll_refuses_a_negative_start_and_says_when_the_end_is_past_the_recording(tmp_path):
+    from hostile_kit import cut
+    clip = cut(tmp_path / "c.wav", 0.0, seconds=6.0)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent), IVP_VOICES_DIR=str(tmp_path / "v"))
+    proc = ivp("voice", "enroll", "joe", str(clip), "--start", "-1", "--end", "8", environ=env)
+    assert proc.returncode == 2 and "0 <= start < end" in proc.stderr
+    proc = ivp("voice", "enroll", "joe", str(clip), "--start", "4", "--end", "1e9", environ=env)
+    assert proc.returncode == 2 and "at least 4 s" in proc.stderr
+    assert not (tmp_path / "v").exists()
+    proc = ivp("voice", "enroll", "joe", str(clip), "--start", "0", "--end", "1e9", environ=env)
+    if proc.returncode == 0:  # the voice model is here: enrolled up to the end, with the warning
+        assert "past the end of the recording; enrolling 0-6.0 s" in proc.stderr
+        entry = json.loads((tmp_path / "v" / "joe.json").read_text())
+        assert entry["source"]["end"] == pytest.approx(6.0, abs=0.1)
+    else:
+        assert "past the end" in proc.stderr
+
+
+def test_a_folder_roles_decision_that_keeps_the_interviewer_is_not_told():
+    from pipeline import metrics
+    same = {"sidecar": "a.interview.json", "before": "S2", "after": "S2", "method": "voice", "confidence": 0.8}
+    assert metrics.roles_change_sentence(same) is None
+    assert "S1 -> S2" in metrics.roles_change_sentence(dict(same, before="S1"))
+
+
+def test_an_empty_reel_is_an_error_and_clips_without_moments_leave_no_folder(tmp_path):
+    folder = tmp_path / "f"
+    good = add_interview(folder, GOOD)
+    for args in (["--reel", ""], ["--reel", "  "], ["--reel-query", ""], ["--reel", "x", "--reel-query", "y"]):
+        proc = ivp("export", str(folder), "--format", "edl", *args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert not list(folder.glob("*.edl")) and not (folder / "ivp-study").exists()
+    iv = sidecar.read(good)
+    iv.moments = []
+    sidecar.write(iv, good)
+    proc = ivp("export", str(good), "--format", "clips")
+    assert proc.returncode == 0, proc.stderr
+    assert not (folder / f"{GOOD}_clips").exists()

@@ -33,7 +33,13 @@ from . import WRITERS, parse_formats, parse_kinds, write_exports
 @click.option("--reel-query", metavar="TEXT", help="A highlight reel of what interviewees said matching TEXT.")
 def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None, reel_query=None) -> None:
     """Write subtitles, chapters, editor markers or clips from sidecars (or folders of them)."""
-    if reel_theme or reel_query:
+    if reel_theme is not None or reel_query is not None:
+        if reel_theme is not None and reel_query is not None:
+            raise click.UsageError("--reel THEME or --reel-query TEXT, not both")
+        if not (reel_theme if reel_theme is not None else reel_query).strip():
+            raise click.BadParameter("give a theme id or name (see ivp study)" if reel_theme is not None
+                                     else "give the words to look for",
+                                     param_hint="--reel" if reel_theme is not None else "--reel-query")
         sys.exit(export_reel(paths, formats, reel_theme, reel_query, top, out_dir, as_json, quiet))
     try:
         names = parse_formats(formats)
