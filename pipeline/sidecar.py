@@ -1,21 +1,19 @@
 """The JSON sidecar: where it goes, atomic write, read and schema validation."""
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import math
 import os
 import re
 import secrets
-import struct
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
+from . import sidecar_check as check
 from .errors import SidecarError
 from .interview import SCHEMA_VERSION, Interview
 from .recording.outputs import TEMP_PREFIX, TEMP_SUFFIX, recording_stem
+from .sidecar_check import MAX_BYTES, MAX_DEPTH
 
 SUFFIX = ".interview.json"
 ERROR_SUFFIX = ".error.json"
@@ -165,7 +163,8 @@ def parse(data: Union[bytes, str], path: Optional[Path] = None) -> Interview:
     if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
         raise SidecarError(where, f"written by a newer ivp (schema_version {version}; this ivp reads 1 to "
                                   f"{SCHEMA_VERSION}): not read and left as it is; update ivp")
-    problem = _bounds(doc) or _schema_problem(doc) or _voiceprint_problem(doc)
+    problem = (check.bounds(doc) or check.schema_problem(doc, schema(), _jsonschema_problem)
+               or check.voiceprint_problem(doc))
     if problem:
         raise SidecarError(where, problem)
     try:
@@ -174,36 +173,8 @@ def parse(data: Union[bytes, str], path: Optional[Path] = None) -> Interview:
         raise SidecarError(where, f"not a sidecar: {type(exc).__name__}: {exc}") from None
 
 
-MAX_BYTES = 512 << 20  # a sidecar of a ten-hour recording is some tens of MB
-MAX_DEPTH = 32  # a sidecar nests about six levels deep
-MAX_SECONDS = 1e6  # eleven days: no time in a sidecar is later
-MAX_NUMBER = 2.0 ** 53  # counts, rates and settings: nothing larger is meant
-TIME_KEYS = frozenset({"start", "end", "duration", "duration_s", "seconds"})
-VOICEPRINT_VALUES = 192  # float16 values in a voiceprint (CAM++)
-
-
 def _no_constant(name: str):
     raise ValueError(f"{name} is not a number a sidecar holds")
-
-
-def _bounds(doc: dict) -> Optional[str]:
-    """The first number out of bounds, or nesting too deep, as one line (walked without recursion)."""
-    stack: list[tuple[Any, str, int]] = [(doc, "", 0)]
-    while stack:
-        value, where, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return f"not a sidecar: JSON nested deeper than {MAX_DEPTH} levels (at {where[:60]}...)"
-        if isinstance(value, dict):
-            stack.extend((v, f"{where}.{k}" if where else str(k), depth + 1) for k, v in value.items())
-        elif isinstance(value, list):
-            stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            if not math.isfinite(value) or abs(value) > MAX_NUMBER:
-                return f"{where}: {value!r} is not a number a sidecar holds"
-            key = where.rsplit(".", 1)[-1]
-            if key in TIME_KEYS and not (0 <= value <= MAX_SECONDS):
-                return f"{where}: {value!r} s is not a time in a recording (0 to {MAX_SECONDS:.0f} s)"
-    return None
 
 
 @lru_cache(maxsize=1)
@@ -212,27 +183,13 @@ def _validator():
     return jsonschema.Draft202012Validator(schema())
 
 
-def _schema_problem(doc: dict) -> Optional[str]:
+def _jsonschema_problem(doc: dict) -> Optional[str]:
     error = next(iter(_validator().iter_errors(doc)), None)
     if error is None:
         return None
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
     message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
     return f"{where or 'the sidecar'}: {message}"
-
-
-def _voiceprint_problem(doc: dict) -> Optional[str]:
-    for i, v in enumerate(doc.get("voices") or []):
-        if v["vector"] == "":  # a speaker with too little speech for a print
-            continue
-        try:
-            raw = base64.b64decode(v["vector"], validate=True)
-            values = struct.unpack(f"<{VOICEPRINT_VALUES}e", raw)
-        except (binascii.Error, struct.error, ValueError):
-            return f"voices[{i}].vector: not a voiceprint (base64 of {VOICEPRINT_VALUES} float16 values)"
-        if not all(math.isfinite(x) for x in values):
-            return f"voices[{i}].vector: not a voiceprint (values that are not finite)"
-    return None
 
 
 @lru_cache(maxsize=1)

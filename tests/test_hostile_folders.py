@@ -82,6 +82,44 @@ def test_the_reader_refuses_each_trap_with_one_line(damaged):
     assert "newer ivp" in reasons["newer"]
 
 
+def test_the_readers_schema_check_agrees_with_jsonschema(damaged):
+    """The reader checks the schema's keywords itself (fast on an hour of words); on good and bad
+    sidecars it says what ``jsonschema`` says, down to the item in the middle of a long list."""
+    import copy
+    import jsonschema
+    from pipeline import sidecar_check
+    _folder, good, _bad, _ = damaged
+    doc = json.loads(good.read_text(encoding="utf-8"))
+    middle = len(doc["segments"]) // 2
+
+    def word(d, **change):
+        d["segments"][middle]["words"][1].update(change)
+
+    cases = {"good": lambda d: None,
+             "word text a number": lambda d: word(d, word=5),
+             "word start a string": lambda d: word(d, start="1.0"),
+             "word start negative": lambda d: word(d, start=-1),
+             "no end": lambda d: d["turns"][-1].pop("end"),
+             "role unknown": lambda d: d["segments"][middle].update(role="boss"),
+             "sha256 not hex": lambda d: d["source"].update(sha256="z" * 64),
+             "confidence above 1": lambda d: d["roles"].update(confidence=1.5),
+             "channels a float": lambda d: d["source"].update(channels=1.5),
+             "schema_version true": lambda d: d.update(schema_version=True),
+             "by_speaker a number": lambda d: d["roles"].update(by_speaker={"S1": 1})}
+    validator = jsonschema.Draft202012Validator(sidecar.schema())
+    for name, change in cases.items():
+        d = copy.deepcopy(doc)
+        change(d)
+        ours = sidecar_check.schema_problem(d, sidecar.schema(), lambda _d: "fallback")
+        theirs = next(iter(validator.iter_errors(d)), None)
+        assert (ours is None) == (theirs is None), (name, ours, theirs)
+        if theirs is not None:
+            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in theirs.absolute_path).lstrip(".")
+            assert ours.startswith(f"{path or 'the sidecar'}:"), (name, ours, path)
+            with pytest.raises(SidecarError):
+                sidecar.parse(json.dumps(d))
+
+
 def test_export_folder_skips_each_bad_sidecar_and_exports_the_rest(damaged):
     folder, good, bad, before = damaged
     proc = ivp("export", str(folder), "--format", "srt")
