@@ -129,7 +129,7 @@ def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False,
 
 def describe(interview: Interview, path: Path) -> str:
     r = interview.roles
-    lines = [f"{path}"]
+    lines = [display(path)]
     if r is None:
         return lines[0] + "\n  roles: none"
     lines.append(f"  roles: {metrics.roles_sentence(interview) or 'none'}")
@@ -139,7 +139,7 @@ def describe(interview: Interview, path: Path) -> str:
         sample = " ".join(words[:14]) + (" ..." if len(words) > 14 else "")
         lines.append(f"  {speaker} ({interview.role_of(speaker) or 'no role'}, first at {first:.1f}s): {sample!r}")
     for w in interview.warnings:
-        lines.append(f"  warning: {w}")
+        lines.append(f"  warning: {display(w)}")
     return "\n".join(lines)
 
 
@@ -184,7 +184,7 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
         if target.is_dir():
             found, _ = sidecar.find_sidecars(target)
             if not found:
-                click.echo(f"error: {target}: no sidecars (run ivp process first)", err=True)
+                click.echo(f"error: {display(target)}: no sidecars (run ivp process first)", err=True)
                 sys.exit(1)
             skipped: list[SidecarError] = []
             changes = voices.refresh_folder(found, skipped)
@@ -202,7 +202,7 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
             continue
         path = resolve_sidecar(target)
         if not path.is_file():
-            click.echo(f"error: {target}: no sidecar at {path} (run ivp process first)", err=True)
+            click.echo(f"error: {display(target)}: no sidecar at {display(path)} (run ivp process first)", err=True)
             sys.exit(1)
         try:
             interview = fix_roles(path, interviewer, swap, sides, speakers) if fixing else sidecar.read(path)

@@ -51,9 +51,12 @@ def test_process_writes_a_sidecar_for_a_latin1_name(named):
 def test_folder_commands_read_and_show_such_names_escaped(named):
     folder = named["folder"]
     for args in (["export", str(folder), "--format", "srt"], ["report", str(folder)],
-                 ["study", str(folder)], ["search", str(folder), "the"], ["roles", str(folder)]):
+                 ["study", str(folder)], ["search", str(folder), "the"], ["roles", str(folder)],
+                 ["roles", str(folder / ESCAPE)], ["mark", str(folder / ESCAPE), "00:01", "note"],
+                 ["export", str(folder / "gone\x1b[2J.interview.json"), "--format", "srt"]):
         proc = ivp(*args)
-        assert proc.returncode in (0, 1) and "error" not in proc.stderr, (args, proc.stderr)
+        assert proc.returncode in (0, 1), (args, proc.stderr)
+        assert "error" not in proc.stderr or "gone" in args[1], (args, proc.stderr)
         assert not _raw_escapes(proc.stdout, proc.stderr), args
     assert (folder / os.fsdecode(b"caf\xe9.srt")).is_file()
     page = next((folder / "ivp-report" / "interviews").glob("caf*.html")).read_text(encoding="utf-8")

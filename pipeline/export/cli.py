@@ -119,7 +119,7 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
     RECORDING's marker file, then refresh the moments in its sidecar without transcribing again.
     Without TIME, only refresh (after editing the marker file by hand)."""
     if not recording.is_file():
-        click.echo(f"error: {recording}: input: no such file", err=True)
+        click.echo(f"error: {display(recording)}: input: no such file", err=True)
         sys.exit(1)
     if time is not None:
         try:
@@ -129,11 +129,11 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
         text = " ".join(label)
         marks_file = moments.append_mark(recording, seconds, text)
         if not quiet:
-            click.echo(f"marked {moments.format_time(seconds)}{' ' + repr(text) if text else ''} in {marks_file}")
+            click.echo(f"marked {moments.format_time(seconds)}{' ' + repr(text) if text else ''} in {display(marks_file)}")
     target = sidecar_file or sidecars.sidecar_path(recording, out_dir)
     if not target.is_file():
         if not quiet:
-            click.echo(f"no sidecar yet ({target}): the marks are used when you run ivp process {recording}")
+            click.echo(f"no sidecar yet ({display(target)}): the marks are used when you run ivp process {display(recording)}")
         return
     try:
         interview = sidecars.read(target)
@@ -151,4 +151,4 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
         click.echo(f"warning: {problem}", err=True)
     if not quiet:
         n = sum(1 for m in interview.moments if m.source == "marker_file")
-        click.echo(f"{target}: {len(interview.moments)} moments ({n} from the marker file)")
+        click.echo(f"{display(target)}: {len(interview.moments)} moments ({n} from the marker file)")

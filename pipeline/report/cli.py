@@ -25,7 +25,7 @@ def report(paths, out_dir, open_browser, quiet) -> None:
     """
     result = build(list(paths), out_dir)
     for path in result.missing:
-        click.echo(f"error: {path}: input: no such file or folder", err=True)
+        click.echo(f"error: {display(path)}: input: no such file or folder", err=True)
     for s in result.skipped:
         click.echo(f"warning: {display(s.path)}: skipped: {s.reason}", err=True)
     if not result.entries:

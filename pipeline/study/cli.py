@@ -19,7 +19,7 @@ from .build import build_study
 
 def _folder(folder: Path) -> None:
     if not folder.is_dir():
-        click.echo(f"error: {folder}: input: no such folder", err=True)
+        click.echo(f"error: {display(folder)}: input: no such folder", err=True)
         sys.exit(1)
 
 
@@ -99,7 +99,7 @@ def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) 
         theme = result.theme(theme_key)
         if theme is None:
             known = "; ".join(f"{t['id']} {t['name']}" for t in result.data["themes"]) or "none yet"
-            click.echo(f"error: no theme {theme_key!r} in {folder} (themes: {known})", err=True)
+            click.echo(f"error: no theme {theme_key!r} in {display(folder)} (themes: {display(known)})", err=True)
             return 1
         title, quotes = theme["name"], theme["quotes"]
     else:
