@@ -50,7 +50,8 @@ def test_process_writes_a_sidecar_for_a_latin1_name(named):
 
 def test_folder_commands_read_and_show_such_names_escaped(named):
     folder = named["folder"]
-    for args in (["export", str(folder), "--format", "srt"], ["report", str(folder)],
+    formats = "srt,vtt,chapters,audacity,csv,edl,premiere,fcpxml"
+    for args in (["export", str(folder), "--format", formats, "--kinds", "all"], ["report", str(folder)],
                  ["study", str(folder)], ["search", str(folder), "the"], ["roles", str(folder)],
                  ["roles", str(folder / ESCAPE)], ["mark", str(folder / ESCAPE), "00:01", "note"],
                  ["export", str(folder / "gone\x1b[2J.interview.json"), "--format", "srt"]):
@@ -59,6 +60,10 @@ def test_folder_commands_read_and_show_such_names_escaped(named):
         assert "error" not in proc.stderr or "gone" in args[1], (args, proc.stderr)
         assert not _raw_escapes(proc.stdout, proc.stderr), args
     assert (folder / os.fsdecode(b"caf\xe9.srt")).is_file()
+    import xml.etree.ElementTree as ET
+    for stem in ("caf\udce9", ESCAPE[:-4]):  # the editors' files stay well-formed XML
+        for suffix in (".fcpxml", ".premiere.xml"):
+            ET.parse(folder / f"{stem}{suffix}")
     page = next((folder / "ivp-report" / "interviews").glob("caf*.html")).read_text(encoding="utf-8")
     assert "caf%E9.wav" in page  # the link names the file's own bytes
     assert originals(folder) == named["before"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import ClassVar, Iterable, Optional, Union
 
 from ..errors import PipelineError
+from ..recording import display
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment
 from ..sidecar import SUFFIX as SIDECAR_SUFFIX
 from ..sidecar import atomic_write_text
@@ -83,6 +84,11 @@ class ExportJob:
         name = self.sidecar.name
         return name[: -len(SIDECAR_SUFFIX)] if name.endswith(SIDECAR_SUFFIX) else self.sidecar.stem
 
+    @property
+    def title(self) -> str:
+        """The stem as text inside a file (a timeline's name): a name that is not UTF-8 escaped."""
+        return display(self.stem)
+
     def output(self, suffix: str) -> Path:
         return self.out_dir / f"{self.stem}{suffix}"
 
@@ -97,7 +103,8 @@ class ExportJob:
 
     @property
     def recording_name(self) -> str:
-        return Path(self.interview.source.path).name
+        """The recording's file name as text inside a file (escaped as :func:`display` does)."""
+        return display(Path(self.interview.source.path).name)
 
     @property
     def recording_url(self) -> str:
