@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
 from . import sidecar_check as check
-from .errors import SidecarError
+from .errors import NewerSidecar, SidecarError
 from .interview import SCHEMA_VERSION, Interview
 from .recording.outputs import TEMP_PREFIX, TEMP_SUFFIX, recording_stem
 from .sidecar_check import MAX_BYTES, MAX_DEPTH
@@ -143,6 +143,19 @@ def read(path: Path) -> Interview:
     return parse(data, path)
 
 
+def newer(path: Path) -> Optional[NewerSidecar]:
+    """The error to give when ``path`` holds a sidecar from a newer ivp (``ivp process`` and the
+    watcher then leave it as it is instead of replacing it with today's version), else None."""
+    try:
+        if Path(path).is_file():
+            read(path)
+    except NewerSidecar as exc:
+        return exc
+    except SidecarError:  # damaged: replaced by the new result as before
+        pass
+    return None
+
+
 def parse(data: Union[bytes, str], path: Optional[Path] = None) -> Interview:
     """An :class:`Interview` from a sidecar's text, checked before anything uses it: JSON without
     ``NaN``/``Infinity`` and not nested deeper than :data:`MAX_DEPTH`; a ``schema_version`` this ivp
@@ -161,7 +174,7 @@ def parse(data: Union[bytes, str], path: Optional[Path] = None) -> Interview:
         raise SidecarError(where, f"not a sidecar: a JSON {type(doc).__name__}, not an object")
     version = doc.get("schema_version")
     if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
-        raise SidecarError(where, f"written by a newer ivp (schema_version {version}; this ivp reads 1 to "
+        raise NewerSidecar(where, f"written by a newer ivp (schema_version {version}; this ivp reads 1 to "
                                   f"{SCHEMA_VERSION}): not read and left as it is; update ivp")
     problem = (check.bounds(doc) or check.schema_problem(doc, schema(), _jsonschema_problem)
                or check.voiceprint_problem(doc))

@@ -102,3 +102,20 @@ def test_an_ancestor_named_like_an_output_folder_hides_nothing(tmp_path, ancesto
     assert proc.returncode == 0, proc.stderr
     assert (folder / "call.interview.json").is_file(), proc.stderr
     assert not (folder / "ivp-study" / "reels" / "old.interview.json").exists()
+
+
+# ------------------------------------------- 7: a sidecar from a newer ivp is never replaced
+
+def test_process_and_watch_leave_a_sidecar_from_a_newer_ivp_as_it_is(tmp_path):
+    folder = tmp_path / "f"
+    cut(folder / "call.wav", 0.0)
+    (folder / "ivp.toml").write_text(CHANNELS)
+    newer = folder / "call.interview.json"
+    newer.write_text(json.dumps({"schema_version": 99, "from": "a newer ivp"}))
+    before = newer.read_bytes()
+    proc = ivp("process", str(folder), timeout=600)
+    assert proc.returncode == 1 and "newer ivp" in proc.stderr, proc.stderr
+    assert newer.read_bytes() == before
+    proc = ivp("watch", str(folder), "--once", "--settle", "0", "--no-report", "--max-attempts", "1", timeout=600)
+    assert "newer ivp" in proc.stderr, proc.stderr
+    assert newer.read_bytes() == before
