@@ -106,10 +106,15 @@ def _new_temp(folder: Path) -> tuple[int, str]:
 
 
 def dumps(data: dict[str, Any]) -> str:
-    """The sidecar's text. A file name that is not UTF-8 (``caf\\xe9.wav`` from an old zip) is held
-    with surrogate escapes (``os.fsdecode``); they are written as JSON escapes (``\\udce9``), which
-    read back to the same string and, through ``os.fsencode``, to the same bytes."""
-    return _LONE_SURROGATE.sub(_json_escape, json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
+    """The sidecar's text (see :func:`json_text`)."""
+    return json_text(data, indent=2) + "\n"
+
+
+def json_text(data: Any, indent: Optional[int] = 2) -> str:
+    """JSON as ivp writes and prints it (UTF-8 text). A file name that is not UTF-8 (``caf\\xe9.wav``
+    from an old zip) is held with surrogate escapes (``os.fsdecode``); they become JSON escapes
+    (``\\udce9``), which read back to the same string and, through ``os.fsencode``, to the same bytes."""
+    return _LONE_SURROGATE.sub(_json_escape, json.dumps(data, indent=indent, ensure_ascii=False))
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

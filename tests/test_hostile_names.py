@@ -60,6 +60,11 @@ def test_folder_commands_read_and_show_such_names_escaped(named):
         assert "error" not in proc.stderr or "gone" in args[1], (args, proc.stderr)
         assert not _raw_escapes(proc.stdout, proc.stderr), args
     assert (folder / os.fsdecode(b"caf\xe9.srt")).is_file()
+    for args in (["study", str(folder), "--json"], ["search", str(folder), "the", "--json"]):
+        proc = ivp(*args)  # JSON on stdout stays UTF-8: the name as a \udce9 escape, its bytes back
+        names = {Path(i.get("name") or i.get("doc")).name for i in
+                 (json.loads(proc.stdout)["interviews"] if args[0] == "study" else json.loads(proc.stdout))}
+        assert LATIN1 in names or args[0] == "search", (args, names)
     import xml.etree.ElementTree as ET
     for stem in ("caf\udce9", ESCAPE[:-4]):  # the editors' files stay well-formed XML
         for suffix in (".fcpxml", ".premiere.xml"):

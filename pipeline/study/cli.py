@@ -11,7 +11,7 @@ from ..errors import PipelineError
 from ..interview import INTERVIEWER, ROLES
 from ..recording import display
 from ..report.html import clock
-from ..sidecar import find_sidecars
+from ..sidecar import find_sidecars, json_text
 from . import index as idx
 from . import reel
 from .build import build_study
@@ -45,7 +45,7 @@ def study(folder, out_dir, force, as_json, quiet) -> None:
         click.echo("error: no interview sidecars (*.interview.json) found; run `ivp process` first", err=True)
         sys.exit(1)
     if as_json:
-        click.echo(json.dumps(data, indent=1, ensure_ascii=False))
+        click.echo(json_text(data, indent=1))
         return
     if quiet:
         return
@@ -74,7 +74,7 @@ def search(folder, query, role, limit, as_json) -> None:
     for p, why in synced.skipped:
         click.echo(f"warning: {display(p)}: skipped: {why}", err=True)
     if as_json:
-        click.echo(json.dumps([h.to_dict() for h in hits], indent=1, ensure_ascii=False))
+        click.echo(json_text([h.to_dict() for h in hits], indent=1))
     else:
         for h in hits:
             also = f" (copies: {', '.join(map(display, h.copies))})" if h.copies else ""
