@@ -141,9 +141,9 @@ def _decide_by_voice(results: list[BatchResult], say) -> None:
         r = by_path.get(change["sidecar"])
         if r is not None:
             r.interview = change["interview"]
-        if say:
-            name = Path(change["sidecar"]).name
-            print(f"{name}: {metrics.roles_change_sentence(change)}")
+        sentence = metrics.roles_change_sentence(change)
+        if say and sentence:
+            print(f"{display(Path(change['sidecar']).name)}: {sentence}")
 
 
 def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
@@ -181,6 +181,9 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
             return result
         cache = StageCache(Path(config.cache_dir) if config.cache_dir
                            else cache_dir_for(plan.out or root))
+        newer = None if force else sidecar.newer(out)
+        if newer is not None:  # from a newer ivp: left as it is, never rewritten as today's version
+            raise newer
         previous = voices.previous_sidecar(out)
         done = executor.process(Job(path, sha, replace(config, cache_dir=None), cache, tuple(tracks)), hook)
         result.interview, result.node = done.interview, done.node

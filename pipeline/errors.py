@@ -62,3 +62,13 @@ class OutputError(PipelineError):
     """The output cannot be written (read-only, full, outside the output folder): not the file's fault."""
 
     stage = "output"
+
+
+class SidecarError(PipelineError, ValueError):
+    """A sidecar that cannot be used: not JSON, from a newer ivp, outside the schema or its bounds."""
+
+    stage = "sidecar"
+
+
+class NewerSidecar(SidecarError):
+    """A sidecar written by a newer ivp (a higher ``schema_version``): read by nothing, replaced by nothing."""

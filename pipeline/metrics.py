@@ -11,6 +11,7 @@ import statistics
 from typing import Optional
 
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, Segment
+from .recording import display
 from .stages.analyze import monologues
 from .stages.moments import GROUPS
 from .text import question_counts
@@ -120,8 +121,12 @@ def roles_sentence(iv: Interview) -> Optional[str]:
     return f"interviewer {r.interviewer}, interviewee {r.interviewee or 'nobody'} {how}"
 
 
-def roles_change_sentence(change: dict) -> str:
-    """One folder-wide roles decision that rewrote a sidecar (``voices.refresh_folder``'s entries)."""
+def roles_change_sentence(change: dict) -> Optional[str]:
+    """One folder-wide roles decision that rewrote a sidecar (``voices.refresh_folder``'s entries);
+    None when the interviewer stayed who they were (only the evidence or confidence moved): nothing
+    to tell."""
+    if change["before"] == change["after"]:
+        return None
     return (f"roles decided across the folder: interviewer {change['before']} -> {change['after']} "
             f"({change['method']}, confidence {change['confidence']:.2f})")
 
@@ -141,7 +146,7 @@ def summary_lines(iv: Interview, name: str) -> list[str]:
             lines.append(f"  {label}: {sentence}")
     if iv.moments:
         lines.append(f"  moments: {len(iv.moments)}")
-    lines += [f"  warning: {warning}" for warning in iv.warnings]
+    lines += [f"  warning: {display(warning)}" for warning in iv.warnings]  # may quote a file name
     return lines
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Optional
@@ -10,9 +11,10 @@ import click
 
 from . import metrics, sidecar, voicelib
 from .cli_options import speakers_option
-from .errors import PipelineError
+from .errors import PipelineError, SidecarError
 from .export import WRITERS, write_exports
 from .interview import INTERVIEWEE, ROLES, Interview
+from .recording import display
 from .recording.cache import StageCache, default_dir as cache_dir_for
 from .stages import relabel, voices
 from .stages.decode import decode, probe, sha256_file
@@ -127,7 +129,7 @@ def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False,
 
 def describe(interview: Interview, path: Path) -> str:
     r = interview.roles
-    lines = [f"{path}"]
+    lines = [display(path)]
     if r is None:
         return lines[0] + "\n  roles: none"
     lines.append(f"  roles: {metrics.roles_sentence(interview) or 'none'}")
@@ -137,7 +139,7 @@ def describe(interview: Interview, path: Path) -> str:
         sample = " ".join(words[:14]) + (" ..." if len(words) > 14 else "")
         lines.append(f"  {speaker} ({interview.role_of(speaker) or 'no role'}, first at {first:.1f}s): {sample!r}")
     for w in interview.warnings:
-        lines.append(f"  warning: {w}")
+        lines.append(f"  warning: {display(w)}")
     return "\n".join(lines)
 
 
@@ -177,30 +179,38 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
     if folders and fixing:
         raise click.UsageError("--interviewer, --swap, --role and --speakers fix one recording; "
                                "a folder is decided by voice")
-    out = []
+    out, failed = [], False
     for target in targets:
         if target.is_dir():
             found, _ = sidecar.find_sidecars(target)
             if not found:
-                click.echo(f"error: {target}: no sidecars (run ivp process first)", err=True)
+                click.echo(f"error: {display(target)}: no sidecars (run ivp process first)", err=True)
                 sys.exit(1)
-            changes = voices.refresh_folder(found)
+            skipped: list[SidecarError] = []
+            changes = voices.refresh_folder(found, skipped)
+            for exc in skipped:  # damaged or from a newer ivp: one line each, left as they are
+                click.echo(f"error: {exc.line()}", err=True)
+                failed = True
             for c in changes:
-                click.echo(f"{c['sidecar']}: interviewer {c['before']} -> {c['after']} "
-                           f"({c['method']}, confidence {c['confidence']:.2f})")
-            if not changes:
-                click.echo(f"{target}: {len(found)} sidecars, roles unchanged")
+                if c["before"] != c["after"]:  # a new confidence alone is no change to tell
+                    click.echo(f"{display(c['sidecar'])}: interviewer {c['before']} -> {c['after']} "
+                               f"({c['method']}, confidence {c['confidence']:.2f})")
+            if not any(c["before"] != c["after"] for c in changes):
+                click.echo(f"{display(target)}: {len(found) - len(skipped)} sidecars, roles unchanged")
             out += [{"sidecar": c["sidecar"], "interviewer": c["after"], "method": c["method"],
                      "confidence": c["confidence"]} for c in changes]
             continue
         path = resolve_sidecar(target)
         if not path.is_file():
-            click.echo(f"error: {target}: no sidecar at {path} (run ivp process first)", err=True)
+            click.echo(f"error: {display(target)}: no sidecar at {display(path)} (run ivp process first)", err=True)
             sys.exit(1)
         try:
             interview = fix_roles(path, interviewer, swap, sides, speakers) if fixing else sidecar.read(path)
+        except SidecarError as exc:
+            click.echo(f"error: {exc.line()}", err=True)
+            sys.exit(1)
         except (OSError, ValueError, KeyError, TypeError, PipelineError) as exc:
-            click.echo(f"error: {path}: cannot read sidecar: {exc}", err=True)
+            click.echo(f"error: {display(path)}: cannot read sidecar: {' '.join(str(exc).split())}", err=True)
             sys.exit(1)
         r = interview.roles
         out.append({"sidecar": str(path), "interviewer": r.interviewer if r else None,
@@ -210,6 +220,8 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
             click.echo(describe(interview, path))
     if as_json:
         click.echo(json.dumps(out, indent=2))
+    if failed:
+        sys.exit(1)
 
 
 @click.group("voice")
@@ -227,7 +239,11 @@ def enroll(name, recording, speaker, start, end) -> None:
     """Store NAME's voiceprint from RECORDING (a speaker of its sidecar, or --start/--end)."""
     if (speaker is None) == (start is None or end is None):
         raise click.UsageError("give --speaker S, or --start T --end T")
+    if start is not None and not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
+        raise click.UsageError(f"--start {start} --end {end}: seconds from the start of the recording, "
+                               f"0 <= start < end")
     try:
+        voicelib.check_name(name)
         if speaker:
             path = resolve_sidecar(recording)
             if not path.is_file():
@@ -243,7 +259,14 @@ def enroll(name, recording, speaker, start, end) -> None:
                 raise click.UsageError("give at least 4 s of speech (10 s or more is better)")
             rec = probe(recording, sha256_file(recording))
             audio = decode(recording, rec)
-            voice = prints.embed_spans(audio.samples, [(start, min(end, audio.duration))], name)
+            if end > audio.duration:  # --end 1e9: never the whole recording (with every voice) unawares
+                if audio.duration - start < 4.0:
+                    raise click.UsageError(f"--start {start} --end {end}: the recording is {audio.duration:.1f} s "
+                                           f"long; give at least 4 s of speech inside it")
+                click.echo(f"warning: --end {end} is past the end of the recording; enrolling "
+                           f"{start:g}-{audio.duration:.1f} s: make sure only {name} speaks there", err=True)
+                end = audio.duration
+            voice = prints.embed_spans(audio.samples, [(start, end)], name)
             if voice is None:
                 raise click.ClickException(f"{recording}: no speech between {start} and {end} s")
             source = {"recording": str(recording), "sha256": rec.sha256, "start": start, "end": end}

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
-from .interview import Interview
+from . import sidecar_check as check
+from .errors import NewerSidecar, SidecarError
+from .interview import SCHEMA_VERSION, Interview
 from .recording.outputs import TEMP_PREFIX, TEMP_SUFFIX, recording_stem
+from .sidecar_check import MAX_BYTES, MAX_DEPTH
 
 SUFFIX = ".interview.json"
 ERROR_SUFFIX = ".error.json"
@@ -67,13 +71,15 @@ def atomic_write_text(path: Path, text: str) -> None:
     """Write to a temp file in the same folder, fsync, then rename over ``path``.
 
     The temp file is named ``.ivp-tmp-<random>.tmp`` (a pattern nobody else uses), so a crash
-    leftover can be cleaned without ever touching a user's file.
+    leftover can be cleaned without ever touching a user's file. A file name that is not UTF-8, held
+    with surrogate escapes, is written as ``\\udce9`` (readable text, and a JSON escape that reads back
+    to the same name), never a crash and never an invalid UTF-8 byte.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _new_temp(path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
@@ -100,7 +106,22 @@ def _new_temp(folder: Path) -> tuple[int, str]:
 
 
 def dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """The sidecar's text (see :func:`json_text`)."""
+    return json_text(data, indent=2) + "\n"
+
+
+def json_text(data: Any, indent: Optional[int] = 2) -> str:
+    """JSON as ivp writes and prints it (UTF-8 text). A file name that is not UTF-8 (``caf\\xe9.wav``
+    from an old zip) is held with surrogate escapes (``os.fsdecode``); they become JSON escapes
+    (``\\udce9``), which read back to the same string and, through ``os.fsencode``, to the same bytes."""
+    return _LONE_SURROGATE.sub(_json_escape, json.dumps(data, indent=indent, ensure_ascii=False))
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_escape(match: "re.Match[str]") -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def write(interview: Interview, path: Path, validate_schema: bool = True) -> Path:
@@ -112,8 +133,81 @@ def write(interview: Interview, path: Path, validate_schema: bool = True) -> Pat
 
 
 def read(path: Path) -> Interview:
-    with open(path, encoding="utf-8") as fh:
-        return Interview.from_dict(json.load(fh))
+    """The one reader every command uses: :func:`parse` of the file's bytes (see there).
+
+    Raises :class:`~pipeline.errors.SidecarError` (a ``ValueError``) with a one-line reason for a
+    file that is too big, not JSON, from a newer ivp, or outside the schema and its bounds."""
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_BYTES:
+            raise SidecarError(str(path), f"{size} bytes: too big for a sidecar (at most {MAX_BYTES})")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise SidecarError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    return parse(data, path)
+
+
+def newer(path: Path) -> Optional[NewerSidecar]:
+    """The error to give when ``path`` holds a sidecar from a newer ivp (``ivp process`` and the
+    watcher then leave it as it is instead of replacing it with today's version), else None."""
+    try:
+        if Path(path).is_file():
+            read(path)
+    except NewerSidecar as exc:
+        return exc
+    except SidecarError:  # damaged: replaced by the new result as before
+        pass
+    return None
+
+
+def parse(data: Union[bytes, str], path: Optional[Path] = None) -> Interview:
+    """An :class:`Interview` from a sidecar's text, checked before anything uses it: JSON without
+    ``NaN``/``Infinity`` and not nested deeper than :data:`MAX_DEPTH`; a ``schema_version`` this ivp
+    knows (a newer one is refused, never read and rewritten as today's); the schema (types, required
+    fields); every number finite and every time within :data:`MAX_SECONDS`; voiceprints that decode."""
+    where = None if path is None else str(path)
+    if len(data) > MAX_BYTES:
+        raise SidecarError(where, f"{len(data)} bytes: too big for a sidecar (at most {MAX_BYTES})")
+    try:
+        doc = json.loads(data, parse_constant=_no_constant)
+    except RecursionError:
+        raise SidecarError(where, f"not a sidecar: JSON nested deeper than {MAX_DEPTH} levels") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SidecarError(where, f"not a sidecar: {exc}") from None
+    if not isinstance(doc, dict):
+        raise SidecarError(where, f"not a sidecar: a JSON {type(doc).__name__}, not an object")
+    version = doc.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+        raise NewerSidecar(where, f"written by a newer ivp (schema_version {version}; this ivp reads 1 to "
+                                  f"{SCHEMA_VERSION}): not read and left as it is; update ivp")
+    problem = (check.bounds(doc) or check.schema_problem(doc, schema(), _jsonschema_problem)
+               or check.voiceprint_problem(doc))
+    if problem:
+        raise SidecarError(where, problem)
+    try:
+        return Interview.from_dict(doc)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SidecarError(where, f"not a sidecar: {type(exc).__name__}: {exc}") from None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number a sidecar holds")
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    import jsonschema  # lazy: a fifth of a second, paid only when a sidecar is read or validated
+    return jsonschema.Draft202012Validator(schema())
+
+
+def _jsonschema_problem(doc: dict) -> Optional[str]:
+    error = next(iter(_validator().iter_errors(doc)), None)
+    if error is None:
+        return None
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+    message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+    return f"{where or 'the sidecar'}: {message}"
 
 
 @lru_cache(maxsize=1)
@@ -124,5 +218,6 @@ def schema() -> dict[str, Any]:
 
 def validate(data: dict[str, Any]) -> None:
     """Raise ``jsonschema.ValidationError`` when ``data`` does not match the sidecar schema."""
-    import jsonschema  # lazy: a fifth of a second, paid only when a sidecar is validated
-    jsonschema.validate(data, schema())
+    error = next(iter(_validator().iter_errors(data)), None)
+    if error is not None:
+        raise error

@@ -352,6 +352,17 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def cell(text: str) -> str:
+    """A text cell a spreadsheet shows as text: one line, and a leading ``= + - @`` (a formula
+    in Excel, LibreOffice and Google Sheets) neutralised with a leading apostrophe. Every CSV
+    ivp writes uses it (exports' moments.csv, the study's progress.csv)."""
+    text = one_line(text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def shorten(text: str, width: int) -> str:
     """``text`` on one line, at most ``width`` characters, cut at a word and ended with "..."."""
     text = one_line(text)

@@ -17,7 +17,8 @@ from .errors import ConfigError, InputError
 from .interview import Voiceprint
 from .sidecar import atomic_write_text
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$")
+# letters, digits, '.', '-', '_' and inner spaces: "joe " and "joe\n" are refused, not a second joe
+NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._ -]{0,62}[A-Za-z0-9._-])?")
 
 
 def library_dir() -> Path:
@@ -28,9 +29,15 @@ def library_dir() -> Path:
     return Path(base) / "ivp" / "voices"
 
 
+def check_name(name: str) -> None:
+    """Raise a ConfigError for a name that is not a voice name (before any work)."""
+    _file(name)
+
+
 def _file(name: str) -> Path:
-    if not NAME.match(name or ""):
-        raise ConfigError(None, f"voice name {name!r}: use letters, digits, '.', '-', '_' or spaces")
+    if not NAME.fullmatch(name or ""):
+        raise ConfigError(None, f"voice name {name!r}: use letters, digits, '.', '-', '_' or spaces "
+                                f"(not at the start or the end)")
     return library_dir() / f"{name}.json"
 
 

@@ -26,7 +26,7 @@ WHY_LONG = "Why this long:"
 # The first matching prefix wins (so "pipeline.stages" before "pipeline").
 LAYERS: list[tuple[str, list[str]]] = [
     ("model/data", ["pipeline.interview", "pipeline.config", "pipeline.errors", "pipeline.progress",
-                    "pipeline.timefmt", "pipeline.sidecar", "pipeline.weights", "pipeline.ort_session", "pipeline.text",
+                    "pipeline.timefmt", "pipeline.sidecar", "pipeline.sidecar_check", "pipeline.weights", "pipeline.ort_session", "pipeline.text",
                     "pipeline.question_rules", "pipeline.cues", "pipeline.voicelib", "pipeline.recording"]),
     ("stages", ["pipeline.stages", "pipeline.metrics"]),  # metrics: what people read of an Interview
     ("runner", ["pipeline.runner", "pipeline"]),  # the root package itself (only) is the API: process()

@@ -4,6 +4,7 @@ Browser helpers are in ``browser.py``; the hostile-input ones in ``hostile_kit.p
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 import wave
@@ -31,6 +32,12 @@ def spoken(script, word_gap: float = 0.05, roles: bool = True, space: str = " ")
         segments.append(Segment(start, end, space + text, ws, speaker, role if roles else None))
         turns.append(Turn(start, end, speaker, role if roles else None))
     return segments, turns
+
+
+def fake_sha(audio: Path) -> str:
+    """A ``source.sha256`` for a constructed interview: one per recording name (the same sha256
+    would make them identical copies, one interview in the study and the report)."""
+    return hashlib.sha256(Path(audio).name.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def analysed(iv: Interview, duration: float) -> Interview:

@@ -51,7 +51,7 @@ def write_wav(path: Path, seconds: float = DURATION) -> Path:
 def make_interview(audio: Path, script=SCRIPT, moments=True) -> Interview:
     segments, turns = kit.spoken([(r, s, e, text) for s, e, r, text in script], word_gap=0.0, space="")
     iv = Interview(
-        source=Recording(str(audio.resolve()), "0" * 64, DURATION, 1, 16000, "pcm_s16le"),
+        source=Recording(str(audio.resolve()), kit.fake_sha(audio), DURATION, 1, 16000, "pcm_s16le"),
         pipeline=PipelineInfo("test", "tiny.en", "test", "cpu", "int8"),
         language="en", language_probability=1.0, segments=segments, turns=turns,
         roles=RoleAssignment("S1", "S2", 0.9, "evidence"))

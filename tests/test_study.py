@@ -23,7 +23,7 @@ from pipeline.interview import (INTERVIEWEE, INTERVIEWER, Interview, PipelineInf
                                 Segment, Turn, Word)
 from pipeline.stages.moments import find_moments
 
-from kit import analysed, write_wav
+from kit import analysed, fake_sha, write_wav
 
 ER, EE = INTERVIEWER, INTERVIEWEE
 SPREADSHEET = {
@@ -78,7 +78,7 @@ def make_interview(audio: Path, lines: list[tuple[str, str]], gap: float = 1.5) 
         turns.append(Turn(words[0].start, end, speaker[role], role))
         t = end + gap
     duration = round(t + 1.0, 3)
-    iv = Interview(source=Recording(str(audio.resolve()), "0" * 64, duration, 1, 16000, "pcm_s16le"),
+    iv = Interview(source=Recording(str(audio.resolve()), fake_sha(audio), duration, 1, 16000, "pcm_s16le"),
                    pipeline=PipelineInfo("test", "tiny.en", "test", "cpu", "int8"), language="en",
                    language_probability=1.0, segments=segments, turns=turns,
                    roles=RoleAssignment("S1", "S2", 0.9, "evidence"))

@@ -1,6 +1,7 @@
 """The study page of ``ivp report`` in headless Chromium, and the study over the real processed sample."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -130,10 +131,12 @@ def test_study_over_the_real_sample(sample_sidecar, sample_truth, tmp_path):
     for h in hits:
         assert any(t["start"] - 1.0 <= h.time <= t["end"] + 1.0 for t in said), (h.time, h.text)
 
-    # a second interview (the same recording under another name): the themes are real sentences
+    # a second interview (the same words in another recording: its own sha256; an identical copy
+    # would be one interview): the themes are real sentences
     iv = sidecar.read(sample_sidecar)
     shutil.copy2(audio, folder / f"second{audio.suffix}")
     iv.source.path = str((folder / f"second{audio.suffix}").resolve())
+    iv.source.sha256 = hashlib.sha256(b"second").hexdigest()
     sidecar.write(iv, folder / "second.interview.json")
     two = build_study(folder)
     assert len(two.data["interviews"]) == 2 and two.data["themes"]

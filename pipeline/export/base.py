@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import ClassVar, Iterable, Optional, Union
 
 from ..errors import PipelineError
+from ..recording import display
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment
 from ..sidecar import SUFFIX as SIDECAR_SUFFIX
 from ..sidecar import atomic_write_text
 from ..stages.moments import GROUPS, KINDS
-from ..text import one_line, shorten  # noqa: F401  (the writers' text helpers)
+from ..text import cell, one_line, shorten  # noqa: F401  (the writers' text helpers)
 from ..timefmt import stamp  # noqa: F401
 
 DEFAULT_FPS = 25
@@ -83,6 +84,11 @@ class ExportJob:
         name = self.sidecar.name
         return name[: -len(SIDECAR_SUFFIX)] if name.endswith(SIDECAR_SUFFIX) else self.sidecar.stem
 
+    @property
+    def title(self) -> str:
+        """The stem as text inside a file (a timeline's name): a name that is not UTF-8 escaped."""
+        return display(self.stem)
+
     def output(self, suffix: str) -> Path:
         return self.out_dir / f"{self.stem}{suffix}"
 
@@ -97,7 +103,8 @@ class ExportJob:
 
     @property
     def recording_name(self) -> str:
-        return Path(self.interview.source.path).name
+        """The recording's file name as text inside a file (escaped as :func:`display` does)."""
+        return display(Path(self.interview.source.path).name)
 
     @property
     def recording_url(self) -> str:
@@ -189,16 +196,6 @@ def select_moments(moments: list[Moment], kinds=None, top: Optional[int] = None)
 
 
 # -- text helpers ---------------------------------------------------------------------------------
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def cell(text: str) -> str:
-    """A text cell a spreadsheet shows as text: one line, and a leading ``= + - @`` (a formula
-    in Excel, LibreOffice and Google Sheets) neutralised with a leading apostrophe."""
-    text = one_line(text)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
 
 def ascii_text(text: str) -> str:
     """Plain ASCII on one line (for EDL comments and file names)."""

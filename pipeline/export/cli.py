@@ -9,7 +9,8 @@ from typing import Optional
 import click
 
 from .. import sidecar as sidecars
-from ..errors import PipelineError
+from ..errors import PipelineError, SidecarError
+from ..recording import display
 from ..stages import moments
 from ..study.cli import export_reel
 from . import WRITERS, parse_formats, parse_kinds, write_exports
@@ -32,29 +33,44 @@ from . import WRITERS, parse_formats, parse_kinds, write_exports
 @click.option("--reel-query", metavar="TEXT", help="A highlight reel of what interviewees said matching TEXT.")
 def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None, reel_query=None) -> None:
     """Write subtitles, chapters, editor markers or clips from sidecars (or folders of them)."""
-    if reel_theme or reel_query:
+    if reel_theme is not None or reel_query is not None:
+        if reel_theme is not None and reel_query is not None:
+            raise click.UsageError("--reel THEME or --reel-query TEXT, not both")
+        if not (reel_theme if reel_theme is not None else reel_query).strip():
+            raise click.BadParameter("give a theme id or name (see ivp study)" if reel_theme is not None
+                                     else "give the words to look for",
+                                     param_hint="--reel" if reel_theme is not None else "--reel-query")
         sys.exit(export_reel(paths, formats, reel_theme, reel_query, top, out_dir, as_json, quiet))
     try:
         names = parse_formats(formats)
         parse_kinds(kinds)
     except PipelineError as exc:
         raise click.BadParameter(exc.reason) from None
-    files, missing = sidecars.find_sidecars(paths)
+    files, missing = targets(paths, out_dir)
     for path in missing:
-        click.echo(f"error: {path}: input: no such file or folder", err=True)
+        click.echo(f"error: {display(path)}: input: no such file or folder", err=True)
     if not files and not missing:
         click.echo("error: no sidecars (*.interview.json) found in the given paths", err=True)
         sys.exit(1)
     failed, report = bool(missing), []
-    for path in files:
+    claimed: dict[Path, Path] = {}  # output folder / stem -> the sidecar that writes there
+    for path, folder in files:
+        key = (folder or path.parent).resolve() / path.name
+        if key in claimed:  # two sidecars of one name into one folder: never replace one's exports
+            click.echo(f"error: {display(path)}: export: its exports would replace those of "
+                       f"{display(claimed[key])} in {display(folder or path.parent)}; export them separately",
+                       err=True)
+            failed = True
+            continue
+        claimed[key] = path
         try:
             interview = sidecars.read(path)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            click.echo(f"error: {path}: export: cannot read the sidecar: {' '.join(str(exc).split())}", err=True)
+        except SidecarError as exc:  # one line, and the other sidecars are exported
+            click.echo(f"error: {exc.line()}", err=True)
             failed = True
             continue
         try:
-            written = write_exports(interview, path, names, out_dir, kinds, top)
+            written = write_exports(interview, path, names, folder, kinds, top)
         except PipelineError as exc:
             click.echo(f"error: {exc.line()}", err=True)
             failed = True
@@ -62,10 +78,31 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
         report.append({"sidecar": str(path), "files": [str(p) for p in written]})
         if not quiet and not as_json:
             for p in written:
-                click.echo(str(p))
+                click.echo(display(p))
     if as_json:
         click.echo(json.dumps(report, indent=2))
     sys.exit(1 if failed else 0)
+
+
+def targets(paths, out_dir: Optional[Path]) -> tuple[list[tuple[Path, Optional[Path]]], list[Path]]:
+    """(sidecar, output folder or None for beside it) for each sidecar in ``paths``, and the paths
+    that do not exist. With ``out_dir``, a folder's sidecars keep their subfolders under it (``a/x``
+    and ``b/x`` write ``DIR/a/x.srt`` and ``DIR/b/x.srt``)."""
+    found: list[tuple[Path, Optional[Path]]] = []
+    missing: list[Path] = []
+    seen: set[Path] = set()
+    for src in map(Path, paths):
+        files, gone = sidecars.find_sidecars(src)
+        missing += gone
+        for path in files:
+            if path.resolve() in seen:
+                continue
+            seen.add(path.resolve())
+            folder = None
+            if out_dir is not None:
+                folder = Path(out_dir) / path.parent.relative_to(src) if src.is_dir() else Path(out_dir)
+            found.append((path, folder))
+    return found, missing
 
 
 @click.command()
@@ -82,7 +119,7 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
     RECORDING's marker file, then refresh the moments in its sidecar without transcribing again.
     Without TIME, only refresh (after editing the marker file by hand)."""
     if not recording.is_file():
-        click.echo(f"error: {recording}: input: no such file", err=True)
+        click.echo(f"error: {display(recording)}: input: no such file", err=True)
         sys.exit(1)
     if time is not None:
         try:
@@ -92,21 +129,26 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
         text = " ".join(label)
         marks_file = moments.append_mark(recording, seconds, text)
         if not quiet:
-            click.echo(f"marked {moments.format_time(seconds)}{' ' + repr(text) if text else ''} in {marks_file}")
+            click.echo(f"marked {moments.format_time(seconds)}{' ' + repr(text) if text else ''} in {display(marks_file)}")
     target = sidecar_file or sidecars.sidecar_path(recording, out_dir)
     if not target.is_file():
         if not quiet:
-            click.echo(f"no sidecar yet ({target}): the marks are used when you run ivp process {recording}")
+            click.echo(f"no sidecar yet ({display(target)}): the marks are used when you run ivp process {display(recording)}")
         return
     try:
         interview = sidecars.read(target)
+    except SidecarError as exc:  # damaged, or from a newer ivp: left as it is
+        click.echo(f"error: {exc.line()}", err=True)
+        sys.exit(1)
+    try:
         problems = moments.refresh_moments(interview, recording=recording)
         sidecars.write(interview, target)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        click.echo(f"error: {target}: mark: cannot update the sidecar: {' '.join(str(exc).split())}", err=True)
+        click.echo(f"error: {display(target)}: mark: cannot update the sidecar: {' '.join(str(exc).split())}",
+                   err=True)
         sys.exit(1)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
     if not quiet:
         n = sum(1 for m in interview.moments if m.source == "marker_file")
-        click.echo(f"{target}: {len(interview.moments)} moments ({n} from the marker file)")
+        click.echo(f"{display(target)}: {len(interview.moments)} moments ({n} from the marker file)")

@@ -61,6 +61,10 @@ class ClipsWriter(Writer):
             raise ExportError(str(job.sidecar), "clips: ffmpeg not found on PATH")
         has_video = bool(job.interview.source.has_video)
         folder = job.output(self.suffix)
+        if not job.moments:  # nothing to cut: no folder (and none left from an earlier export)
+            if folder.is_dir():
+                _remove_clips(folder, keep=set())
+            return []
         folder.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
         for index, m in enumerate(job.moments, start=1):
@@ -75,8 +79,15 @@ class ClipsWriter(Writer):
                 raise ExportError(str(job.sidecar), f"clips: ffmpeg failed on {target.name}: {last}")
             os.replace(tmp, target)
             written.append(target)
-        keep = {p.name for p in written}
-        for old in folder.iterdir():  # clips left by an earlier export with other moments
-            if CLIP_NAME.match(old.name) and old.name not in keep:
-                old.unlink()
+        _remove_clips(folder, keep={p.name for p in written})
         return written
+
+
+def _remove_clips(folder: Path, keep: set[str]) -> None:
+    """Clips left by an earlier export with other moments (only our clip names); the folder too when
+    that leaves it empty."""
+    for old in folder.iterdir():
+        if CLIP_NAME.match(old.name) and old.name not in keep:
+            old.unlink()
+    if not keep and not any(folder.iterdir()):
+        folder.rmdir()

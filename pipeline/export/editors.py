@@ -63,7 +63,7 @@ def _timeline(job: ExportJob, rate, frames, video: bool, audio: bool, sequence_m
              if wanted]
     rt = lambda n: otio.opentime.RationalTime(n, rate)  # noqa: E731
     length = max(1, frames(job.duration))
-    timeline = otio.schema.Timeline(name=job.stem, global_start_time=rt(0))
+    timeline = otio.schema.Timeline(name=job.title, global_start_time=rt(0))
     markers = []
     for m in job.moments:
         start = frames(m.start)
@@ -180,7 +180,7 @@ class FcpxmlWriter(Writer):
         ET.SubElement(resources, "asset", asset)
         library = ET.SubElement(root, "library")
         event = ET.SubElement(library, "event", name="ivp")
-        project = ET.SubElement(event, "project", name=job.stem)
+        project = ET.SubElement(event, "project", name=job.title)
         sequence = ET.SubElement(project, "sequence", format="r1", duration=duration, tcStart="0s",
                                  tcFormat="NDF", audioLayout="stereo" if (src.channels or 1) > 1 else "mono",
                                  audioRate="48k")

@@ -43,18 +43,32 @@ def is_recording_name(name: str) -> bool:
     return not is_ignored_name(name) and is_media_name(name)
 
 
-def is_own_output(path: Path) -> bool:
-    """A file ivp wrote: an exported clip, anything in an ``ivp-report``, ``ivp-study`` or ``.ivp`` folder."""
+def is_own_output(path: Path, root: Optional[Path] = None) -> bool:
+    """A file ivp wrote: an exported clip, anything in an ``ivp-report``, ``ivp-study`` or ``.ivp``
+    folder inside ``root`` (the folder processed or watched). A folder of those names above
+    ``root`` is the user's: ``/data/ivp-study/calls`` holds recordings."""
     path = Path(path)
     if path.parent.name.endswith(CLIPS_DIR_SUFFIX) and CLIP_NAME.match(path.name):
         return True
-    return any(part in (REPORT_DIR, STUDY_DIR, STATE_DIR) for part in path.parts[:-1])
+    return any(part in (REPORT_DIR, STUDY_DIR, STATE_DIR) for part in _below(path, root))
 
 
-def is_recording_path(path: Path) -> bool:
-    """A recording by its name: media, not partial, hidden or one of our outputs (no stat)."""
+def _below(path: Path, root: Optional[Path]) -> tuple[str, ...]:
+    """The folders of ``path`` below ``root`` (all of them without a root, or outside it)."""
+    if root is not None:
+        for p, r in ((path, Path(root)), (Path(os.path.abspath(path)), Path(os.path.abspath(root)))):
+            try:
+                return p.relative_to(r).parts[:-1]
+            except ValueError:
+                continue
+    return path.parts[:-1]
+
+
+def is_recording_path(path: Path, root: Optional[Path] = None) -> bool:
+    """A recording by its name: media, not partial, hidden or one of our outputs inside ``root``
+    (no stat)."""
     path = Path(path)
-    return is_recording_name(path.name) and not is_own_output(path)
+    return is_recording_name(path.name) and not is_own_output(path, root)
 
 
 def inside(path: Path, folder: Path) -> bool:
@@ -122,7 +136,7 @@ def walk(root: Path, skip: Iterable[Path] = (), follow_links: bool = False) -> I
                              and not any(inside(here / d, s) for s in skipped))
         for name in sorted(filenames):
             path = here / name
-            if is_recording_path(path) and not_regular(path, root, follow_links) is None:
+            if is_recording_path(path, root) and not_regular(path, root, follow_links) is None:
                 yield path
 
 

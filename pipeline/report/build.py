@@ -22,6 +22,7 @@ from typing import Iterable, Optional, Union
 from markupsafe import Markup
 
 from .. import __version__
+from ..errors import SidecarError
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview
 from ..sidecar import SUFFIX, atomic_write_text, find_sidecars, read
 from .. import metrics
@@ -53,6 +54,7 @@ class Entry:
     media_path: Optional[Path]  # the recording found on disk, if any
     media_href: str  # link to the recording, relative to the interview page
     summary: dict = field(default_factory=dict)
+    copies: list[str] = field(default_factory=list)  # the same recording (sha256) elsewhere: shown once
 
 
 @dataclass
@@ -105,10 +107,11 @@ def build(sources: Union[PathLike, Iterable[PathLike]], out_dir: Optional[PathLi
     for path in sidecars:
         try:
             iv = read(path)
-        except Exception as exc:  # a broken or foreign JSON file must not stop the whole report
-            skipped.append(Skipped(path, f"{type(exc).__name__}: {exc}"))
+        except SidecarError as exc:  # a broken, foreign or newer sidecar must not stop the whole report
+            skipped.append(Skipped(path, exc.reason))
             continue
         entries.append(_entry(path, iv, root, pages, used_slugs))
+    entries = one_per_recording(entries)
     entries.sort(key=lambda e: (e.date, e.name), reverse=True)
 
     env = _env()
@@ -146,6 +149,22 @@ def _entry(path: Path, iv: Interview, root: Optional[Path], pages: Path, used: s
     e.summary = _summary(iv)
     e.summary["roles_check"] = roles_check(iv)
     return e
+
+
+def one_per_recording(entries: list[Entry]) -> list[Entry]:
+    """Identical copies (the same ``source.sha256``) are one interview: the first by name, with
+    the others' names in its ``copies``."""
+    first: dict[str, Entry] = {}
+    out = []
+    for e in sorted(entries, key=lambda e: e.name):
+        sha = e.interview.source.sha256 if e.interview.source else None
+        if sha and sha in first:
+            first[sha].copies.append(e.name)
+            continue
+        if sha:
+            first[sha] = e
+        out.append(e)
+    return out
 
 
 def roles_check(iv: Interview) -> Optional[dict]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..recording import display
 from .build import build
 
 
@@ -24,9 +25,9 @@ def report(paths, out_dir, open_browser, quiet) -> None:
     """
     result = build(list(paths), out_dir)
     for path in result.missing:
-        click.echo(f"error: {path}: input: no such file or folder", err=True)
+        click.echo(f"error: {display(path)}: input: no such file or folder", err=True)
     for s in result.skipped:
-        click.echo(f"warning: {s.path}: skipped: {s.reason}", err=True)
+        click.echo(f"warning: {display(s.path)}: skipped: {s.reason}", err=True)
     if not result.entries:
         click.echo("error: no interview sidecars (*.interview.json) found; run `ivp process` first",
                    err=True)

@@ -18,7 +18,8 @@ def href(target: Path, page_dir: Path) -> str:
         rel = os.path.relpath(os.path.abspath(target), os.path.abspath(page_dir))
     except ValueError:  # another drive on Windows
         return Path(os.path.abspath(target)).as_uri()
-    return "/".join(quote(part) for part in Path(rel).as_posix().split("/"))
+    # the name's own bytes, percent-encoded: a name that is not UTF-8 (``caf\\xe9.wav``) links too
+    return "/".join(quote(os.fsencode(part)) for part in Path(rel).as_posix().split("/"))
 
 
 def clock(seconds: Optional[float]) -> str:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from .. import sidecar as sc
-from ..errors import ConfigError, PipelineError
+from ..errors import ConfigError, PipelineError, SidecarError
 from ..interview import INTERVIEWEE, INTERVIEWER, ROLES, Interview, RoleAssignment, Segment, Voiceprint
 from ..sidecar import SUFFIX
 from ..voicelib import load
@@ -309,16 +309,19 @@ def carry_override(previous: Optional[Interview], interview: Interview,
     return True
 
 
-def refresh_folder(sidecars: list[Path]) -> list[dict[str, Any]]:
+def refresh_folder(sidecars: list[Path], skipped: Optional[list] = None) -> list[dict[str, Any]]:
     """Decide roles across ``sidecars`` by voice and rewrite those whose roles change.
 
     Returns one entry per rewritten sidecar: ``{"sidecar", "before", "after", "method", "confidence"}``
-    (for the CLI and the watcher's log). Unreadable sidecars are left out of the decision."""
+    (for the CLI and the watcher's log). Unreadable sidecars (damaged, or from a newer ivp) are left
+    out of the decision and never rewritten; ``skipped`` gets their ``SidecarError``."""
     loaded: list[tuple[Path, Interview]] = []
     for path in sidecars:
         try:
             loaded.append((Path(path), sc.read(Path(path))))
-        except (OSError, ValueError, KeyError, TypeError):
+        except SidecarError as exc:
+            if skipped is not None:
+                skipped.append(exc)
             continue
     decisions = decide_folder([(Path(iv.source.path).name or p.name, iv.voices) for p, iv in loaded])
     changes = []

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import OutputError
+from ..recording import display
 from ..recording.discover import inside
 from ..sidecar import atomic_write_text, find_sidecars
 from . import index as idx
@@ -27,7 +28,7 @@ from .embed import DEFAULT_MODEL, Embedder
 DEFAULT_DIRNAME = "ivp-study"
 GENERATOR = "ivp study"
 ONE_INTERVIEW = "Only one interview so far: themes are what several interviews share, so there is nothing to compare yet."
-RULES_VERSION = f"{th.DISTANCE_THRESHOLD}/{th.SMALL_TALK_SIMILARITY}/{th.MIN_INTERVIEWS}/{th.MAX_CANDIDATES}/4"
+RULES_VERSION = f"{th.DISTANCE_THRESHOLD}/{th.SMALL_TALK_SIMILARITY}/{th.MIN_INTERVIEWS}/{th.MAX_CANDIDATES}/5"  # 5: copies are one interview
 
 
 @dataclass
@@ -76,7 +77,7 @@ def build_study(folder, out_dir=None, embedder=None, force: bool = False) -> Stu
         previous = _load(out / "study.json")
         if not force and previous and previous.get("fingerprint") == fingerprint:
             return Study(folder, out, previous, sync, rebuilt=False)
-        warnings = [f"{p}: skipped: {why}" for p, why in sync.skipped]
+        warnings = [f"{display(p)}: skipped: {why}" for p, why in sync.skipped]
         found, hidden, embedded, note = [], [], 0, ""
         if len(docs) == 1:
             note = ONE_INTERVIEW
@@ -101,7 +102,7 @@ def build_study(folder, out_dir=None, embedder=None, force: bool = False) -> Stu
             "built": _dt.datetime.now().isoformat(timespec="seconds"), "fingerprint": fingerprint,
             "interviews": [{"id": i, **{k: d[k] for k in ("name", "recording", "date", "duration",
                                                           "has_video", "frame_rate")},
-                            "interviewer": who.get(d["name"], d["interviewer"])}
+                            "interviewer": who.get(d["name"], d["interviewer"]), "copies": d.get("copies", [])}
                            for i, d in sorted(docs.items(), key=lambda kv: (kv[1]["date"], kv[1]["name"]))],
             "themes": [_theme_dict(t, docs) for t in found], "hidden": hidden, "note": note,
             "progress": table, "warnings": warnings,
@@ -164,8 +165,9 @@ def _fingerprint(index: idx.Index, toml_text: str) -> str:
 
 
 def _read(path: Path) -> str:
+    """The file's digest for the fingerprint, whatever its encoding (studytoml.read says if it is not UTF-8)."""
     try:
-        return path.read_text(encoding="utf-8")
+        return hashlib.sha1(path.read_bytes()).hexdigest()
     except OSError:
         return ""
 

@@ -9,8 +9,9 @@ import click
 
 from ..errors import PipelineError
 from ..interview import INTERVIEWER, ROLES
+from ..recording import display
 from ..report.html import clock
-from ..sidecar import find_sidecars
+from ..sidecar import find_sidecars, json_text
 from . import index as idx
 from . import reel
 from .build import build_study
@@ -18,7 +19,7 @@ from .build import build_study
 
 def _folder(folder: Path) -> None:
     if not folder.is_dir():
-        click.echo(f"error: {folder}: input: no such folder", err=True)
+        click.echo(f"error: {display(folder)}: input: no such folder", err=True)
         sys.exit(1)
 
 
@@ -44,7 +45,7 @@ def study(folder, out_dir, force, as_json, quiet) -> None:
         click.echo("error: no interview sidecars (*.interview.json) found; run `ivp process` first", err=True)
         sys.exit(1)
     if as_json:
-        click.echo(json.dumps(data, indent=1, ensure_ascii=False))
+        click.echo(json_text(data, indent=1))
         return
     if quiet:
         return
@@ -71,12 +72,13 @@ def search(folder, query, role, limit, as_json) -> None:
         synced = index.sync(paths, folder)
         hits = index.search(query, role=role, limit=limit)
     for p, why in synced.skipped:
-        click.echo(f"warning: {p}: skipped: {why}", err=True)
+        click.echo(f"warning: {display(p)}: skipped: {why}", err=True)
     if as_json:
-        click.echo(json.dumps([h.to_dict() for h in hits], indent=1, ensure_ascii=False))
+        click.echo(json_text([h.to_dict() for h in hits], indent=1))
     else:
         for h in hits:
-            click.echo(f"{h.doc}  {clock(h.time)}  {h.role or h.speaker or '?'}: {h.text}")
+            also = f" (copies: {', '.join(map(display, h.copies))})" if h.copies else ""
+            click.echo(f"{display(h.doc)}{also}  {clock(h.time)}  {h.role or h.speaker or '?'}: {display(h.text)}")
         click.echo(f"{len(hits)} hit{'' if len(hits) == 1 else 's'}", err=True)
     sys.exit(0 if hits else 1)
 
@@ -97,7 +99,7 @@ def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) 
         theme = result.theme(theme_key)
         if theme is None:
             known = "; ".join(f"{t['id']} {t['name']}" for t in result.data["themes"]) or "none yet"
-            click.echo(f"error: no theme {theme_key!r} in {folder} (themes: {known})", err=True)
+            click.echo(f"error: no theme {theme_key!r} in {display(folder)} (themes: {display(known)})", err=True)
             return 1
         title, quotes = theme["name"], theme["quotes"]
     else:
@@ -118,5 +120,5 @@ def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) 
         click.echo(json.dumps({"reel": title, "clips": len(clips), "files": [str(p) for p in written]}, indent=2))
     elif not quiet:
         for p in written:
-            click.echo(str(p))
+            click.echo(display(p))
     return 0

@@ -67,6 +67,7 @@ class Doc:
     interviewer: str  # who asked: the folder; progress.rows regroups by voice where there is one
     stats: dict = field(default_factory=dict)
     interviewer_voice: Optional[dict] = None  # {"name": enrolled name} or {"vector": base64 print}
+    sha256: Optional[str] = None  # the recording's: identical copies are one interview
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -155,7 +156,7 @@ def doc(iv: Interview, sidecar: Path, root: Path) -> Doc:
                duration=round(metrics.duration(iv), 3), has_video=bool(iv.source and iv.source.has_video),
                frame_rate=iv.source.frame_rate if iv.source else None,
                interviewer=root.resolve().name if folder in ("", ".") else folder, stats=interviewer_stats(iv),
-               interviewer_voice=interviewer_voice(iv))
+               interviewer_voice=interviewer_voice(iv), sha256=iv.source.sha256 if iv.source else None)
 
 
 def interviewer_voice(iv: Interview) -> Optional[dict]:

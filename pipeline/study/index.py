@@ -23,11 +23,12 @@ from typing import Iterable, Iterator, Optional
 import numpy as np
 
 from .. import sidecar as sidecars
+from ..errors import SidecarError
 from . import corpus
 
 STATE_DIR = ".ivp"
 DB_NAME = "study.db"
-SCHEMA_VERSION = 3  # 3: docs carry the interviewer's voice
+SCHEMA_VERSION = 4  # 3: docs carry the interviewer's voice; 4: and the recording's sha256
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS docs (
@@ -70,6 +71,7 @@ class Hit:
     speaker: Optional[str]
     text: str
     sentence_id: int
+    copies: list[str] = field(default_factory=list)  # the same recording elsewhere in the folder
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -112,7 +114,7 @@ class Index:
                  self.db.execute("SELECT id, path, mtime_ns, size, sha FROM docs")}
         seen, todo = set(), []
         for path in paths:
-            key = str(Path(path).resolve())
+            key = path_key(Path(path).resolve())
             seen.add(key)
             try:
                 st = Path(path).stat()
@@ -166,16 +168,33 @@ class Index:
 
     # ----------------------------------------------------------------------------------- reads
     def docs(self) -> dict[int, dict]:
+        """The interviews by doc id: one per recording. Sidecars of identical copies (the same
+        ``sha256``) are one interview, the first by name, its ``copies`` naming the others."""
+        every = self._every_doc()
+        copies = _copies(every)
+        out = {i: d for i, d in every.items() if i not in copies}
+        for copy, first in sorted(copies.items(), key=lambda kv: every[kv[0]]["name"]):
+            out[first].setdefault("copies", []).append(every[copy]["name"])
+        return out
+
+    def _every_doc(self) -> dict[int, dict]:
         return {i: json.loads(d) for i, d in self.db.execute("SELECT id, doc FROM docs ORDER BY id")}
+
+    def _not_copies(self) -> str:
+        """An SQL condition on ``doc`` leaving out the sentences of copies (doc ids are integers)."""
+        copies = _copies(self._every_doc())
+        return f"doc NOT IN ({', '.join(str(int(i)) for i in copies)})" if copies else "1"
 
     def candidates(self, min_salience: float = 1e-9) -> list[tuple]:
         """(id, doc, start, end, role, text, hash, salience, kind) of possible theme quotes."""
         return self.db.execute("SELECT id, doc, start, end, role, text, hash, salience, kind FROM sents "
-                               "WHERE salience >= ? ORDER BY doc, start", (min_salience,)).fetchall()
+                               f"WHERE salience >= ? AND {self._not_copies()} ORDER BY doc, start",
+                               (min_salience,)).fetchall()
 
     def sentences(self) -> list[tuple]:
         """(id, doc, start, end, role, text) of every sentence, for the page's quote bank."""
-        return self.db.execute("SELECT id, doc, start, end, role, text FROM sents ORDER BY doc, start").fetchall()
+        return self.db.execute("SELECT id, doc, start, end, role, text FROM sents "
+                               f"WHERE {self._not_copies()} ORDER BY doc, start").fetchall()
 
     def sentence(self, sid: int) -> tuple:
         return self.db.execute("SELECT id, doc, start, end, role, speaker, text FROM sents WHERE id=?", (sid,)).fetchone()
@@ -192,10 +211,12 @@ class Index:
         rows = self.db.execute(sql, (match, role) if role else (match,)).fetchall()
         hits = []
         for sid, doc_id, start, end, r, speaker, text, words, marked in rows:
+            if doc_id not in docs:  # a copy of another interview: found there, once
+                continue
             times = _match_times(marked, unpack_words(words)) or [start]
-            d = docs.get(doc_id, {})
+            d = docs[doc_id]
             hits.append(Hit(d.get("name", "?"), d.get("recording", ""), times[0], times, start, end, r, speaker,
-                            text, sid))
+                            text, sid, list(d.get("copies", []))))
         hits.sort(key=lambda h: (h.doc, h.time))
         return hits[:limit] if limit else hits
 
@@ -215,6 +236,24 @@ class Index:
         self.db.commit()
 
 
+def _copies(docs: dict[int, dict]) -> dict[int, int]:
+    """{doc id of a copy: doc id of the first, by name, with the same recording ``sha256``}."""
+    first: dict[str, int] = {}
+    out: dict[int, int] = {}
+    for i, d in sorted(docs.items(), key=lambda kv: (kv[1].get("name", ""), kv[0])):
+        sha = d.get("sha256")
+        if sha in first:
+            out[i] = first[sha]
+        elif sha:
+            first[sha] = i
+    return out
+
+
+def path_key(path: Path) -> str:
+    """A path as SQLite text: a name that is not UTF-8 (surrogate escapes) as ``\\xe9``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 PARALLEL_FROM = 16  # changed sidecars; fewer are read in this process
 
 
@@ -226,12 +265,14 @@ def extract(job: tuple[str, str, Optional[str]]) -> tuple[str, Optional[dict], O
         sha = hashlib.sha256(data).hexdigest()
         if sha == old_sha:
             return sha, None, None, ""
-        iv = sidecars.Interview.from_dict(json.loads(data))
+        iv = sidecars.parse(data, Path(path))  # the one reader: schema, bounds, a newer ivp refused
         sents = corpus.sentences(iv)
         for sent in sents:  # packed here, in the worker, not in the process that writes the index
             sent.words = pack_words(sent.words)
         return sha, corpus.doc(iv, Path(path), Path(root)).to_dict(), sents, ""
-    except Exception as exc:  # a broken sidecar never stops the study
+    except SidecarError as exc:  # a broken sidecar never stops the study
+        return "", None, None, exc.reason
+    except Exception as exc:  # nor does anything else in it
         return "", None, None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 

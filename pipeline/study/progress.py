@@ -13,7 +13,9 @@ from typing import Optional
 
 from ..stages.diarize.prints import decode as from_b64, unit
 from ..stages.voices import LINK
+from ..text import cell
 
+TEXT_COLUMNS = frozenset({"interviewer", "date", "recording", "verdict"})
 COLUMNS = ("interviewer", "date", "recording", "duration_s", "interviewee_share", "band_low", "band_high",
            "verdict", "questions", "open", "closed", "leading", "open_rate", "closed_rate", "leading_rate",
            "silences_held", "silences_filled", "fast_fills")
@@ -91,6 +93,6 @@ def to_csv(table: list[dict]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for r in table:
-        writer.writerow({k: "" if r[k] is None else r[k] for k in COLUMNS})
+    for r in table:  # names come from files and folders: never a formula
+        writer.writerow({k: "" if r[k] is None else cell(r[k]) if k in TEXT_COLUMNS else r[k] for k in COLUMNS})
     return buf.getvalue()

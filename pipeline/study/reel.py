@@ -20,6 +20,7 @@ from typing import Optional
 from ..export.base import DEFAULT_FPS, TIMECODE_RATES, ExportError, Timebase, ascii_text, one_line, shorten, slug
 from ..export.editors import (FCPXML_VERSION, MARKER_NAME_CHARS, _frame_duration, _rational, edl_text,
                                load_otio, xmeml_text)
+from ..recording import display
 from ..report.html import clock
 from ..sidecar import atomic_write_text
 
@@ -86,7 +87,7 @@ def timeline(clips: list[ReelClip], title: str, tb: Timebase, video: bool = Fals
             ref = otio.schema.ExternalReference(
                 target_url=c.recording.resolve().as_uri() if c.recording.exists() else c.recording.absolute().as_uri(),
                 available_range=otio.opentime.TimeRange(rt(0), rt(max(b, tb.frames(c.duration)))))
-            clip = otio.schema.Clip(name=f"{i:02d} {c.recording.name}", media_reference=ref,
+            clip = otio.schema.Clip(name=f"{i:02d} {display(c.recording.name)}", media_reference=ref,
                                     source_range=otio.opentime.TimeRange(rt(a), rt(b - a)))
             if k == 0:
                 qa = tb.frames(c.start)
@@ -144,7 +145,7 @@ def fcpxml(clips: list[ReelClip], title: str, tb: Timebase, video: bool) -> str:
             continue
         rid = f"r{len(assets) + 2}"
         assets[c.recording] = rid
-        attrs = {"id": rid, "name": c.recording.name, "src": c.recording.absolute().as_uri(), "start": "0s",
+        attrs = {"id": rid, "name": display(c.recording.name), "src": c.recording.absolute().as_uri(), "start": "0s",
                  "duration": _rational(max(1, tb.frames(c.duration)), tb), "hasVideo": "1" if c.has_video else "0",
                  "hasAudio": "1", "audioSources": "1", "audioChannels": "1", "audioRate": "48000"}
         if c.has_video:
@@ -160,7 +161,7 @@ def fcpxml(clips: list[ReelClip], title: str, tb: Timebase, video: bool) -> str:
     for i, c in enumerate(clips, start=1):
         a = tb.frames(c.source_in)
         n = max(1, tb.frames(c.source_out) - a)
-        clip = ET.SubElement(spine, "asset-clip", name=f"{i:02d} {c.recording.name}", ref=assets[c.recording],
+        clip = ET.SubElement(spine, "asset-clip", name=f"{i:02d} {display(c.recording.name)}", ref=assets[c.recording],
                              offset=_rational(offset, tb), duration=_rational(n, tb), start=_rational(a, tb),
                              tcFormat="NDF", audioRole="dialogue")
         if video and c.has_video:

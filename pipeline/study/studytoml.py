@@ -21,6 +21,7 @@ import tomllib
 from pathlib import Path
 from typing import Optional
 
+from ..recording import display
 from ..sidecar import atomic_write_text
 from .themes import Theme, sort_themes, spread
 
@@ -34,24 +35,44 @@ def read(folder: Path) -> tuple[dict, list[str]]:
     path = Path(folder) / FILE_NAME
     if not path.is_file():
         return {}, []
+    shown = display(path)
+    problems = []
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return {}, [f"{path}: study.toml: cannot read it: {' '.join(str(exc).split())}"]
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:  # saved by an old Windows editor: read it, and say so once
+            text = raw.decode("cp1252", "replace")
+            problems.append(f"{shown}: study.toml: not UTF-8; read as Windows-1252 (save it as UTF-8)")
+        data = tomllib.loads(text)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return {}, [f"{shown}: study.toml: cannot read it: {' '.join(str(exc).split())}"]
     themes = data.get("themes", {})
     if not isinstance(themes, dict):
-        return {}, [f"{path}: study.toml: [themes] must be a table of tables"]
-    problems = []
+        return {}, problems + [f"{shown}: study.toml: [themes] must be a table of tables"]
     good = {}
     for tid, edit in themes.items():
         if not isinstance(edit, dict):
-            problems.append(f"{path}: study.toml: themes.{tid} must be a table")
+            problems.append(f"{shown}: study.toml: themes.{tid} must be a table")
             continue
-        unknown = set(edit) - {"name", "hide", "merge_into"}
+        unknown = set(edit) - set(KEY_TYPES)
         if unknown:
-            problems.append(f"{path}: study.toml: themes.{tid}: unknown key(s) {', '.join(sorted(unknown))}")
-        good[str(tid)] = edit
+            problems.append(f"{shown}: study.toml: themes.{tid}: unknown key(s) {', '.join(sorted(unknown))}")
+        kept = {}
+        for key, (kind, what) in KEY_TYPES.items():
+            if key not in edit:
+                continue
+            if isinstance(edit[key], kind):
+                kept[key] = edit[key]
+            else:  # name = 5, hide = "yes": said, and left out
+                problems.append(f"{shown}: study.toml: themes.{tid}.{key} must be {what}, not "
+                                f"{edit[key]!r} (ignored)")
+        good[str(tid)] = kept
     return good, problems
+
+
+KEY_TYPES = {"name": (str, "text in quotes"), "hide": (bool, "true or false"),
+             "merge_into": (str, "a theme id in quotes")}
 
 
 def carry_ids(themes: list[Theme], state_dir: Path) -> None:

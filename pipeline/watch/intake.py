@@ -76,7 +76,7 @@ class Intake:
                 path = here / name
                 if cleanup and is_own_temp(name):
                     self._remove_stale_temp(path)
-                elif recordings and is_recording_path(path) and self.regular(path):
+                elif recordings and is_recording_path(path, self.root) and self.regular(path):
                     yield path
 
     def regular(self, path: Path) -> bool:
@@ -98,7 +98,7 @@ class Intake:
             return False
         if any(part.startswith(".") for part in rel.parts[:-1]) or self.place.is_out(path):
             return False
-        return path.is_dir() or is_recording_path(path) or not path.exists()
+        return path.is_dir() or is_recording_path(path, self.root) or not path.exists()
 
     def cleanup_cache(self) -> None:
         cache = self.place.state_dir / CACHE_NAME
@@ -124,7 +124,7 @@ class Intake:
         for change, raw in sorted(changes, key=lambda c: (c[1], int(c[0]))):
             path = Path(raw)
             if change == watchfiles.Change.deleted:
-                if not path.exists() and path not in self.settle and is_recording_path(path):
+                if not path.exists() and path not in self.settle and is_recording_path(path, self.root):
                     rel = self.place.rel(path)
                     if self.ledger.path(rel):
                         self.ledger.forget_path(rel)
@@ -133,7 +133,7 @@ class Intake:
             if path.is_dir():
                 for child in self.walk(path):
                     self.consider(child, self.place.rel(child))
-            elif is_recording_path(path) and path.exists() and self.regular(path):
+            elif is_recording_path(path, self.root) and path.exists() and self.regular(path):
                 self.consider(path, self.place.rel(path))
 
     # -- deciding ---------------------------------------------------------------------------------

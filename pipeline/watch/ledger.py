@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -70,6 +71,28 @@ CREATE TABLE IF NOT EXISTS paths (
 );
 CREATE INDEX IF NOT EXISTS paths_sha ON paths (sha256);
 """
+
+
+def _stored(args: tuple) -> tuple:
+    """Arguments as SQLite takes them: a text holding a file name that is not UTF-8 (surrogate
+    escapes, ``os.fsdecode``) goes in as its bytes (a BLOB: the same name always compares equal)."""
+    return tuple(_as_bytes(a) if isinstance(a, str) and _SURROGATE.search(a) else a for a in args)
+
+
+def _as_bytes(text: str) -> bytes:
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to: kept readable
+        return text.encode("utf-8", "backslashreplace")
+
+
+def _read_back(row: sqlite3.Row) -> dict[str, Any]:
+    """A row as a dict, such bytes decoded back to the same text (no column is a BLOB otherwise)."""
+    return {k: row[k].decode("utf-8", "surrogateescape") if isinstance(row[k], bytes) else row[k]
+            for k in row.keys()}
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Ledger:
@@ -132,16 +155,16 @@ class Ledger:
 
     def _exec(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
         with self._lock:
-            return self._db.execute(sql, args)
+            return self._db.execute(sql, _stored(args))
 
     def _one(self, sql: str, args: tuple = ()) -> Optional[dict[str, Any]]:
         with self._lock:
-            row = self._db.execute(sql, args).fetchone()
-        return dict(row) if row else None
+            row = self._db.execute(sql, _stored(args)).fetchone()
+        return _read_back(row) if row else None
 
     def _all(self, sql: str, args: tuple = ()) -> list[dict[str, Any]]:
         with self._lock:
-            return [dict(r) for r in self._db.execute(sql, args).fetchall()]
+            return [_read_back(r) for r in self._db.execute(sql, _stored(args)).fetchall()]
 
     # -- paths --------------------------------------------------------------------------------
 

@@ -57,8 +57,9 @@ class Refresh:
                 ratio = iv.talk_ratio
                 self.ledger.set_result(iv.source.sha256, ratio.interviewee_share if ratio else None,
                                        ratio.verdict if ratio else None, ledger_warnings(iv))
-                self.log.info("roles", self.place.display(Path(change["sidecar"])),
-                              metrics.roles_change_sentence(change))
+                sentence = metrics.roles_change_sentence(change)
+                if sentence:
+                    self.log.info("roles", self.place.display(Path(change["sidecar"])), sentence)
                 self._report_dirty.set()
 
     def report(self, force: bool = False) -> None:

@@ -171,6 +171,10 @@ class Worker:
                       + (f"; resuming from cached {', '.join(cached)}" if cached else ""))
         started = time.monotonic()
         pipeline = self._pipeline(ws, config)
+        newer = sidecar.newer(out)
+        if newer is not None:  # from a newer ivp: left as it is, never rewritten as today's version
+            self.failed(job, newer.stage, newer.reason)
+            return
         previous = voices.previous_sidecar(out)  # to keep an `ivp roles` fix
         try:
             interview = pipeline.process(path, sha if real else None, cache=cache)
