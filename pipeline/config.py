@@ -11,6 +11,9 @@ from .cues import DEFAULT_CUES
 from .errors import ConfigError
 
 CONFIG_FILE = "ivp.toml"
+# the interviewee's share of speech a good interview lands in (target_low, target_high); every
+# module that needs the band without a Config (analysis, metrics, report, study) imports this
+TARGET_BAND: tuple[float, float] = (0.70, 0.80)
 FOLDER_KEYS = ("tracks",)  # ivp.toml keys about that folder's files, not settings (recording/tracksets.py)
 # --quality: (model, compute type on CPU, beam size); measured in scripts/bench_asr.py
 QUALITY: dict[str, tuple[str, str, int]] = {
@@ -46,8 +49,8 @@ class Config:
     min_silence_s: float = 1.0
     fast_fill_s: float = 0.5
     monologue_gap_s: float = 2.0
-    target_low: float = 0.70
-    target_high: float = 0.80
+    target_low: float = TARGET_BAND[0]
+    target_high: float = TARGET_BAND[1]
     # moments
     bookmark_cues: tuple[str, ...] = DEFAULT_CUES  # spoken phrases, matched through slips
     # execution

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import ClassVar, Iterable, Optional, Union
 
 from ..errors import PipelineError
-from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment
+from ..interview import Interview, Moment
 from ..sidecar import SUFFIX as SIDECAR_SUFFIX
 from ..sidecar import atomic_write_text
 from ..stages.moments import GROUPS, KINDS
@@ -228,4 +228,3 @@ def slug(text: str, width: int = 40) -> str:
     return out or "moment"
 
 
-ROLE_NAMES = {INTERVIEWER: "Interviewer", INTERVIEWEE: "Interviewee"}

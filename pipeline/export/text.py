@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..interview import INTERVIEWER, Interview, Moment, Segment
+from ..interview import INTERVIEWER, ROLE_LABELS, Interview, Moment, Segment
 from ..stages.moments import KINDS
 from ..text import questions
 from ..timefmt import clock
-from .base import (ROLE_NAMES, ExportError, ExportJob, Writer, cell, one_line, register, shorten, stamp,
+from .base import (ExportError, ExportJob, Writer, cell, one_line, register, shorten, stamp,
                    voice)
 
 MAX_CUE_CHARS = 84  # two lines of 42, the usual subtitle limit
@@ -80,7 +80,7 @@ class SrtWriter(Writer):
     def write(self, job: ExportJob) -> list[Path]:
         blocks, last = [], None
         for n, cue in enumerate(subtitle_cues(job.interview), start=1):
-            text = cue.text if cue.voice == last else f"{ROLE_NAMES.get(cue.voice, cue.voice)}: {cue.text}"
+            text = cue.text if cue.voice == last else f"{ROLE_LABELS.get(cue.voice, cue.voice)}: {cue.text}"
             last = cue.voice
             blocks.append(f"{n}\n{stamp(cue.start, ',')} --> {stamp(cue.end, ',')}\n{wrap(text)}\n")
         return self.save(job, "\n".join(blocks))

@@ -115,8 +115,8 @@ MONOLOGUE_S = 45.0  # an interviewer run longer than this is a monologue
 MAX_BOOKMARK_S = 90.0  # a bookmark covers at most the last this-many seconds of the answer
 MAX_HIGHLIGHT_S = 60.0
 MIN_HIGHLIGHT_S = 4.0  # a detected highlight grows by following sentences up to this length
-BACKCHANNEL_WORDS = 3  # an interviewer "mm-hmm, right" this short does not end an answer
-BACKCHANNEL_S = 2.0
+BACKCHANNEL_WORDS = 3  # an interviewer sentence "mm-hmm, right" this short does not end an answer
+BACKCHANNEL_SENTENCE_S = 2.0  # a sentence (padded word times), not a turn run: analyze.BACKCHANNEL_RUN_S
 EXTRA_RULE_BONUS = 0.05  # per further rule that also matched the same sentence
 # Moments that stand for a run of turns or a gap, not a sentence: never merged (same_sentence.py).
 RUN_KINDS = frozenset({INSIGHT[0], FAST_FILL[0], MONOLOGUE[0]})
@@ -222,7 +222,7 @@ def _answer_before(sents: list[Sentence], i: int, cue: Sentence, known: bool, cu
 
 
 def _backchannel(s: Sentence) -> bool:
-    return (len(s.tokens) <= BACKCHANNEL_WORDS and s.end - s.start <= BACKCHANNEL_S
+    return (len(s.tokens) <= BACKCHANNEL_WORDS and s.end - s.start <= BACKCHANNEL_SENTENCE_S
             and not s.text.rstrip().endswith("?"))
 
 

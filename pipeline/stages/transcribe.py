@@ -11,7 +11,7 @@ from ..errors import ModelError, TranscribeError
 from ..interview import Segment, Word
 from ..progress import NEVER, ProgressHook, StopToken, null_hook
 from ..weights import manifest, resolve_model
-from .decode import Audio
+from .decode import SAMPLE_RATE, Audio
 
 CHUNK_S = 300.0  # Whisper features for 5 min take ~225 MB; longer audio is cut into chunks
 BATCH = 8  # at most this many speech pieces (up to 30 s each) decoded at once ...
@@ -143,7 +143,7 @@ class WhisperTranscriber:
             pieces, _ = self._batched.transcribe(samples, batch_size=batch, **common)
         else:
             pieces, _ = self.model.transcribe(samples, **common)
-        at = _clock(len(samples) / 16000, offset)
+        at = _clock(len(samples) / SAMPLE_RATE, offset)
         for piece in pieces:  # a lazy generator: the work happens here
             yield Segment(at(piece.start), at(piece.end), piece.text.strip(), _words(piece, at),
                           language=language)
@@ -153,7 +153,7 @@ class WhisperTranscriber:
         pieces, _ = self.model.transcribe(samples, language=language, beam_size=max(beam_size, self.beam_size),
                                           vad_filter=False, word_timestamps=True,
                                           condition_on_previous_text=False)
-        at = _clock(len(samples) / 16000, 0.0)
+        at = _clock(len(samples) / SAMPLE_RATE, 0.0)
         return [w for piece in pieces for w in _words(piece, at)]
 
     def stretches(self, samples: np.ndarray, rate: int) -> list[Stretch]:
@@ -188,7 +188,7 @@ class WhisperTranscriber:
         The encoder reads just those seconds, unpadded: a sixth of the cost of a 30 s window,
         and as sure of the language on speech (measured on the English/German recording)."""
         clip = np.concatenate([samples[a:b] for a, b in regions])
-        size = int(DETECT_S * 16000)
+        size = int(DETECT_S * SAMPLE_RATE)
         if len(clip) > size:
             clip = clip[(len(clip) - size) // 2:][:size]
         model = self.model
@@ -253,7 +253,7 @@ def _runs(regions: list[tuple[int, int]], labels: list[tuple[str, float]], n: in
     for i in range(1, len(labels) - 1):
         before, after = labels[i - 1][0], labels[i + 1][0]
         a, b = regions[i]
-        if before == after != labels[i][0] and b - a < SHORT_FLIP_S * 16000:
+        if before == after != labels[i][0] and b - a < SHORT_FLIP_S * SAMPLE_RATE:
             labels[i] = (before, labels[i - 1][1])
     out: list[Stretch] = []
     for i, ((a, b), (lang, prob)) in enumerate(zip(regions, labels)):

@@ -23,9 +23,9 @@ from typing import Iterable, Iterator, Optional
 import numpy as np
 
 from .. import sidecar as sidecars
+from ..recording.discover import STATE_DIR
 from . import corpus
 
-STATE_DIR = ".ivp"
 DB_NAME = "study.db"
 SCHEMA_VERSION = 3  # 3: docs carry the interviewer's voice
 SCHEMA = """

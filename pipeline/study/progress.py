@@ -11,6 +11,7 @@ import csv
 import io
 from typing import Optional
 
+from ..config import TARGET_BAND
 from ..stages.diarize.prints import decode as from_b64, unit
 from ..stages.voices import LINK
 
@@ -56,7 +57,7 @@ def rows(docs: list[dict]) -> list[dict]:
     for d in sorted(docs, key=lambda d: (d["interviewer"], d["date"], d["name"])):
         s = d.get("stats", {})
         q = int(s.get("questions", 0))
-        low, high = s.get("target", [0.7, 0.8])
+        low, high = s.get("target", TARGET_BAND)
         out.append({
             "interviewer": d["interviewer"], "date": d["date"], "recording": d["name"],
             "duration_s": d["duration"], "interviewee_share": s.get("share"), "band_low": low, "band_high": high,
