@@ -7,6 +7,7 @@ from typing import Callable, Iterator, Optional, Protocol
 
 import numpy as np
 
+from ..config import resolve_compute_type, resolve_device
 from ..errors import ModelError, TranscribeError
 from ..interview import Segment, Word
 from ..progress import NEVER, ProgressHook, StopToken, null_hook
@@ -66,9 +67,8 @@ class WhisperTranscriber:
                  batch_size: int = BATCH):
         self.name = model
         self.model_dir = resolve_model(model)
-        self.device = _pick_device(device)
-        self.compute_type = (("float16" if self.device == "cuda" else "int8")
-                             if compute_type == "auto" else compute_type)
+        self.device = resolve_device(device)
+        self.compute_type = resolve_compute_type(compute_type, self.device)
         self.english_only = model.endswith(".en") or _is_english_only(self.model_dir)
         if self.english_only and language not in (None, "en"):
             raise ModelError(None, f"--language {language}: the model {model} is English only; "
@@ -283,16 +283,6 @@ def chunk_bounds(samples: np.ndarray, rate: int, max_s: float = CHUNK_S,
         start = cut
     bounds.append((start, n))
     return bounds
-
-
-def _pick_device(device: str) -> str:
-    if device in ("cpu", "cuda"):
-        return device
-    try:
-        import ctranslate2  # lazy: only to ask for a GPU
-        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-    except Exception:  # pragma: no cover - ctranslate2 import problems surface later
-        return "cpu"
 
 
 def _is_english_only(model_dir) -> bool:
