@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from hostile_kit import CHANNELS, cut, env, ivp, needs_namespaces, originals, sha, snapshot
+from hostile_kit import CHANNELS, cut, env, ivp, needs_namespaces, originals, snapshot
+from kit import sha
 from pipeline import sidecar
 from pipeline.config import Config
 from pipeline.runner import Pipeline

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from hostile_kit import CHANNELS, ROOT, cut, env, ivp, needs_namespaces, originals, sha, snapshot
-from kit import wait_for
+from hostile_kit import CHANNELS, ROOT, cut, env, ivp, needs_namespaces, originals, snapshot
+from kit import sha, wait_for
 from pipeline import sidecar
 
 

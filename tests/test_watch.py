@@ -5,7 +5,6 @@ channel), so the pipeline runs tiny.en and the channel diarizer: seconds per fil
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -26,6 +25,8 @@ from pipeline import sidecar
 from pipeline.watch.ledger import Ledger
 from pipeline.watch.settle import SettleTracker, is_recording_name
 from pipeline.watch.watcher import FolderLock, Watcher, WatcherBusy, WatchOptions, folder_status
+
+from kit import sha, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SR = 16000
@@ -58,10 +59,6 @@ def write_dialogue(path: Path, clips: list[np.ndarray], gap_s: float = 0.3) -> P
     return path
 
 
-def sha(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def hashes(folder: Path) -> dict[str, str]:
     """Every original recording under ``folder`` (outputs and .ivp left out) -> its SHA-256."""
     return {p.relative_to(folder).as_posix(): sha(p) for p in sorted(folder.rglob("*"))
@@ -76,16 +73,6 @@ def log_text(folder: Path) -> str:
 def events(folder: Path, event: str, name: str) -> list[str]:
     pattern = re.compile(rf"\s{event}\s+{re.escape(name)}(:|$)")
     return [ln for ln in log_text(folder).splitlines() if pattern.search(ln)]
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def states(folder: Path) -> dict[str, dict]:
@@ -298,7 +285,7 @@ def test_twenty_files_at_once_each_exactly_once(tmp_path, voices):
             os.rename(staging / name, dest)
         before = hashes(folder)
         rel = [p for p in before]
-        wait_for(all_in(folder, rel, "done"), 150, "20 files to be processed", interval=0.5)
+        wait_for(all_in(folder, rel, "done"), 150, "20 files to be processed", poll=0.5)
         for r in rel:
             assert len(events(folder, "started", r)) == 1, r
             assert watcher.ledger.get(before[r])["attempts"] == 1
