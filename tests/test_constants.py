@@ -52,3 +52,11 @@ def test_the_two_backchannel_rules_are_named_apart():
     # a turn run (no words) and a transcribed sentence (words, padded times): two rules
     assert analyze.BACKCHANNEL_RUN_S == 1.0 and moments.BACKCHANNEL_SENTENCE_S == 2.0
     assert not any(re.search(r"^BACKCHANNEL_S\b", t, re.M) for t in SOURCES.values())
+
+
+def test_the_readme_asks_for_the_python_pyproject_needs():
+    import tomllib
+    root = PACKAGE.parent
+    needs = tomllib.loads((root / "pyproject.toml").read_text())["project"]["requires-python"]
+    version = re.fullmatch(r">=(3\.\d+)", needs).group(1)
+    assert f"Python {version}+ is needed" in (root / "README.md").read_text()

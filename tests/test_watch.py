@@ -23,7 +23,8 @@ import pytest
 
 from pipeline import sidecar
 from pipeline.watch.ledger import Ledger
-from pipeline.watch.settle import SettleTracker, is_recording_name
+from pipeline.recording.discover import is_recording_name
+from pipeline.watch.settle import SettleTracker
 from pipeline.watch.watcher import FolderLock, Watcher, WatcherBusy, WatchOptions, folder_status
 
 from kit import sha, wait_for

@@ -120,7 +120,6 @@ class Writer:
     name: ClassVar[str] = ""
     suffix: ClassVar[str] = ""  # added to the recording's stem
     help: ClassVar[str] = ""
-    uses_moments: ClassVar[bool] = True  # False: the transcript (srt, vtt)
     default_kinds: ClassVar[Optional[tuple[str, ...]]] = None  # without --kinds: None is every kind
 
     def write(self, job: ExportJob) -> list[Path]:

@@ -75,7 +75,6 @@ def wrap(text: str) -> str:
 class SrtWriter(Writer):
     name, suffix = "srt", ".srt"
     help = "SubRip subtitles of the transcript; the speaker's role starts each change of speaker."
-    uses_moments = False
 
     def write(self, job: ExportJob) -> list[Path]:
         blocks, last = [], None
@@ -94,7 +93,6 @@ def vtt_escape(text: str) -> str:
 class VttWriter(Writer):
     name, suffix = "vtt", ".vtt"
     help = "WebVTT subtitles of the transcript, each cue with a <v interviewer>/<v interviewee> voice tag."
-    uses_moments = False
 
     def write(self, job: ExportJob) -> list[Path]:
         out = ["WEBVTT", "", "NOTE", f"Transcript of {vtt_escape(job.recording_name)} made by ivp;",

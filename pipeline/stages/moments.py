@@ -24,11 +24,10 @@ from ..cues import DEFAULT_CUES, LANGUAGES as CUE_LANGUAGES, CueMatcher
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment, Turn
 from .analyze import monologues, union
 from .same_sentence import merge_same_sentence
-from ..text import (QUESTION_LANGUAGES, Asked, Sentence, Token, compile_patterns, is_question, shorten, snippet,  # noqa: F401
+from ..text import (QUESTION_LANGUAGES, Asked, Sentence, compile_patterns, is_question, shorten, snippet,  # noqa: F401
                     spread, timed_sentences)
-from .marks import (MARK_DEFAULT_S, MARK_SPAN_S, MARKER, MARK_SUFFIXES, WARNING_PREFIX, Mark,  # noqa: F401
-                    MarkProblem, append_mark, format_time, mark_moments, marker_files, marks_past_end,
-                    parse_marks, parse_time, read_marks, set_mark_warnings as _set_mark_warnings)
+from .marks import (MARKER, Mark, MarkProblem, append_mark, format_time, mark_moments,  # noqa: F401
+                    marker_files, marks_past_end, parse_marks, parse_time, read_marks, set_mark_warnings as _set_mark_warnings)
 
 # -- the rules ------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional, Protocol
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 
@@ -26,17 +26,6 @@ class Transcript:
     language: Optional[str] = None  # the language with the most speech
     language_probability: Optional[float] = None
     languages: list[str] = field(default_factory=list)  # every language, most speech first
-
-
-class Transcriber(Protocol):
-    """Any ASR backend: audio in, a :class:`Transcript` out."""
-
-    name: str
-    device: str
-    compute_type: str
-
-    def __call__(self, audio: Audio, hook: ProgressHook = null_hook,
-                 stop: StopToken = NEVER) -> Transcript: ...
 
 
 @dataclass

@@ -69,25 +69,6 @@ def rows(docs: list[dict]) -> list[dict]:
     return out
 
 
-def by_interviewer(table: list[dict]) -> dict[str, dict]:
-    """Per interviewer: their rows and totals (held share of long silences, in-band interviews)."""
-    groups: dict[str, dict] = {}
-    for r in table:
-        g = groups.setdefault(r["interviewer"], {"rows": [], "within": 0, "held": 0, "filled": 0,
-                                                   "questions": 0, "open": 0, "closed": 0, "leading": 0,
-                                                   "fast_fills": 0})
-        g["rows"].append(r)
-        g["within"] += r["verdict"] == "within"
-        for k in ("questions", "open", "closed", "leading", "fast_fills"):
-            g[k] += r[k]
-        g["held"] += r["silences_held"]
-        g["filled"] += r["silences_filled"]
-    for g in groups.values():
-        g["held_rate"] = _rate(g["held"], g["held"] + g["filled"])
-        g["open_rate"] = _rate(g["open"], g["questions"])
-    return groups
-
-
 def to_csv(table: list[dict]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
