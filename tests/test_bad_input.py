@@ -26,6 +26,8 @@ from pipeline.watch.watcher import Watcher, WatchOptions, folder_status
 
 from kit import sha, wait_for
 
+pytestmark = pytest.mark.slow  # every bad input through the real watcher and process_batch
+
 SR = 16000
 WEIRD = "it's \"quoted\" & ünïcødé 🎤 call.wav"
 

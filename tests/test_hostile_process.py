@@ -19,6 +19,8 @@ from pipeline import sidecar
 from pipeline.config import Config
 from pipeline.runner import Pipeline
 
+pytestmark = pytest.mark.slow  # ivp process on real audio, in namespaces and subprocesses
+
 LONG = "n" * 246 + ".wav"  # 250 bytes
 NEWLINE_FIFO = "fifo\nerror: forged.wav"
 MARKS = "\n".join([

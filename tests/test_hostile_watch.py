@@ -19,6 +19,8 @@ from hostile_kit import CHANNELS, ROOT, cut, env, ivp, needs_namespaces, origina
 from kit import sha, wait_for
 from pipeline import sidecar
 
+pytestmark = pytest.mark.slow  # a real watcher on real audio, killed, starved of disk and restarted
+
 
 def log(folder: Path) -> str:
     path = folder / ".ivp" / "watch.log"

@@ -246,6 +246,7 @@ def test_a_sidecar_written_just_before_a_kill_is_not_redone(tmp_path):
 
 # -- the real watcher on real audio ---------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_slow_copy_is_processed_once_after_it_completes(tmp_path, voices):
     source = write_dialogue(tmp_path / "src" / "slow.wav", voices[:4])
     data = source.read_bytes()
@@ -272,6 +273,7 @@ def test_a_slow_copy_is_processed_once_after_it_completes(tmp_path, voices):
     assert events(folder, "finished", "slow.wav")[0].count("interviewee") == 1
 
 
+@pytest.mark.slow
 def test_twenty_files_at_once_each_exactly_once(tmp_path, voices):
     staging = tmp_path / "staging"
     names = [f"call {i:02d}.wav" for i in range(20)]
@@ -340,6 +342,7 @@ def _start(folder: Path, *args: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_sigterm_then_sigkill_then_restart_finishes_the_file_exactly_once(tmp_path, long_dialogue):
     folder = tmp_path / "w"
     folder.mkdir()

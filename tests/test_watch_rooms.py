@@ -388,6 +388,7 @@ def processed(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_the_worker_processes_a_real_recording(processed):
     clip = processed / "clip.wav"
     ledger = Ledger(processed / ".ivp" / "state.db")
@@ -400,6 +401,7 @@ def test_the_worker_processes_a_real_recording(processed):
     ledger.close()
 
 
+@pytest.mark.slow
 def test_an_up_to_date_sidecar_is_just_marked_done(processed, caplog):
     out = processed / "clip.interview.json"
     before = out.stat().st_mtime_ns
