@@ -1,4 +1,5 @@
-# ivp: two commands do everything on a fresh machine: `make run` and `make test`.
+# ivp: two commands do everything on a fresh machine: `make run` and `make test`
+# (`make test-fast`: the same set-up, then every test not marked slow).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,11 +15,12 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export ORT_DISABLE_TELEMETRY := 1
 
-.PHONY: run test bench setup system-deps test-deps browser-deps models sample clean help
+.PHONY: run test test-fast bench setup system-deps test-deps browser-deps models sample clean help
 
 help:
 	@echo "make run    - set up, then process the bundled sample into $(OUT)/"
 	@echo "make test   - set up, then run the test suite"
+	@echo "make test-fast - set up, then the tests not marked slow (no models on audio, browser, Ray; under 2 minutes)"
 	@echo "make bench  - set up, then run the benchmarks (scripts/bench.py, bench_questions.py, soak_watch.py)"
 	@echo "make sample - regenerate sample_audio/ (needs piper-tts and espeak-ng)"
 
@@ -27,6 +29,11 @@ run: setup
 
 test: setup test-deps browser-deps
 	$(PY) -m pytest -q
+
+# the fast lane: unit and small integration tests; the slow ones (pytest -m slow) run the real
+# models on audio, the browser, the watcher on real audio, Ray
+test-fast: setup test-deps
+	$(PY) -m pytest -q -m "not slow"
 
 browser-deps: test-deps
 	@bash scripts/install_browser_test_deps.sh $(PY)

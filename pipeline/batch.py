@@ -14,7 +14,7 @@ from .interview import Interview
 from .recording import discover, display
 from .recording.cache import StageCache, default_dir as cache_dir_for
 from .stages.diarize.speakers import stored_in
-from .recording.freshness import up_to_date  # noqa: F401  (re-exported for older callers)
+from .recording.freshness import up_to_date
 from .recording.outputs import OutputPlan, writable
 from .progress_bar import BatchProgress
 from .recording.settings import Settings
@@ -22,8 +22,6 @@ from .executors import Job, LocalExecutor
 from .stages import moments, voices
 from .stages.decode import check_readable, sha256_file, tracks_sha
 from .watch.lock import watcher_of
-
-PARTIAL_SUFFIXES = discover.PARTIAL_SUFFIXES
 
 
 @dataclass
@@ -64,11 +62,6 @@ class BatchResult:
         if self.sidecar:
             lines.append(f"  -> {display(self.sidecar)}")
         return "\n".join(lines)
-
-
-def is_candidate(path: Path) -> bool:
-    """A media file that is not hidden, partial, temporary or one of our outputs."""
-    return discover.is_recording_path(path)
 
 
 def find_recordings(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:

@@ -16,7 +16,9 @@ import click
 
 from . import __version__
 from .batch import BatchResult, find_recordings, process_batch
-from .cli_options import make_ray_executor, model_options, out_option, ray_options
+from .cli_options import (choice, float_range, int_range, make_ray_executor, model_options, out_option,
+                          quality_help, ray_options)
+from .config import Config
 from .errors import PipelineError
 from .export import parse_formats, write_exports
 from .export.cli import export, mark
@@ -39,16 +41,16 @@ def main() -> None:
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @out_option("Write sidecars here instead of next to each recording.")
-@click.option("--quality", type=click.Choice(["fast", "default", "accurate"]),
-              help="fast: tiny.en int8 (about 2.5x faster); default: base int8 beam 2; accurate: base float32 beam 5 (about 1.7x slower).")
+@click.option("--quality", type=choice("quality"), help=quality_help())
 @model_options
-@click.option("--beam", "beam_size", type=click.IntRange(1, 16), help="Beam size (overrides --quality).")
+@click.option("--beam", "beam_size", type=int_range("beam_size"), help="Beam size (overrides --quality).")
 @click.option("--pyannote-pipeline", type=click.Path(path_type=Path),
               help="Local pyannote pipeline folder (with --diarizer pyannote).")
 @click.option("--interviewer", help="Speaker id of the interviewer (e.g. S2, left), skipping detection.")
 @click.option("--interviewer-voice", metavar="NAME", help="An enrolled voice (ivp voice enroll) is the interviewer; several, "
                                                                  "comma-separated, are the research team (the first leads).")
-@click.option("--min-silence", type=float, help="Shortest silence to report, seconds (default 1.0).")
+@click.option("--min-silence", type=float_range("min_silence_s"),
+              help=f"Shortest silence to report, seconds (default {Config.min_silence_s:g}).")
 @click.option("--force", is_flag=True, help="Reprocess files whose sidecar is already up to date.")
 @click.option("--tracks", "as_tracks", is_flag=True,
               help="The files are one interview, one person per file (e.g. Zoom's separate audio "

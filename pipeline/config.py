@@ -1,6 +1,7 @@
 """One ``Config`` dataclass: defaults, overridden by an ``ivp.toml`` in the folder, then by CLI flags."""
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -11,6 +12,9 @@ from .cues import DEFAULT_CUES
 from .errors import ConfigError
 
 CONFIG_FILE = "ivp.toml"
+# the interviewee's share of speech a good interview lands in (target_low, target_high); every
+# module that needs the band without a Config (analysis, metrics, report, study) imports this
+TARGET_BAND: tuple[float, float] = (0.70, 0.80)
 FOLDER_KEYS = ("tracks",)  # ivp.toml keys about that folder's files, not settings (recording/tracksets.py)
 # --quality: (model, compute type on CPU, beam size); measured in scripts/bench_asr.py
 QUALITY: dict[str, tuple[str, str, int]] = {
@@ -18,6 +22,8 @@ QUALITY: dict[str, tuple[str, str, int]] = {
     "default": ("base", "int8", 2),
     "accurate": ("base", "float32", 5),
 }
+# what --quality's help says of each preset's speed against "default" (scripts/bench_asr.py)
+QUALITY_NOTES: dict[str, str] = {"fast": "about 2.5x faster", "accurate": "about 1.7x slower"}
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,8 @@ class Config:
     min_silence_s: float = 1.0
     fast_fill_s: float = 0.5
     monologue_gap_s: float = 2.0
-    target_low: float = 0.70
-    target_high: float = 0.80
+    target_low: float = TARGET_BAND[0]
+    target_high: float = TARGET_BAND[1]
     # moments
     bookmark_cues: tuple[str, ...] = DEFAULT_CUES  # spoken phrases, matched through slips
     # execution
@@ -56,11 +62,8 @@ class Config:
     def asr(self) -> tuple[str, str, int]:
         """(model, compute type, beam size): the quality preset, overridden by explicit settings."""
         model, compute, beam = QUALITY.get(self.quality, QUALITY["default"])
-        if self.compute_type != "auto":
-            compute = self.compute_type
-        elif self.device == "cuda":
-            compute = "float16"
-        return (self.model or model, compute, self.beam_size or beam)
+        return (self.model or model, resolve_compute_type(self.compute_type, self.device, compute),
+                self.beam_size or beam)
 
     @property
     def target(self) -> tuple[float, float]:
@@ -100,6 +103,32 @@ class Config:
             if getattr(self, name):  # only when set: older sidecars stay up to date
                 values[name] = getattr(self, name)
         return values
+
+
+def resolve_device(device: str) -> str:
+    """``cpu`` or ``cuda``: ``auto`` is ``cuda`` where CTranslate2 sees a GPU."""
+    if device in ("cpu", "cuda"):
+        return device
+    return "cuda" if cuda_device_count() > 0 else "cpu"
+
+
+def resolve_compute_type(compute_type: str, device: str, preset: str = "int8") -> str:
+    """The one place ``compute_type = "auto"`` is decided: an explicit type wins; ``auto`` is
+    float16 on a GPU (``device`` cuda, or auto with a GPU there), else ``preset`` (the
+    ``--quality`` preset's CPU type). ``Config.asr`` and ``WhisperTranscriber`` both call it."""
+    if compute_type != "auto":
+        return compute_type
+    return "float16" if resolve_device(device) == "cuda" else preset
+
+
+@functools.lru_cache(maxsize=1)
+def cuda_device_count() -> int:
+    """GPUs CTranslate2 can use (asked once per process)."""
+    try:
+        import ctranslate2  # lazy: only to ask for a GPU (a second to load)
+        return ctranslate2.get_cuda_device_count()
+    except Exception:  # pragma: no cover - ctranslate2 import problems surface when the model loads
+        return 0
 
 
 def load_folder_config(folder: Path, base: Optional[Config] = None) -> Config:

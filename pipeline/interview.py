@@ -17,6 +17,7 @@ SCHEMA_VERSION = 4
 INTERVIEWER = "interviewer"  # the interviewer side: the researcher, a note taker, an observer
 INTERVIEWEE = "interviewee"  # the participant side: one or more interviewees
 ROLES = (INTERVIEWER, INTERVIEWEE)
+ROLE_LABELS = {INTERVIEWER: "Interviewer", INTERVIEWEE: "Interviewee"}  # as people read them (report, exports)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 from typing import Optional
 
+from .config import TARGET_BAND
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, Segment
 from .recording import display
 from .stages.analyze import monologues
@@ -17,7 +18,6 @@ from .stages.moments import GROUPS
 from .text import question_counts
 from .timefmt import clock
 
-DEFAULT_TARGET = (0.70, 0.80)
 INNER_KINDS = ("filled", "held", "pause")  # silences between two people (not the edges)
 LONG_SILENCE_S = 3.0
 EDGE_KINDS = frozenset({"leading", "trailing", "empty"})  # not a silence *in* the conversation
@@ -35,7 +35,7 @@ def verdict(iv: Interview) -> str:
 def target(iv: Interview) -> tuple[float, float]:
     if iv.talk_ratio and len(iv.talk_ratio.target) == 2:
         return float(iv.talk_ratio.target[0]), float(iv.talk_ratio.target[1])
-    return DEFAULT_TARGET
+    return TARGET_BAND
 
 
 def share_text(value: Optional[float], digits: int = 0) -> str:

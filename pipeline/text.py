@@ -248,18 +248,6 @@ def question_reason(sentence: str, language: Optional[str] = None) -> Optional[s
     return "; ".join(a.why for a in asked) if asked else None
 
 
-def leading_phrase(sentence: str, language: Optional[str] = None) -> Optional[str]:
-    """The words that make a question leading (for a label), or None."""
-    a = next((a for a in classify_all(sentence, language) if a.kind == "leading"), None)
-    return (a.phrase or a.reason) if a else None
-
-
-def closed_phrase(sentence: str, language: Optional[str] = None) -> Optional[str]:
-    """The words that make a question closed (for a label), or None."""
-    a = next((a for a in classify_all(sentence, language) if a.kind == "closed"), None)
-    return (a.phrase or a.reason) if a else None
-
-
 # -- timed sentences: the unit moments, exports and the report read --------------------------------
 
 @dataclass

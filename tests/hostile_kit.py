@@ -2,7 +2,6 @@
 (originals unchanged, no traceback, nothing written outside the folder or ``--out``)."""
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -10,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from kit import sha
 
 ROOT = Path(__file__).resolve().parent.parent
 STEREO = ROOT / "sample_audio" / "interview_stereo.opus"
@@ -24,10 +25,6 @@ def cut(out: Path, start: float = 0.0, seconds: float = 4.0, rate: int = 16000) 
                     "-t", f"{seconds:.2f}", "-ar", str(rate), str(tmp)], check=True, timeout=60)
     os.replace(tmp, out)
     return out
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def originals(folder: Path) -> dict[str, str]:

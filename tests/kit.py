@@ -1,4 +1,5 @@
-"""Small helpers several test files share: interviews from a script, tone WAV files, waiting.
+"""Small helpers several test files share: interviews from a script, tone WAV files, a file's
+SHA-256, waiting.
 
 Browser helpers are in ``browser.py``; the hostile-input ones in ``hostile_kit.py``.
 """
@@ -62,6 +63,11 @@ def write_wav(path: Path, seconds: float, rate: int = 16000, swell: bool = False
         w.setframerate(rate)
         w.writeframes((tone * 32767).astype("<i2").tobytes())
     return path
+
+
+def sha(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex): what a test checks was never changed."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def wait_for(fn, timeout: float = 10.0, what: str = "condition", poll: float = 0.05):

@@ -4,7 +4,6 @@ Every case goes through the watcher (``ivp watch``) and through ``process_batch`
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -25,6 +24,10 @@ from pipeline import __version__, sidecar
 from pipeline.batch import process_batch
 from pipeline.watch.watcher import Watcher, WatchOptions, folder_status
 
+from kit import sha, wait_for
+
+pytestmark = pytest.mark.slow  # every bad input through the real watcher and process_batch
+
 SR = 16000
 WEIRD = "it's \"quoted\" & ünïcødé 🎤 call.wav"
 
@@ -39,10 +42,6 @@ FAILS = {
 
 def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def dialogue(path: Path, voices: list[np.ndarray]) -> Path:
@@ -122,15 +121,6 @@ def log_lines(folder: Path, event: str, name: str) -> list[str]:
     pattern = re.compile(rf"\s{event}\s+{re.escape(name)}(:|$)")
     text = (folder / ".ivp" / "watch.log").read_text(encoding="utf-8")
     return [ln for ln in text.splitlines() if pattern.search(ln)]
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @contextmanager

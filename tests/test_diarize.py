@@ -74,6 +74,7 @@ def test_embedding_windows_cover_each_region_to_its_end():
     assert windows[-1] == (5.4 - WINDOW_S, 5.4)  # short regions get a full window (clipped later)
 
 
+@pytest.mark.slow
 def test_long_recordings_are_clustered_on_a_sample_with_a_fixed_or_estimated_count():
     """Two voices in 5000 windows (more than speakers.SAMPLE): both clean clusters, counted."""
     from pipeline.stages.diarize import speakers

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from hostile_kit import CHANNELS, cut, env, ivp, needs_namespaces, originals, sha, snapshot
+from hostile_kit import CHANNELS, cut, env, ivp, needs_namespaces, originals, snapshot
+from kit import sha
 from pipeline import sidecar
 from pipeline.config import Config
 from pipeline.runner import Pipeline
+
+pytestmark = pytest.mark.slow  # ivp process on real audio, in namespaces and subprocesses
 
 LONG = "n" * 246 + ".wav"  # 250 bytes
 NEWLINE_FIFO = "fifo\nerror: forged.wav"

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from hostile_kit import CHANNELS, ROOT, cut, env, ivp, needs_namespaces, originals, sha, snapshot
-from kit import wait_for
+from hostile_kit import CHANNELS, ROOT, cut, env, ivp, needs_namespaces, originals, snapshot
+from kit import sha, wait_for
 from pipeline import sidecar
+
+pytestmark = pytest.mark.slow  # a real watcher on real audio, killed, starved of disk and restarted
 
 
 def log(folder: Path) -> str:

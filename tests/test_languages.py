@@ -52,6 +52,7 @@ def test_mixed_recording_sidecar_lists_languages_and_warns(pipeline_default, mix
     assert Interview.from_dict(data).to_dict() == data
 
 
+@pytest.mark.slow
 def test_one_language_needs_no_split(pipeline_default, jfk_clip):
     audio = decode(jfk_clip, probe(jfk_clip))
     [stretch] = pipeline_default.transcriber.stretches(audio.samples, audio.sample_rate)
@@ -74,6 +75,7 @@ def test_cli_language_with_english_only_model_fails_once_for_the_batch(short_cli
     assert "--language de" in result.output and "English only" in result.output
 
 
+@pytest.mark.slow
 def test_old_sidecars_without_languages_still_read(sample_sidecar):
     data = json.loads(sample_sidecar.read_text())
     data["schema_version"] = 1

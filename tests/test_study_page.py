@@ -7,6 +7,8 @@ import re
 import shutil
 from urllib.parse import unquote
 
+import pytest
+
 from pipeline.report import build
 
 from browser import serve
@@ -40,6 +42,7 @@ def test_study_page_is_written_and_offline(five):
     assert html.count("<svg") == 3  # one interviewer: share, questions, silences
 
 
+@pytest.mark.slow
 def test_browser_themes_search_and_seek(five, driver):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -90,6 +93,7 @@ def assert_seeks_to_study(driver, expected: float, tolerance: float = 0.15, play
              what=f"currentTime in [{expected - tolerance:.2f}, {expected + played:.2f}]")
 
 
+@pytest.mark.slow
 def test_a_seek_that_ends_at_the_start_is_asked_again(five, driver):
     """Chromium can end the seek made at 'loadedmetadata' at 0 when a pause arrives meanwhile (seen
     under load: 'seeking' to 31.05, 'seeked' at 0). ivpSeekMedia asks again; here a seek back to 0
@@ -109,6 +113,7 @@ def test_a_seek_that_ends_at_the_start_is_asked_again(five, driver):
         assert driver.execute_script("return document.getElementById('study-media').ivpSeek.target") is None
 
 
+@pytest.mark.slow
 def test_study_over_the_real_sample(sample_sidecar, sample_truth, tmp_path):
     """The bundled recording processed by the real pipeline: the study builds, search times fall
     inside the true turns that say the word, and two copies share themes of real sentences."""

@@ -116,6 +116,7 @@ def pipe():
     return Pipeline()
 
 
+@pytest.mark.slow
 def test_two_people_talking_at_once_both_keep_their_words(shared_data, pipe, tmp_path):
     """stereo_two_channels.wav: both sentences, each with its speaker, as well heard as each
     channel decoded alone by hand; a second run reads the per-channel transcript from the cache."""
@@ -140,6 +141,7 @@ def test_two_people_talking_at_once_both_keep_their_words(shared_data, pipe, tmp
     assert [(s.speaker, s.text) for s in again.segments] == [(s.speaker, s.text) for s in iv.segments]
 
 
+@pytest.mark.slow
 def test_crosstalk_never_becomes_the_other_persons_words(shared_data, tmp_path):
     """A constructed call with bleed both ways: no word credited to someone where only the other
     person talks, and most words said over the other person found and credited right."""
@@ -158,6 +160,7 @@ def test_crosstalk_never_becomes_the_other_persons_words(shared_data, tmp_path):
     assert {t.speaker for t in interview.turns} == {"left", "right"}
 
 
+@pytest.mark.slow
 def test_two_audio_streams_are_two_people(shared_data, tmp_path):
     """A recording with the microphone on one stream and the far end on another (made with
     ffmpeg -map 0:a -map 1:a): each stream is one person's track, transcribed on its own."""
@@ -260,6 +263,7 @@ def ivp(*args):
                           text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
 
 
+@pytest.mark.slow
 def test_ivp_process_tracks_makes_one_interview_of_per_person_files(three_tracks, tmp_path):
     from pipeline import sidecar
     run = ivp("process", "--tracks", *three_tracks, "--name", "team call", "--out", tmp_path)
@@ -279,6 +283,7 @@ def test_ivp_process_tracks_makes_one_interview_of_per_person_files(three_tracks
     assert json.loads(again.stdout)[0]["skipped"] is True
 
 
+@pytest.mark.slow
 def test_a_folder_declaring_tracks_processes_them_as_one(three_tracks, tmp_path):
     import shutil
     from kit import write_wav

@@ -60,6 +60,26 @@ def test_quality_presets_and_explicit_overrides():
         Config(quality="best").validate()
 
 
+@pytest.mark.parametrize("gpus", [0, 1])
+def test_compute_type_auto_is_resolved_in_one_place(gpus, monkeypatch):
+    """--device auto on a GPU gives what --device cuda gives (float16), in the settings (the
+    signature, the cache key) and in the transcriber that loads the model alike."""
+    from pipeline import config
+    from pipeline.stages.transcribe import WhisperTranscriber
+    monkeypatch.setattr(config, "cuda_device_count", lambda: gpus)
+    for quality, (_, preset, _) in QUALITY.items():
+        auto = Config(quality=quality, device="auto")
+        expected = "float16" if gpus else preset
+        assert auto.asr[1] == expected == config.resolve_compute_type("auto", "auto", preset)
+        assert auto.signature()["compute_type"] == expected
+        assert Config(quality=quality, device="cuda").asr[1] == "float16"
+        assert Config(quality=quality, device="auto", compute_type="int16").asr[1] == "int16"
+    assert WhisperTranscriber("tiny.en", "auto").compute_type == ("float16" if gpus else "int8")
+    assert WhisperTranscriber("tiny.en", "auto").device == ("cuda" if gpus else "cpu")
+    model, compute, _ = Config(quality="fast", device="auto").asr
+    assert WhisperTranscriber(model, "auto", compute).compute_type == compute
+
+
 def test_quality_is_part_of_the_sidecar_signature(tmp_path):
     fast, default = Config(quality="fast").signature(), Config().signature()
     assert fast != default and fast["model"] == "tiny.en" and default["quality"] == "default"

@@ -29,6 +29,8 @@ from pipeline.cli import main  # noqa: E402
 from pipeline.stages import voices  # noqa: E402
 from pipeline.stages.diarize.prints import embed_spans  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the voices of real recordings: a study processed once per module (about 35 s)
+
 
 def interviewer_id(interview, truth) -> str:
     mapping = ra.truth_roles(interview, truth)

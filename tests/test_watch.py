@@ -5,7 +5,6 @@ channel), so the pipeline runs tiny.en and the channel diarizer: seconds per fil
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -24,8 +23,11 @@ import pytest
 
 from pipeline import sidecar
 from pipeline.watch.ledger import Ledger
-from pipeline.watch.settle import SettleTracker, is_recording_name
+from pipeline.recording.discover import is_recording_name
+from pipeline.watch.settle import SettleTracker
 from pipeline.watch.watcher import FolderLock, Watcher, WatcherBusy, WatchOptions, folder_status
+
+from kit import sha, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SR = 16000
@@ -58,10 +60,6 @@ def write_dialogue(path: Path, clips: list[np.ndarray], gap_s: float = 0.3) -> P
     return path
 
 
-def sha(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def hashes(folder: Path) -> dict[str, str]:
     """Every original recording under ``folder`` (outputs and .ivp left out) -> its SHA-256."""
     return {p.relative_to(folder).as_posix(): sha(p) for p in sorted(folder.rglob("*"))
@@ -76,16 +74,6 @@ def log_text(folder: Path) -> str:
 def events(folder: Path, event: str, name: str) -> list[str]:
     pattern = re.compile(rf"\s{event}\s+{re.escape(name)}(:|$)")
     return [ln for ln in log_text(folder).splitlines() if pattern.search(ln)]
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def states(folder: Path) -> dict[str, dict]:
@@ -258,6 +246,7 @@ def test_a_sidecar_written_just_before_a_kill_is_not_redone(tmp_path):
 
 # -- the real watcher on real audio ---------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_slow_copy_is_processed_once_after_it_completes(tmp_path, voices):
     source = write_dialogue(tmp_path / "src" / "slow.wav", voices[:4])
     data = source.read_bytes()
@@ -284,6 +273,7 @@ def test_a_slow_copy_is_processed_once_after_it_completes(tmp_path, voices):
     assert events(folder, "finished", "slow.wav")[0].count("interviewee") == 1
 
 
+@pytest.mark.slow
 def test_twenty_files_at_once_each_exactly_once(tmp_path, voices):
     staging = tmp_path / "staging"
     names = [f"call {i:02d}.wav" for i in range(20)]
@@ -298,7 +288,7 @@ def test_twenty_files_at_once_each_exactly_once(tmp_path, voices):
             os.rename(staging / name, dest)
         before = hashes(folder)
         rel = [p for p in before]
-        wait_for(all_in(folder, rel, "done"), 150, "20 files to be processed", interval=0.5)
+        wait_for(all_in(folder, rel, "done"), 150, "20 files to be processed", poll=0.5)
         for r in rel:
             assert len(events(folder, "started", r)) == 1, r
             assert watcher.ledger.get(before[r])["attempts"] == 1
@@ -352,6 +342,7 @@ def _start(folder: Path, *args: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_sigterm_then_sigkill_then_restart_finishes_the_file_exactly_once(tmp_path, long_dialogue):
     folder = tmp_path / "w"
     folder.mkdir()

@@ -10,7 +10,6 @@ its calls so a test fails when the worker runs it when it should not, or not whe
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -36,6 +35,8 @@ from pipeline.watch.refresh import Refresh
 from pipeline.watch.settle import SettleTracker, ffprobe_readable
 from pipeline.watch.worker import Worker, WorkerState
 
+from kit import sha
+
 ROOT = Path(__file__).resolve().parent.parent
 STEREO = ROOT / "sample_audio" / "interview_stereo.opus"
 FAST = Config(quality="fast", diarizer="channels")  # tiny.en and one voice per channel
@@ -48,10 +49,6 @@ def tone(path: Path, seconds: float = 1.0, freq: int = 440) -> Path:
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
                     f"sine=frequency={freq}:sample_rate=16000:duration={seconds}", str(path)], check=True)
     return path
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 class Clock:
@@ -391,6 +388,7 @@ def processed(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_the_worker_processes_a_real_recording(processed):
     clip = processed / "clip.wav"
     ledger = Ledger(processed / ".ivp" / "state.db")
@@ -403,6 +401,7 @@ def test_the_worker_processes_a_real_recording(processed):
     ledger.close()
 
 
+@pytest.mark.slow
 def test_an_up_to_date_sidecar_is_just_marked_done(processed, caplog):
     out = processed / "clip.interview.json"
     before = out.stat().st_mtime_ns

@@ -10,7 +10,7 @@ from typing import ClassVar, Iterable, Optional, Union
 
 from ..errors import PipelineError
 from ..recording import display
-from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment
+from ..interview import Interview, Moment
 from ..sidecar import SUFFIX as SIDECAR_SUFFIX
 from ..sidecar import atomic_write_text
 from ..stages.moments import GROUPS, KINDS
@@ -127,7 +127,6 @@ class Writer:
     name: ClassVar[str] = ""
     suffix: ClassVar[str] = ""  # added to the recording's stem
     help: ClassVar[str] = ""
-    uses_moments: ClassVar[bool] = True  # False: the transcript (srt, vtt)
     default_kinds: ClassVar[Optional[tuple[str, ...]]] = None  # without --kinds: None is every kind
 
     def write(self, job: ExportJob) -> list[Path]:
@@ -225,4 +224,3 @@ def slug(text: str, width: int = 40) -> str:
     return out or "moment"
 
 
-ROLE_NAMES = {INTERVIEWER: "Interviewer", INTERVIEWEE: "Interviewee"}

@@ -8,18 +8,17 @@ ASCII letters, digits, ``_`` and ``-`` only, short, safe on every filesystem.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
 
 from ..stages.decode import local_input
 from ..interview import Moment
+from ..recording.discover import CLIP_NAME
 from ..timefmt import name_stamp
 from .base import ExportError, ExportJob, Writer, register, slug
 
 PADDING_S = 2.0
-CLIP_NAME = re.compile(r"^\d{2,}_\d{2}h\d{2}m\d{2}s_[a-z0-9-]+\.(mp4|m4a)$")
 
 
 def clip_name(index: int, m: Moment, has_video: bool) -> str:

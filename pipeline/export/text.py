@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..interview import INTERVIEWER, Interview, Moment, Segment
+from ..interview import INTERVIEWER, ROLE_LABELS, Interview, Moment, Segment
 from ..stages.moments import KINDS
 from ..text import questions
 from ..timefmt import clock
-from .base import (ROLE_NAMES, ExportError, ExportJob, Writer, cell, one_line, register, shorten, stamp,
+from .base import (ExportError, ExportJob, Writer, cell, one_line, register, shorten, stamp,
                    voice)
 
 MAX_CUE_CHARS = 84  # two lines of 42, the usual subtitle limit
@@ -75,12 +75,11 @@ def wrap(text: str) -> str:
 class SrtWriter(Writer):
     name, suffix = "srt", ".srt"
     help = "SubRip subtitles of the transcript; the speaker's role starts each change of speaker."
-    uses_moments = False
 
     def write(self, job: ExportJob) -> list[Path]:
         blocks, last = [], None
         for n, cue in enumerate(subtitle_cues(job.interview), start=1):
-            text = cue.text if cue.voice == last else f"{ROLE_NAMES.get(cue.voice, cue.voice)}: {cue.text}"
+            text = cue.text if cue.voice == last else f"{ROLE_LABELS.get(cue.voice, cue.voice)}: {cue.text}"
             last = cue.voice
             blocks.append(f"{n}\n{stamp(cue.start, ',')} --> {stamp(cue.end, ',')}\n{wrap(text)}\n")
         return self.save(job, "\n".join(blocks))
@@ -94,7 +93,6 @@ def vtt_escape(text: str) -> str:
 class VttWriter(Writer):
     name, suffix = "vtt", ".vtt"
     help = "WebVTT subtitles of the transcript, each cue with a <v interviewer>/<v interviewee> voice tag."
-    uses_moments = False
 
     def write(self, job: ExportJob) -> list[Path]:
         out = ["WEBVTT", "", "NOTE", f"Transcript of {vtt_escape(job.recording_name)} made by ivp;",

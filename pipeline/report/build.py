@@ -22,8 +22,9 @@ from typing import Iterable, Optional, Union
 from markupsafe import Markup
 
 from .. import __version__
+from ..config import TARGET_BAND
 from ..errors import SidecarError
-from ..interview import INTERVIEWEE, INTERVIEWER, Interview
+from ..interview import INTERVIEWEE, INTERVIEWER, ROLE_LABELS, Interview
 from ..sidecar import SUFFIX, atomic_write_text, find_sidecars, read
 from .. import metrics
 from .html import GENERATOR, band_text, clock, href as _href, percent, script_json, seconds_text  # noqa: F401
@@ -37,7 +38,6 @@ TEMPLATES = HERE / "templates"
 ASSETS = HERE / "assets"
 DEFAULT_DIRNAME = "ivp-report"
 PAGES_DIRNAME = "interviews"
-ROLE_LABELS = {INTERVIEWER: "Interviewer", INTERVIEWEE: "Interviewee"}
 
 PathLike = Union[str, os.PathLike]
 
@@ -258,7 +258,7 @@ def _summary(iv: Interview) -> dict:
 
 def _overview_summary(entries: list[Entry]) -> dict:
     targets = [tuple(e.summary["target"]) for e in entries]
-    common = max(set(targets), key=targets.count) if targets else (0.70, 0.80)
+    common = max(set(targets), key=targets.count) if targets else TARGET_BAND
     within = sum(1 for e in entries if e.summary["verdict"] == "within")
     return {"total": len(entries), "within": within, "target_text": band_text(common),
             "below": sum(1 for e in entries if e.summary["verdict"] == "below"),

@@ -12,6 +12,7 @@ from typing import Optional
 from markupsafe import Markup, escape
 
 from .. import __version__
+from ..config import TARGET_BAND
 from ..sidecar import atomic_write_text
 from ..study import index as idx
 from ..study import refresh
@@ -97,7 +98,7 @@ def _axis(n: int, rows: list[dict], top: str = "100%") -> str:
 def share_chart(rows: list[dict]) -> Markup:
     """The interviewee's share per interview (date order) against the target band."""
     n = len(rows)
-    low, high = (rows[0]["band_low"], rows[0]["band_high"]) if rows else (0.7, 0.8)
+    low, high = (rows[0]["band_low"], rows[0]["band_high"]) if rows else TARGET_BAND
     body = (f'<rect x="{PAD}" y="{_y(high)}" width="{W - PAD}" height="{_y(low) - _y(high):.2f}" class="c-band">'
             f'<title>target {100 * low:.0f}-{100 * high:.0f} %</title></rect>')
     pts = [(_x(i, n), _y(r["interviewee_share"])) for i, r in enumerate(rows) if r["interviewee_share"] is not None]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Optional
 
+from ..config import TARGET_BAND
 from ..interview import (INTERVIEWEE, INTERVIEWER, Handover, Overlap, Segment, Silence,
                          SpeakerStats, TalkRatio, Turn)
 
@@ -75,7 +76,7 @@ def speaker_stats(turns: list[Turn], segments: list[Segment], role_of: Callable[
     return stats
 
 
-def talk_ratio(turns: list[Turn], target: tuple[float, float] = (0.70, 0.80)) -> TalkRatio:
+def talk_ratio(turns: list[Turn], target: tuple[float, float] = TARGET_BAND) -> TalkRatio:
     """The participant side's share of both sides' speech, with a verdict against ``target``."""
     interviewer = total((t.start, t.end) for t in turns if t.role == INTERVIEWER)
     interviewee = total((t.start, t.end) for t in turns if t.role == INTERVIEWEE)
@@ -125,7 +126,10 @@ def silences(turns: list[Turn], duration: float, min_gap: float = 1.0) -> list[S
     return out
 
 
-BACKCHANNEL_S = 1.0  # an interviewer run this short, with the interviewee going on right after ...
+# A backchannel among the turns (diarized runs, no words): an interviewer run this short, with the
+# interviewee going on right after ... (moments.BACKCHANNEL_SENTENCE_S is the rule for a
+# transcribed sentence: it counts words and its times include the words' padding, hence 2 s)
+BACKCHANNEL_RUN_S = 1.0
 RESUME_S = 1.0  # ... within this, is a backchannel ("mm-hmm", "right"), not taking the floor
 
 
@@ -138,7 +142,7 @@ def fast_fills(turns: list[Turn], threshold: float = 0.5) -> list[Handover]:
     for k, (a, b) in enumerate(zip(runs, runs[1:])):
         if a.role == INTERVIEWEE and b.role == INTERVIEWER and b.start - a.end < threshold:
             after = runs[k + 2] if k + 2 < len(runs) else None
-            if (b.duration <= BACKCHANNEL_S and after is not None and after.role == INTERVIEWEE
+            if (b.duration <= BACKCHANNEL_RUN_S and after is not None and after.role == INTERVIEWEE
                     and after.start - b.end <= RESUME_S):
                 continue
             out.append(Handover(round(a.end, 3), round(b.start, 3), round(b.start - a.end, 3)))

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import DecodeError, InputError, NoAudioStream
 from ..interview import Recording
-from ..recording.discover import AUDIO_EXTENSIONS, is_media_name, not_regular, open_regular
+from ..recording.discover import not_regular, open_regular
 
 SAMPLE_RATE = 16000
 BLOCK_SAMPLES = SAMPLE_RATE * 60  # decode and convert a minute at a time
@@ -274,10 +274,6 @@ class _PcmBuffer:
         """Mono float32 and stereo int16 (or None), trimmed to what was decoded (views, no copy)."""
         stereo = self.stereo[:, : self.size] if self.stereo is not None else None
         return self.mono[: self.size], stereo
-
-
-def is_media_file(path: Path) -> bool:
-    return is_media_name(Path(path).name)
 
 
 def _float(value) -> Optional[float]:

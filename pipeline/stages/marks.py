@@ -6,7 +6,7 @@ its names are re-exported here and by :mod:`.moments`.
 from __future__ import annotations
 
 from ..interview import Interview, Moment
-from ..recording.markers import (MARK_SUFFIXES, WARNING_PREFIX, Mark, MarkProblem,  # noqa: F401
+from ..recording.markers import (WARNING_PREFIX, Mark, MarkProblem,  # noqa: F401
                                  append_mark, format_time, marker_files, parse_marks, parse_time,
                                  read_marks)
 from ..text import Sentence

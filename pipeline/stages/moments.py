@@ -24,11 +24,10 @@ from ..cues import DEFAULT_CUES, LANGUAGES as CUE_LANGUAGES, CueMatcher
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment, Turn
 from .analyze import monologues, union
 from .same_sentence import merge_same_sentence
-from ..text import (QUESTION_LANGUAGES, Asked, Sentence, Token, compile_patterns, is_question, shorten, snippet,  # noqa: F401
+from ..text import (QUESTION_LANGUAGES, Asked, Sentence, compile_patterns, is_question, shorten, snippet,  # noqa: F401
                     spread, timed_sentences)
-from .marks import (MARK_DEFAULT_S, MARK_SPAN_S, MARKER, MARK_SUFFIXES, WARNING_PREFIX, Mark,  # noqa: F401
-                    MarkProblem, append_mark, format_time, mark_moments, marker_files, marks_past_end,
-                    parse_marks, parse_time, read_marks, set_mark_warnings as _set_mark_warnings)
+from .marks import (MARKER, Mark, MarkProblem, append_mark, format_time, mark_moments,  # noqa: F401
+                    marker_files, marks_past_end, parse_marks, parse_time, read_marks, set_mark_warnings as _set_mark_warnings)
 
 # -- the rules ------------------------------------------------------------------------------------
 
@@ -115,8 +114,8 @@ MONOLOGUE_S = 45.0  # an interviewer run longer than this is a monologue
 MAX_BOOKMARK_S = 90.0  # a bookmark covers at most the last this-many seconds of the answer
 MAX_HIGHLIGHT_S = 60.0
 MIN_HIGHLIGHT_S = 4.0  # a detected highlight grows by following sentences up to this length
-BACKCHANNEL_WORDS = 3  # an interviewer "mm-hmm, right" this short does not end an answer
-BACKCHANNEL_S = 2.0
+BACKCHANNEL_WORDS = 3  # an interviewer sentence "mm-hmm, right" this short does not end an answer
+BACKCHANNEL_SENTENCE_S = 2.0  # a sentence (padded word times), not a turn run: analyze.BACKCHANNEL_RUN_S
 EXTRA_RULE_BONUS = 0.05  # per further rule that also matched the same sentence
 # Moments that stand for a run of turns or a gap, not a sentence: never merged (same_sentence.py).
 RUN_KINDS = frozenset({INSIGHT[0], FAST_FILL[0], MONOLOGUE[0]})
@@ -222,7 +221,7 @@ def _answer_before(sents: list[Sentence], i: int, cue: Sentence, known: bool, cu
 
 
 def _backchannel(s: Sentence) -> bool:
-    return (len(s.tokens) <= BACKCHANNEL_WORDS and s.end - s.start <= BACKCHANNEL_S
+    return (len(s.tokens) <= BACKCHANNEL_WORDS and s.end - s.start <= BACKCHANNEL_SENTENCE_S
             and not s.text.rstrip().endswith("?"))
 
 

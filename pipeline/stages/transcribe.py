@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional, Protocol
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 
+from ..config import resolve_compute_type, resolve_device
 from ..errors import ModelError, TranscribeError
 from ..interview import Segment, Word
 from ..progress import NEVER, ProgressHook, StopToken, null_hook
 from ..weights import manifest, resolve_model
-from .decode import Audio
+from .decode import SAMPLE_RATE, Audio
 
 CHUNK_S = 300.0  # Whisper features for 5 min take ~225 MB; longer audio is cut into chunks
 BATCH = 8  # at most this many speech pieces (up to 30 s each) decoded at once ...
@@ -25,17 +26,6 @@ class Transcript:
     language: Optional[str] = None  # the language with the most speech
     language_probability: Optional[float] = None
     languages: list[str] = field(default_factory=list)  # every language, most speech first
-
-
-class Transcriber(Protocol):
-    """Any ASR backend: audio in, a :class:`Transcript` out."""
-
-    name: str
-    device: str
-    compute_type: str
-
-    def __call__(self, audio: Audio, hook: ProgressHook = null_hook,
-                 stop: StopToken = NEVER) -> Transcript: ...
 
 
 @dataclass
@@ -66,9 +56,8 @@ class WhisperTranscriber:
                  batch_size: int = BATCH):
         self.name = model
         self.model_dir = resolve_model(model)
-        self.device = _pick_device(device)
-        self.compute_type = (("float16" if self.device == "cuda" else "int8")
-                             if compute_type == "auto" else compute_type)
+        self.device = resolve_device(device)
+        self.compute_type = resolve_compute_type(compute_type, self.device)
         self.english_only = model.endswith(".en") or _is_english_only(self.model_dir)
         if self.english_only and language not in (None, "en"):
             raise ModelError(None, f"--language {language}: the model {model} is English only; "
@@ -143,7 +132,7 @@ class WhisperTranscriber:
             pieces, _ = self._batched.transcribe(samples, batch_size=batch, **common)
         else:
             pieces, _ = self.model.transcribe(samples, **common)
-        at = _clock(len(samples) / 16000, offset)
+        at = _clock(len(samples) / SAMPLE_RATE, offset)
         for piece in pieces:  # a lazy generator: the work happens here
             yield Segment(at(piece.start), at(piece.end), piece.text.strip(), _words(piece, at),
                           language=language)
@@ -153,7 +142,7 @@ class WhisperTranscriber:
         pieces, _ = self.model.transcribe(samples, language=language, beam_size=max(beam_size, self.beam_size),
                                           vad_filter=False, word_timestamps=True,
                                           condition_on_previous_text=False)
-        at = _clock(len(samples) / 16000, 0.0)
+        at = _clock(len(samples) / SAMPLE_RATE, 0.0)
         return [w for piece in pieces for w in _words(piece, at)]
 
     def stretches(self, samples: np.ndarray, rate: int) -> list[Stretch]:
@@ -188,7 +177,7 @@ class WhisperTranscriber:
         The encoder reads just those seconds, unpadded: a sixth of the cost of a 30 s window,
         and as sure of the language on speech (measured on the English/German recording)."""
         clip = np.concatenate([samples[a:b] for a, b in regions])
-        size = int(DETECT_S * 16000)
+        size = int(DETECT_S * SAMPLE_RATE)
         if len(clip) > size:
             clip = clip[(len(clip) - size) // 2:][:size]
         model = self.model
@@ -253,7 +242,7 @@ def _runs(regions: list[tuple[int, int]], labels: list[tuple[str, float]], n: in
     for i in range(1, len(labels) - 1):
         before, after = labels[i - 1][0], labels[i + 1][0]
         a, b = regions[i]
-        if before == after != labels[i][0] and b - a < SHORT_FLIP_S * 16000:
+        if before == after != labels[i][0] and b - a < SHORT_FLIP_S * SAMPLE_RATE:
             labels[i] = (before, labels[i - 1][1])
     out: list[Stretch] = []
     for i, ((a, b), (lang, prob)) in enumerate(zip(regions, labels)):
@@ -283,16 +272,6 @@ def chunk_bounds(samples: np.ndarray, rate: int, max_s: float = CHUNK_S,
         start = cut
     bounds.append((start, n))
     return bounds
-
-
-def _pick_device(device: str) -> str:
-    if device in ("cpu", "cuda"):
-        return device
-    try:
-        import ctranslate2  # lazy: only to ask for a GPU
-        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-    except Exception:  # pragma: no cover - ctranslate2 import problems surface later
-        return "cpu"
 
 
 def _is_english_only(model_dir) -> bool:

@@ -24,9 +24,9 @@ import numpy as np
 
 from .. import sidecar as sidecars
 from ..errors import SidecarError
+from ..recording.discover import STATE_DIR
 from . import corpus
 
-STATE_DIR = ".ivp"
 DB_NAME = "study.db"
 SCHEMA_VERSION = 4  # 3: docs carry the interviewer's voice; 4: and the recording's sha256
 SCHEMA = """

@@ -11,6 +11,7 @@ import csv
 import io
 from typing import Optional
 
+from ..config import TARGET_BAND
 from ..stages.diarize.prints import decode as from_b64, unit
 from ..stages.voices import LINK
 from ..text import cell
@@ -58,7 +59,7 @@ def rows(docs: list[dict]) -> list[dict]:
     for d in sorted(docs, key=lambda d: (d["interviewer"], d["date"], d["name"])):
         s = d.get("stats", {})
         q = int(s.get("questions", 0))
-        low, high = s.get("target", [0.7, 0.8])
+        low, high = s.get("target", TARGET_BAND)
         out.append({
             "interviewer": d["interviewer"], "date": d["date"], "recording": d["name"],
             "duration_s": d["duration"], "interviewee_share": s.get("share"), "band_low": low, "band_high": high,
@@ -68,25 +69,6 @@ def rows(docs: list[dict]) -> list[dict]:
             "leading_rate": _rate(s.get("leading", 0), q), "silences_held": s.get("silences_held", 0),
             "silences_filled": s.get("silences_filled", 0), "fast_fills": s.get("fast_fills", 0)})
     return out
-
-
-def by_interviewer(table: list[dict]) -> dict[str, dict]:
-    """Per interviewer: their rows and totals (held share of long silences, in-band interviews)."""
-    groups: dict[str, dict] = {}
-    for r in table:
-        g = groups.setdefault(r["interviewer"], {"rows": [], "within": 0, "held": 0, "filled": 0,
-                                                   "questions": 0, "open": 0, "closed": 0, "leading": 0,
-                                                   "fast_fills": 0})
-        g["rows"].append(r)
-        g["within"] += r["verdict"] == "within"
-        for k in ("questions", "open", "closed", "leading", "fast_fills"):
-            g[k] += r[k]
-        g["held"] += r["silences_held"]
-        g["filled"] += r["silences_filled"]
-    for g in groups.values():
-        g["held_rate"] = _rate(g["held"], g["held"] + g["filled"])
-        g["open_rate"] = _rate(g["open"], g["questions"])
-    return groups
 
 
 def to_csv(table: list[dict]) -> str:

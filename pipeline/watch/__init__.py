@@ -5,11 +5,13 @@ its state lives in an SQLite ledger, ``DIR/.ivp/state.db`` (:mod:`pipeline.watch
 files are only picked up once they stopped changing (:mod:`pipeline.watch.settle`).
 
 The constants below are the whole package module: the rooms import them, so it imports none of them.
+The state folder ``.ivp`` and its ``cache`` are :mod:`pipeline.recording`'s (``discover.STATE_DIR``,
+``cache.CACHE_NAME``): the stage cache and the study live there too.
 """
 from __future__ import annotations
 
-STATE_DIR = ".ivp"
+from ..recording.discover import STATE_DIR  # noqa: F401  (re-exported: roles_cli imports it from here)
+
 DB_NAME = "state.db"
 LOG_NAME = "watch.log"
 LOCK_NAME = "lock"
-CACHE_NAME = "cache"

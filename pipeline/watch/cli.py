@@ -19,29 +19,35 @@ from pipeline.errors import PipelineError
 from pipeline.metrics import share_text
 from pipeline.recording import display
 from pipeline.timefmt import clock
-from pipeline.watch.options import WatchOptions
+from pipeline.watch.options import RANGES, WatchOptions, default
 from pipeline.watch.watcher import Watcher, WatcherBusy, folder_status
+
+
+def _range(name: str) -> click.ParamType:
+    """The CLI's range of a :class:`WatchOptions` knob: the one in :data:`RANGES`."""
+    low, high = RANGES[name]
+    return click.IntRange(low, high) if isinstance(low, int) else click.FloatRange(low, high)
 
 
 @click.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @out_option("Write sidecars here (mirroring subfolders) instead of next to each recording.")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+@click.option("--workers", type=_range("workers"), default=default("workers"), show_default=True,
               help="Files processed at the same time (each worker loads its own models).")
 @click.option("--poll", is_flag=True,
               help="Poll the folder instead of using file-system events (network shares, WSL).")
-@click.option("--settle", "settle_s", type=click.FloatRange(0), default=5.0, show_default=True,
+@click.option("--settle", "settle_s", type=_range("settle_s"), default=default("settle_s"), show_default=True,
               help="Seconds a file's size and mtime must stay unchanged before it is processed.")
-@click.option("--max-attempts", type=click.IntRange(1), default=3, show_default=True,
+@click.option("--max-attempts", type=_range("max_attempts"), default=default("max_attempts"), show_default=True,
               help="Tries per file before it is marked failed.")
-@click.option("--retry-delay", "retry_delay_s", type=click.FloatRange(0), default=10.0,
+@click.option("--retry-delay", "retry_delay_s", type=_range("retry_delay_s"), default=default("retry_delay_s"),
               show_default=True, help="Seconds before the first retry (doubling after each).")
-@click.option("--rescan", "rescan_s", type=click.FloatRange(1), default=60.0, show_default=True,
+@click.option("--rescan", "rescan_s", type=_range("rescan_s"), default=default("rescan_s"), show_default=True,
               help="Seconds between full rescans (a safety net for missed events).")
 @click.option("--retry-failed", is_flag=True, help="Try files that failed before again.")
 @click.option("--once", is_flag=True, help="Process what is there (and settles), then exit.")
 @model_options
-@click.option("--report/--no-report", default=True, show_default=True,
+@click.option("--report/--no-report", default=default("report"), show_default=True,
               help="Keep an HTML report (ivp-report/ in the output folder) up to date.")
 @click.option("--follow-links", is_flag=True,
               help="Also process symbolic links that point outside FOLDER (not followed by default).")

@@ -1,6 +1,7 @@
 """What the watcher's rooms share: limits, the pause (output trouble), small helpers."""
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from pathlib import Path
@@ -14,7 +15,9 @@ MAX_RETRY_DELAY_S = 600.0
 MAX_INTERRUPTS = 20  # restarts while one file was in flight before it is given up (a file that
 # kills the process every time); an interrupted attempt never counts as a failed one
 PAUSE_S = (2.0, 60.0)  # output or disk trouble: wait this long, doubling up to the second figure
-OUTPUT_ERRNOS = {28, 30, 122, 13, 1}  # ENOSPC, EROFS, EDQUOT, EACCES, EPERM while writing outputs
+# a full or read-only disk, a quota, no permission while writing outputs (EDQUOT: not on Windows)
+OUTPUT_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EROFS", "EDQUOT", "EACCES", "EPERM")
+                          if hasattr(errno, name))
 
 
 # Sidecar writes and the folder-wide roles pass never interleave (the pass rewrites sidecars).

@@ -14,10 +14,10 @@ from typing import Any, Optional
 from .. import sidecar
 from ..config import Config
 from ..errors import PipelineError
-from ..recording.cache import StageCache
+from ..recording.cache import CACHE_NAME, StageCache
+from ..recording.discover import STATE_DIR
 from ..recording.outputs import OutputPlan
 from ..recording.settings import Settings
-from . import CACHE_NAME, STATE_DIR
 from .common import _clean, _inside
 
 

@@ -16,14 +16,15 @@ from typing import Iterable, Optional
 
 from .. import sidecar
 from ..recording import discover
+from ..recording.cache import CACHE_NAME
+from ..recording.discover import is_recording_path
 from ..recording.outputs import is_own_temp
 from ..stages.decode import sha256_file
-from . import CACHE_NAME
 from .common import PSEUDO_PREFIX, Log, _size
 from .folder import WatchedFolder
 from .ledger import Ledger
 from .outcome import Outcomes
-from .settle import SettleTracker, is_recording_path
+from .settle import SettleTracker
 
 
 class Intake:

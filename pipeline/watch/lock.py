@@ -10,6 +10,9 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from ..recording.discover import STATE_DIR
+from . import LOCK_NAME
+
 try:  # the folder lock: flock on POSIX, msvcrt.locking on Windows
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -99,7 +102,7 @@ def _unlock(fh) -> None:
 
 
 
-def watcher_of(path: Path, state_dir: str = ".ivp", lock_name: str = "lock") -> Optional[tuple[Path, int]]:
+def watcher_of(path: Path, state_dir: str = STATE_DIR, lock_name: str = LOCK_NAME) -> Optional[tuple[Path, int]]:
     """(watched folder, pid) of a live watcher whose folder holds ``path``, else None."""
     here = Path(os.path.abspath(path))
     for folder in [here, *here.parents]:

@@ -2,13 +2,27 @@
 
 :mod:`pipeline.watch.cli` builds one :class:`WatchOptions` from the command line; the
 :class:`~pipeline.watch.watcher.Watcher` hands each room only the fields it needs. Values out of
-range are clamped in ``__post_init__`` (the CLI already refuses them; this keeps callers from
-Python just as safe).
+range (:data:`RANGES`) are clamped in ``__post_init__``; the CLI refuses them, its ranges and
+defaults built from :data:`RANGES` and :func:`default` (``tests/test_cli_options.py`` checks).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import MISSING, dataclass, fields
+from typing import Any, Optional
+
+# the lowest and highest value of each numeric knob (None: no upper bound)
+RANGES: dict[str, tuple[float, Optional[float]]] = {
+    "workers": (1, 64),
+    "max_attempts": (1, None),
+    "settle_s": (0.0, None),
+    "probe_grace_s": (0.0, None),
+    "retry_delay_s": (0.0, None),
+    "stop_grace_s": (0.0, None),
+    "tick_s": (0.01, None),
+    "poll_interval_s": (0.01, None),
+    "rescan_s": (1.0, None),
+    "report_every_s": (0.0, None),
+}
 
 
 @dataclass(frozen=True)
@@ -54,17 +68,20 @@ class WatchOptions:
     """Debug lines on stderr too (wins over ``quiet``)."""
 
     def __post_init__(self) -> None:
-        fix = {
-            "workers": max(1, int(self.workers)),
-            "max_attempts": max(1, int(self.max_attempts)),
-            "settle_s": max(0.0, float(self.settle_s)),
-            "retry_delay_s": max(0.0, float(self.retry_delay_s)),
-            "stop_grace_s": max(0.0, float(self.stop_grace_s)),
-            "tick_s": max(0.01, float(self.tick_s)),
-            "poll_interval_s": max(0.01, float(self.poll_interval_s)),
-            "rescan_s": max(0.01, float(self.rescan_s)),
-            "report_every_s": max(0.0, float(self.report_every_s)),
-            "probe_grace_s": None if self.probe_grace_s is None else max(0.0, float(self.probe_grace_s)),
-        }
-        for name, value in fix.items():
+        for name, (low, high) in RANGES.items():
+            value = getattr(self, name)
+            if value is None:  # probe_grace_s: derived from settle_s
+                continue
+            kind = int if isinstance(low, int) else float
+            value = max(kind(low), kind(value))
+            if high is not None:
+                value = min(kind(high), value)
             object.__setattr__(self, name, value)  # frozen: set once, here
+
+
+def default(name: str) -> Any:
+    """The default of the option ``name`` (the one place it is written: the field above)."""
+    value = next(f.default for f in fields(WatchOptions) if f.name == name)
+    if value is MISSING:
+        raise KeyError(name)
+    return value

@@ -15,12 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..recording.discover import (CLIP_NAME, IGNORED_PREFIXES, PARTIAL_SUFFIXES,  # noqa: F401
-                                  is_ignored_name, is_recording_name, is_recording_path, not_regular)
+from ..recording.discover import not_regular
 from ..stages.decode import local_input
-
-# Names that are never recordings: partial downloads, editor/office temp files, dot-files.
-IGNORED_SUFFIXES = PARTIAL_SUFFIXES
 
 
 def ffprobe_readable(path: Path, timeout: float = 30.0) -> bool:

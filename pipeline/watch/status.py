@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .. import __version__
-from . import DB_NAME, LOCK_NAME, STATE_DIR
+from ..recording.discover import STATE_DIR
+from . import DB_NAME, LOCK_NAME
 from .ledger import Ledger, LedgerDamaged, check as check_ledger
 from .lock import FolderLock
 

@@ -46,7 +46,6 @@ from ..config import Config
 from ..recording import display
 from . import DB_NAME, LOCK_NAME
 from .common import MAX_INTERRUPTS, Pause, _reason
-from .common import PSEUDO_PREFIX, error_record  # noqa: F401  (re-exported)
 from .folder import WatchedFolder
 from .intake import Intake
 from .ledger import Ledger, open_ledger
@@ -119,10 +118,6 @@ class Watcher:
 
     def stop(self) -> None:
         self._stop.set()
-
-    def scan_once(self, cleanup: bool = False) -> int:
-        """Walk the folder: new or changed recordings start waiting to settle. Returns how many."""
-        return self.intake.scan(cleanup=cleanup)
 
     # -- start, loop, stop ------------------------------------------------------------------------
 

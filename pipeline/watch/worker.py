@@ -30,6 +30,7 @@ from .common import (MAX_RETRY_DELAY_S, OUTPUT_ERRNOS, PSEUDO_PREFIX, SIDECARS, 
                      _reason, _remove_quietly, _stat_sig)
 from .folder import WatchedFolder
 from .ledger import Ledger
+from .options import default
 from .outcome import Outcomes
 from .refresh import Refresh, ledger_warnings
 
@@ -61,8 +62,8 @@ class Worker:
 
     def __init__(self, place: WatchedFolder, ledger: Ledger, log: Log, outcomes: Outcomes,
                  refresh: Refresh, pause: Pause, stop: threading.Event,
-                 wake: Optional[threading.Event] = None, *, max_attempts: int = 3,
-                 retry_delay_s: float = 10.0, tick_s: float = 0.5,
+                 wake: Optional[threading.Event] = None, *, max_attempts: int = default("max_attempts"),
+                 retry_delay_s: float = default("retry_delay_s"), tick_s: float = default("tick_s"),
                  make_pipeline: Optional[PipelineFactory] = None):
         self.place, self.ledger, self.log = place, ledger, log
         self.outcomes, self.refresh, self.pause = outcomes, refresh, pause

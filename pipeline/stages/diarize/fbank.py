@@ -11,7 +11,7 @@ import math
 
 import torch
 
-SAMPLE_RATE = 16000
+from ..decode import SAMPLE_RATE
 FRAME_LENGTH = 400  # 25 ms
 FRAME_SHIFT = 160  # 10 ms
 FFT_SIZE = 512

