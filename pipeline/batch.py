@@ -177,12 +177,12 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
         newer = None if force else sidecar.newer(out)
         if newer is not None:  # from a newer ivp: left as it is, never rewritten as today's version
             raise newer
-        previous = voices.previous_sidecar(out)
         done = executor.process(Job(path, sha, replace(config, cache_dir=None), cache, tuple(tracks)), hook)
         result.interview, result.node = done.interview, done.node
-        voices.carry_override(previous, result.interview,  # an `ivp roles` fix stays
-                              lambda sha: stored_in(cache, sha))
-        _write(result.interview, out)
+        with sidecar.locked(out):  # the sidecar as it is now: an `ivp roles` fix made meanwhile stays
+            voices.carry_override(voices.previous_sidecar(out), result.interview,
+                                  lambda sha: stored_in(cache, sha))
+            _write(result.interview, out)
     except ModelError:
         raise  # the models, not this file: every other file would fail the same way
     except PipelineError as exc:

@@ -199,8 +199,9 @@ class Worker:
                           "version is picked up when it settles")
             return
         try:
-            with SIDECARS:
-                if voices.carry_override(previous, interview, lambda sha: stored_in(cache, sha)):
+            with SIDECARS, sidecar.locked(out):  # a fix made while this file was processed stays
+                latest = voices.previous_sidecar(out) or previous
+                if voices.carry_override(latest, interview, lambda sha: stored_in(cache, sha)):
                     self.log.info("roles", rel, f"kept the fix from ivp roles: "
                                   f"{(voices.fixed_note(interview) or '').split(': ', 1)[-1]}")
                 sidecar.write(interview, out)
