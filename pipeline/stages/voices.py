@@ -113,6 +113,7 @@ def decide_folder(items: list[tuple[str, list[Voiceprint]]]) -> list[Optional[di
     matrix = np.stack([p.vector for p in prints]) @ np.stack([p.vector for p in prints]).T
     groups = _link(prints, matrix)
     groups.sort(key=lambda g: (-len({prints[k].recording for k in g}), -_mean_sim(g, matrix)))
+    heard_in = {k: {prints[j].recording for j in g} for g in groups for k in g}  # print -> its voice's recordings
     decided: set[int] = set()
     for number, group in enumerate(groups, 1):
         recordings = {prints[k].recording for k in group}
@@ -122,6 +123,10 @@ def decide_folder(items: list[tuple[str, list[Voiceprint]]]) -> list[Optional[di
         if len(free) < max(2, math.ceil(len(recordings) / 2)):
             continue  # mostly where an accepted voice is already the interviewer: an interviewee's
         matched = _matches(group, prints, matrix, free)
+        for r in list(matched):  # another voice of r recurring wherever this one does: no evidence
+            if any(len(heard_in[k] & recordings) >= len(recordings) for k, p in enumerate(prints)
+                   if p.recording == r and p.speaker != matched[r][0]):
+                del matched[r]
         if len(matched) < 2:
             continue
         names = [items[r][0] for r in sorted(matched)]
@@ -323,7 +328,14 @@ def refresh_folder(sidecars: list[Path], skipped: Optional[list] = None) -> list
             if skipped is not None:
                 skipped.append(exc)
             continue
-    decisions = decide_folder([(Path(iv.source.path).name or p.name, iv.voices) for p, iv in loaded])
+    first: dict[str, int] = {}  # identical copies (one sha256) are one recording to the decision
+    for k, (_, iv) in enumerate(loaded):
+        first.setdefault(iv.source.sha256 or f"#{k}", k)
+    unique = sorted(set(first.values()))
+    decided = decide_folder([(Path(loaded[k][1].source.path).name or loaded[k][0].name, loaded[k][1].voices)
+                             for k in unique])
+    by_first = dict(zip(unique, decided))
+    decisions = [by_first[first[iv.source.sha256 or f"#{k}"]] for k, (_, iv) in enumerate(loaded)]
     changes = []
     for (path, iv), voice in zip(loaded, decisions):
         new = reassess(iv, voice)
