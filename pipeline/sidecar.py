@@ -32,6 +32,24 @@ def sidecar_path(recording: Path, out_dir: Optional[Path] = None, suffix: str = 
     return Path(out_dir or recording.parent) / f"{recording_stem(recording)}{suffix}"
 
 
+def sidecar_in_out(recording: Path, out_dir: Path, suffix: str = SUFFIX) -> Path:
+    """Where ``ivp process ... --out out_dir`` put ``recording``'s sidecar: ``out_dir`` mirrors the
+    folders below the one processed (:class:`~pipeline.recording.outputs.OutputPlan`), which is
+    not known here, so each place the recording's folders could map to is tried, nearest first,
+    and the one whose sidecar names this recording is taken; else ``out_dir/<stem><suffix>``."""
+    recording = Path(os.path.abspath(recording))
+    flat = sidecar_path(recording, out_dir, suffix)
+    for root in recording.parents:
+        candidate = Path(out_dir) / recording.parent.relative_to(root) / flat.name
+        if candidate != flat and candidate.is_file():
+            try:
+                if os.path.abspath(read(candidate).source.path) == str(recording):
+                    return candidate
+            except (SidecarError, OSError):
+                continue
+    return flat
+
+
 def find_sidecars(sources: Union[str, os.PathLike, Iterable],
                   exclude: Optional[Path] = None) -> tuple[list[Path], list[Path]]:
     """Sidecars in the given files and folders (recursively); returns (found, missing inputs).
