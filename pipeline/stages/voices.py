@@ -22,6 +22,7 @@ import numpy as np
 from .. import sidecar as sc
 from ..errors import ConfigError, PipelineError, SidecarError
 from ..interview import INTERVIEWEE, INTERVIEWER, ROLES, Interview, RoleAssignment, Segment, Voiceprint
+from ..recording import firsts
 from ..sidecar import SUFFIX
 from ..voicelib import load
 from . import analyze, roles
@@ -73,10 +74,15 @@ def enrolled_evidence(prints: list[Voiceprint], name: Optional[str]) -> tuple[Op
             "describe": f"enrolled voice {name!r}, cosine {sim:.2f}"}, None
 
 
+def team_names(names: Optional[str]) -> list[str]:
+    """The enrolled voices named by ``interviewer_voice``: one, or several comma-separated."""
+    return [n.strip() for n in (names or "").split(",") if n.strip()]
+
+
 def check_enrolled(names: Optional[str]) -> None:
     """Raise a PipelineError naming the voice when an enrolled voice is missing or damaged (before
     any recording is worked on)."""
-    for name in [n.strip() for n in (names or "").split(",") if n.strip()]:
+    for name in team_names(names):
         try:
             vector = decode(load(name).vector)
         except ValueError:  # not base64
@@ -89,7 +95,7 @@ def enrolled_team(prints: list[Voiceprint], names: Optional[str]) -> tuple[Optio
     """Several enrolled team members (``"dana, sam"``): (the first matched voice as the lead's
     evidence, {speaker: evidence} for the other matched members, the names not found or None)."""
     lead, team, missing = None, {}, []
-    for name in [n.strip() for n in (names or "").split(",") if n.strip()]:
+    for name in team_names(names):
         try:
             evidence, absent = enrolled_evidence(prints, name)
         except PipelineError:  # the voice was removed from the library since: decide without it
@@ -328,14 +334,11 @@ def refresh_folder(sidecars: list[Path], skipped: Optional[list] = None) -> list
             if skipped is not None:
                 skipped.append(exc)
             continue
-    first: dict[str, int] = {}  # identical copies (one sha256) are one recording to the decision
-    for k, (_, iv) in enumerate(loaded):
-        first.setdefault(iv.source.sha256 or f"#{k}", k)
-    unique = sorted(set(first.values()))
-    decided = decide_folder([(Path(loaded[k][1].source.path).name or loaded[k][0].name, loaded[k][1].voices)
-                             for k in unique])
-    by_first = dict(zip(unique, decided))
-    decisions = [by_first[first[iv.source.sha256 or f"#{k}"]] for k, (_, iv) in enumerate(loaded)]
+    first = firsts(iv.source.sha256 for _, iv in loaded)  # identical copies: one recording to decide
+    unique = sorted(set(first))
+    decided = dict(zip(unique, decide_folder([(Path(loaded[k][1].source.path).name or loaded[k][0].name,
+                                               loaded[k][1].voices) for k in unique])))
+    decisions = [decided[f] for f in first]
     changes = []
     for (path, iv), voice in zip(loaded, decisions):
         new = reassess(iv, voice)
