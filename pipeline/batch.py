@@ -165,6 +165,7 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
         if existing is not None:
             result.interview, result.skipped = existing, True
             _refresh_marks(existing, path, config, out)
+            sidecar.with_edits(existing, out)  # the summary and exports show the person's edits
             return result
         watched = _watched(path)
         if watched is not None:
@@ -183,6 +184,7 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
             voices.carry_override(voices.previous_sidecar(out), result.interview,
                                   lambda sha: stored_in(cache, sha))
             _write(result.interview, out)
+        sidecar.with_edits(result.interview, out)  # written without them; shown with them
     except ModelError:
         raise  # the models, not this file: every other file would fail the same way
     except PipelineError as exc:

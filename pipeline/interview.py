@@ -112,6 +112,11 @@ class Moment:
     score: float = 0.0
     source: str = "detected"
     also: list[str] = field(default_factory=list)  # kinds merged into this one: they point at the same sentence
+    # a person's own words on it (pipeline/edits): free-form tags and a note; left out of the
+    # sidecar when empty, so sidecars without edits read and write exactly as before
+    tags: list[str] = field(default_factory=list)
+    note: str = ""
+    id: str = ""  # a highlight added or changed in the edits file: its id there
 
 
 @dataclass
@@ -219,6 +224,11 @@ class Interview:
     # construction from before schema 2 keeps working
     languages: list[str] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
+    # from the edits file beside the sidecar (pipeline/edits), never written into the sidecar:
+    # the names people gave speakers ({"S1": "Dana (researcher)"}) and one line per edit that no
+    # longer applies (its words moved when the recording was processed again)
+    names: dict[str, str] = field(default_factory=dict)
+    edit_notes: list[str] = field(default_factory=list)
 
     def role_of(self, speaker: Optional[str]) -> Optional[str]:
         """The role of a speaker id, or None when it has none."""
@@ -226,11 +236,19 @@ class Interview:
             return None
         return self.roles.role_of(speaker)
 
+    def name_of(self, speaker: Optional[str]) -> Optional[str]:
+        """The name a person gave this speaker (the edits file), else None."""
+        return self.names.get(speaker) if speaker is not None else None
+
     def to_dict(self) -> dict[str, Any]:
         d = _plain(self)
         order = ["schema_version", "source", "pipeline", "language", "language_probability",
                  "languages", "speakers", "roles", "talk_ratio", "turns", "segments", "silences",
                  "fast_fills", "overlaps", "moments", "warnings", "voices"]
+        for m in d["moments"]:  # a person's tags, note and id only where there are some
+            for key in ("tags", "note", "id"):
+                if not m.get(key):
+                    m.pop(key, None)
         return {k: d[k] for k in order}
 
     @classmethod

@@ -81,12 +81,19 @@ def talk_ratio_sentence(iv: Interview) -> Optional[str]:
     return f"{share_sentence(iv, digits=1)}; {a} {ratio.interviewer_s:.0f}s, {b} {ratio.interviewee_s:.0f}s"
 
 
+def speaker_label(iv: Interview, speaker: Optional[str]) -> str:
+    """How a speaker is named to people: ``Dana (S1)`` where a person named them, else the id."""
+    name = iv.name_of(speaker)
+    return f"{name} ({speaker})" if name else (speaker or "?")
+
+
 def people_sentence(iv: Interview) -> Optional[str]:
     """Every person, most speech first: ``S1 interviewee 68% (140s), S2 interviewer 24% (50s), ...``."""
     if not iv.speakers:
         return None
     people = sorted(iv.speakers, key=lambda sp: -sp.talk_s)
-    return ", ".join(f"{sp.id} {sp.role or 'no role'} {sp.share:.0%} ({sp.talk_s:.0f}s)" for sp in people)
+    return ", ".join(f"{speaker_label(iv, sp.id)} {sp.role or 'no role'} {sp.share:.0%} ({sp.talk_s:.0f}s)"
+                     for sp in people)
 
 
 def people_label(iv: Interview) -> str:
@@ -116,9 +123,10 @@ def roles_sentence(iv: Interview) -> Optional[str]:
         return None
     how = f"({r.method}, confidence {r.confidence:.2f})"
     if several_on_a_side(iv):
-        return (f"interviewer side {', '.join(r.side(INTERVIEWER))}; participant side "
-                f"{', '.join(r.side(INTERVIEWEE)) or 'nobody'} {how}")
-    return f"interviewer {r.interviewer}, interviewee {r.interviewee or 'nobody'} {how}"
+        return (f"interviewer side {', '.join(speaker_label(iv, s) for s in r.side(INTERVIEWER))}; participant side "
+                f"{', '.join(speaker_label(iv, s) for s in r.side(INTERVIEWEE)) or 'nobody'} {how}")
+    interviewee = speaker_label(iv, r.interviewee) if r.interviewee else "nobody"
+    return f"interviewer {speaker_label(iv, r.interviewer)}, interviewee {interviewee} {how}"
 
 
 def roles_change_sentence(change: dict) -> Optional[str]:
@@ -147,6 +155,7 @@ def summary_lines(iv: Interview, name: str) -> list[str]:
     if iv.moments:
         lines.append(f"  moments: {len(iv.moments)}")
     lines += [f"  warning: {display(warning)}" for warning in iv.warnings]  # may quote a file name
+    lines += [f"  edits: {display(note)}" for note in iv.edit_notes]  # an edit that no longer applies
     return lines
 
 

@@ -107,7 +107,7 @@ def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False,
 
 def _fix_roles(path: Path, interviewer: Optional[str], swap: bool, sides: Optional[dict[str, str]],
                speakers: Optional[int]) -> Interview:
-    interview = sidecar.read(path)
+    interview = sidecar.read(path, edits=False)  # the edits stay a layer, never written in
     if swap:
         r = interview.roles
         if not r or not r.interviewee:
@@ -128,6 +128,7 @@ def _fix_roles(path: Path, interviewer: Optional[str], swap: bool, sides: Option
         raise click.ClickException(f"{path}: {exc}")
     write_fixed(interview, path)
     tell_watcher(interview)
+    sidecar.with_edits(interview, path)  # the exports and the summary show the names and corrections
     formats = existing_exports(path)
     if formats:
         write_exports(interview, path, formats)
@@ -144,7 +145,8 @@ def describe(interview: Interview, path: Path) -> str:
         words = " ".join(s.text for s in interview.segments if s.speaker == speaker).split()
         first = min((t.start for t in interview.turns if t.speaker == speaker), default=0.0)
         sample = " ".join(words[:14]) + (" ..." if len(words) > 14 else "")
-        lines.append(f"  {speaker} ({interview.role_of(speaker) or 'no role'}, first at {first:.1f}s): {sample!r}")
+        named = f" {interview.name_of(speaker)!r}" if interview.name_of(speaker) else ""
+        lines.append(f"  {speaker}{named} ({interview.role_of(speaker) or 'no role'}, first at {first:.1f}s): {sample!r}")
     for w in interview.warnings:
         lines.append(f"  warning: {display(w)}")
     return "\n".join(lines)

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Union
 
 from . import sidecar_check as check
+from .edits import apply as edits_apply, file as edits_file
 from .errors import NewerSidecar, SidecarError
 from .interview import SCHEMA_VERSION, Interview
-from .recording.outputs import TEMP_PREFIX, TEMP_SUFFIX, recording_stem
+from .recording.outputs import SIDECAR_SUFFIX, TEMP_PREFIX, TEMP_SUFFIX, recording_stem
 from .sidecar_check import MAX_BYTES, MAX_DEPTH
 
-SUFFIX = ".interview.json"
+SUFFIX = SIDECAR_SUFFIX
 ERROR_SUFFIX = ".error.json"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "interview.schema.json"
 
@@ -43,7 +44,7 @@ def sidecar_in_out(recording: Path, out_dir: Path, suffix: str = SUFFIX) -> Path
         candidate = Path(out_dir) / recording.parent.relative_to(root) / flat.name
         if candidate != flat and candidate.is_file():
             try:
-                if os.path.abspath(read(candidate).source.path) == str(recording):
+                if os.path.abspath(read(candidate, edits=False).source.path) == str(recording):
                     return candidate
             except (SidecarError, OSError):
                 continue
@@ -170,8 +171,11 @@ def write(interview: Interview, path: Path, validate_schema: bool = True) -> Pat
     return Path(path)
 
 
-def read(path: Path) -> Interview:
-    """The one reader every command uses: :func:`parse` of the file's bytes (see there).
+def read(path: Path, edits: bool = True) -> Interview:
+    """The one reader every command uses: :func:`parse` of the file's bytes (see there), with the
+    person's edits beside it on top (``<stem>.edits.json``, :mod:`pipeline.edits`). Whoever reads a
+    sidecar to write it back (a run keeping an ``ivp roles`` fix, ``ivp roles``, ``ivp mark``)
+    passes ``edits=False``, so the edits stay a layer and are never written into the sidecar.
 
     Raises :class:`~pipeline.errors.SidecarError` (a ``ValueError``) with a one-line reason for a
     file that is too big, not JSON, from a newer ivp, or outside the schema and its bounds."""
@@ -183,7 +187,7 @@ def read(path: Path) -> Interview:
             data = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise SidecarError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    return parse(data, path)
+    return parse(data, path, edits)
 
 
 def newer(path: Path) -> Optional[NewerSidecar]:
@@ -191,7 +195,7 @@ def newer(path: Path) -> Optional[NewerSidecar]:
     watcher then leave it as it is instead of replacing it with today's version), else None."""
     try:
         if Path(path).is_file():
-            read(path)
+            read(path, edits=False)
     except NewerSidecar as exc:
         return exc
     except SidecarError:  # damaged: replaced by the new result as before
@@ -199,11 +203,13 @@ def newer(path: Path) -> Optional[NewerSidecar]:
     return None
 
 
-def parse(data: Union[bytes, str], path: Optional[Path] = None) -> Interview:
+def parse(data: Union[bytes, str], path: Optional[Path] = None, edits: bool = True) -> Interview:
     """An :class:`Interview` from a sidecar's text, checked before anything uses it: JSON without
     ``NaN``/``Infinity`` and not nested deeper than :data:`MAX_DEPTH`; a ``schema_version`` this ivp
     knows (a newer one is refused, never read and rewritten as today's); the schema (types, required
-    fields); every number finite and every time within :data:`MAX_SECONDS`; voiceprints that decode."""
+    fields); every number finite and every time within :data:`MAX_SECONDS`; voiceprints that decode.
+    Given the sidecar's ``path`` (and ``edits``), the edits file beside it is applied on top; one
+    that cannot be read is left out with a line in ``edit_notes``."""
     where = None if path is None else str(path)
     if len(data) > MAX_BYTES:
         raise SidecarError(where, f"{len(data)} bytes: too big for a sidecar (at most {MAX_BYTES})")
@@ -224,9 +230,22 @@ def parse(data: Union[bytes, str], path: Optional[Path] = None) -> Interview:
     if problem:
         raise SidecarError(where, problem)
     try:
-        return Interview.from_dict(doc)
+        interview = Interview.from_dict(doc)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SidecarError(where, f"not a sidecar: {type(exc).__name__}: {exc}") from None
+    if edits and path is not None:
+        with_edits(interview, Path(path))
+    return interview
+
+
+def with_edits(interview: Interview, path: Path) -> Interview:
+    """``interview`` (read from, or just written to, ``path``) with the edits file beside it on top."""
+    found, problem = edits_file.load(path)
+    if problem:
+        interview.edit_notes.append(f"edits not applied: {problem}")
+    else:
+        edits_apply.apply(interview, found)
+    return interview
 
 
 def _no_constant(name: str):

@@ -27,7 +27,8 @@ WHY_LONG = "Why this long:"
 LAYERS: list[tuple[str, list[str]]] = [
     ("model/data", ["pipeline.interview", "pipeline.config", "pipeline.errors", "pipeline.progress",
                     "pipeline.timefmt", "pipeline.sidecar", "pipeline.sidecar_check", "pipeline.weights", "pipeline.ort_session", "pipeline.text",
-                    "pipeline.question_rules", "pipeline.cues", "pipeline.voicelib", "pipeline.recording"]),
+                    "pipeline.question_rules", "pipeline.cues", "pipeline.voicelib", "pipeline.recording",
+                    "pipeline.voiceprint", "pipeline.edits"]),  # edits: the layer every sidecar read applies
     ("stages", ["pipeline.stages", "pipeline.metrics"]),  # metrics: what people read of an Interview
     ("runner", ["pipeline.runner", "pipeline"]),  # the root package itself (only) is the API: process()
     ("executors", ["pipeline.executors"]),

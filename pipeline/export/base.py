@@ -203,14 +203,21 @@ def ascii_text(text: str) -> str:
 
 
 def voice(interview: Interview, role: Optional[str], speaker: Optional[str]) -> str:
-    """The name of whoever speaks: the role, else the speaker id, else ``unknown``."""
-    return role or interview.role_of(speaker) or speaker or "unknown"
+    """The name of whoever speaks: the name a person gave them (``pipeline.edits``), else the
+    role, else the speaker id, else ``unknown``."""
+    return interview.name_of(speaker) or role or interview.role_of(speaker) or speaker or "unknown"
 
 
-def marker_note(m: Moment) -> str:
-    """A longer text for marker notes: the words spoken, and where it came from."""
-    return one_line(f"{m.text} [{m.kind}, {m.source}, score {m.score:.2f}]" if m.text
-                    else f"[{m.kind}, {m.source}, score {m.score:.2f}]")
+def marker_note(m: Moment, interview: Optional[Interview] = None) -> str:
+    """A longer text for marker notes: who said it (their name where a person gave one), the words
+    spoken, the tags and note a person added, and where it came from."""
+    who = ""
+    if interview is not None:
+        speaker = next((s.speaker for s in interview.segments if s.start - 0.05 <= m.start <= s.end), None)
+        who = f"{interview.name_of(speaker)}: " if interview.name_of(speaker) else ""
+    extra = "".join(f" #{t}" for t in m.tags) + (f" ({m.note})" if m.note else "")
+    where = f"[{m.kind}, {m.source}, score {m.score:.2f}]"
+    return one_line(f"{who}{m.text}{extra} {where}" if m.text or who or extra else where)
 
 
 def slug(text: str, width: int = 40) -> str:

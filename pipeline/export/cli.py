@@ -137,13 +137,13 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
             click.echo(f"no sidecar yet ({display(target)}): the marks are used when you run ivp process {display(recording)}")
         return
     try:
-        interview = sidecars.read(target)
+        interview = sidecars.read(target, edits=False)
     except SidecarError as exc:  # damaged, or from a newer ivp: left as it is
         click.echo(f"error: {exc.line()}", err=True)
         sys.exit(1)
     try:
         with sidecars.locked(target):  # the newest sidecar: a run or an ivp roles fix may have written it
-            interview = sidecars.read(target)
+            interview = sidecars.read(target, edits=False)  # the edits stay a layer (pipeline.edits)
             problems = moments.refresh_moments(interview, recording=recording)
             sidecars.write(interview, target)
     except (OSError, ValueError, KeyError, TypeError) as exc:

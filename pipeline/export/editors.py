@@ -71,7 +71,7 @@ def _timeline(job: ExportJob, rate, frames, video: bool, audio: bool, sequence_m
         markers.append(otio.schema.Marker(
             name=shorten(one_line(m.label), MARKER_NAME_CHARS),
             marked_range=otio.opentime.TimeRange(rt(start), rt(span)),
-            color=color(m), metadata={"fcp_xml": {"comment": marker_note(m)}}))
+            color=color(m), metadata={"fcp_xml": {"comment": marker_note(m, job.interview)}}))
     for i, kind in enumerate(kinds):
         reference = otio.schema.ExternalReference(
             target_url=job.recording_url, available_range=otio.opentime.TimeRange(rt(0), rt(length)))
@@ -192,7 +192,7 @@ class FcpxmlWriter(Writer):
         for m in job.moments:
             start = min(tb.frames(m.start), length - 1)
             ET.SubElement(clip, "marker", start=_rational(start, tb), duration=_rational(1, tb),
-                          value=shorten(one_line(m.label), MARKER_NAME_CHARS), note=marker_note(m))
+                          value=shorten(one_line(m.label), MARKER_NAME_CHARS), note=marker_note(m, job.interview))
         ET.indent(root, space="    ")
         body = ET.tostring(root, encoding="unicode")
         text = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n'

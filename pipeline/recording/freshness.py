@@ -18,7 +18,7 @@ def up_to_date(out: Path, sha: str, config: Config) -> Optional[Interview]:
     try:
         if not out.is_file() or out.stat().st_size > MAX_SIDECAR_BYTES:
             return None
-        existing = sidecar.read(out)
+        existing = sidecar.read(out, edits=False)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     same_settings = json.loads(json.dumps(config.signature())) == existing.pipeline.settings

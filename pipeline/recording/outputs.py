@@ -19,6 +19,7 @@ from typing import Iterable, Optional
 from ..errors import OutputError
 from .discover import inside, is_media_name
 
+SIDECAR_SUFFIX = ".interview.json"  # pipeline.sidecar.SUFFIX; the edits file's name derives from it
 STEM_BYTES = 150  # longest derived stem: leaves room for suffixes such as ".interview.json"
 TEMP_PREFIX = ".ivp-tmp-"  # atomic writes; a name pattern no other program uses
 TEMP_SUFFIX = ".tmp"

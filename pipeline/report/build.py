@@ -198,7 +198,7 @@ def speaker_rows(iv: Interview, sample_words: int = 12) -> list[dict]:
         first = min((t.start for t in iv.turns if t.speaker == sid), default=None)
         st = stats.get(sid)
         role = st.role if st else iv.role_of(sid)
-        rows.append({"id": sid, "role": role, "label": ROLE_LABELS.get(role, role or "other"),
+        rows.append({"id": sid, "name": iv.name_of(sid), "role": role, "label": ROLE_LABELS.get(role, role or "other"),
                      "share": st.share if st else None,
                      "sample": " ".join(words[:sample_words]) + (" …" if len(words) > sample_words else ""),
                      "first_start": first})
@@ -283,7 +283,9 @@ def _interview_view(e: Entry) -> dict:
 
     def who(speaker: Optional[str], role: Optional[str]) -> str:
         label = ROLE_LABELS.get(role, speaker or "Unknown")
-        return f"{label} {speaker}" if several and role in order and speaker else label
+        label = f"{label} {speaker}" if several and role in order and speaker else label
+        name = iv.name_of(speaker)  # a person named them (pipeline.edits)
+        return f"{name} ({label})" if name else label
 
     lanes = []  # one per person, the interviewer side first (two people: one per role, as before)
     people = sorted({t.speaker for t in iv.turns},
@@ -299,13 +301,14 @@ def _interview_view(e: Entry) -> dict:
                      and s.kind not in metrics.EDGE_KINDS) for s in iv.silences]
     fills = [dict(left=pct(h.end), start=h.start, end=h.end, gap=h.gap) for h in iv.fast_fills]
     moments = [dict(left=pct(m.start), start=m.start, end=m.end, kind=m.kind, label=m.label,
-                    text=m.text, role=m.role, group="coaching" if metrics.is_coaching(m) else "highlight")
+                    text=m.text, role=m.role, group="coaching" if metrics.is_coaching(m) else "highlight",
+                    source=m.source, tags=list(m.tags), note=m.note, id=m.id)
                for m in sorted(iv.moments, key=lambda m: (m.start, m.end))]
     lines = []
     for seg in sorted(iv.segments, key=lambda s: (s.start, s.end)):
         role = metrics.segment_role(iv, seg)
         lines.append({"start": seg.start, "end": seg.end, "text": seg.text.strip(),
-                      "role": role or "other", "who": who(seg.speaker, role)})
+                      "role": role or "other", "who": who(seg.speaker, role), "speaker": seg.speaker})
     return {"duration": dur, "lanes": lanes, "silences": silences, "fills": fills, "moments": moments,
             "ticks": [{"left": pct(t), "label": clock(t)} for t in _ticks(dur)],
             "lines": lines, "speakers": speaker_rows(iv), "media_kind": "video" if iv.source and iv.source.has_video else "audio",

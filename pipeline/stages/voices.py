@@ -28,6 +28,7 @@ from ..voicelib import load
 from . import analyze, roles
 from .align import assign_speakers
 from .diarize.prints import decode, similarity, unit
+from ..voiceprint import found_again
 from .diarize.speakers import Embedded, who_spoke
 from .relabel import apply, config_of
 
@@ -303,11 +304,10 @@ def carry_override(previous: Optional[Interview], interview: Interview,
             apply(interview, recount(interview, stored, int(override["speakers"])))
             applied = True
     old = {v.speaker: v for v in previous.voices}
+    present = {t.speaker for t in interview.turns}
 
     def same(speaker: str) -> Optional[str]:
-        if speaker in old and interview.voices:
-            speaker = max(interview.voices, key=lambda v: similarity(old[speaker], v)).speaker
-        return speaker if speaker in {t.speaker for t in interview.turns} else None
+        return found_again(old.get(speaker), speaker, interview.voices, present)
 
     lead = same(override["interviewer"]) if "interviewer" in override else None
     sides = {same(s): r for s, r in (override.get("sides") or {}).items()}
@@ -329,7 +329,7 @@ def refresh_folder(sidecars: list[Path], skipped: Optional[list] = None) -> list
     loaded: list[tuple[Path, Interview]] = []
     for path in sidecars:
         try:
-            loaded.append((Path(path), sc.read(Path(path))))
+            loaded.append((Path(path), sc.read(Path(path), edits=False)))
         except SidecarError as exc:
             if skipped is not None:
                 skipped.append(exc)
@@ -358,7 +358,7 @@ def refresh_folder(sidecars: list[Path], skipped: Optional[list] = None) -> list
 def previous_sidecar(path: Path) -> Optional[Interview]:
     """The sidecar about to be replaced, if readable (to keep an ``ivp roles`` fix)."""
     try:
-        return sc.read(path) if Path(path).is_file() else None
+        return sc.read(path, edits=False) if Path(path).is_file() else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

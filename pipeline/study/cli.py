@@ -78,7 +78,8 @@ def search(folder, query, role, limit, as_json) -> None:
     else:
         for h in hits:
             also = f" (copies: {', '.join(map(display, h.copies))})" if h.copies else ""
-            click.echo(f"{display(h.doc)}{also}  {clock(h.time)}  {h.role or h.speaker or '?'}: {display(h.text)}")
+            who = f"{h.speaker_name} ({h.role or h.speaker})" if h.speaker_name else h.role or h.speaker or "?"
+            click.echo(f"{display(h.doc)}{also}  {clock(h.time)}  {display(who)}: {display(h.text)}")
         click.echo(f"{len(hits)} hit{'' if len(hits) == 1 else 's'}", err=True)
     sys.exit(0 if hits else 1)
 

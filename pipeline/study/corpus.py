@@ -68,6 +68,7 @@ class Doc:
     stats: dict = field(default_factory=dict)
     interviewer_voice: Optional[dict] = None  # {"name": enrolled name} or {"vector": base64 print}
     sha256: Optional[str] = None  # the recording's: identical copies are one interview
+    names: dict = field(default_factory=dict)  # speaker id -> the name a person gave (pipeline.edits)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -156,7 +157,8 @@ def doc(iv: Interview, sidecar: Path, root: Path) -> Doc:
                duration=round(metrics.duration(iv), 3), has_video=bool(iv.source and iv.source.has_video),
                frame_rate=iv.source.frame_rate if iv.source else None,
                interviewer=root.resolve().name if folder in ("", ".") else folder, stats=interviewer_stats(iv),
-               interviewer_voice=interviewer_voice(iv), sha256=iv.source.sha256 if iv.source else None)
+               interviewer_voice=interviewer_voice(iv), sha256=iv.source.sha256 if iv.source else None,
+               names=dict(iv.names))
 
 
 def interviewer_voice(iv: Interview) -> Optional[dict]:

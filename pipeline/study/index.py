@@ -23,6 +23,7 @@ from typing import Iterable, Iterator, Optional
 import numpy as np
 
 from .. import sidecar as sidecars
+from ..edits import file as edits_file
 from ..errors import SidecarError
 from ..recording import firsts
 from ..recording.discover import STATE_DIR
@@ -73,6 +74,7 @@ class Hit:
     text: str
     sentence_id: int
     copies: list[str] = field(default_factory=list)  # the same recording elsewhere in the folder
+    speaker_name: Optional[str] = None  # the name a person gave the speaker (pipeline.edits)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -118,7 +120,7 @@ class Index:
             key = path_key(Path(path).resolve())
             seen.add(key)
             try:
-                st = Path(path).stat()
+                st = _Stamp(*edits_file.stamp(Path(path)))  # the sidecar and its edits file
             except OSError as exc:
                 result.skipped.append((Path(path), exc.strerror or str(exc)))
                 continue
@@ -217,7 +219,7 @@ class Index:
             times = _match_times(marked, unpack_words(words)) or [start]
             d = docs[doc_id]
             hits.append(Hit(d.get("name", "?"), d.get("recording", ""), times[0], times, start, end, r, speaker,
-                            text, sid, list(d.get("copies", []))))
+                            text, sid, list(d.get("copies", [])), (d.get("names") or {}).get(speaker)))
         hits.sort(key=lambda h: (h.doc, h.time))
         return hits[:limit] if limit else hits
 
@@ -257,7 +259,7 @@ def extract(job: tuple[str, str, Optional[str]]) -> tuple[str, Optional[dict], O
     path, root, old_sha = job
     try:
         data = Path(path).read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
+        sha = hashlib.sha256(data + edits_file.fingerprint(Path(path))).hexdigest()  # edits are content
         if sha == old_sha:
             return sha, None, None, ""
         iv = sidecars.parse(data, Path(path))  # the one reader: schema, bounds, a newer ivp refused
@@ -285,6 +287,12 @@ def _extract_all(jobs: list) -> Iterator[tuple]:
                 done += 1
     except (BrokenProcessPool, OSError):  # no worker processes here (e.g. a __main__ read from stdin)
         yield from map(extract, jobs[done:])
+
+
+@dataclass
+class _Stamp:
+    st_mtime_ns: int
+    st_size: int
 
 
 def pack_words(words: list) -> bytes:

@@ -52,7 +52,7 @@ class Outcomes:
                     self.log.info("queued", row["path"], "its sidecar is missing")
                     self.wake.set()
                     return
-                interview = sidecar.read(src)
+                interview = sidecar.read(src, edits=False)
                 interview.source.path = str(path)
                 out = self.place.output_for(path, check=True)
                 if out != src:

@@ -163,7 +163,7 @@ class Worker:
         if problem:  # read-only or full: pause, try again later, count nothing
             raise OutputError(str(out.parent), f"cannot write: {problem}")
         if real and up_to_date(out, sha, config) is not None:  # killed after the write last time
-            self.finished(job, rel, path, config, sidecar.read(out), out, resumed=True)
+            self.finished(job, rel, path, config, sidecar.read(out, edits=False), out, resumed=True)
             return
         ws.rel, ws.stage_started, ws.stages_done = rel, {}, set()
         cache = self.place.cache(config)

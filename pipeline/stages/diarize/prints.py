@@ -6,28 +6,15 @@ Channel-diarized files and enrolment embed the given speech with the same model.
 """
 from __future__ import annotations
 
-import base64
 from typing import Optional
 
 import numpy as np
 
 from ...interview import Turn, Voiceprint
+from ...voiceprint import decode, encode, similarity, unit  # noqa: F401  (the codec lives below the stages)
 
 FRAME_S = 0.05
 MAX_WINDOWS = 400  # a print needs no more (5 minutes of speech); longer speech is sampled evenly
-
-
-def encode(vector: np.ndarray) -> str:
-    return base64.b64encode(np.asarray(vector, dtype="<f2").tobytes()).decode("ascii")
-
-
-def decode(text: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float64)
-
-
-def unit(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float64)
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-9)
 
 
 def make_print(speaker: str, embeddings: np.ndarray, seconds: float) -> Optional[Voiceprint]:
@@ -100,9 +87,3 @@ def embed_turns(samples: np.ndarray, turns: list[Turn], device: str = "cpu",
         if made:
             out.append(made)
     return out
-
-
-def similarity(a: Voiceprint | np.ndarray, b: Voiceprint | np.ndarray) -> float:
-    va = decode(a.vector) if isinstance(a, Voiceprint) else np.asarray(a, dtype=np.float64)
-    vb = decode(b.vector) if isinstance(b, Voiceprint) else np.asarray(b, dtype=np.float64)
-    return float(unit(va) @ unit(vb))
