@@ -26,6 +26,7 @@ from .progress_bar import mode_for
 from .recording import display, tracksets
 from .report.cli import report
 from .roles_cli import roles_command, voice_group
+from .serve.cli import serve
 from .study import embed  # the study's sentence-embedding model (ivp models lists it)
 from .study.cli import search, study
 from .watch.cli import status, watch
@@ -178,5 +179,5 @@ def models(names) -> None:
 
 
 for _command in (process, models, watch, status, export, mark, report, study, search, roles_command,
-                 voice_group):
+                 voice_group, serve):
     main.add_command(_command)

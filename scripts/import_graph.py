@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("executors", ["pipeline.executors"]),
     ("drivers", ["pipeline.batch", "pipeline.watch", "pipeline.cli", "pipeline.cli_options",
                  "pipeline.__main__", "pipeline.progress_bar", "pipeline.report", "pipeline.export",
-                 "pipeline.study", "pipeline.roles_cli"]),
+                 "pipeline.study", "pipeline.roles_cli", "pipeline.serve"]),
 ]
 
 

@@ -8,6 +8,11 @@ Layout of the output folder::
 
 Everything is rendered here with Jinja2 (autoescaped); the bundled script only adds sorting,
 filtering and the link between player, timeline and transcript. No network is needed to view it.
+``ivp serve`` renders the same pages on request (:func:`collect`, :func:`render_interview`,
+:func:`render_index`, :func:`render_study`) with its editing controls added.
+
+Why this long: the entries, each page's view and their rendering are one set of pages, written
+here by ``ivp report`` and served by ``ivp serve``; split, each half would reach into the other.
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ from ..recording import firsts
 from ..recording.dates import recording_date as _date
 from ..stages.relabel import fix_command
 from ..stages.roles import LOW_CONFIDENCE
-from .study_page import write_study_page  # themes, quote bank, progress (pipeline.study)
+from .study_page import render_study_page, write_study_page  # themes, quote bank, progress (pipeline.study)
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -99,6 +104,25 @@ def build(sources: Union[PathLike, Iterable[PathLike]], out_dir: Optional[PathLi
     out = Path(out_dir) if out_dir is not None else default_out_dir(src_list)
     out.mkdir(parents=True, exist_ok=True)
     pages = out / PAGES_DIRNAME
+    result = collect(src_list, out)
+    _write_assets(out)
+    written = set()
+    for e in result.entries:
+        page = pages / f"{e.slug}.html"
+        atomic_write_text(page, render_interview(e))
+        written.add(page.name)
+    _remove_stale_pages(pages, written)
+    atomic_write_text(result.index, render_index(result))
+    write_study_page(src_list, out, result.entries, _env())
+    return result
+
+
+def collect(sources: Union[PathLike, Iterable[PathLike]], out: Path) -> BuildResult:
+    """The interviews a report in ``out`` shows (every sidecar read with its edits), nothing
+    written: ``ivp report`` writes them, ``ivp serve`` renders them on request."""
+    src_list = _as_list(sources)
+    out = Path(out)
+    pages = out / PAGES_DIRNAME
     sidecars, missing = find_sidecars(src_list, exclude=out)
     root = _common_root(src_list)
 
@@ -114,24 +138,28 @@ def build(sources: Union[PathLike, Iterable[PathLike]], out_dir: Optional[PathLi
         entries.append(_entry(path, iv, root, pages, used_slugs))
     entries = one_per_recording(entries)
     entries.sort(key=lambda e: (e.date, e.name), reverse=True)
+    return BuildResult(out / "index.html", entries, skipped, missing)
 
-    env = _env()
-    _write_assets(out)
-    written = set()
-    for e in entries:
-        page = pages / f"{e.slug}.html"
-        atomic_write_text(page, env.get_template("interview.html").render(
-            e=e, iv=e.interview, view=_interview_view(e), generator=GENERATOR, version=__version__,
-            asset_prefix="../"))
-        written.add(page.name)
-    _remove_stale_pages(pages, written)
-    index = out / "index.html"
-    atomic_write_text(index, env.get_template("index.html").render(
-        entries=entries, skipped=skipped, summary=_overview_summary(entries),
-        generator=GENERATOR, version=__version__, asset_prefix="",
-        generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M")))
-    write_study_page(src_list, out, entries, env)
-    return BuildResult(index, entries, skipped, missing)
+
+def render_interview(e: Entry, editing: Optional[dict] = None) -> str:
+    """An interview's page; ``editing`` (from ``ivp serve``: its token, the folder's tags) adds the
+    editing controls, absent from the static report."""
+    return _env().get_template("interview.html").render(
+        e=e, iv=e.interview, view=_interview_view(e), generator=GENERATOR, version=__version__,
+        asset_prefix="../", editing=editing)
+
+
+def render_study(sources: Union[PathLike, Iterable[PathLike]], out: Path, entries: list[Entry],
+                 editing: Optional[dict] = None) -> Optional[str]:
+    """The study page (see :mod:`.study_page`) for a report in ``out``."""
+    return render_study_page(_as_list(sources), Path(out), entries, _env(), editing)
+
+
+def render_index(result: BuildResult, editing: Optional[dict] = None) -> str:
+    return _env().get_template("index.html").render(
+        entries=result.entries, skipped=result.skipped, summary=_overview_summary(result.entries),
+        generator=GENERATOR, version=__version__, asset_prefix="", editing=editing,
+        generated=_dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
 
 
 # ---------------------------------------------------------------------------------------- entries

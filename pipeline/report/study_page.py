@@ -25,10 +25,20 @@ COLORS = {"open": "#2e7d32", "closed": "#b26a00", "leading": "#b23c17", "held": 
 
 def write_study_page(sources: list[Path], out: Path, entries: list, env) -> Optional[Path]:
     """Build (or refresh) the study of the first folder and write ``out/study.html``."""
+    text = render_study_page(sources, out, entries, env)
+    if text is None:
+        return None
+    page = out / "study.html"
+    atomic_write_text(page, text)
+    return page
+
+
+def render_study_page(sources: list[Path], out: Path, entries: list, env, editing: Optional[dict] = None
+                      ) -> Optional[str]:
+    """The study page's HTML (None without a folder or interviews); ``editing``: ``ivp serve``'s."""
     folder = next((p for p in sources if Path(p).is_dir()), None)
     if folder is None or not entries:
         return None
-    page = out / "study.html"
     try:
         study = refresh(folder)
         with idx.Index(idx.db_path(folder)) as index:
@@ -38,9 +48,8 @@ def write_study_page(sources: list[Path], out: Path, entries: list, env) -> Opti
         error = ""
     except Exception as exc:  # the study must never break the report
         view, error = None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-    atomic_write_text(page, env.get_template("study.html").render(
-        view=view, error=error, generator=GENERATOR, version=__version__, asset_prefix=""))
-    return page
+    return env.get_template("study.html").render(view=view, error=error, generator=GENERATOR, version=__version__,
+                                                 asset_prefix="", editing=editing)
 
 
 def _view(data: dict, bank: list[tuple], doc_ids: dict, entries: list, out: Path) -> dict:

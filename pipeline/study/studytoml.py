@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..recording import display
-from ..sidecar import atomic_write_text
+from ..sidecar import atomic_write_text, locked
 from .themes import Theme, sort_themes, spread
 
 FILE_NAME = "study.toml"
@@ -144,3 +144,43 @@ def _final(tid: str, edits: dict, by_id: dict, depth: int = 0) -> Optional[str]:
     if not nxt or depth > 20:
         return tid
     return _final(str(nxt), edits, by_id, depth + 1)
+
+
+def edit(folder: Path, tid: str, name: Optional[str] = None, hide: Optional[bool] = None,
+         merge_into: Optional[str] = None) -> Path:
+    """Change one theme's table in ``folder/study.toml`` (``ivp serve``'s rename, hide and merge),
+    keeping everything else in the file as the person wrote it, comments included (tomlkit); the
+    write is atomic, under the folder's lock. A file that does not parse is refused, not replaced."""
+    import tomlkit  # lazy: only an edit from the browser writes study.toml
+
+    path = Path(folder) / FILE_NAME
+    if not tid or not all(c.isalnum() for c in tid):
+        raise ValueError(f"{tid!r} is not a theme id")
+    with locked(path):  # the folder's lock: the one sidecar writers take
+        try:
+            doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.is_file() else tomlkit.document()
+        except (OSError, UnicodeDecodeError, tomlkit.exceptions.ParseError) as exc:
+            raise ValueError(f"{display(path)}: cannot read it, so it is not changed: {' '.join(str(exc).split())}") from None
+        if "themes" not in doc:
+            doc["themes"] = tomlkit.table(is_super_table=True)
+        themes = doc["themes"]
+        if tid not in themes:
+            themes[tid] = tomlkit.table()
+        table = themes[tid]
+        if name is not None:
+            if name.strip():
+                table["name"] = " ".join(name.split())
+            else:
+                table.pop("name", None)
+        if hide is not None:
+            if hide:
+                table["hide"] = True
+            else:
+                table.pop("hide", None)
+        if merge_into is not None:
+            if merge_into.strip() and merge_into.strip() != tid:
+                table["merge_into"] = merge_into.strip()
+            else:
+                table.pop("merge_into", None)
+        atomic_write_text(path, tomlkit.dumps(doc))
+    return path

@@ -175,8 +175,42 @@
         seek(f * duration());
       });
     }
+    // share a moment: a link to it (#t=83.5) and the quote with who said it, the recording and the link
+    each(document.querySelectorAll('.line-tools, .share'), function (el) {
+      el.addEventListener('click', function (ev) { ev.stopPropagation(); });
+    });
+    each(document.querySelectorAll('.copy-quote'), function (b) {
+      b.addEventListener('click', function () {
+        var line = b.closest('.line');
+        var start = parseFloat(line.getAttribute('data-start'));
+        var link = window.location.href.split('#')[0] + '#t=' + start.toFixed(1);
+        var text = '\u201c' + line.querySelector('.text').textContent.trim() + '\u201d \u2014 ' +
+          line.querySelector('.who').textContent.trim() + ', ' + (data.title || document.title) + ' (' +
+          line.querySelector('.ts').textContent.trim() + ')\n' + link;
+        b.setAttribute('data-copied', text);
+        copyText(text).then(function () { b.textContent = 'copied'; }, function () { b.textContent = 'select and copy'; });
+      });
+    });
+    window.addEventListener('hashchange', function () {
+      var h = /(?:^#|&)t=([0-9.]+)/.exec(window.location.hash);
+      if (h) { seek(parseFloat(h[1])); }
+    });
     var m = /(?:^#|&)t=([0-9.]+)/.exec(window.location.hash);
     if (m) { seek(parseFloat(m[1])); } else { show(0, false); }
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) { return navigator.clipboard.writeText(text); }
+    return new Promise(function (resolve, reject) {  // file:// pages: the old way
+      var area = document.createElement('textarea');
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      if (ok) { resolve(); } else { reject(new Error('copy refused')); }
+    });
   }
 
   var table = document.getElementById('interviews');
