@@ -36,7 +36,7 @@
   }
 
   // speakers: a name, and the role with one click
-  each(document.querySelectorAll('tr.speaker'), function (row) {
+  each(document.querySelectorAll('tr.speaker-edit'), function (row) {
     var speaker = row.getAttribute('data-speaker');
     var input = row.querySelector('.name-input');
     if (input) {

@@ -1,0 +1,267 @@
+"""``ivp serve``: correcting and annotating in a real headless Chromium against the server running
+on the processed sample, then every other command reading the change (sidecar reads, SRT and EDL
+exports, ``ivp search``, the study) and the edits surviving ``ivp process --force``; the token;
+the loopback bind; ``ivp watch`` running while edits are saved.
+
+The browser tests skip (with a reason) when chromium, chromedriver or selenium is missing.
+Screenshots go to ``test-artifacts/serve/``.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import sidecar
+from pipeline.cli import main
+from pipeline.edits import file as edits_file
+from pipeline.interview import INTERVIEWEE, INTERVIEWER
+
+from kit import wait_for
+from servekit import env, serving
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "serve"
+NAME = "Dana (participant)"
+NEW_WORD = "Zanzibar"
+TAGS = ["pricing", "surprise"]
+
+
+@pytest.fixture(scope="module")
+def served_sample(sample_interview, tmp_path_factory) -> Path:
+    """A folder holding a copy of the sample and its sidecar (processed once per test run)."""
+    from conftest import sample_audio_path
+    folder = tmp_path_factory.mktemp("serve") / "calls"
+    folder.mkdir()
+    audio = sample_audio_path()
+    shutil.copy2(audio, folder / audio.name)
+    iv = sidecar.parse(sidecar.dumps(sample_interview.to_dict()))  # a copy: the fixture stays as it is
+    iv.source.path = str((folder / audio.name).resolve())
+    sidecar.write(iv, sidecar.sidecar_path(folder / audio.name))
+    return folder
+
+
+@pytest.fixture
+def small(tmp_path) -> Path:
+    """A folder with one constructed interview (no model run)."""
+    from test_edits import interview
+    import kit
+    folder = tmp_path / "small"
+    folder.mkdir()
+    audio = kit.write_wav(folder / "interview.wav", 20.0)
+    sidecar.write(interview(audio), sidecar.sidecar_path(audio))
+    return folder
+
+
+def sidecar_of(folder: Path) -> Path:
+    return next(folder.glob("*.interview.json"))
+
+
+def _stale_safe(fn):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    def check():
+        try:
+            return fn()
+        except (StaleElementReferenceException, NoSuchElementException):
+            return None
+    return check
+
+
+def _after_save(driver, condition, what: str):
+    """The page saves, then loads again: wait for ``condition`` on the new page."""
+    return wait_for(_stale_safe(condition), timeout=30, what=what)
+
+
+def _line(driver, start: float):
+    return driver.find_element("css selector", f'.line[data-start="{start:.3f}"]')
+
+
+def _shot(driver, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+
+def _pick_lines(iv, speaker: str):
+    """Two of ``speaker``'s segments of four words or more: one to correct, one to highlight."""
+    segs = [s for s in sorted(iv.segments, key=lambda s: s.start)
+            if s.speaker == speaker and len([w for w in s.words if w.word.strip()]) >= 4]
+    assert len(segs) >= 2, "the sample has two longer answers by the interviewee"
+    return segs[0], segs[1]
+
+
+@pytest.mark.slow
+def test_edit_in_the_browser_then_every_command_sees_it_and_reprocessing_keeps_it(served_sample, driver):
+    side = sidecar_of(served_sample)
+    raw = sidecar.read(side, edits=False)
+    participant, researcher = raw.roles.interviewee, raw.roles.interviewer
+    fix_seg, mark_seg = _pick_lines(raw, participant)
+    words = fix_seg.text.split()
+    old_word = words[1]
+    corrected = " ".join([words[0], NEW_WORD, *words[2:]])
+    with serving(served_sample) as server:
+        assert server.base.startswith("http://127.0.0.1:")
+        driver.get(server.url)  # the printed address: the token becomes a cookie, the overview opens
+        wait_for(_stale_safe(lambda: driver.find_element("css selector", "#interviews a")), what="the overview")
+        driver.find_element("css selector", "#interviews a").click()
+        wait_for(_stale_safe(lambda: driver.find_element("css selector", "tr.speaker")), what="the interview page")
+
+        # name a speaker
+        box = driver.find_element("css selector", f'tr.speaker-edit[data-speaker="{participant}"] .name-input')
+        box.send_keys(NAME + "\n")
+        _after_save(driver, lambda: driver.find_element(
+            "css selector", f'tr.speaker[data-speaker="{participant}"] .speaker-name').text == NAME, "the name")
+
+        # fix a role with one click: the researcher is the interviewee (a swap, as ivp roles --swap)
+        driver.find_element("css selector", f'tr.speaker-edit[data-speaker="{researcher}"] .role-btn[data-role="{INTERVIEWEE}"]').click()
+        _after_save(driver, lambda: "role-interviewee" in driver.find_element(
+            "css selector", f'tr.speaker[data-speaker="{researcher}"]').get_attribute("class"), "the role fix")
+
+        # correct a word of a sentence
+        line = _line(driver, fix_seg.start)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", line)
+        line.find_element("css selector", ".edit-words").click()
+        editor = line.find_element("css selector", ".word-editor")
+        editor.clear()
+        editor.send_keys(corrected + "\n")
+        _after_save(driver, lambda: NEW_WORD in _line(driver, fix_seg.start).find_element("css selector", ".text").text,
+                    "the corrected words")
+
+        # a highlight from a selection, with tags and a note
+        driver.execute_script("""
+            var t = arguments[0].querySelector('.text'), node = t.firstChild, r = document.createRange();
+            r.setStart(node, 0); r.setEnd(node, node.textContent.split(' ').slice(0, 3).join(' ').length);
+            var s = window.getSelection(); s.removeAllRanges(); s.addRange(r);
+            t.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));""", _line(driver, mark_seg.start))
+        wait_for(lambda: driver.find_element("id", "highlight-form").is_displayed(), what="the highlight form")
+        driver.find_element("id", "hl-tags").send_keys(", ".join(TAGS))
+        driver.find_element("id", "hl-note").send_keys("said unprompted")
+        _shot(driver, "01-highlight-form")
+        driver.find_element("id", "hl-save").click()
+        _after_save(driver, lambda: driver.find_element("css selector", ".moment-item.source-user .tag").text == TAGS[0],
+                    "the highlight")
+        _shot(driver, "02-edited")
+        assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+        # no token: refused, nothing changed
+        before = edits_file.path_for(side).read_bytes()
+        status, body = server.post("name", {"slug": "interview", "speaker": participant, "name": "Mallory"}, token=None)
+        assert status == 403 and "token" in body["error"]
+        assert server.post("name", {"slug": "interview", "speaker": participant, "name": "Mallory"}, token="guess")[0] == 403
+        assert server.get("/ivp-report/index.html", token=None)[0] == 403
+        assert edits_file.path_for(side).read_bytes() == before
+
+    check_everything_sees_the_edits(served_sample, side, participant, researcher, fix_seg, mark_seg, old_word)
+    sidecar_bytes = side.read_bytes()
+    result = CliRunner().invoke(main, ["process", str(served_sample), "--force", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert side.read_bytes() != sidecar_bytes  # written again ...
+    assert edits_file.path_for(side).read_bytes() == before  # ... and the edits file never touched
+    check_everything_sees_the_edits(served_sample, side, participant, researcher, fix_seg, mark_seg, old_word)
+
+
+def check_everything_sees_the_edits(folder, side, participant, researcher, fix_seg, mark_seg, old_word):
+    iv = sidecar.read(side)
+    assert iv.edit_notes == []
+    assert iv.names == {participant: NAME}
+    assert (iv.roles.interviewer, iv.roles.interviewee) == (participant, researcher)
+    assert iv.roles.evidence["override"]["by"] == "ivp roles"
+    seg = next(s for s in iv.segments if abs(s.start - fix_seg.start) < 0.5)
+    assert NEW_WORD in seg.text and old_word not in seg.text.split()[1:2]
+    new = next(w for w in seg.words if w.word.strip() == NEW_WORD)
+    old = [w for w in fix_seg.words if w.word.strip()][1]
+    assert abs(new.start - old.start) < 0.05 and abs(new.end - old.end) < 0.05  # the old word's time
+    raw = sidecar.read(side, edits=False)
+    assert NEW_WORD not in json.dumps(raw.to_dict()) and not raw.moments or all(not m.tags for m in raw.moments)
+    user = [m for m in iv.moments if m.source == "user"]
+    assert len(user) == 1 and user[0].tags == TAGS and user[0].note == "said unprompted"
+    assert mark_seg.start - 0.01 <= user[0].start < user[0].end <= mark_seg.end + 0.01
+
+    out = side.parent / "exports"
+    result = CliRunner().invoke(main, ["export", str(side), "--format", "srt,edl", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    srt = next(out.glob("*.srt")).read_text()
+    assert f"{NAME}: " in srt and NEW_WORD in srt
+    edl = next(out.glob("*.edl")).read_text()
+    assert "PRICING, SURPRISE" in edl
+    shutil.rmtree(out)
+
+    result = CliRunner().invoke(main, ["search", str(folder), NEW_WORD, "--json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    assert len(hits) == 1 and hits[0]["speaker_name"] == NAME and NEW_WORD in hits[0]["text"]
+    result = CliRunner().invoke(main, ["search", str(folder), NEW_WORD])
+    assert f"{NAME} ({INTERVIEWER}): " in result.stdout  # participant is the interviewer after the fix
+
+
+@pytest.mark.slow
+def test_rename_a_theme_in_the_browser(tmp_path, driver):
+    from test_study import NAMES, add_interview  # five constructed interviews with two known themes
+    folder = tmp_path / "study"
+    for name in NAMES:
+        add_interview(folder, name)
+    with serving(folder) as server:
+        driver.get(server.url)
+        driver.get(f"{server.base}/ivp-report/study.html")
+        theme = wait_for(_stale_safe(lambda: driver.find_element("css selector", "li.theme")), timeout=60, what="a theme")
+        tid = theme.get_attribute("data-id")
+        theme.find_element("css selector", ".theme-rename").click()
+        alert = wait_for(lambda: driver.switch_to.alert, what="the rename prompt")
+        alert.send_keys("Spreadsheet workarounds")
+        alert.accept()
+        _after_save(driver, lambda: driver.find_element("css selector", f"#theme-{tid} .theme-name").text
+                    == "Spreadsheet workarounds", "the renamed theme")
+        _shot(driver, "03-theme-renamed")
+    assert 'name = "Spreadsheet workarounds"' in (folder / "study.toml").read_text()
+    result = CliRunner().invoke(main, ["study", str(folder)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((folder / "ivp-study" / "study.json").read_text())
+    assert next(t for t in data["themes"] if t["id"] == tid)["name"] == "Spreadsheet workarounds"
+
+
+def test_no_token_no_change_and_loopback_only(small):
+    side = sidecar_of(small)
+    path = edits_file.path_for(side)
+    before = path.read_bytes() if path.exists() else None
+    with serving(small) as server:
+        host, port = server.base.rsplit("//", 1)[1].split(":")
+        assert host == "127.0.0.1"
+        for token in (None, "x" * len(server.token)):
+            assert server.post("highlight", {"slug": "interview", "start": 1, "end": 2, "text": "x"}, token=token)[0] == 403
+        assert server.get("/ivp-report/interviews/interview.html", token=None)[0] == 403
+        assert server.get("/interview.wav", token=None)[0] == 403
+        assert server.get("/interview.wav")[0] == 200
+        assert server.get("/ivp-report/interviews/interview.html")[0] == 200
+        assert server.get("/../../etc/passwd")[0] == 404
+        assert (path.read_bytes() if path.exists() else None) == before
+        others = _other_addresses()
+        for address in others:  # bound to loopback: not reachable on the machine's other addresses
+            with pytest.raises(OSError):
+                socket.create_connection((address, int(port)), timeout=2).close()
+
+
+def _other_addresses() -> list[str]:
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=5).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [a for a in out if not a.startswith("127.") and ":" not in a]
+
+
+def test_a_network_bind_is_only_made_when_asked_and_said_loudly(small):
+    result = CliRunner().invoke(main, ["serve", str(small), "--host", "nonsense host"])
+    assert result.exit_code != 0
+    if not shutil.which("unshare") or subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode:
+        pytest.skip("unshare -n is not allowed here: a 0.0.0.0 bind is not tried outside a private network")
+    # in a private network namespace (only loopback, nothing exposed): --host 0.0.0.0 binds and says so
+    with serving(small, "--host", "0.0.0.0", prefix=("unshare", "-n")) as server:
+        assert any(line.startswith("WARNING: serving on 0.0.0.0, beyond this machine") for line in server.lines)
