@@ -13,6 +13,7 @@ from . import metrics, sidecar, voicelib
 from .cli_options import speakers_option
 from .errors import PipelineError, SidecarError
 from .export import WRITERS, write_exports
+from .report import fresh
 from .interview import INTERVIEWEE, ROLES, Interview
 from .recording import display
 from .recording.cache import StageCache, default_dir as cache_dir_for
@@ -227,6 +228,9 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
                     "method": r.method if r else None, "confidence": r.confidence if r else None})
         if not as_json:
             click.echo(describe(interview, path))
+        if fixing:
+            for line in fresh.refresh(path):  # the static report pages that show it
+                click.echo(line, err=line.startswith("warning"))
     if as_json:
         click.echo(json.dumps(out, indent=2))
     if failed:

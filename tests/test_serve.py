@@ -265,3 +265,73 @@ def test_a_network_bind_is_only_made_when_asked_and_said_loudly(small):
     # in a private network namespace (only loopback, nothing exposed): --host 0.0.0.0 binds and says so
     with serving(small, "--host", "0.0.0.0", prefix=("unshare", "-n")) as server:
         assert any(line.startswith("WARNING: serving on 0.0.0.0, beyond this machine") for line in server.lines)
+
+
+@pytest.mark.slow
+def test_watch_and_serve_on_one_folder_lose_nothing(tmp_path, short_clip, sample_path):
+    """``ivp watch`` processes a new recording (and refreshes roles and the report across the
+    folder) while edits to another recording are saved through the server: every edit is kept and
+    shown, and the watcher's results are all there."""
+    from conftest import ffmpeg
+    folder = tmp_path / "watched"
+    folder.mkdir()
+    shutil.copy2(short_clip, folder / "a.wav")
+    watcher = subprocess.Popen([sys.executable, "-m", "pipeline", "watch", str(folder), "--settle", "0.5", "--quiet"],
+                               env=env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        side = folder / "a.interview.json"
+        wait_for(side.is_file, timeout=240, what="the watcher to process a.wav")
+        speakers = sorted({t.speaker for t in sidecar.read(side).turns})
+        with serving(folder) as server:
+            ffmpeg("-i", str(sample_path), "-ss", "20", "-t", "20", "-ac", "1", "-ar", "16000", str(tmp_path / "b.wav"))
+            shutil.move(str(tmp_path / "b.wav"), folder / "b.wav")  # appears whole: the watcher takes it
+            saved, n, started = [], 0, time.monotonic()
+            while not (folder / "b.interview.json").is_file() or n < 12:
+                assert time.monotonic() - started < 300, "the watcher never processed b.wav"
+                status, body = server.post("highlight", {"slug": "a", "start": 1.0 + n, "end": 1.5 + n,
+                                                         "text": f"mark {n}", "tags": [f"t{n}"]})
+                assert status == 200, body
+                saved.append(body["id"])
+                status, body = server.post("name", {"slug": "a", "speaker": speakers[n % len(speakers)],
+                                                    "name": f"Person {n}"})
+                assert status == 200, body
+                n += 1
+            wait_for(lambda: server.get("/ivp-report/interviews/b.html")[0] == 200, what="b on the served pages")
+    finally:
+        watcher.terminate()
+        _out, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, err
+    iv = sidecar.read(side)
+    assert iv.edit_notes == []
+    assert [m.id for m in iv.moments if m.source == "user"] == saved  # every edit, in order
+    assert {iv.names[s] for s in speakers} == {f"Person {k}" for k in range(n - len(speakers), n)}
+    doc = json.loads(edits_file.path_for(side).read_text())
+    assert len(doc["highlights"]) == len(saved)
+    b = sidecar.read(folder / "b.interview.json")  # the watcher's side: b processed, a still its own
+    assert b.segments and not b.names and not (folder / "b.edits.json").exists()
+    assert not list(folder.glob("*.error.json"))
+    assert sidecar.read(side, edits=False).source.path == str((folder / "a.wav").resolve())
+
+
+def test_static_pages_are_refreshed_after_roles_mark_and_an_edit(small):
+    """A report ``ivp report`` wrote stays true: ``ivp roles``, ``ivp mark`` and an edit through the
+    server rebuild it (and say so)."""
+    side = sidecar_of(small)
+    page = small / "ivp-report" / "interviews" / "interview.html"
+    assert CliRunner().invoke(main, ["report", str(small), "--quiet"]).exit_code == 0
+    assert "Interviewer</td>" in _row(page.read_text(), "S1")
+    result = CliRunner().invoke(main, ["roles", str(side), "--swap"])
+    assert result.exit_code == 0, result.output
+    assert "report refreshed: " in result.output
+    assert "Interviewee</td>" in _row(page.read_text(), "S1")
+    result = CliRunner().invoke(main, ["mark", str(small / "interview.wav"), "6.5", "price", "shock"])
+    assert result.exit_code == 0, result.output
+    assert "price shock" in page.read_text()
+    with serving(small) as server:
+        assert server.post("name", {"slug": "interview", "speaker": "S2", "name": "Noor"})[0] == 200
+        wait_for(lambda: "Noor" in page.read_text(), timeout=60, what="the static page to show the new name")
+
+
+def _row(page: str, speaker: str) -> str:
+    import re
+    return re.search(rf'<tr class="speaker[^"]*" data-speaker="{speaker}">(.*?)</tr>', page, re.S).group(1)

@@ -12,6 +12,7 @@ from .. import sidecar as sidecars
 from ..errors import PipelineError, SidecarError
 from ..recording import display
 from ..stages import moments
+from ..report import fresh
 from ..study.cli import export_reel
 from . import WRITERS, parse_formats, parse_kinds, write_exports
 
@@ -155,3 +156,6 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
     if not quiet:
         n = sum(1 for m in interview.moments if m.source == "marker_file")
         click.echo(f"{display(target)}: {len(interview.moments)} moments ({n} from the marker file)")
+    for line in fresh.refresh(target):  # the static report pages that show it
+        if not quiet or line.startswith("warning"):
+            click.echo(line, err=line.startswith("warning"))

@@ -55,6 +55,17 @@ class Served:
     hosts: list[str]
     refresh_static: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pending: set = field(default_factory=set)  # changed files whose static reports wait for a rebuild
+    _pending_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note_change(self, path: str) -> None:
+        with self._pending_lock:
+            self._pending.add(path)
+
+    def take_changes(self) -> list[str]:
+        with self._pending_lock:
+            taken, self._pending = sorted(self._pending), set()
+        return taken
 
     @property
     def out(self) -> Path:  # where the pages would be in a static report: the links are computed from it
@@ -178,12 +189,29 @@ def _refused(served: Served, request: Request, changes: bool) -> Optional[Respon
 
 
 def _refresh_static(served: Served, path: Optional[str]) -> None:
-    """After a change: the static report pages that exist are rebuilt (one at a time)."""
+    """After a change: the static report pages that exist are rebuilt. One rebuild at a time, and
+    a burst of changes is one rebuild: a change made while a rebuild runs waits for the next."""
     if not path:
         return
-    with served._lock:
-        for line in fresh.refresh(Path(path)):
-            print(line, flush=True)
+    served.note_change(path)
+    while served._pending and served._lock.acquire(blocking=False):  # else the running rebuild takes it
+        try:
+            _drain(served)
+        finally:
+            served._lock.release()
+
+
+def _drain(served: Served) -> None:
+    while served._pending:
+        batch = served.take_changes()
+        done: set = set()
+        for changed in batch:
+            reports = {out for _folder, out in fresh.reports_for(Path(changed))}
+            if reports and reports <= done:
+                continue
+            done |= reports
+            for line in fresh.refresh(Path(changed)):
+                print(line, flush=True)
 
 
 # ------------------------------------------------------------------------------------ changes
