@@ -335,3 +335,31 @@ def test_static_pages_are_refreshed_after_roles_mark_and_an_edit(small):
 def _row(page: str, speaker: str) -> str:
     import re
     return re.search(rf'<tr class="speaker[^"]*" data-speaker="{speaker}">(.*?)</tr>', page, re.S).group(1)
+
+
+def test_a_moment_as_one_self_contained_page(small, tmp_path):
+    """``ivp export RECORDING --moment T``: the sentence at T with its speaker's name, the sentences
+    around it, and those seconds of audio inside the page (nothing else needed to play it)."""
+    import base64
+    import re
+    from pipeline.edits import store
+    side = sidecar_of(small)
+    store.set_name(side, "S2", "Dana")
+    store.correct_words(side, 3.5, 9.5, "in a con", "an accountant")
+    out = tmp_path / "share"
+    result = CliRunner().invoke(main, ["export", str(small / "interview.wav"), "--moment", "0:05", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = next(out.glob("interview.moment-*.html"))
+    assert list(out.iterdir()) == [page]  # no temp file left
+    html = page.read_text()
+    assert "“I work as an accountant at a small firm in town.”" in html and "— Dana (Interviewee)" in html
+    assert "What do you do for a living?" in html  # the question before it, for context
+    assert "src=\"http" not in html and "<script" not in html
+    media = base64.b64decode(re.search(r'src="data:audio/mp4;base64,([^"]+)"', html).group(1))
+    (tmp_path / "clip.m4a").write_bytes(media)
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                            str(tmp_path / "clip.m4a")], capture_output=True, text=True, check=True)
+    # every sentence within 8 s of it (0.5 s to 19 s here), 1 s of padding each side, within the 20 s file
+    assert abs(float(probe.stdout) - 20.0) < 0.1
+    bad = CliRunner().invoke(main, ["export", str(small / "interview.wav"), "--moment", "soon"])
+    assert bad.exit_code != 0 and "--moment" in bad.output

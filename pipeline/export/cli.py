@@ -15,11 +15,13 @@ from ..stages import moments
 from ..report import fresh
 from ..study.cli import export_reel
 from . import WRITERS, parse_formats, parse_kinds, write_exports
+from .base import ExportJob
+from .moment import write_moment
 
 
 @click.command("export")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="SIDECAR...")
-@click.option("--format", "-f", "formats", multiple=True, required=True,
+@click.option("--format", "-f", "formats", multiple=True,
               help=f"Export format(s), comma-separated or repeated: {', '.join(WRITERS)}.")
 @click.option("--kinds", help="Only these moment kinds or groups (bookmarks, highlights, coaching, all), "
                               "comma-separated. Default: every kind; chapters, youtube and clips: "
@@ -32,8 +34,15 @@ from . import WRITERS, parse_formats, parse_kinds, write_exports
 @click.option("--reel", "reel_theme", metavar="THEME", help="A highlight reel of a study theme (id or name) "
               "across the recordings in FOLDER: fcpxml, premiere, edl, clips (see ivp study).")
 @click.option("--reel-query", metavar="TEXT", help="A highlight reel of what interviewees said matching TEXT.")
-def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None, reel_query=None) -> None:
+@click.option("--moment", "moment_at", metavar="T", help="One moment (seconds or 1:23) of one RECORDING as a "
+              "self-contained HTML page with its audio (video: MP4) and transcript, to send to someone.")
+def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None, reel_query=None,
+           moment_at=None) -> None:
     """Write subtitles, chapters, editor markers or clips from sidecars (or folders of them)."""
+    if moment_at is not None:
+        sys.exit(export_moment(paths, moment_at, out_dir, as_json, quiet))
+    if not formats:
+        raise click.UsageError("give --format (or --moment T, or --reel THEME)")
     if reel_theme is not None or reel_query is not None:
         if reel_theme is not None and reel_query is not None:
             raise click.UsageError("--reel THEME or --reel-query TEXT, not both")
@@ -83,6 +92,29 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
     if as_json:
         click.echo(json.dumps(report, indent=2))
     sys.exit(1 if failed else 0)
+
+
+def export_moment(paths, moment_at: str, out_dir: Optional[Path], as_json: bool, quiet: bool) -> int:
+    """``ivp export RECORDING --moment T``: the exit status."""
+    if len(paths) != 1:
+        raise click.UsageError("--moment takes one RECORDING (or its sidecar)")
+    try:
+        t = moments.parse_time(moment_at)
+    except ValueError as exc:
+        raise click.BadParameter(f"{moment_at!r}: {exc}", param_hint="--moment") from None
+    target = Path(paths[0])
+    side = target if target.name.endswith(sidecars.SUFFIX) else sidecars.sidecar_path(target)
+    try:
+        interview = sidecars.read(side)  # with the person's edits: names, corrected words, tags
+        page = write_moment(ExportJob(interview, side, Path(out_dir) if out_dir else side.parent), t)
+    except PipelineError as exc:
+        click.echo(f"error: {exc.line()}", err=True)
+        return 1
+    if as_json:
+        click.echo(json.dumps({"sidecar": str(side), "files": [str(page)]}, indent=2))
+    elif not quiet:
+        click.echo(display(page))
+    return 0
 
 
 def targets(paths, out_dir: Optional[Path]) -> tuple[list[tuple[Path, Optional[Path]]], list[Path]]:
