@@ -152,6 +152,17 @@ def test_edit_in_the_browser_then_every_command_sees_it_and_reprocessing_keeps_i
         _shot(driver, "02-edited")
         assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
+        # share: copy the quote (with the speaker's name, the recording and a link), follow a #t= link
+        button = _line(driver, fix_seg.start).find_element("css selector", ".copy-quote")
+        driver.execute_script("arguments[0].click();", button)
+        quote = wait_for(lambda: button.get_attribute("data-copied"), what="the copied quote")
+        assert NEW_WORD in quote and f"— {NAME}" in quote and "interview.opus" in quote
+        link = quote.splitlines()[-1]
+        assert link.endswith(f"#t={fix_seg.start:.1f}") and link.startswith(server.base + "/ivp-report/interviews/")
+        driver.get(f"{server.base}/interview/interview#t={mark_seg.start:.1f}")
+        wait_for(lambda: abs(driver.execute_script("return document.getElementById('media').currentTime;")
+                             - round(mark_seg.start, 1)) < 0.3, what="the player at the linked moment")
+
         # no token: refused, nothing changed
         before = edits_file.path_for(side).read_bytes()
         status, body = server.post("name", {"slug": "interview", "speaker": participant, "name": "Mallory"}, token=None)
