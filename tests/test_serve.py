@@ -253,6 +253,11 @@ def test_no_token_no_change_and_loopback_only(small):
         assert server.get("/interview.wav")[0] == 200
         assert server.get("/ivp-report/interviews/interview.html")[0] == 200
         assert server.get("/../../etc/passwd")[0] == 404
+        import http.client  # a page of another site reaching us through DNS rebinding names its own host
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", "/ivp-report/index.html", headers={"Host": f"evil.example:{port}", "X-IVP-Token": server.token})
+        assert conn.getresponse().status == 400
+        conn.close()
         assert (path.read_bytes() if path.exists() else None) == before
         others = _other_addresses()
         for address in others:  # bound to loopback: not reachable on the machine's other addresses

@@ -59,7 +59,9 @@ def serve(folder: Path, port: int, host, open_browser: bool) -> None:
         click.echo(f"warning: {display(folder)}: no sidecars yet (run ivp process first); serving anyway", err=True)
     token = secrets.token_urlsafe(24)
     shown = LOOPBACK if host in ("0.0.0.0", "::") else host
-    hosts = sorted({LOOPBACK, "localhost", host, shown} - {"0.0.0.0", "::"})
+    # the Host header must name this server (no DNS rebinding onto 127.0.0.1); every address of the
+    # machine is fine once a person asked for all of them (0.0.0.0 / ::): the token still guards it
+    hosts = ["*"] if host in ("0.0.0.0", "::") else sorted({LOOPBACK, "localhost", host})
     app = create_app(Served(folder, token, hosts))
 
     class Server(uvicorn.Server):
