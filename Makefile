@@ -41,7 +41,7 @@ browser-deps: test-deps
 bench: setup test-deps
 	$(PY) scripts/bench.py --out bench_out --long $(BENCH_LONG)
 	$(PY) scripts/bench_questions.py --json bench_out/bench_questions.json
-	$(PY) scripts/soak_watch.py --files 20 --cycles 10 --json bench_out/soak.json
+	$(PY) scripts/soak_watch.py --files 20 --cycles 10 --fixes 12 --json bench_out/soak.json
 
 setup: system-deps $(VENV)/.stamp-deps models
 
