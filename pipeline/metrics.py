@@ -130,7 +130,7 @@ def roles_sentence(iv: Interview) -> Optional[str]:
 
 
 def roles_change_sentence(change: dict) -> Optional[str]:
-    """One folder-wide roles decision that rewrote a sidecar (``voices.refresh_folder``'s entries);
+    """One folder-wide roles decision that rewrote a sidecar (``produce.decide_folder_roles``'s entries);
     None when the interviewer stayed who they were (only the evidence or confidence moved): nothing
     to tell."""
     if change["before"] == change["after"]:

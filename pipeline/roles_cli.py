@@ -9,7 +9,7 @@ from typing import Optional
 
 import click
 
-from . import metrics, sidecar, voicelib
+from . import metrics, produce, sidecar, voicelib
 from .cli_options import speakers_option
 from .errors import PipelineError, SidecarError
 from .export import WRITERS, write_exports
@@ -197,7 +197,7 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
                 click.echo(f"error: {display(target)}: no sidecars (run ivp process first)", err=True)
                 sys.exit(1)
             skipped: list[SidecarError] = []
-            changes = voices.refresh_folder(found, skipped)
+            changes = produce.decide_folder_roles(found, skipped)
             for exc in skipped:  # damaged or from a newer ivp: one line each, left as they are
                 click.echo(f"error: {exc.line()}", err=True)
                 failed = True

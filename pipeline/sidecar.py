@@ -5,7 +5,6 @@ import fcntl
 import json
 import os
 import re
-import secrets
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +14,7 @@ from . import sidecar_check as check
 from .edits import apply as edits_apply, file as edits_file
 from .errors import NewerSidecar, SidecarError
 from .interview import SCHEMA_VERSION, Interview
-from .recording.outputs import SIDECAR_SUFFIX, TEMP_PREFIX, TEMP_SUFFIX, recording_stem
+from .recording.outputs import SIDECAR_SUFFIX, atomic_write_text, recording_stem  # noqa: F401  (sidecar.atomic_write_text: used widely)
 from .sidecar_check import MAX_BYTES, MAX_DEPTH
 
 SUFFIX = SIDECAR_SUFFIX
@@ -86,44 +85,6 @@ def unique_paths(paths: Iterable[Path]) -> list[Path]:
             seen.add(key)
             unique.append(p)
     return unique
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temp file in the same folder, fsync, then rename over ``path``.
-
-    The temp file is named ``.ivp-tmp-<random>.tmp`` (a pattern nobody else uses), so a crash
-    leftover can be cleaned without ever touching a user's file. A file name that is not UTF-8, held
-    with surrogate escapes, is written as ``\\udce9`` (readable text, and a JSON escape that reads back
-    to the same name), never a crash and never an invalid UTF-8 byte.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _new_temp(path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _new_temp(folder: Path) -> tuple[int, str]:
-    """A new temp file opened for writing, mode 0666 less the process umask (as any file the user
-    makes; ``mkstemp`` would give 0600), without ever changing the umask."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        name = str(folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}")
-        try:
-            return os.open(name, flags, 0o666), name
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temp file name in {folder}")
 
 
 def dumps(data: dict[str, Any]) -> str:

@@ -11,8 +11,9 @@ from click.testing import CliRunner
 
 from pipeline import metrics, sidecar
 from pipeline.cli import main
-from pipeline.edits import file as edits_file, store
-from pipeline.edits.store import EditsError
+from pipeline import edits_store as store
+from pipeline.edits import file as edits_file
+from pipeline.edits_store import EditsError
 from pipeline.interview import INTERVIEWEE, INTERVIEWER, Interview, Moment, PipelineInfo, Recording, RoleAssignment, Voiceprint
 from pipeline.voiceprint import encode
 

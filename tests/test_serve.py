@@ -358,7 +358,7 @@ def test_a_moment_as_one_self_contained_page(small, tmp_path):
     around it, and those seconds of audio inside the page (nothing else needed to play it)."""
     import base64
     import re
-    from pipeline.edits import store
+    from pipeline import edits_store as store
     side = sidecar_of(small)
     store.set_name(side, "S2", "Dana")
     store.correct_words(side, 3.5, 9.5, "in a con", "an accountant")

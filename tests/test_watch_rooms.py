@@ -142,16 +142,18 @@ def test_options_are_frozen_and_clamped():
 
 
 def test_a_pause_doubles_until_writing_works_again(folder, caplog):
-    pause = Pause(FolderLog(folder / ".ivp", stderr=False), limits=(0.2, 0.5))
+    now = [100.0]  # an injected clock: no sleeping, no dependence on the machine's speed
+    pause = Pause(FolderLog(folder / ".ivp", stderr=False), limits=(0.2, 0.5), clock=lambda: now[0])
     assert not pause.active() and not pause.resumed()  # never paused: nothing to say
     assert pause.pause("disk full") == pytest.approx(0.2)
-    assert pause.active() and 0 < pause.pause("disk full") <= 0.2  # the same pause, not a new one
-    time.sleep(0.25)
-    assert pause.pause("still full") == pytest.approx(0.4)  # doubled
-    time.sleep(0.45)
+    now[0] += 0.1
+    assert pause.active() and pause.pause("disk full") == pytest.approx(0.1)  # the same pause
+    now[0] += 0.15
+    assert not pause.active() and pause.pause("still full") == pytest.approx(0.4)  # doubled
+    now[0] += 0.45
     assert pause.pause("still full") == pytest.approx(0.5)  # capped
     assert len(events(caplog, "paused", ".")) == 3 and not pause.resumed()  # still paused
-    time.sleep(0.55)
+    now[0] += 0.55
     assert pause.resumed() and events(caplog, "resumed", ".")
     assert pause.pause("full again") == pytest.approx(0.2)  # short again after a resume
 

@@ -6,7 +6,8 @@
 * :mod:`.words` - a sentence's words corrected, new words timed by alignment to the old ones;
 * :mod:`.apply` - the whole file applied to an :class:`~pipeline.interview.Interview` (names,
   words, highlights), with one note per edit that no longer applies;
-* :mod:`.store` - each change saved under the sidecar folder's lock, atomically.
+* :mod:`pipeline.edits_store` (beside this package, above ``sidecar``) - each change saved under
+  the sidecar folder's lock, atomically.
 
 Reprocessing (``ivp process --force``, ``ivp watch``) writes the sidecar only, never this file.
 Role fixes are ``ivp roles``'s (``roles_cli.fix_roles``, kept in the sidecar's

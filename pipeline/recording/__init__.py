@@ -3,22 +3,17 @@
 * :mod:`.discover` - is this path a recording (a regular media file that is not one of ours)?
 * :mod:`.settings` - which settings apply (one ``ivp.toml`` cascade, typed and bounded).
 * :mod:`.outputs` - where its sidecar, error file and exports go (unique, short, inside the output).
-* :mod:`.freshness` - is its sidecar up to date?
 * :mod:`.cache` - the versioned per-content-hash stage cache.
 * :mod:`.markers` - its marker files (``.marks.txt`` / ``.marks.csv``).
 * :mod:`.tracksets` - per-person track files an ``ivp.toml`` declares as one interview.
-* :func:`display` - a name made safe for one line of human output.
+* :func:`display` - a name made safe for one line of human output (owned by :mod:`pipeline.terminal`).
 * :func:`firsts` - identical copies (one ``sha256``) are one recording.
 
 Nothing heavy is imported here: the CLI imports this package at start-up.
 """
 from __future__ import annotations
 
-
-def display(text: object) -> str:
-    """One printable line whatever a name holds (newlines and control characters escaped)."""
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
-                   for ch in str(text))
+from ..terminal import display  # noqa: F401  (the name most drivers import from here)
 
 
 def firsts(keys) -> list[int]:

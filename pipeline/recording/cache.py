@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
-from ..sidecar import atomic_write_text
+from .outputs import atomic_write_text
 from .discover import STATE_DIR
 
 VERSION = 2

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-from ..sidecar import atomic_write_text
+from .outputs import atomic_write_text
 from ..timefmt import stamp
 from .discover import not_regular, open_regular
 

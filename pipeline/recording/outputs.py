@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Iterable, Optional
@@ -115,3 +116,41 @@ def is_own_temp(name: str) -> bool:
     middle = name[len(TEMP_PREFIX):-len(TEMP_SUFFIX)] if len(name) > len(TEMP_PREFIX) + 4 else ""
     return (name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX) and len(middle) >= 6
             and all(c.isalnum() or c == "_" for c in middle))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temp file in the same folder, fsync, then rename over ``path``.
+
+    The temp file is named ``.ivp-tmp-<random>.tmp`` (a pattern nobody else uses), so a crash
+    leftover can be cleaned without ever touching a user's file. A file name that is not UTF-8, held
+    with surrogate escapes, is written as ``\\udce9`` (readable text, and a JSON escape that reads back
+    to the same name), never a crash and never an invalid UTF-8 byte.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _new_temp(path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _new_temp(folder: Path) -> tuple[int, str]:
+    """A new temp file opened for writing, mode 0666 less the process umask (as any file the user
+    makes; ``mkstemp`` would give 0600), without ever changing the umask."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        name = str(folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}")
+        try:
+            return os.open(name, flags, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temp file name in {folder}")

@@ -31,7 +31,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainT
 from starlette.routing import Route
 
 from .. import sidecar
-from ..edits import store
+from .. import edits_store as store
 from ..errors import PipelineError, SidecarError
 from ..interview import INTERVIEWEE, INTERVIEWER, ROLES
 from ..recording.discover import inside, is_media_name

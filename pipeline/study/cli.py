@@ -10,7 +10,7 @@ import click
 from ..errors import PipelineError
 from ..interview import INTERVIEWER, ROLES
 from ..recording import display
-from ..report.html import clock
+from ..timefmt import player_clock as clock
 from ..sidecar import find_sidecars, json_text
 from . import index as idx
 from . import reel

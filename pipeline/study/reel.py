@@ -21,7 +21,7 @@ from ..export.base import DEFAULT_FPS, TIMECODE_RATES, ExportError, Timebase, as
 from ..export.editors import (FCPXML_VERSION, MARKER_NAME_CHARS, _frame_duration, _rational, edl_text,
                                load_otio, xmeml_text)
 from ..recording import display
-from ..report.html import clock
+from ..timefmt import player_clock as clock
 from ..sidecar import atomic_write_text
 
 HANDLE_S = 2.0

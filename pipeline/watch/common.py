@@ -5,7 +5,7 @@ import errno
 import threading
 import time
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import Callable, Optional, Protocol
 
 from ..recording import display
 from .status import PSEUDO_PREFIX, error_record  # noqa: F401  (shared by the rooms)
@@ -37,8 +37,9 @@ class Pause:
     """Output or disk trouble: stop claiming work for a while, the wait doubling each time
     (``PAUSE_S``) until writing works again. Thread-safe (workers and the loop share one)."""
 
-    def __init__(self, log: Log, limits: tuple[float, float] = PAUSE_S):
-        self.log, self.limits = log, limits
+    def __init__(self, log: Log, limits: tuple[float, float] = PAUSE_S,
+                 clock: Callable[[], float] = time.monotonic):
+        self.log, self.limits, self.clock = log, limits, clock
         self._until = 0.0
         self._wait = limits[0]
         self._lock = threading.Lock()
@@ -46,7 +47,7 @@ class Pause:
     def pause(self, why: str) -> float:
         """Start (or keep) pausing; returns the seconds left to wait."""
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             if now < self._until:
                 return self._until - now
             wait = self._wait
@@ -57,12 +58,12 @@ class Pause:
 
     def active(self) -> bool:
         with self._lock:
-            return time.monotonic() < self._until
+            return self.clock() < self._until
 
     def resumed(self) -> bool:
         """After a pause that is over: log it once and start the next pause short again."""
         with self._lock:
-            if self._wait == self.limits[0] or time.monotonic() < self._until:
+            if self._wait == self.limits[0] or self.clock() < self._until:
                 return False
             self._wait = self.limits[0]
         self.log.info("resumed", ".", "writing works again")

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from .. import metrics, sidecar
+from .. import metrics, produce, sidecar
 from ..recording import discover, display
 from ..report import build_report
 from ..stages import voices
@@ -48,7 +48,7 @@ class Refresh:
                 folder = self._roles_dirty.pop()
             try:
                 with SIDECARS:
-                    changes = voices.refresh_folder(sorted(folder.glob(f"*{sidecar.SUFFIX}")))
+                    changes = produce.decide_folder_roles(sorted(folder.glob(f"*{sidecar.SUFFIX}")))
             except Exception as exc:  # the per-file roles stand
                 self.log.warn("roles", ".", f"roles across {self.place.display(folder)} not decided: {exc}")
                 continue

@@ -10,9 +10,9 @@ import secrets
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
-from .. import sidecar
-from ..errors import PipelineError
-from . import file
+from . import sidecar
+from .errors import PipelineError
+from .edits import file
 
 MAX_TAGS = 50
 
