@@ -379,3 +379,29 @@ def test_a_moment_as_one_self_contained_page(small, tmp_path):
     assert abs(float(probe.stdout) - 20.0) < 0.1
     bad = CliRunner().invoke(main, ["export", str(small / "interview.wav"), "--moment", "soon"])
     assert bad.exit_code != 0 and "--moment" in bad.output
+
+
+def test_bad_requests_are_refused_with_a_reason_and_hostile_text_is_escaped(small):
+    side = sidecar_of(small)
+    with serving(small) as server:
+        for action, body in (("name", {"slug": "nope", "speaker": "S1", "name": "A"}),
+                             ("name", {"slug": "interview", "speaker": "S9", "name": "A"}),
+                             ("words", {"slug": "interview", "start": "1", "end": 2, "old": "a", "new": "b"}),
+                             ("words", {"slug": "interview", "start": 1, "end": 2, "old": "a", "new": "  "}),
+                             ("highlight", {"slug": "interview", "start": 5, "end": 2, "text": "x"}),
+                             ("highlight", {"slug": "interview", "start": 1, "end": 2, "text": "x", "tags": "a,b"}),
+                             ("role", {"slug": "interview", "speaker": "S1", "role": "boss"}),
+                             ("moment", {"slug": "interview", "start": 10.0, "kind": "closed_question", "action": "explode"}),
+                             ("theme", {"id": "../../x", "name": "A"})):
+            status, answer = server.post(action, body)
+            assert status == 400 and answer["error"], (action, body, answer)
+        assert not edits_file.path_for(side).exists() and not (small / "study.toml").exists()
+        big = {"slug": "interview", "speaker": "S1", "name": "x" * (2 << 20)}
+        assert server.post("name", big)[0] == 413
+        evil = '<script>window.__x=1</script><img src=x onerror="window.__x=2">'
+        assert server.post("name", {"slug": "interview", "speaker": "S2", "name": evil})[0] == 200
+        assert server.post("highlight", {"slug": "interview", "start": 3.5, "end": 5, "text": evil,
+                                         "tags": [evil[:60]], "note": evil})[0] == 200
+        status, page = server.get("/ivp-report/interviews/interview.html")
+        assert status == 200 and "<script>window.__x" not in page and "&lt;script&gt;window.__x=1" in page
+    assert sidecar.read(side).names == {"S2": " ".join(evil.split())}
