@@ -217,9 +217,11 @@ def check_everything_sees_the_edits(folder, side, participant, researcher, fix_s
 @pytest.mark.slow
 def test_rename_a_theme_in_the_browser(tmp_path, driver):
     from test_study import NAMES, add_interview  # five constructed interviews with two known themes
+    from pipeline import edits_store
     folder = tmp_path / "study"
     for name in NAMES:
         add_interview(folder, name)
+    edits_store.set_name(folder / f"{NAMES[0]}.interview.json", "S2", "Ada Lovelace")  # shown on her quotes
     with serving(folder) as server:
         driver.get(server.url)
         driver.get(f"{server.base}/ivp-report/study.html")
@@ -232,6 +234,7 @@ def test_rename_a_theme_in_the_browser(tmp_path, driver):
         _after_save(driver, lambda: driver.find_element("css selector", f"#theme-{tid} .theme-name").text
                     == "Spreadsheet workarounds", "the renamed theme")
         _shot(driver, "03-theme-renamed")
+        assert any(w.text.endswith(" · Ada Lovelace") for w in driver.find_elements("css selector", ".quote .who"))
     assert 'name = "Spreadsheet workarounds"' in (folder / "study.toml").read_text()
     result = CliRunner().invoke(main, ["study", str(folder)])
     assert result.exit_code == 0, result.output

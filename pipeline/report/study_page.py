@@ -43,8 +43,10 @@ def render_study_page(sources: list[Path], out: Path, entries: list, env, editin
         study = refresh(folder)
         with idx.Index(idx.db_path(folder)) as index:
             bank = index.sentences()
-            doc_ids = {d["name"]: i for i, d in index.docs().items()}
-        view = _view(study.data, bank, doc_ids, entries, out)
+            docs = index.docs()
+            doc_ids = {d["name"]: i for i, d in docs.items()}
+            named = _speaker_names(study.data, index, docs)
+        view = _view(study.data, bank, doc_ids, entries, out, named)
         error = ""
     except Exception as exc:  # the study must never break the report
         view, error = None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
@@ -52,7 +54,21 @@ def render_study_page(sources: list[Path], out: Path, entries: list, env, editin
                                                  asset_prefix="", editing=editing)
 
 
-def _view(data: dict, bank: list[tuple], doc_ids: dict, entries: list, out: Path) -> dict:
+def _speaker_names(data: dict, index, docs: dict) -> dict:
+    """sentence id -> the name a person gave its speaker (pipeline.edits), for the themes' quotes."""
+    named = {}
+    for t in data.get("themes", []):
+        for q in t["quotes"]:
+            row = index.sentence(q.get("sentence_id", -1))
+            if row is not None:
+                name = (docs.get(row[1], {}).get("names") or {}).get(row[5])
+                if name:
+                    named[q["sentence_id"]] = name
+    return named
+
+
+def _view(data: dict, bank: list[tuple], doc_ids: dict, entries: list, out: Path,
+          named: Optional[dict] = None) -> dict:
     by_media = {str(Path(e.media_path).resolve()) if e.media_path else "": e for e in entries}
     docs, index_of = [], {}
     for d in data["interviews"]:
@@ -65,7 +81,8 @@ def _view(data: dict, bank: list[tuple], doc_ids: dict, entries: list, out: Path
     doc_of_name = {d["name"]: i for i, d in enumerate(docs)}
     themes = []
     for t in data["themes"]:
-        quotes = [dict(q, doc=doc_of_name.get(q["interview"], -1), clock=clock(q["start"])) for q in t["quotes"]]
+        quotes = [dict(q, doc=doc_of_name.get(q["interview"], -1), clock=clock(q["start"]),
+                       name=(named or {}).get(q.get("sentence_id"), "")) for q in t["quotes"]]
         themes.append(dict(t, quotes=quotes))
     rows = [[index_of.get(doc, -1), round(start, 2), ROLE_CODES.get(role or "", ""), text]
             for _sid, doc, start, _end, role, text in bank if doc in index_of]
