@@ -408,3 +408,28 @@ def test_bad_requests_are_refused_with_a_reason_and_hostile_text_is_escaped(smal
         status, page = server.get("/ivp-report/interviews/interview.html")
         assert status == 200 and "<script>window.__x" not in page and "&lt;script&gt;window.__x=1" in page
     assert sidecar.read(side).names == {"S2": " ".join(evil.split())}
+
+
+def test_a_moment_of_a_video_carries_the_video(tmp_path):
+    import base64
+    import re
+    from conftest import ffmpeg
+    from test_edits import interview
+    import kit
+    folder = tmp_path / "video"
+    folder.mkdir()
+    wav = kit.write_wav(tmp_path / "tone.wav", 20.0)
+    video = folder / "call.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-i", str(wav), "-t", "20", "-c:v", "libx264",
+           "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(video))
+    iv = interview(video)
+    iv.source.has_video, iv.source.frame_rate = True, 10.0
+    sidecar.write(iv, sidecar.sidecar_path(video))
+    result = CliRunner().invoke(main, ["export", str(video), "--moment", "14"])
+    assert result.exit_code == 0, result.output
+    html = next(folder.glob("call.moment-*.html")).read_text()
+    assert "Mostly in a spreadsheet that I keep by hand every week." in html
+    (tmp_path / "clip.mp4").write_bytes(base64.b64decode(re.search(r'<video id="media" [^>]*src="data:video/mp4;base64,([^"]+)"', html).group(1)))
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0",
+                            str(tmp_path / "clip.mp4")], capture_output=True, text=True, check=True)
+    assert sorted(probe.stdout.split()) == ["audio", "video"]
