@@ -407,6 +407,11 @@ def test_bad_requests_are_refused_with_a_reason_and_hostile_text_is_escaped(smal
                                          "tags": [evil[:60]], "note": evil})[0] == 200
         status, page = server.get("/ivp-report/interviews/interview.html")
         assert status == 200 and "<script>window.__x" not in page and "&lt;script&gt;window.__x=1" in page
+        assert 'id="edit-notes"' not in page
+        assert server.post("words", {"slug": "interview", "start": 3.5, "end": 9.5, "old": "in a bus",
+                                     "new": "in a car"})[0] == 200  # words that were never there
+        page = server.get("/ivp-report/interviews/interview.html")[1]
+        assert 'id="edit-notes"' in page and "no longer aligns: &#39;bus&#39; not found there" in page
     assert sidecar.read(side).names == {"S2": " ".join(evil.split())}
 
 

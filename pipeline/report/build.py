@@ -273,6 +273,7 @@ def _summary(iv: Interview) -> dict:
         "highlights": len(metrics.highlights(iv)),
         "moments": len(iv.moments),
         "warnings": list(iv.warnings),
+        "edit_notes": list(iv.edit_notes),  # edits that no longer apply (pipeline.edits), kept in the file
         "questions": metrics.questions_asked(iv),
         "median_wait": metrics.median_wait(iv),
         "talk": talk,
