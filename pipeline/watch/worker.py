@@ -190,8 +190,10 @@ class Worker:
             return self.place.output_for(path)
 
         try:
+            tracks = self.place.track_set(path) or []  # a declared set of per-person tracks
             done = produce.produce(path, out, config, cache,
-                                   lambda: pipeline.process(path, sha if real else None, cache=cache),
+                                   lambda: pipeline.process(path, sha if real else None, cache=cache,
+                                                            track_files=tuple(tracks)),
                                    settle, hold=SIDECARS)
         except OutputError:
             raise
