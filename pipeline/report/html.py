@@ -8,18 +8,9 @@ from typing import Optional
 from urllib.parse import quote
 
 from .. import timefmt
+from ..recording import href  # noqa: F401  (the pages' links; its owner is pipeline.recording)
 
 GENERATOR = "ivp report"
-
-
-def href(target: Path, page_dir: Path) -> str:
-    """A URL to ``target`` relative to ``page_dir`` (a ``file:`` URI when no relative path exists)."""
-    try:
-        rel = os.path.relpath(os.path.abspath(target), os.path.abspath(page_dir))
-    except ValueError:  # another drive on Windows
-        return Path(os.path.abspath(target)).as_uri()
-    # the name's own bytes, percent-encoded: a name that is not UTF-8 (``caf\\xe9.wav``) links too
-    return "/".join(quote(os.fsencode(part)) for part in Path(rel).as_posix().split("/"))
 
 
 def clock(seconds: Optional[float]) -> str:
