@@ -32,7 +32,7 @@ KEYWORDS = 3
 NAME_PHRASES = 2
 MAX_WORDS = 3
 MMR_LAMBDA = 0.6  # relevance against difference from the phrases already chosen
-TOKEN_PATTERN = r"(?u)\b[^\W\d_](?:[^\W\d_]|')*[^\W\d_]\b"  # words of letters, apostrophes inside
+TOKEN_PATTERN = r"(?u)\b[^\W\d_](?:(?:[^\W\d_]|')*[^\W\d_])?\b"  # words of letters (one too), apostrophes inside
 INSIDE = frozenset("a an the of for by to in on with and from per".split())  # allowed within a phrase
 CLAUSE = re.compile(r"[,.;:!?()\[\]\"\u201c\u201d\u2013\u2014]|\s-\s|'(?!\w)|(?<!\w)'")  # a phrase never spans these
 
