@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Optional
-from urllib.parse import quote
 
 from .. import timefmt
 from ..recording import href  # noqa: F401  (the pages' links; its owner is pipeline.recording)

@@ -22,11 +22,10 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..export.base import DEFAULT_FPS, TIMECODE_RATES, ExportError, Timebase, one_line, shorten, slug
+from ..export.base import ExportError, Timebase, one_line, shorten, slug, video_timebase
 from ..export.editors import (MARKER_NAME_CHARS, FcpAsset, FcpClip, ascii_markers, edl_text, fcpxml_text,
                                load_otio, xmeml_text)
 from ..recording import display, href
@@ -143,14 +142,11 @@ def merge(clips: list[ReelClip]) -> list[ReelClip]:
 
 
 def timebase(clips: list[ReelClip]) -> Timebase:
-    """The videos' common timecode rate, else 25 fps."""
+    """The videos' common timecode rate (as the export writers snap it), else 25 fps."""
     rates = {c.frame_rate for c in clips if c.has_video and c.frame_rate}
     if clips and all(c.has_video for c in clips) and len(rates) == 1:
-        rate = rates.pop()
-        nearest = min(TIMECODE_RATES, key=lambda r: abs(float(r) - rate))
-        if abs(float(nearest) - rate) <= 0.01 * rate:
-            return Timebase(nearest, True)
-    return Timebase(Fraction(DEFAULT_FPS), False)
+        return video_timebase(rates.pop(), True)
+    return video_timebase(None, False)
 
 
 def _range(c: ReelClip, tb: Timebase) -> tuple[int, int]:
