@@ -157,6 +157,8 @@ def test_reel_query_and_unknown_theme(five, tmp_path):
     assert res.exit_code == 0, res.output
     tl = otio.adapters.read_from_file(json.loads(res.stdout)["files"][0], "cmx_3600", rate=FPS)
     assert [c.name for c in tl.find_clips()] == ["01 2024-03-15 eve.wav"]
+    res = CliRunner().invoke(main, ["export", str(five), "--reel-query", "hardest", "--format", "edl"])
+    assert res.exit_code == 1 and "no interviewee sentence matches" in res.output  # only the interviewer said it
     res = CliRunner().invoke(main, ["export", str(five), "--reel", "no such theme", "--format", "edl"])
     assert res.exit_code == 1 and "no theme 'no such theme'" in res.output
     res = CliRunner().invoke(main, ["export", str(five), "--reel", "x", "--format", "srt"])

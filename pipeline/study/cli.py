@@ -106,7 +106,8 @@ def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) 
         else:  # what interviewees said (a sentence of unknown role is no one's quote)
             title, quotes = query, [h.to_dict() for h in index.search(query) if h.role == INTERVIEWEE]
         if not quotes:
-            click.echo(f"error: nothing to put in the reel for {theme_key or query!r}", err=True)
+            why = "the theme has no quotes" if theme_key else "no interviewee sentence matches (ivp search shows every role)"
+            click.echo(f"error: nothing to put in the reel for {theme_key or query!r}: {why}", err=True)
             return 1
         wanted = {q.get("interview") or q.get("doc") for q in quotes}
         speech = {d["name"]: reel.Speech(index.speech(i)) for i, d in index.docs().items() if d["name"] in wanted}
