@@ -71,3 +71,17 @@ def test_phrases_never_cross_punctuation_or_end_on_a_stop_word():
     assert ranked[0][0][0] == "spreadsheets" and ranked[0][0][2] == 3
     assert names.choose(ranked[0], centre=None, vectors={}) == ["spreadsheets"]
     assert names.name(["spreadsheets", "totals by hand"]) == "Spreadsheets · totals by hand"
+
+
+def test_a_second_phrase_must_add_sentences_the_first_does_not_cover():
+    from pipeline.study import names
+    groups = {0: [("The calendar sync breaks and we double book people.", 1),
+                  ("Again the calendar sync breaks, so we double book people.", 2),
+                  ("Our calendar sync breaks every single week.", 3)],
+              1: [("The price is far too high.", 4), ("Prices went up twice this year.", 5)]}
+    ranked = names.candidates(groups)
+    assert "double book people" in [r[0] for r in ranked[0]]  # a candidate, said in two interviews
+    chosen = names.choose(ranked[0], centre=None, vectors={})
+    assert len(chosen) == 1 and chosen[0] in ("calendar", "sync", "breaks", "calendar sync breaks"), chosen
+    groups[0].append(("Double booking people is what hurts us most.", 6))  # a sentence of its own
+    assert len(names.choose(names.candidates(groups)[0], centre=None, vectors={})) == 2

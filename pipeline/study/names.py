@@ -13,7 +13,8 @@
 3. **Meaning and diversity** (as KeyBERT): the best candidates said in two interviews or more
    (all of them when none is) are re-ranked by how close each
    phrase is in meaning to the theme's centre (the study's sentence embeddings), then chosen by
-   maximal marginal relevance, so that the phrases of one name say different things.
+   maximal marginal relevance, so that the phrases of one name say different things: a phrase
+   said only in sentences that the chosen ones already cover adds nothing and is left out.
 
 The name is the first two phrases (``Spreadsheet · fix the totals``); ``keywords`` holds up to three.
 """
@@ -72,7 +73,8 @@ def phrases(text: str) -> list[tuple[str, str]]:
 def candidates(groups: dict[int, list[tuple[str, int]]],
                top: int = TOP_CANDIDATES) -> dict[int, list[tuple[str, float, int]]]:
     """The ``top`` phrases of each group of (sentence, interview) by c-TF-IDF (see the module
-    docstring), best first: (the phrase as said, its score, how many of the group's interviews say it)."""
+    docstring), best first: (the phrase as said, its score, how many of the group's interviews say
+    it, which of the group's sentences say it)."""
     from scipy import sparse  # lazy: with scikit-learn
     from sklearn.feature_extraction.text import CountVectorizer  # lazy: scikit-learn
     labels = list(groups)
@@ -114,7 +116,8 @@ def candidates(groups: dict[int, list[tuple[str, int]]],
         users = np.asarray(((by_doc @ part) > 0).sum(axis=0)).ravel()  # how many of its interviews say it
         score = share * idf * (0.5 + 0.5 * users / len(kinds))
         best = [c for c in np.argsort(-score, kind="stable")[:top] if score[c] > 0]
-        out[label] = [(_as_said(said[vocab[c]]), round(float(score[c]), 6), int(users[c])) for c in best]
+        out[label] = [(_as_said(said[vocab[c]]), round(float(score[c]), 6), int(users[c]),
+                       frozenset(part[:, c].nonzero()[0].tolist())) for c in best]
     return out
 
 
@@ -123,24 +126,26 @@ def _as_said(forms: dict[str, int]) -> str:
     return min(forms, key=lambda f: (-forms[f], len(f), f))
 
 
-def choose(ranked: Sequence[tuple[str, float, int]], centre: np.ndarray, vectors: dict[str, np.ndarray],
+def choose(ranked: Sequence[tuple], centre: np.ndarray, vectors: dict[str, np.ndarray],
            top: int = KEYWORDS, diversity: float = 1 - MMR_LAMBDA) -> list[str]:
-    """Up to ``top`` phrases of ``ranked`` (phrase, c-TF-IDF, interviews): only phrases said in two
+    """Up to ``top`` phrases of ``ranked`` (see :func:`candidates`): only phrases said in two
     interviews or more when there are any (one person's turn of phrase is no name for what several
     said); relevance is the c-TF-IDF (scaled to the best) plus the cosine to ``centre``; each next
-    phrase by maximal marginal relevance, and never one sharing a word (lemma) with one chosen.
+    phrase by maximal marginal relevance, never one sharing a word (lemma) with one chosen, nor one
+    said only in sentences that the chosen phrases already cover (it would add no one's words).
     When no phrase is said twice, one phrase only."""
     shared = [r for r in ranked if r[2] >= 2]
     if not shared:  # nothing said twice: the one phrase closest to what the theme means
         top, shared = min(top, 1), list(ranked)
-    ranked = shared
-    if not ranked:
+    if not shared:
         return []
-    best = max(r[1] for r in ranked) or 1.0
-    rel = {p: 0.5 * s / best + (float(vectors[p] @ centre) if p in vectors else 0.0) for p, s, _n in ranked}
+    best = max(r[1] for r in shared) or 1.0
+    rel = {r[0]: 0.5 * r[1] / best + (float(vectors[r[0]] @ centre) if r[0] in vectors else 0.0) for r in shared}
+    rows = {r[0]: r[3] for r in shared}
     chosen: list[str] = []
     used: set[str] = set()
-    pool = [r[0] for r in ranked]
+    covered: frozenset = frozenset()
+    pool = list(rel)
 
     def mmr(p: str) -> float:
         near = max((float(vectors[p] @ vectors[c]) for c in chosen if p in vectors and c in vectors), default=0.0)
@@ -150,10 +155,11 @@ def choose(ranked: Sequence[tuple[str, float, int]], centre: np.ndarray, vectors
         pick = max(pool, key=lambda p: (mmr(p), -len(p), p))
         pool.remove(pick)
         keys = {lemma(w) for w in pick.split()}
-        if keys & used:
+        if keys & used or (chosen and rows[pick] <= covered):
             continue
         chosen.append(pick)
         used |= keys
+        covered |= rows[pick]
     return chosen
 
 
