@@ -70,11 +70,12 @@ def phrases(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def candidates(groups: dict[int, list[tuple[str, int]]],
-               top: int = TOP_CANDIDATES) -> dict[int, list[tuple[str, float, int]]]:
+def candidates(groups: dict[int, list[tuple[str, int]]], top: int = TOP_CANDIDATES,
+               wanted: Optional[Sequence[int]] = None) -> dict[int, list[tuple]]:
     """The ``top`` phrases of each group of (sentence, interview) by c-TF-IDF (see the module
     docstring), best first: (the phrase as said, its score, how many of the group's interviews say
-    it, which of the group's sentences say it)."""
+    it, which of the group's sentences say it). Only the groups in ``wanted`` (default: all) are
+    ranked; every group counts as the contrast."""
     from scipy import sparse  # lazy: with scikit-learn
     from sklearn.feature_extraction.text import CountVectorizer  # lazy: scikit-learn
     labels = list(groups)
@@ -105,7 +106,7 @@ def candidates(groups: dict[int, list[tuple[str, int]]],
     average = len(texts) / max(1, len(labels))
     idf = np.log1p(average / np.maximum(overall, 1))
     out = {}
-    for label in labels:
+    for label in (labels if wanted is None else [w for w in wanted if w in rows]):
         a, b = rows[label]
         part = matrix[a:b]
         share = np.asarray(part.sum(axis=0)).ravel() / max(1, b - a)
@@ -172,7 +173,7 @@ def name(keywords: Sequence[str], fallback: str = "") -> str:
 def describe(groups: dict[int, list[tuple[str, int]]], centres: dict[int, np.ndarray],
              embed: Optional[Callable[[list[str]], dict[str, np.ndarray]]] = None) -> dict[int, list[str]]:
     """The keywords of each group in ``centres`` (a subset of ``groups``; the others are the contrast)."""
-    ranked = candidates(groups)
+    ranked = candidates(groups, wanted=list(centres))
     wanted = sorted({r[0] for label in centres for r in ranked.get(label, [])})
     vectors = embed(wanted) if (embed and wanted) else {}
     return {label: choose(ranked.get(label, []), centre, vectors) for label, centre in centres.items()}
