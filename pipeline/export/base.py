@@ -60,14 +60,20 @@ class Timebase:
         return f"{rate} fps ({why}{'; ' + self.note if self.note else ''})"
 
 
+def video_timebase(frame_rate: Optional[float], has_video: bool) -> Timebase:
+    """The timebase of a video at ``frame_rate`` (snapped to the nearest timecode rate within 1 %),
+    else ``DEFAULT_FPS``; the single-recording exports and the study's reels both ask it."""
+    if has_video and frame_rate:
+        nearest = min(TIMECODE_RATES, key=lambda r: abs(float(r) - frame_rate))
+        if abs(float(nearest) - frame_rate) <= 0.01 * frame_rate:
+            return Timebase(nearest, True)
+        return Timebase(Fraction(DEFAULT_FPS), False, f"the video's {frame_rate} fps is not a timecode rate")
+    return Timebase(Fraction(DEFAULT_FPS), False)
+
+
 def timebase(interview: Interview) -> Timebase:
     src = interview.source
-    if src is not None and src.has_video and src.frame_rate:
-        nearest = min(TIMECODE_RATES, key=lambda r: abs(float(r) - src.frame_rate))
-        if abs(float(nearest) - src.frame_rate) <= 0.01 * src.frame_rate:
-            return Timebase(nearest, True)
-        return Timebase(Fraction(DEFAULT_FPS), False, f"the video's {src.frame_rate} fps is not a timecode rate")
-    return Timebase(Fraction(DEFAULT_FPS), False)
+    return video_timebase(src.frame_rate if src is not None else None, bool(src is not None and src.has_video))
 
 
 @dataclass

@@ -28,7 +28,7 @@ from .embed import DEFAULT_MODEL, Embedder
 DEFAULT_DIRNAME = "ivp-study"
 GENERATOR = "ivp study"
 ONE_INTERVIEW = "Only one interview so far: themes are what several interviews share, so there is nothing to compare yet."
-RULES_VERSION = f"{th.DISTANCE_THRESHOLD}/{th.SMALL_TALK_SIMILARITY}/{th.MIN_INTERVIEWS}/{th.MAX_CANDIDATES}/5"  # 5: copies are one interview
+RULES_VERSION = f"{th.DISTANCE_THRESHOLD}/{th.SMALL_TALK_SIMILARITY}/{th.MIN_INTERVIEWS}/{th.MAX_CANDIDATES}/6"  # 5: copies are one interview; 6: named by key phrases, interviewees only
 
 
 @dataclass

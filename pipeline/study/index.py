@@ -197,6 +197,12 @@ class Index:
         return self.db.execute("SELECT id, doc, start, end, role, text FROM sents "
                                f"WHERE {self._not_copies()} ORDER BY doc, start").fetchall()
 
+    def speech(self, doc_id: int) -> list[tuple[float, float, Optional[str]]]:
+        """(start, end, speaker) of every sentence of one interview, in time order (who spoke when,
+        from word times: a reel's clips stop short of other speakers' words)."""
+        return self.db.execute("SELECT start, end, speaker FROM sents WHERE doc=? ORDER BY start, end",
+                               (doc_id,)).fetchall()
+
     def sentence(self, sid: int) -> tuple:
         return self.db.execute("SELECT id, doc, start, end, role, speaker, text FROM sents WHERE id=?", (sid,)).fetchone()
 
