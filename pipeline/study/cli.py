@@ -9,7 +9,7 @@ import click
 
 from ..errors import PipelineError
 from ..interview import INTERVIEWER, ROLES
-from ..recording import display
+from ..recording import display, guard
 from ..report.html import clock
 from ..sidecar import find_sidecars, json_text
 from . import index as idx
@@ -112,7 +112,8 @@ def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) 
         return 1
     clips = reel.clips_from_quotes(quotes, result.data["interviews"])
     try:
-        written = reel.write_reel(clips, title, Path(out_dir) if out_dir else result.out / "reels", names)
+        reels = guard.folder(Path(out_dir) if out_dir else result.out / "reels", Path(out_dir) if out_dir else folder)
+        written = reel.write_reel(clips, title, reels, names)
     except PipelineError as exc:
         click.echo(f"error: {exc.line()}", err=True)
         return 1
