@@ -97,7 +97,10 @@ def atomic_write_text(path: Path, text: str) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _new_temp(path.parent)
+    try:
+        fd, tmp = _new_temp(path.parent)
+    except OSError as exc:  # a full or read-only disk: name the file meant, not the temp file
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)

@@ -26,7 +26,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
-from ..errors import OutputError
 from ..interview import Interview
 from ..recording import guard
 from .base import (WRITERS, ExportError, ExportJob, Timebase, Writer, get_writer, parse_formats,
@@ -56,10 +55,7 @@ def write_exports(interview: Interview, sidecar_path: Union[str, Path], formats:
     sidecar_path = Path(sidecar_path)
     folder = Path(out_dir) if out_dir else sidecar_path.parent
     root = Path(root) if root is not None else folder
-    try:
-        guard.folder(folder, root)
-    except OutputError as exc:
-        raise ExportError(exc.path, exc.reason) from None
+    guard.folder(folder, root)
     written: list[Path] = []
     for name in names:
         writer = get_writer(name)

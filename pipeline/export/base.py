@@ -9,7 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import ClassVar, Iterable, Optional, Union
 
-from ..errors import OutputError, PipelineError
+from ..errors import PipelineError
 from ..recording import display, guard, media
 from ..interview import Interview, Moment
 from ..sidecar import SUFFIX as SIDECAR_SUFFIX
@@ -93,12 +93,9 @@ class ExportJob:
         return display(self.stem)
 
     def output(self, suffix: str) -> Path:
-        """Where this format's output goes; :class:`ExportError` when a link there leaves the root."""
-        path = self.out_dir / f"{self.stem}{suffix}"
-        try:
-            return guard.check(path, self.root or self.out_dir)
-        except OutputError as exc:
-            raise ExportError(str(self.sidecar), exc.reason) from None
+        """Where this format's output goes; :class:`~pipeline.errors.OutputError` when a link there
+        leaves the root."""
+        return guard.check(self.out_dir / f"{self.stem}{suffix}", self.root or self.out_dir)
 
     @cached_property
     def recording(self) -> Optional[Path]:

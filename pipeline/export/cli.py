@@ -150,8 +150,8 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
             problems = moments.refresh_moments(interview, recording=recording)
             sidecars.write(interview, target)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        click.echo(f"error: {display(target)}: mark: cannot update the sidecar: {' '.join(str(exc).split())}",
-                   err=True)
+        why = getattr(exc, "strerror", None) or " ".join(str(exc).split())
+        click.echo(f"error: {display(target)}: mark: cannot update the sidecar: {why} (it is as it was)", err=True)
         sys.exit(1)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)

@@ -137,5 +137,5 @@ def trouble(exc: BaseException) -> Optional[OutputError]:
     if isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS:
         return OutputError(exc.filename, exc.strerror or os.strerror(exc.errno))
     if isinstance(exc, sqlite3.OperationalError) and any(w in str(exc).lower() for w in SQLITE_TROUBLE):
-        return OutputError(None, f"a database of ivp's: {exc}")
+        return OutputError(None, f"cannot write ivp's database ({exc}): is the disk full or read-only?")
     return None

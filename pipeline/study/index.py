@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import re
 import sqlite3
-from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ import numpy as np
 from .. import sidecar as sidecars
 from ..errors import SidecarError
 from ..recording import firsts, guard
-from . import corpus, state
+from . import corpus, db, state
 
 DB_NAME = "study.db"
 SCHEMA_VERSION = 4  # 3: docs carry the interviewer's voice; 4: and the recording's sha256
@@ -45,7 +44,6 @@ SCHEMA = [
 ]
 TABLES = ("meta", "docs", "sents", "sents_fts", "emb")
 APP_ID = 0x69767073  # "ivps": PRAGMA application_id of ivp's study.db (guard.check_database)
-BUSY_S = 60.0  # another ivp writing (a second ivp study, the watcher's refresh): wait this long
 OPEN, CLOSE = "\x01", "\x02"
 
 
@@ -90,17 +88,13 @@ def db_path(folder: Path) -> Path:
 
 
 class Index:
-    """The quote bank. One writer at a time: every write is a ``BEGIN IMMEDIATE`` transaction (two
-    ``ivp study`` at once, or one beside the watcher's refresh, take turns, waiting up to
-    ``BUSY_S``); the database is opened only when it is ivp's own (``APP_ID``)."""
+    """The quote bank. One writer at a time, and only ivp's own file (``APP_ID``): :mod:`.db`."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        guard.check_database(self.path, APP_ID, TABLES)
-        self.db = sqlite3.connect(str(self.path), timeout=BUSY_S, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db = db.connect(self.path, APP_ID, TABLES)
+        if self._ready():  # nothing to write: a full or read-only disk can still be searched
+            return
         with self.writing():
             for statement in SCHEMA:
                 self.db.execute(statement)
@@ -113,16 +107,18 @@ class Index:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             self.db.execute(f"PRAGMA application_id = {APP_ID}")
 
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        """One write transaction, taken at once (``BEGIN IMMEDIATE``): committed, or rolled back on error."""
-        self.db.execute("BEGIN IMMEDIATE")
+    def _ready(self) -> bool:
+        """The tables are there, of this layout, and the file is marked as ivp's."""
         try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            app = self.db.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.OperationalError:
+            return False
+        return bool(row) and row[0] == str(SCHEMA_VERSION) and app == APP_ID
+
+    def writing(self):
+        """One write transaction (:func:`pipeline.study.db.writing`)."""
+        return db.writing(self.db, self.path)
 
     def close(self) -> None:
         self.db.close()
