@@ -408,3 +408,22 @@ def test_12_a_failed_write_is_one_line_in_process(place, monkeypatch):
         assert len(errors) == 1 and needle in errors[0], res.output
         assert "cannot read sidecar" not in res.output
     assert {p: sha(p) for p in before} == before
+
+
+@pytest.mark.slow
+def test_8_process_and_watch_refuse_a_linked_state_folder(tmp_path):
+    """``.ivp`` linked elsewhere: no stage cache, ledger or log is written through it."""
+    from hostile_kit import cut
+    folder, outside = tmp_path / "f", tmp_path / "elsewhere"
+    cut(folder / "a.wav", 10.0, 3.0)
+    outside.mkdir()
+    os.symlink(outside, folder / ".ivp")
+    before, mine = snapshot(outside), originals(folder)
+    proc = ivp("process", str(folder), "--diarizer", "channels", timeout=120)
+    assert proc.returncode != 0
+    _one_error(proc, ".ivp", "refusing to write outside")
+    proc = ivp("watch", str(folder), "--no-report", timeout=60)
+    assert proc.returncode != 0
+    _one_error(proc, ".ivp", "refusing to write outside")
+    assert snapshot(outside) == before and originals(folder) == mine
+    assert not list(folder.glob("*.interview.json"))

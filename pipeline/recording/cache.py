@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
 from ..sidecar import atomic_write_text
+from . import guard
 from .discover import STATE_DIR
 
 VERSION = 2
@@ -22,8 +23,9 @@ T = TypeVar("T")
 
 
 def default_dir(output_root: Path) -> Path:
-    """``<output>/.ivp/cache``: where both drivers keep stage results."""
-    return Path(output_root) / STATE_DIR / CACHE_NAME
+    """``<output>/.ivp/cache``: where both drivers keep stage results (an :class:`OutputError`
+    when a link there leaves the output: :mod:`.guard`)."""
+    return guard.check(Path(output_root) / STATE_DIR / CACHE_NAME, output_root)
 
 
 class StageCache:

@@ -76,14 +76,6 @@ def _stat_sig(path: Path) -> Optional[tuple[int, int]]:
     return (st.st_size, st.st_mtime_ns)
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        Path(path).resolve().relative_to(Path(folder).resolve())
-        return True
-    except ValueError:
-        return False
-
-
 def _remove_quietly(path: Path) -> None:
     try:
         Path(path).unlink()
