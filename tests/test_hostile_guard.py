@@ -116,6 +116,18 @@ def test_8_links_that_stay_inside_the_folder_are_used(place):
     assert (folder / "reports-real" / "index.html").is_file()
 
 
+def test_8_a_sidecar_linked_in_from_outside_is_not_read(place):
+    folder, outside = place
+    good = sidecar.sidecar_path(folder / f"{NAMES[0]}.wav")
+    text = good.read_text(encoding="utf-8").replace("spreadsheet", "SECRETWORD")
+    (outside / "private.interview.json").write_text(text, encoding="utf-8")
+    os.symlink(outside / "private.interview.json", folder / "linked.interview.json")
+    found, _ = sidecar.find_sidecars(folder)
+    assert folder / "linked.interview.json" not in found and len(found) == 3
+    proc = ivp("search", str(folder), "SECRETWORD")
+    assert proc.returncode == 1 and "SECRETWORD" not in proc.stdout
+
+
 def test_8_clip_cleanup_deletes_only_ivps_clips_never_through_a_link(tmp_path):
     """An export with fewer moments removes the clips of the earlier one, and nothing else: a file
     of a clip's name that is a link (to a file elsewhere), or inside a linked folder, stays."""
