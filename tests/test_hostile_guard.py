@@ -319,6 +319,7 @@ def test_13_a_read_only_folder_keeps_study_state_in_the_user_cache(place, tmp_pa
         "study": f'study "{folder}" --out "{out}" --json',
         "search": f'search "{folder}" spreadsheet --json',
         "report": f'report "{folder}"',
+        "report-out": f'report "{folder}" --out "{out}/report"',
         "mark": f'mark "{a}.wav" --sidecar "{a}.interview.json"',
         "ro-out": f'study "{folder}" --out "{ro_out}"',
     }
@@ -339,6 +340,10 @@ def test_13_a_read_only_folder_keeps_study_state_in_the_user_cache(place, tmp_pa
     assert list(cache.glob("ivp/folders/f-*/study.db")), list(cache.rglob("*"))
     rc, stdout, err = res["search"]
     assert rc == 0 and len(json.loads(stdout)) >= 1, err
+    rc, stdout, err = res["report-out"]  # the report elsewhere, its study page too
+    assert rc == 0 and "report: 3 interviews" in stdout, err
+    page = (out / "report" / "study.html").read_text(encoding="utf-8")
+    assert "Read-only" not in page and "spreadsheet" in page.lower()
     for name in ("report", "mark", "ro-out"):
         rc, _out, err = res[name]
         assert rc == 1, (name, err)

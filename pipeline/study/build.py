@@ -22,7 +22,7 @@ from ..sidecar import atomic_write_text, find_sidecars
 from . import index as idx
 from . import progress, studytoml, themes as th
 from .embed import DEFAULT_MODEL, Embedder
-from .state import state_dir
+from .state import state_dir, writable
 
 DEFAULT_DIRNAME = "ivp-study"
 GENERATOR = "ivp study"
@@ -112,7 +112,10 @@ def build_study(folder, out_dir=None, embedder=None, force: bool = False) -> Stu
 
 
 def refresh(folder, out_dir=None) -> Study:
-    """Bring the study of ``folder`` up to date (for the watcher and the report); cheap when nothing changed."""
+    """Bring the study of ``folder`` up to date (for the watcher and the report); cheap when nothing
+    changed. A read-only folder's study goes beside its state, in the user cache (:mod:`.state`)."""
+    if out_dir is None and not writable(folder):
+        out_dir = state_dir(folder) / DEFAULT_DIRNAME
     return build_study(folder, out_dir)
 
 

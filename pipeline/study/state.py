@@ -21,7 +21,7 @@ def state_dir(folder: Path) -> Path:
     folder = Path(folder)
     here = folder / STATE_DIR
     guard.check(here, folder)
-    if _writable(here if here.is_dir() else folder):
+    if writable(folder):
         return guard.folder(here, folder)
     real = os.path.realpath(folder)
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
@@ -31,5 +31,7 @@ def state_dir(folder: Path) -> Path:
     return place
 
 
-def _writable(path: Path) -> bool:
-    return os.access(path, os.W_OK | os.X_OK)
+def writable(folder: Path) -> bool:
+    """ivp may write its state in ``folder`` (in its ``.ivp`` when that exists)."""
+    here = Path(folder) / STATE_DIR
+    return os.access(here if here.is_dir() else folder, os.W_OK | os.X_OK)
