@@ -20,7 +20,7 @@ from typing import Optional
 from ..export.base import DEFAULT_FPS, TIMECODE_RATES, ExportError, Timebase, ascii_text, one_line, shorten, slug
 from ..export.editors import (FCPXML_VERSION, MARKER_NAME_CHARS, _frame_duration, _rational, edl_text,
                                load_otio, xmeml_text)
-from ..recording import display
+from ..recording import display, guard
 from ..report.html import clock
 from ..sidecar import atomic_write_text
 
@@ -194,7 +194,7 @@ def render(clips: list[ReelClip], target: Path, video: bool) -> Path:
     graph = "".join(parts) + f"{joined}concat=n={len(clips)}:v={1 if video else 0}:a=1" + ("[v][a]" if video else "[a]")
     args += ["-filter_complex", graph]
     args += ["-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20"] if video else []
-    tmp = target.with_name(f".{target.name}.part")
+    tmp = guard.check(target.with_name(f".{target.name}.part"), target.parent)  # ffmpeg never writes through a link
     args += ["-map", "[a]", "-c:a", "aac", "-b:a", "160k", "-movflags", "+faststart", "-f", "mp4", str(tmp)]
     proc = subprocess.run(args, capture_output=True, text=True, errors="replace")
     if proc.returncode != 0 or not tmp.is_file():
