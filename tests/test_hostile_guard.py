@@ -444,3 +444,41 @@ def test_8_process_and_watch_refuse_a_linked_state_folder(tmp_path):
     _one_error(proc, ".ivp", "refusing to write outside")
     assert snapshot(outside) == before and originals(folder) == mine
     assert not list(folder.glob("*.interview.json"))
+
+
+def test_8_check_database_tells_ivps_file_from_others(tmp_path):
+    from pipeline.errors import OutputError
+    from pipeline.recording import guard
+    from pipeline.study import index
+    old = tmp_path / "old.db"  # a study.db of an ivp before the application_id: kept
+    con = sqlite3.connect(old)
+    for statement in index.SCHEMA:
+        con.execute(statement)
+    con.commit()
+    con.close()
+    guard.check_database(old, index.APP_ID, index.TABLES)
+    with index.Index(old) as idx:  # and marked as ivp's from then on
+        assert idx.db.execute("PRAGMA application_id").fetchone()[0] == index.APP_ID
+    guard.check_database(tmp_path / "missing.db", index.APP_ID, index.TABLES)
+    (tmp_path / "empty.db").write_bytes(b"")
+    guard.check_database(tmp_path / "empty.db", index.APP_ID, index.TABLES)
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE docs (x)")  # one of our names, and one that is not
+    con.execute("CREATE TABLE accounts (name)")
+    con.commit()
+    con.close()
+    marked = tmp_path / "marked.db"
+    con = sqlite3.connect(marked)
+    con.execute("PRAGMA application_id = 42")
+    con.execute("CREATE TABLE meta (k)")
+    con.commit()
+    con.close()
+    (tmp_path / "garbage.db").write_bytes(b"not a database at all" * 10)
+    for path in (other, marked, tmp_path / "garbage.db"):
+        before = sha(path)
+        with pytest.raises(OutputError):
+            guard.check_database(path, index.APP_ID, index.TABLES)
+        with pytest.raises(OutputError):
+            index.Index(path)
+        assert sha(path) == before
