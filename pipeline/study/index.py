@@ -150,6 +150,8 @@ class Index:
                 result.unchanged += 1
             else:
                 todo.append((Path(path), key, st, old))
+        if not todo and seen.issuperset(known):  # nothing to write: no transaction, no lock
+            return result
         jobs = [(str(p), str(root), old[3] if old else None) for p, _k, _s, old in todo]
         read = list(_extract_all(jobs))  # outside the write lock: reading is the slow part
         with self.writing():  # what another ivp wrote meanwhile is seen here, and taken into account
