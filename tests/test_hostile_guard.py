@@ -444,6 +444,14 @@ def test_8_process_and_watch_refuse_a_linked_state_folder(tmp_path):
     _one_error(proc, ".ivp", "refusing to write outside")
     assert snapshot(outside) == before and originals(folder) == mine
     assert not list(folder.glob("*.interview.json"))
+    (folder / ".ivp").unlink()  # the state folder real, its log a link out: refused too
+    (folder / ".ivp").mkdir()
+    (outside / "diary.txt").write_text("mine\n")
+    os.symlink(outside / "diary.txt", folder / ".ivp" / "watch.log")
+    proc = ivp("watch", str(folder), "--no-report", timeout=60)
+    assert proc.returncode != 0
+    _one_error(proc, "watch.log", "refusing to write outside")
+    assert (outside / "diary.txt").read_text() == "mine\n"
 
 
 def test_8_check_database_tells_ivps_file_from_others(tmp_path):

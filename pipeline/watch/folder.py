@@ -19,6 +19,7 @@ from ..recording.cache import CACHE_NAME, StageCache
 from ..recording.discover import STATE_DIR, inside
 from ..recording.outputs import OutputPlan
 from ..recording.settings import Settings
+from . import DB_NAME, LOCK_NAME, LOG_NAME
 from .common import _clean
 
 
@@ -32,6 +33,8 @@ class WatchedFolder:
         if not self.root.is_dir():
             raise NotADirectoryError(f"{root}: not a folder")
         self.state_dir = guard.check(self.root / STATE_DIR, self.root)  # never a link leaving the folder
+        for name in (DB_NAME, LOG_NAME, LOCK_NAME):  # nor the ledger, log or lock inside it
+            guard.check(self.state_dir / name, self.root)
         self.out_dir = Path(out_dir).resolve() if out_dir else None
         self.overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
         self.settings = Settings(self.root, config or Config(), self.overrides)
