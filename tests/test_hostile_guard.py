@@ -490,3 +490,23 @@ def test_8_check_database_tells_ivps_file_from_others(tmp_path):
         with pytest.raises(OutputError):
             index.Index(path)
         assert sha(path) == before
+
+
+def test_8_a_stage_cache_entry_linked_out_is_neither_read_nor_written(tmp_path):
+    from pipeline.recording.cache import StageCache
+    cache, outside = tmp_path / "cache", tmp_path / "elsewhere"
+    outside.mkdir()
+    sha_ = "ab" * 32
+    (cache).mkdir()
+    os.symlink(outside, cache / sha_)  # the entry's folder leads out
+    stage = StageCache(cache)
+    stage.save(sha_, "transcribe", "k", {"x": 1})
+    assert list(outside.iterdir()) == []
+    (outside / "transcribe.k.json").write_text(json.dumps({"ivp_cache": 2, "stage": "transcribe", "key": "k",
+                                                           "data": {"x": 2}}))
+    assert stage.load(sha_, "transcribe", "k", lambda d: d) is None
+    assert (outside / "transcribe.k.json").exists()  # not removed either
+    assert stage.entries(sha_, "transcribe", lambda d: d) == [] and stage.stages(sha_) == []
+    other = "cd" * 32
+    stage.save(other, "transcribe", "k", {"x": 3})  # a real entry works
+    assert stage.load(other, "transcribe", "k", lambda d: d) == {"x": 3}

@@ -39,7 +39,8 @@ class StageCache:
         if self.folder is None or not sha or not all(c in "0123456789abcdef" for c in sha):
             return None
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in key)[:120]
-        return self.folder / sha / f"{stage}.{safe}.json"
+        path = self.folder / sha / f"{stage}.{safe}.json"
+        return None if guard.leaves(path, self.folder) else path  # a link out of the cache: no entry
 
     def load(self, sha: str, stage: str, key: str, reader: Callable[[dict], T]) -> Optional[T]:
         """The cached result, or None (absent, damaged, other version or shape: removed)."""
@@ -90,7 +91,7 @@ class StageCache:
         if self.folder is None:
             return []
         folder = self.folder / sha
-        if not folder.is_dir():
+        if not folder.is_dir() or guard.leaves(folder, self.folder):
             return []
         return sorted({p.name.split(".", 1)[0] for p in folder.glob("*.json")})
 
