@@ -6,6 +6,7 @@
 * :mod:`.cache` - the versioned per-content-hash stage cache.
 * :mod:`.markers` - its marker files (``.marks.txt`` / ``.marks.csv``).
 * :mod:`.tracksets` - per-person track files an ``ivp.toml`` declares as one interview.
+* :mod:`.guard` - every path written, deleted or read beside a recording stays inside its root.
 * :func:`display` - a name made safe for one line of human output (owned by :mod:`pipeline.terminal`).
 * :func:`firsts` - identical copies (one ``sha256``) are one recording.
 * :func:`href` - a link to a recording relative to the page or timeline that plays it.

@@ -9,7 +9,7 @@ import click
 
 from ..errors import PipelineError
 from ..interview import INTERVIEWEE, ROLES
-from ..recording import display
+from ..recording import display, guard
 from ..timefmt import player_clock as clock
 from ..sidecar import find_sidecars, json_text
 from . import index as idx
@@ -113,7 +113,8 @@ def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) 
         speech = {d["name"]: reel.Speech(index.speech(i)) for i, d in index.docs().items() if d["name"] in wanted}
     clips = reel.plan(quotes, result.data["interviews"], lambda name: speech.get(name, reel.Speech()), top)
     try:
-        written = reel.write_reel(clips, title, Path(out_dir) if out_dir else result.out / "reels", names)
+        reels = guard.folder(Path(out_dir) if out_dir else result.out / "reels", Path(out_dir) if out_dir else folder)
+        written = reel.write_reel(clips, title, reels, names)
     except PipelineError as exc:
         click.echo(f"error: {exc.line()}", err=True)
         return 1

@@ -28,7 +28,7 @@ from typing import Callable, Optional
 from ..export.base import ExportError, Timebase, one_line, shorten, slug, video_timebase
 from ..export.editors import (MARKER_NAME_CHARS, FcpAsset, FcpClip, ascii_markers, edl_text, fcpxml_text,
                                load_otio, xmeml_text)
-from ..recording import display, href
+from ..recording import display, guard, href
 from ..sidecar import atomic_write_text
 from ..stages.decode import local_input
 from ..timefmt import clock
@@ -254,7 +254,7 @@ def render(clips: list[ReelClip], target: Path, video: bool) -> Path:
     graph = "".join(parts) + f"{joined}concat=n={len(clips)}:v={1 if video else 0}:a=1" + ("[v][a]" if video else "[a]")
     args += ["-filter_complex", graph]
     args += ["-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20"] if video else []
-    tmp = target.with_name(f".{target.name}.part")
+    tmp = guard.check(target.with_name(f".{target.name}.part"), target.parent)  # ffmpeg never writes through a link
     args += ["-map", "[a]", "-c:a", "aac", "-b:a", "160k", "-movflags", "+faststart", "-f", "mp4", str(tmp)]
     proc = subprocess.run(args, capture_output=True, text=True, errors="replace")
     if proc.returncode != 0 or not tmp.is_file():

@@ -15,12 +15,14 @@ from typing import Any, Optional
 from .. import sidecar
 from ..config import CONFIG_FILE, Config
 from ..errors import PipelineError
+from ..recording import guard
 from ..recording.cache import CACHE_NAME, StageCache
-from ..recording.discover import STATE_DIR
+from ..recording.discover import STATE_DIR, inside
 from ..recording.outputs import OutputPlan
 from ..recording import tracksets
 from ..recording.settings import Settings
-from .common import _clean, _inside
+from . import DB_NAME, LOCK_NAME, LOG_NAME
+from .common import _clean
 
 
 class WatchedFolder:
@@ -32,7 +34,9 @@ class WatchedFolder:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NotADirectoryError(f"{root}: not a folder")
-        self.state_dir = self.root / STATE_DIR
+        self.state_dir = guard.check(self.root / STATE_DIR, self.root)  # never a link leaving the folder
+        for name in (DB_NAME, LOG_NAME, LOCK_NAME):  # nor the ledger, log or lock inside it
+            guard.check(self.state_dir / name, self.root)
         self.out_dir = Path(out_dir).resolve() if out_dir else None
         self.overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
         self.settings = Settings(self.root, config or Config(), self.overrides)
@@ -86,7 +90,7 @@ class WatchedFolder:
 
     def is_out(self, path: Path) -> bool:
         """Inside the ``--out`` folder (never scanned for recordings)."""
-        return bool(self.out_dir) and _inside(path, self.out_dir)
+        return bool(self.out_dir) and inside(path, self.out_dir)
 
     def rel(self, path: Path) -> str:
         try:
