@@ -405,8 +405,8 @@ def test_12_a_failed_write_is_one_line_in_process(place, monkeypatch):
     """The same without mount namespaces: the one atomic-write helper fails as a full disk does."""
     import errno
     from click.testing import CliRunner
-    from pipeline import sidecar as sidecar_module
     from pipeline.cli import main
+    from pipeline.recording import outputs as atomic_owner  # atomic writes and their temp files
     folder, _outside = place
     assert CliRunner().invoke(main, ["study", str(folder)]).exit_code == 0
     study_json = folder / "ivp-study" / "study.json"
@@ -416,7 +416,7 @@ def test_12_a_failed_write_is_one_line_in_process(place, monkeypatch):
     def full(_folder):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(sidecar_module, "_new_temp", full)
+    monkeypatch.setattr(atomic_owner, "_new_temp", full)
     for args, needle in ((["study", str(folder), "--force"], "study-themes.json: output: No space left"),
                          (["roles", str(side), "--swap"], "cannot write the fixed sidecar: No space left")):
         res = CliRunner().invoke(main, args)
