@@ -14,6 +14,7 @@ from . import sidecar_check as check
 from .edits import apply as edits_apply, file as edits_file
 from .errors import NewerSidecar, SidecarError
 from .interview import SCHEMA_VERSION, Interview
+from .recording import guard
 from .recording.outputs import SIDECAR_SUFFIX, atomic_write_text, recording_stem  # noqa: F401  (sidecar.atomic_write_text: used widely)
 from .sidecar_check import MAX_BYTES, MAX_DEPTH
 
@@ -54,7 +55,8 @@ def find_sidecars(sources: Union[str, os.PathLike, Iterable],
                   exclude: Optional[Path] = None) -> tuple[list[Path], list[Path]]:
     """Sidecars in the given files and folders (recursively); returns (found, missing inputs).
 
-    Hidden folders (``.ivp`` caches and the like) and ``exclude`` (the report's own folder) are skipped.
+    Hidden folders (``.ivp`` caches and the like), ``exclude`` (the report's own folder) and, in a
+    folder, a sidecar that is a link leading out of it (:mod:`pipeline.recording.guard`) are skipped.
     """
     found: list[Path] = []
     missing: list[Path] = []
@@ -68,6 +70,8 @@ def find_sidecars(sources: Union[str, os.PathLike, Iterable],
                 if any(p.startswith(".") for p in rel):
                     continue
                 if exclude and path.resolve().is_relative_to(exclude):
+                    continue
+                if guard.leaves(path, src):  # a link out of the folder: never read through
                     continue
                 found.append(path)
         else:

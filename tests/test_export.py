@@ -23,7 +23,7 @@ from pipeline.export.text import subtitle_cues
 from pipeline.interview import (INTERVIEWEE, INTERVIEWER, Interview, Moment, PipelineInfo, Recording,
                                 RoleAssignment)
 
-from kit import spoken
+from kit import sha, spoken
 
 ER, EE = INTERVIEWER, INTERVIEWEE
 SCRIPT = [
@@ -308,8 +308,15 @@ def media(tmp_path_factory) -> dict[str, Path]:
 CLIP_NAME = re.compile(r"^\d{2}_\d{2}h\d{2}m\d{2}s_[a-z0-9-]{1,40}\.(m4a|mp4)$")
 
 
+def of(path: Path, iv: Interview) -> Interview:
+    """``iv`` as ivp writes it for the recording ``path`` kept elsewhere (``ivp process --out``): its
+    ``sha256`` is the file's, which lets clips be cut from it outside the folder exported."""
+    iv.source.sha256 = sha(path)
+    return iv
+
+
 def test_audio_clips_have_the_expected_durations(tmp_path, media):
-    iv = make_interview(path=media["audio"])
+    iv = of(media["audio"], make_interview(path=media["audio"]))
     written = export(tmp_path, "clips", interview=iv, kinds="all")
     assert len(written) == len(MOMENTS)
     assert {p.parent.name for p in written} == {"talk_clips"}
@@ -327,7 +334,8 @@ def test_audio_clips_have_the_expected_durations(tmp_path, media):
 
 def test_video_clips_keep_the_video(tmp_path, media):
     moment = Moment(12.5, 15.25, "marker", "CON: aux/../nul?", EE, "", 1.0, "marker_file")
-    iv = make_interview(path=media["video"], has_video=True, frame_rate=25.0, duration=30.0, moments=[moment])
+    iv = of(media["video"], make_interview(path=media["video"], has_video=True, frame_rate=25.0, duration=30.0,
+                                          moments=[moment]))
     [path] = export(tmp_path, "clips", interview=iv)
     assert path.name == "01_00h00m12s_con-aux-nul.mp4"
     info = ffprobe(path)

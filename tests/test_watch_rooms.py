@@ -96,6 +96,31 @@ class Rooms:
         return job
 
 
+def test_a_declared_track_set_is_taken_in_once_every_track_settled_under_its_first_name(tmp_path, caplog):
+    from pipeline.stages.decode import tracks_sha
+    folder = tmp_path / "w"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "ivp.toml").write_text('tracks = ["a.wav", "b.wav"]\n')
+    tone(folder / "sub" / "a.wav", freq=300)
+    tone(folder / "own.wav", freq=700)
+    rooms = Rooms(folder)
+    rooms.settled("own.wav")
+    assert rooms.ledger.path("sub/a.wav") is None and events(caplog, "waiting", "sub/a.wav")
+    assert "waiting for sub/b.wav" in events(caplog, "waiting", "sub/a.wav")[-1]
+    tone(folder / "sub" / "b.wav", freq=500)
+    rooms.settled("sub/a.wav")
+    key = tracks_sha([folder / "sub" / "a.wav", folder / "sub" / "b.wav"])
+    assert rooms.ledger.path("sub/a.wav")["sha256"] == key and rooms.ledger.path("sub/b.wav") is None
+    assert sorted(r["path"] for r in rooms.ledger.all_files()) == ["own.wav", "sub/a.wav"]
+    queued = len(events(caplog, "queued", "sub/a.wav"))
+    rooms.settled()  # a full scan again: nothing new, nothing hashed again
+    assert len(events(caplog, "queued", "sub/a.wav")) == queued
+    tone(folder / "sub" / "b.wav", freq=900)  # a track changes: the set is recorded again
+    rooms.settled()
+    assert rooms.ledger.path("sub/a.wav")["sha256"] != key
+    assert len(events(caplog, "queued", "sub/a.wav")) == queued + 1
+
+
 class StandIn:
     """A pipeline that says one thing (raises ``exc``) and records each call."""
 
@@ -105,7 +130,7 @@ class StandIn:
     def factory(self, config, hook, stop):
         return self
 
-    def process(self, path, sha256=None, cache=None):
+    def process(self, path, sha256=None, cache=None, track_files=()):
         self.calls.append(Path(path).name)
         if self.exc is not None:
             raise self.exc

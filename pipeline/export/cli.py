@@ -64,7 +64,7 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
         sys.exit(1)
     failed, report = bool(missing), []
     claimed: dict[Path, Path] = {}  # output folder / stem -> the sidecar that writes there
-    for path, folder in files:
+    for path, folder, root, tree in files:
         key = (folder or path.parent).resolve() / path.name
         if key in claimed:  # two sidecars of one name into one folder: never replace one's exports
             click.echo(f"error: {display(path)}: export: its exports would replace those of "
@@ -80,7 +80,7 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
             failed = True
             continue
         try:
-            written = write_exports(interview, path, names, folder, kinds, top)
+            written = write_exports(interview, path, names, folder, kinds, top, root=root, tree=tree)
         except PipelineError as exc:
             click.echo(f"error: {exc.line()}", err=True)
             failed = True
@@ -117,11 +117,13 @@ def export_moment(paths, moment_at: str, out_dir: Optional[Path], as_json: bool,
     return 0
 
 
-def targets(paths, out_dir: Optional[Path]) -> tuple[list[tuple[Path, Optional[Path]]], list[Path]]:
-    """(sidecar, output folder or None for beside it) for each sidecar in ``paths``, and the paths
-    that do not exist. With ``out_dir``, a folder's sidecars keep their subfolders under it (``a/x``
-    and ``b/x`` write ``DIR/a/x.srt`` and ``DIR/b/x.srt``)."""
-    found: list[tuple[Path, Optional[Path]]] = []
+def targets(paths, out_dir: Optional[Path]) -> tuple[list[tuple[Path, Optional[Path], Path, Path]], list[Path]]:
+    """(sidecar, output folder or None for beside it, the root no output may leave, the folder
+    exported) for each sidecar in ``paths``, and the paths that do not exist. With ``out_dir``, a
+    folder's sidecars keep their subfolders under it (``a/x`` and ``b/x`` write ``DIR/a/x.srt`` and
+    ``DIR/b/x.srt``); the root is ``out_dir``, else the folder exported (the folder given; for a
+    sidecar given as a file, its folder)."""
+    found: list[tuple[Path, Optional[Path], Path, Path]] = []
     missing: list[Path] = []
     seen: set[Path] = set()
     for src in map(Path, paths):
@@ -134,7 +136,8 @@ def targets(paths, out_dir: Optional[Path]) -> tuple[list[tuple[Path, Optional[P
             folder = None
             if out_dir is not None:
                 folder = Path(out_dir) / path.parent.relative_to(src) if src.is_dir() else Path(out_dir)
-            found.append((path, folder))
+            tree = src if src.is_dir() else path.parent
+            found.append((path, folder, Path(out_dir) if out_dir is not None else tree, tree))
     return found, missing
 
 
@@ -180,8 +183,8 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
             problems = moments.refresh_moments(interview, recording=recording)
             sidecars.write(interview, target)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        click.echo(f"error: {display(target)}: mark: cannot update the sidecar: {' '.join(str(exc).split())}",
-                   err=True)
+        why = getattr(exc, "strerror", None) or " ".join(str(exc).split())
+        click.echo(f"error: {display(target)}: mark: cannot update the sidecar: {why} (it is as it was)", err=True)
         sys.exit(1)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)

@@ -14,6 +14,7 @@ from typing import Optional
 
 from .. import __version__
 from ..interview import ROLE_LABELS, Interview
+from ..recording import guard
 from ..recording.dates import recording_date
 from ..recording.outputs import TEMP_PREFIX, TEMP_SUFFIX
 from ..sidecar import atomic_write_text
@@ -76,8 +77,9 @@ def write_moment(job: ExportJob, t: float) -> Path:
 
 def _cut(job: ExportJob, source: Path, start: float, end: float, video: bool) -> str:
     """Those seconds of the recording as base64 MP4 (AAC audio; H.264 video when there is video)."""
-    job.out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = job.out_dir / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
+    root = job.root or job.out_dir
+    guard.folder(job.out_dir, root)  # never made or written through a link leaving it
+    tmp = guard.check(job.out_dir / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}", root)
     try:
         proc = subprocess.run(ffmpeg_args(source, tmp, start, end, video), capture_output=True, text=True,
                               errors="replace")

@@ -7,6 +7,7 @@ scanned tree are not followed unless ``follow_links`` is set.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import stat
@@ -124,6 +125,15 @@ def open_regular(path: Path):
     except BaseException:
         os.close(fd)
         raise
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """The SHA-256 of a regular file (a FIFO or device raises ``OSError`` at once, never blocks)."""
+    digest = hashlib.sha256()
+    with open_regular(path) as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def walk(root: Path, skip: Iterable[Path] = (), follow_links: bool = False) -> Iterator[Path]:

@@ -6,7 +6,7 @@
   (``call.flac.interview.json``, ``call.wav.interview.json``), so neither overwrites the other.
 * A name too long for the file system is cut on a character boundary and given a short hash
   of the full name, so two long names that start alike stay apart.
-* A path that would leave the output folder (a planted symlink) is refused.
+* A path that would leave the output folder (a planted symlink) is refused (:mod:`.guard`).
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Optional
 
-from ..errors import OutputError
-from .discover import inside, is_media_name
+from . import guard
+from .discover import is_media_name
 
 SIDECAR_SUFFIX = ".interview.json"  # pipeline.sidecar.SUFFIX; the edits file's name derives from it
 STEM_BYTES = 150  # longest derived stem: leaves room for suffixes such as ".interview.json"
@@ -82,17 +82,8 @@ class OutputPlan:
         folder = self.folder(recording)
         path = folder / f"{recording_stem(recording)}{suffix}"
         if check:
-            check_inside(path, self.out or Path(os.path.abspath(recording)).parent)
+            guard.check(path, self.out or Path(os.path.abspath(recording)).parent)
         return path
-
-
-def check_inside(path: Path, root: Path) -> None:
-    """Refuse a write target whose existing folders (links resolved) lead out of ``root``."""
-    existing = Path(path).parent
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not inside(existing, root) or (Path(path).is_symlink() and not inside(path, root)):
-        raise OutputError(str(path), f"refusing to write outside {root} (a symbolic link leads elsewhere)")
 
 
 def writable(folder: Path) -> Optional[str]:
@@ -128,18 +119,23 @@ def atomic_write_text(path: Path, text: str) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _new_temp(path.parent)
+    try:
+        fd, tmp = _new_temp(path.parent)
+    except OSError as exc:  # a full or read-only disk: name the file meant, not the temp file
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and exc.errno and exc.filename in (None, tmp):  # name the file meant
+            raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(path)) from exc
         raise
 
 

@@ -2,24 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Optional
-from urllib.parse import quote
 
 from ..timefmt import player_clock as clock  # the report's clock (report modules import it from here)
+from ..recording import href  # noqa: F401  (the pages' links; its owner is pipeline.recording)
 
 GENERATOR = "ivp report"
-
-
-def href(target: Path, page_dir: Path) -> str:
-    """A URL to ``target`` relative to ``page_dir`` (a ``file:`` URI when no relative path exists)."""
-    try:
-        rel = os.path.relpath(os.path.abspath(target), os.path.abspath(page_dir))
-    except ValueError:  # another drive on Windows
-        return Path(os.path.abspath(target)).as_uri()
-    # the name's own bytes, percent-encoded: a name that is not UTF-8 (``caf\\xe9.wav``) links too
-    return "/".join(quote(os.fsencode(part)) for part in Path(rel).as_posix().split("/"))
 
 
 def seconds_text(seconds: Optional[float]) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from ..errors import PipelineError
-from ..interview import INTERVIEWER, ROLES
-from ..recording import display
+from ..interview import INTERVIEWEE, ROLES
+from ..recording import display, guard
 from ..timefmt import player_clock as clock
 from ..sidecar import find_sidecars, json_text
 from . import index as idx
@@ -96,24 +96,26 @@ def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) 
         return 2
     folder = Path(paths[0])
     result = build_study(folder)
-    if theme_key:
-        theme = result.theme(theme_key)
-        if theme is None:
-            known = "; ".join(f"{t['id']} {t['name']}" for t in result.data["themes"]) or "none yet"
-            click.echo(f"error: no theme {theme_key!r} in {display(folder)} (themes: {display(known)})", err=True)
+    with idx.Index(idx.db_path(folder)) as index:
+        if theme_key:
+            theme = result.theme(theme_key)
+            if theme is None:
+                known = "; ".join(f"{t['id']} {t['name']}" for t in result.data["themes"]) or "none yet"
+                click.echo(f"error: no theme {theme_key!r} in {display(folder)} (themes: {display(known)})", err=True)
+                return 1
+            title, quotes = theme["name"], theme["quotes"]
+        else:  # what interviewees said (a sentence of unknown role is no one's quote)
+            title, quotes = query, [h.to_dict() for h in index.search(query) if h.role == INTERVIEWEE]
+        if not quotes:
+            why = "the theme has no quotes" if theme_key else "no interviewee sentence matches (ivp search shows every role)"
+            click.echo(f"error: nothing to put in the reel for {theme_key or query!r}: {why}", err=True)
             return 1
-        title, quotes = theme["name"], theme["quotes"]
-    else:
-        with idx.Index(idx.db_path(folder)) as index:
-            hits = [h.to_dict() for h in index.search(query) if h.role != INTERVIEWER]
-        title, quotes = query, hits
-    quotes = quotes[:top] if top else quotes
-    if not quotes:
-        click.echo(f"error: nothing to put in the reel for {theme_key or query!r}", err=True)
-        return 1
-    clips = reel.clips_from_quotes(quotes, result.data["interviews"])
+        wanted = {q.get("interview") or q.get("doc") for q in quotes}
+        speech = {d["name"]: reel.Speech(index.speech(i)) for i, d in index.docs().items() if d["name"] in wanted}
+    clips = reel.plan(quotes, result.data["interviews"], lambda name: speech.get(name, reel.Speech()), top)
     try:
-        written = reel.write_reel(clips, title, Path(out_dir) if out_dir else result.out / "reels", names)
+        reels = guard.folder(Path(out_dir) if out_dir else result.out / "reels", Path(out_dir) if out_dir else folder)
+        written = reel.write_reel(clips, title, reels, names)
     except PipelineError as exc:
         click.echo(f"error: {exc.line()}", err=True)
         return 1

@@ -18,6 +18,7 @@ from typing import Optional
 
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview
 from .. import metrics
+from ..recording import media
 from ..recording.dates import recording_date
 from ..stages.voices import MIN_SECONDS
 from ..text import ends_sentence, spread
@@ -138,16 +139,18 @@ def _sentence(tokens, role, speaker, spans, starts, need_role) -> Sentence:
     return s
 
 
-def recording_of(iv: Interview, sidecar: Path) -> Path:
-    """The recording: beside the sidecar (it moves with it), else ``source.path``."""
+def recording_of(iv: Interview, sidecar: Path, root: Path) -> Path:
+    """The recording (:func:`pipeline.recording.media.recording_of`: beside the sidecar, else
+    ``source.path`` inside the study folder or of the same bytes); else the name beside the
+    sidecar, which does not exist, so nothing outside the folder is ever cut into a reel."""
     src = Path(iv.source.path) if iv.source and iv.source.path else sidecar
-    beside = sidecar.parent / src.name
-    return beside if beside.is_file() else src
+    found = media.recording_of(sidecar, str(src), root, iv.source.sha256 if iv.source else "")
+    return found or sidecar.parent / src.name
 
 
 def doc(iv: Interview, sidecar: Path, root: Path) -> Doc:
     """The facts and the interviewer's numbers of one interview."""
-    rec = recording_of(iv, sidecar)
+    rec = recording_of(iv, sidecar, root)
     try:
         folder = sidecar.parent.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:

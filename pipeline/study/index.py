@@ -1,4 +1,5 @@
-"""The quote bank: every transcript sentence of a folder in SQLite FTS5 (``FOLDER/.ivp/study.db``).
+"""The quote bank: every transcript sentence of a folder in SQLite FTS5 (``FOLDER/.ivp/study.db``,
+or the user's cache for a read-only folder: :mod:`.state`).
 
 :meth:`Index.sync` brings it up to date with the sidecars: a sidecar whose size and mtime are
 unchanged is not read again; one whose bytes changed (sha256) is read and its rows replaced; rows
@@ -25,24 +26,25 @@ import numpy as np
 from .. import sidecar as sidecars
 from ..edits import file as edits_file
 from ..errors import SidecarError
-from ..recording import firsts
-from ..recording.discover import STATE_DIR
-from . import corpus
+from ..recording import firsts, guard
+from . import corpus, db, state
 
 DB_NAME = "study.db"
 SCHEMA_VERSION = 4  # 3: docs carry the interviewer's voice; 4: and the recording's sha256
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS docs (
+SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+    """CREATE TABLE IF NOT EXISTS docs (
     id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, mtime_ns INTEGER, size INTEGER, sha TEXT,
-    doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sents (
+    doc TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS sents (
     id INTEGER PRIMARY KEY, doc INTEGER NOT NULL, start REAL, end REAL, role TEXT, speaker TEXT,
-    text TEXT NOT NULL, words BLOB NOT NULL, hash TEXT, salience REAL, kind TEXT);
-CREATE INDEX IF NOT EXISTS sents_doc ON sents (doc);
-CREATE VIRTUAL TABLE IF NOT EXISTS sents_fts USING fts5(text, tokenize = 'porter unicode61');
-CREATE TABLE IF NOT EXISTS emb (hash TEXT PRIMARY KEY, model TEXT, vec BLOB NOT NULL);
-"""
+    text TEXT NOT NULL, words BLOB NOT NULL, hash TEXT, salience REAL, kind TEXT)""",
+    "CREATE INDEX IF NOT EXISTS sents_doc ON sents (doc)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS sents_fts USING fts5(text, tokenize = 'porter unicode61')",
+    "CREATE TABLE IF NOT EXISTS emb (hash TEXT PRIMARY KEY, model TEXT, vec BLOB NOT NULL)",
+]
+TABLES = ("meta", "docs", "sents", "sents_fts", "emb")
+APP_ID = 0x69767073  # "ivps": PRAGMA application_id of ivp's study.db (guard.check_database)
 OPEN, CLOSE = "\x01", "\x02"
 
 
@@ -81,23 +83,44 @@ class Hit:
 
 
 def db_path(folder: Path) -> Path:
-    return Path(folder) / STATE_DIR / DB_NAME
+    """The quote bank of ``folder``: in its state folder (:func:`pipeline.study.state.state_dir`),
+    never through a link leaving the folder."""
+    place = state.state_dir(folder)
+    return guard.check(place / DB_NAME, place)
 
 
 class Index:
+    """The quote bank. One writer at a time, and only ivp's own file (``APP_ID``): :mod:`.db`."""
+
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        if row and row[0] != str(SCHEMA_VERSION):  # an older layout: start again (it is only a cache)
-            self.db.executescript("DROP TABLE docs; DROP TABLE sents; DROP TABLE sents_fts;")
-            self.db.executescript(SCHEMA)
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        self.db.commit()
+        self.db = db.connect(self.path, APP_ID, TABLES)
+        if self._ready():  # nothing to write: a full or read-only disk can still be searched
+            return
+        with self.writing():
+            for statement in SCHEMA:
+                self.db.execute(statement)
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row and row[0] != str(SCHEMA_VERSION):  # an older layout: start again (it is only a cache)
+                for table in ("docs", "sents", "sents_fts"):
+                    self.db.execute(f"DROP TABLE {table}")
+                for statement in SCHEMA:
+                    self.db.execute(statement)
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            self.db.execute(f"PRAGMA application_id = {APP_ID}")
+
+    def _ready(self) -> bool:
+        """The tables are there, of this layout, and the file is marked as ivp's."""
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            app = self.db.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.OperationalError:
+            return False
+        return bool(row) and row[0] == str(SCHEMA_VERSION) and app == APP_ID
+
+    def writing(self):
+        """One write transaction (:func:`pipeline.study.db.writing`)."""
+        return db.writing(self.db, self.path)
 
     def close(self) -> None:
         self.db.close()
@@ -129,25 +152,37 @@ class Index:
                 result.unchanged += 1
             else:
                 todo.append((Path(path), key, st, old))
+        if not todo and seen.issuperset(known):  # nothing to write: no transaction, no lock
+            return result
         jobs = [(str(p), str(root), old[3] if old else None) for p, _k, _s, old in todo]
-        for (path, key, st, old), (sha, doc, sents, error) in zip(todo, _extract_all(jobs)):
-            if error:
-                result.skipped.append((path, error))
-            elif doc is None:  # touched, not changed
-                self.db.execute("UPDATE docs SET mtime_ns=?, size=? WHERE id=?", (st.st_mtime_ns, st.st_size, old[0]))
-                result.unchanged += 1
-            else:
-                if old:
-                    self._drop(old[0])
+        read = list(_extract_all(jobs))  # outside the write lock: reading is the slow part
+        with self.writing():  # what another ivp wrote meanwhile is seen here, and taken into account
+            now = {p: (i, sha) for i, p, sha in self.db.execute("SELECT id, path, sha FROM docs")}
+            for (path, key, st, old), (sha, doc, sents, error) in zip(todo, read):
+                current = now.get(key)
+                if error:
+                    result.skipped.append((path, error))
+                    continue
+                if doc is None and current is None:  # touched, but its row is gone meanwhile: read it again
+                    sha, doc, sents, error = extract((str(path), str(root), None))
+                    if error:
+                        result.skipped.append((path, error))
+                        continue
+                if current is not None and (doc is None or current[1] == sha):  # the same bytes
+                    self.db.execute("UPDATE docs SET mtime_ns=?, size=? WHERE id=?",
+                                    (st.st_mtime_ns, st.st_size, current[0]))
+                    result.unchanged += 1
+                    continue
+                if current is not None:
+                    self._drop(current[0])
                     result.updated += 1
                 else:
                     result.added += 1
                 self._insert(key, st, sha, doc, sents)
-        for key, (doc_id, *_rest) in known.items():
-            if key not in seen:
-                self._drop(doc_id)
-                result.removed += 1
-        self.db.commit()
+            for key, (doc_id, _sha) in now.items():
+                if key not in seen:
+                    self._drop(doc_id)
+                    result.removed += 1
         return result
 
     def _insert(self, key: str, st, sha: str, doc: dict, sents: list[corpus.Sentence]) -> None:
@@ -199,6 +234,12 @@ class Index:
         return self.db.execute("SELECT id, doc, start, end, role, text FROM sents "
                                f"WHERE {self._not_copies()} ORDER BY doc, start").fetchall()
 
+    def speech(self, doc_id: int) -> list[tuple[float, float, Optional[str]]]:
+        """(start, end, speaker) of every sentence of one interview, in time order (who spoke when,
+        from word times: a reel's clips stop short of other speakers' words)."""
+        return self.db.execute("SELECT start, end, speaker FROM sents WHERE doc=? ORDER BY start, end",
+                               (doc_id,)).fetchall()
+
     def sentence(self, sid: int) -> tuple:
         return self.db.execute("SELECT id, doc, start, end, role, speaker, text FROM sents WHERE id=?", (sid,)).fetchone()
 
@@ -234,9 +275,9 @@ class Index:
         return out
 
     def store_embeddings(self, items: dict[str, np.ndarray], model: str) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO emb (hash, model, vec) VALUES (?, ?, ?)",
-                            [(h, model, v.astype(np.float16).tobytes()) for h, v in items.items()])
-        self.db.commit()
+        with self.writing():
+            self.db.executemany("INSERT OR REPLACE INTO emb (hash, model, vec) VALUES (?, ?, ?)",
+                                [(h, model, v.astype(np.float16).tobytes()) for h, v in items.items()])
 
 
 def _copies(docs: dict[int, dict]) -> dict[int, int]:

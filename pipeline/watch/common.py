@@ -1,13 +1,13 @@
 """What the watcher's rooms share: limits, the pause (output trouble), small helpers."""
 from __future__ import annotations
 
-import errno
 import threading
 import time
 from pathlib import Path
 from typing import Callable, Optional, Protocol
 
 from ..recording import display
+from ..recording.guard import OUTPUT_ERRNOS  # noqa: F401  (the workers' output trouble)
 from .status import PSEUDO_PREFIX, error_record  # noqa: F401  (shared by the rooms)
 
 LOGGER_NAME = "ivp.watch"
@@ -15,9 +15,6 @@ MAX_RETRY_DELAY_S = 600.0
 MAX_INTERRUPTS = 20  # restarts while one file was in flight before it is given up (a file that
 # kills the process every time); an interrupted attempt never counts as a failed one
 PAUSE_S = (2.0, 60.0)  # output or disk trouble: wait this long, doubling up to the second figure
-# a full or read-only disk, a quota, no permission while writing outputs (EDQUOT: not on Windows)
-OUTPUT_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EROFS", "EDQUOT", "EACCES", "EPERM")
-                          if hasattr(errno, name))
 
 
 # Sidecar writes and the folder-wide roles pass never interleave (the pass rewrites sidecars).
@@ -78,14 +75,6 @@ def _stat_sig(path: Path) -> Optional[tuple[int, int]]:
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns)
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        Path(path).resolve().relative_to(Path(folder).resolve())
-        return True
-    except ValueError:
-        return False
 
 
 def _remove_quietly(path: Path) -> None:

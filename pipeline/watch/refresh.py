@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from .. import metrics, produce, sidecar
-from ..recording import discover, display
+from ..recording import display, guard
 from ..report import build_report
 from ..stages import voices
 from .common import SIDECARS, Log
@@ -72,7 +72,7 @@ class Refresh:
         self._built = time.monotonic()
         root = self.place.out_dir or self.place.root
         target = root / "ivp-report"
-        if target.is_symlink() or (target.exists() and not discover.inside(target, root)):
+        if guard.leaves(target, root):
             self.log.warn("report", ".", f"not writing the report: {display(target)} is a symbolic "
                           "link (remove it to get the report back)")
             return
