@@ -13,7 +13,7 @@ from typing import Optional
 from .config import TARGET_BAND
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, Segment
 from .recording import display
-from .stages.analyze import monologues
+from .stages.analyze import handovers
 from .stages.moments import GROUPS
 from .text import question_counts
 from .timefmt import clock
@@ -190,11 +190,10 @@ def question_kinds(iv: Interview) -> dict[str, int]:
 
 
 def handover_waits(iv: Interview) -> list[float]:
-    """Seconds from the interviewee stopping to the interviewer starting, for every such handover
-    (negative: the interviewer started before the interviewee had finished)."""
-    runs = monologues([t for t in iv.turns if t.role in (INTERVIEWER, INTERVIEWEE)], 0.0)
-    return [round(b.start - a.end, 3) for a, b in zip(runs, runs[1:])
-            if a.role == INTERVIEWEE and b.role == INTERVIEWER]
+    """Seconds from the interviewee's last word to the interviewer's first, for every handover
+    (:func:`analyze.handovers`: word times, backchannels left out; negative: the interviewer
+    started before the interviewee had finished)."""
+    return [h.gap for h in handovers(iv.turns, iv.segments)]
 
 
 def median_wait(iv: Interview) -> Optional[float]:
