@@ -7,19 +7,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
-from . import metrics, sidecar
+from . import metrics, produce, sidecar
 from .config import Config
 from .errors import InputError, ModelError, OutputError, PipelineError
 from .interview import Interview
 from .recording import discover, display
 from .recording.cache import StageCache, default_dir as cache_dir_for
-from .stages.diarize.speakers import stored_in
-from .recording.freshness import up_to_date
 from .recording.outputs import OutputPlan, writable
 from .progress_bar import BatchProgress
 from .recording.settings import Settings
 from .executors import Job, LocalExecutor
-from .stages import moments, voices
+from .stages import voices
 from .stages.decode import check_readable, sha256_file, tracks_sha
 from .watch.lock import watcher_of
 
@@ -145,7 +143,7 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
     """One recording (or a set of ``tracks`` named ``path``): its settings, output, freshness,
     the stage cache, then the pipeline.
 
-    The single place ``ivp process`` turns a recording into an Interview or an error.
+    The recording -> sidecar path itself is :mod:`pipeline.produce` (shared with the watcher).
     """
     result = BatchResult(path)
     shown = display(path)
@@ -157,14 +155,9 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
         out = plan.sidecar(path, sidecar.SUFFIX)
         result.sidecar = out
         sha = _sha(path, tracks)
-        existing = None if force else up_to_date(out, sha, config)
-        if existing is None and not force:  # --interviewer alone changed: no transcription
-            existing = voices.reuse_for_interviewer(out, sha, config)
-            if existing is not None:
-                _write(existing, out)
+        existing = None if force else produce.fresh(path, out, sha, config)
         if existing is not None:
             result.interview, result.skipped = existing, True
-            _refresh_marks(existing, path, config, out)
             return result
         watched = _watched(path)
         if watched is not None:
@@ -174,15 +167,13 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
             return result
         cache = StageCache(Path(config.cache_dir) if config.cache_dir
                            else cache_dir_for(plan.out or root))
-        newer = None if force else sidecar.newer(out)
-        if newer is not None:  # from a newer ivp: left as it is, never rewritten as today's version
-            raise newer
-        previous = voices.previous_sidecar(out)
-        done = executor.process(Job(path, sha, replace(config, cache_dir=None), cache, tuple(tracks)), hook)
-        result.interview, result.node = done.interview, done.node
-        voices.carry_override(previous, result.interview,  # an `ivp roles` fix stays
-                              lambda sha: stored_in(cache, sha))
-        _write(result.interview, out)
+
+        def run() -> Interview:
+            done = executor.process(Job(path, sha, replace(config, cache_dir=None), cache, tuple(tracks)), hook)
+            result.node = done.node
+            return done.interview
+
+        result.interview = produce.produce(path, out, config, cache, run).interview
     except ModelError:
         raise  # the models, not this file: every other file would fail the same way
     except PipelineError as exc:
@@ -194,13 +185,6 @@ def _process_one(path: Path, root: Path, settings: Settings, plan: OutputPlan,
         result.error = f"{shown}: internal error: {type(exc).__name__}: {display(' '.join(str(exc).split()))}"
         result.sidecar, result.traceback = None, tb.format_exc()
     return result
-
-
-def _write(interview: Interview, out: Path) -> None:
-    try:
-        sidecar.write(interview, out)
-    except OSError as exc:
-        raise OutputError(str(out), f"cannot write: {exc.strerror or exc}") from exc
 
 
 def _roots(files: list[Path], inputs: Optional[Iterable[Path]]) -> dict[Path, Path]:
@@ -237,16 +221,6 @@ def _watched(path: Path) -> Optional[tuple[Path, int]]:
     if folder not in _WATCHED:
         _WATCHED[folder] = watcher_of(folder)
     return _WATCHED[folder]
-
-
-def _refresh_marks(interview: Interview, recording: Path, config: Config, out: Path) -> None:
-    """An up-to-date sidecar still picks up a marker file edited since (no re-transcription)."""
-    if not moments.marker_files(recording) and not any(m.source == "marker_file" for m in interview.moments):
-        return
-    before = (list(interview.moments), list(interview.warnings))
-    moments.refresh_moments(interview, config, recording)
-    if (interview.moments, interview.warnings) != before:
-        sidecar.write(interview, out)
 
 
 def _sha(path: Path, tracks: list[Path]) -> str:

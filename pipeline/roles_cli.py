@@ -99,7 +99,14 @@ def stored_embeddings(interview: Interview, path: Path) -> Optional[Embedded]:
 def fix_roles(path: Path, interviewer: Optional[str] = None, swap: bool = False,
               sides: Optional[dict[str, str]] = None, speakers: Optional[int] = None) -> Interview:
     """Rewrite one sidecar (and its exports) with the user's fix: the lead interviewer, a side per
-    speaker, or the number of people (clustered again from the stored embeddings)."""
+    speaker, or the number of people (clustered again from the stored embeddings). The read and the
+    write hold the sidecar folder's lock, so a run writing the same sidecar never interleaves."""
+    with sidecar.locked(path):
+        return _fix_roles(path, interviewer, swap, sides, speakers)
+
+
+def _fix_roles(path: Path, interviewer: Optional[str], swap: bool, sides: Optional[dict[str, str]],
+               speakers: Optional[int]) -> Interview:
     interview = sidecar.read(path)
     if swap:
         r = interview.roles

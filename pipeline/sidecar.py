@@ -1,13 +1,15 @@
 """The JSON sidecar: where it goes, atomic write, read and schema validation."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import secrets
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Iterable, Iterator, Optional, Union
 
 from . import sidecar_check as check
 from .errors import NewerSidecar, SidecarError
@@ -28,6 +30,24 @@ def sidecar_path(recording: Path, out_dir: Optional[Path] = None, suffix: str = 
     """
     recording = Path(recording)
     return Path(out_dir or recording.parent) / f"{recording_stem(recording)}{suffix}"
+
+
+def sidecar_in_out(recording: Path, out_dir: Path, suffix: str = SUFFIX) -> Path:
+    """Where ``ivp process ... --out out_dir`` put ``recording``'s sidecar: ``out_dir`` mirrors the
+    folders below the one processed (:class:`~pipeline.recording.outputs.OutputPlan`), which is
+    not known here, so each place the recording's folders could map to is tried, nearest first,
+    and the one whose sidecar names this recording is taken; else ``out_dir/<stem><suffix>``."""
+    recording = Path(os.path.abspath(recording))
+    flat = sidecar_path(recording, out_dir, suffix)
+    for root in recording.parents:
+        candidate = Path(out_dir) / recording.parent.relative_to(root) / flat.name
+        if candidate != flat and candidate.is_file():
+            try:
+                if os.path.abspath(read(candidate).source.path) == str(recording):
+                    return candidate
+            except (SidecarError, OSError):
+                continue
+    return flat
 
 
 def find_sidecars(sources: Union[str, os.PathLike, Iterable],
@@ -122,6 +142,24 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _json_escape(match: "re.Match[str]") -> str:
     return f"\\u{ord(match.group()):04x}"
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the lock of the folder a sidecar lives in (``flock`` on the folder itself): a run's
+    last look at the sidecar and its write, and an ``ivp roles`` read-modify-write, never
+    interleave, across processes, so a fix made while a recording is reprocessed is kept. A
+    folder that does not exist yet holds no sidecar to protect. Never nested."""
+    try:
+        fd = os.open(Path(path).parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def write(interview: Interview, path: Path, validate_schema: bool = True) -> Path:

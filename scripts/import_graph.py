@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("stages", ["pipeline.stages", "pipeline.metrics"]),  # metrics: what people read of an Interview
     ("runner", ["pipeline.runner", "pipeline"]),  # the root package itself (only) is the API: process()
     ("executors", ["pipeline.executors"]),
+    ("produce", ["pipeline.produce"]),  # one recording to its sidecar, for every driver
     ("drivers", ["pipeline.batch", "pipeline.watch", "pipeline.cli", "pipeline.cli_options",
                  "pipeline.__main__", "pipeline.progress_bar", "pipeline.report", "pipeline.export",
                  "pipeline.study", "pipeline.roles_cli"]),

@@ -80,3 +80,19 @@ def wait_for(fn, timeout: float = 10.0, what: str = "condition", poll: float = 0
     if not last:
         raise AssertionError(f"timed out after {timeout}s waiting for {what} (last value {last!r})")
     return last
+
+
+def synthetic_voices(script: str):
+    """``scripts/<script>.py`` (roles_audio, people_audio: constructed interviews), imported; the
+    calling test module is skipped when Piper or espeak-ng is missing (``make test`` installs both)."""
+    import shutil
+    import sys
+
+    import pytest
+    scripts = str(Path(__file__).resolve().parent.parent / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    pytest.importorskip("piper")
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed (make test installs it)", allow_module_level=True)
+    return pytest.importorskip(script)

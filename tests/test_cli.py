@@ -90,3 +90,21 @@ def test_rerun_picks_up_a_new_marker_file_without_transcribing_again(batch):
     marks = [m for m in data["moments"] if m["source"] == "marker_file"]
     assert len(marks) == 1 and marks[0]["start"] == 5.0 and "first answer" in marks[0]["label"]
     assert any("line 2" in w for w in data["warnings"])
+
+
+def test_mark_with_out_finds_the_sidecar_of_a_recording_in_a_subfolder(tmp_path, short_clip):
+    """ivp process ROOT --out OUT mirrors ROOT's subfolders; ivp mark REC --out OUT finds the
+    sidecar there (it used to look only in OUT/ and say "no sidecar yet")."""
+    rec = tmp_path / "root" / "week 1" / "call.wav"
+    rec.parent.mkdir(parents=True)
+    shutil.copy(short_clip, rec)
+    out = tmp_path / "out"
+    assert ivp("process", tmp_path / "root", "--out", out, "--quiet").returncode == 0
+    side = out / "week 1" / "call.interview.json"
+    assert side.is_file() and not (out / "call.interview.json").exists()
+    result = ivp("mark", rec, "0:05", "price", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "no sidecar yet" not in result.stdout
+    moments = json.loads(side.read_text())["moments"]
+    assert any(m["source"] == "marker_file" and m["start"] == 5.0 for m in moments), moments
+    assert not (out / "call.interview.json").exists()

@@ -288,3 +288,33 @@ def test_4_a_fifo_never_blocks_and_the_first_sigterm_stops_the_watcher(tmp_path)
             proc.kill()
         assert proc.returncode == 0 and time.monotonic() - started < 20, err
     assert not status(w)
+
+
+def test_3_rebuilding_the_state_keeps_a_duplicates_own_fix_and_marks(tmp_path):
+    """Two names of one content: the copy's own roles fix and mark survive ``rm -rf .ivp`` and a
+    new watcher run; the original gets neither."""
+    w = tmp_path / "w"
+    w.mkdir()
+    (w / "ivp.toml").write_text(CHANNELS)
+    cut(w / "a.wav", 80.0, 3.0)
+    (w / "b-copy.wav").write_bytes((w / "a.wav").read_bytes())
+    finish(watch(w, "--once", "--no-report"), timeout=300)
+    a, b = w / "a.interview.json", w / "b-copy.interview.json"
+    assert sidecar.read(a).roles.interviewer == sidecar.read(b).roles.interviewer
+    swapped = ivp("roles", str(w / "b-copy.wav"), "--swap")
+    assert swapped.returncode == 0, swapped.stderr
+    marked = ivp("mark", str(w / "b-copy.wav"), "1.5", "the copy's own mark")
+    assert marked.returncode == 0, marked.stderr
+    fixed = sidecar.read(b)
+    assert fixed.roles.interviewer != sidecar.read(a).roles.interviewer
+    assert any(m.label == "the copy's own mark" for m in fixed.moments)
+    before = originals(w)
+    subprocess.run(["rm", "-rf", str(w / ".ivp")], check=True)  # the docs call this safe
+    finish(watch(w, "--once", "--no-report"), timeout=300)
+    after = sidecar.read(b)
+    assert after.roles.interviewer == fixed.roles.interviewer
+    assert after.roles.evidence.get("override", {}).get("by") == "ivp roles"
+    assert any(m.label == "the copy's own mark" for m in after.moments)
+    assert not any(m.label == "the copy's own mark" for m in sidecar.read(a).moments)
+    assert status(w)["b-copy.wav"]["state"] == "duplicate"
+    assert originals(w) == before

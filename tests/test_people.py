@@ -6,19 +6,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+import kit
 
-pytest.importorskip("piper")
-if shutil.which("espeak-ng") is None:
-    pytest.skip("espeak-ng not installed (make test installs it)", allow_module_level=True)
-pa = pytest.importorskip("people_audio")
+pa = kit.synthetic_voices("people_audio")
 
 from pipeline import sidecar  # noqa: E402
 from pipeline.batch import process_batch  # noqa: E402

@@ -337,3 +337,19 @@ def test_a_team_member_who_talks_more_than_the_participant_is_not_the_main_inter
     r = roles.assign_roles(segs, turns, {"Y": 40, "N": 35, "X": 20}, team=team)
     assert r.interviewer == "X" and r.interviewee == "N"
     assert r.by_speaker == {"X": "interviewer", "Y": "interviewer", "N": "interviewee"}
+
+
+def test_a_voice_is_no_evidence_where_another_voice_recurs_as_often():
+    """A participant heard in every recording with the researcher (a double download, a folder of
+    one participant's follow-ups): neither voice says who the interviewer is; a voice recurring
+    more than the other voices still does."""
+    import numpy as np
+    from pipeline.stages import voices
+    rng = np.random.default_rng(4)
+    researcher, participant, a, b = (rng.normal(size=192) for _ in range(4))
+    both = [(f"f{i}.wav", _prints(rng, {"S1": researcher, "S2": participant})) for i in range(3)]
+    assert voices.decide_folder(both) == [None, None, None]
+    study = [(f"s{i}.wav", _prints(rng, {"S1": researcher, "S2": other}))
+             for i, other in enumerate((participant, a, b))]
+    decided = voices.decide_folder(study)
+    assert all(d is not None and d["speaker"] == "S1" for d in decided), decided

@@ -14,13 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+import kit
 
-pytest.importorskip("piper")
-if shutil.which("espeak-ng") is None:
-    pytest.skip("espeak-ng not installed (make test installs it)", allow_module_level=True)
-ra = pytest.importorskip("roles_audio")
+ra = kit.synthetic_voices("roles_audio")
 
 from pipeline import sidecar  # noqa: E402
 from pipeline.interview import SCHEMA_VERSION  # noqa: E402

@@ -144,6 +144,29 @@ def test_names_that_are_never_picked_up():
         assert is_recording_name(name), name
 
 
+def test_many_files_dropped_at_once_are_handed_on_a_few_per_poll_oldest_first(tmp_path):
+    """1,000 files dropped at once: the first poll after they settle hands on the first few
+    (probed) instead of probing every file first; the rest follow, none lost or repeated."""
+    now, probed = [0.0], []
+    tracker = SettleTracker(settle_s=1.0, probe=lambda p: probed.append(p) or True, clock=lambda: now[0],
+                            probes_per_poll=16)
+    files = []
+    for i in range(1000):
+        f = tmp_path / f"{i:04d}.wav"
+        f.write_bytes(b"x")
+        tracker.add(f)
+        files.append(f)
+    now[0] = 2.0
+    first = tracker.poll().ready
+    assert first == files[:16] and len(probed) == 16
+    ready = list(first)
+    while len(tracker):
+        report = tracker.poll()
+        assert len(report.ready) <= 16
+        ready += report.ready
+    assert ready == files and len(probed) == 1000
+
+
 def test_settle_waits_for_size_and_mtime_to_stop_changing(tmp_path):
     now = [0.0]
     readable = {"ok": False}

@@ -130,7 +130,8 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
         marks_file = moments.append_mark(recording, seconds, text)
         if not quiet:
             click.echo(f"marked {moments.format_time(seconds)}{' ' + repr(text) if text else ''} in {display(marks_file)}")
-    target = sidecar_file or sidecars.sidecar_path(recording, out_dir)
+    target = sidecar_file or (sidecars.sidecar_in_out(recording, out_dir) if out_dir
+                               else sidecars.sidecar_path(recording))
     if not target.is_file():
         if not quiet:
             click.echo(f"no sidecar yet ({display(target)}): the marks are used when you run ivp process {display(recording)}")
@@ -141,8 +142,10 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
         click.echo(f"error: {exc.line()}", err=True)
         sys.exit(1)
     try:
-        problems = moments.refresh_moments(interview, recording=recording)
-        sidecars.write(interview, target)
+        with sidecars.locked(target):  # the newest sidecar: a run or an ivp roles fix may have written it
+            interview = sidecars.read(target)
+            problems = moments.refresh_moments(interview, recording=recording)
+            sidecars.write(interview, target)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         click.echo(f"error: {display(target)}: mark: cannot update the sidecar: {' '.join(str(exc).split())}",
                    err=True)

@@ -8,6 +8,7 @@
 * :mod:`.markers` - its marker files (``.marks.txt`` / ``.marks.csv``).
 * :mod:`.tracksets` - per-person track files an ``ivp.toml`` declares as one interview.
 * :func:`display` - a name made safe for one line of human output.
+* :func:`firsts` - identical copies (one ``sha256``) are one recording.
 
 Nothing heavy is imported here: the CLI imports this package at start-up.
 """
@@ -20,4 +21,11 @@ def display(text: object) -> str:
                    for ch in str(text))
 
 
-__all__ = ["display"]
+def firsts(keys) -> list[int]:
+    """For each item, the position of the first item with the same key (its content hash):
+    identical copies are one recording, shown or decided once. An item without a key is its own."""
+    seen: dict = {}
+    return [seen.setdefault(key, i) if key else i for i, key in enumerate(keys)]
+
+
+__all__ = ["display", "firsts"]

@@ -28,6 +28,7 @@ from ..interview import INTERVIEWEE, INTERVIEWER, ROLE_LABELS, Interview
 from ..sidecar import SUFFIX, atomic_write_text, find_sidecars, read
 from .. import metrics
 from .html import GENERATOR, band_text, clock, href as _href, percent, script_json, seconds_text  # noqa: F401
+from ..recording import firsts
 from ..recording.dates import recording_date as _date
 from ..stages.relabel import fix_command
 from ..stages.roles import LOW_CONFIDENCE
@@ -154,17 +155,12 @@ def _entry(path: Path, iv: Interview, root: Optional[Path], pages: Path, used: s
 def one_per_recording(entries: list[Entry]) -> list[Entry]:
     """Identical copies (the same ``source.sha256``) are one interview: the first by name, with
     the others' names in its ``copies``."""
-    first: dict[str, Entry] = {}
-    out = []
-    for e in sorted(entries, key=lambda e: e.name):
-        sha = e.interview.source.sha256 if e.interview.source else None
-        if sha and sha in first:
-            first[sha].copies.append(e.name)
-            continue
-        if sha:
-            first[sha] = e
-        out.append(e)
-    return out
+    ordered = sorted(entries, key=lambda e: e.name)
+    first = firsts(e.interview.source.sha256 if e.interview.source else None for e in ordered)
+    for e, f in zip(ordered, first):
+        if ordered[f] is not e:
+            ordered[f].copies.append(e.name)
+    return [e for k, e in enumerate(ordered) if first[k] == k]
 
 
 def roles_check(iv: Interview) -> Optional[dict]:

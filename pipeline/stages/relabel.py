@@ -23,7 +23,7 @@ ROLE_WARNINGS = ("roles decided with low confidence", "roles uncertain", "interv
 SURE_SPEAKER_S = 10.0
 SURE_SHARE = 0.1
 # Two speakers' voiceprints this similar may be one person. Distinct people measured 0.42-0.74
-# (pyannote's phone call the highest); clusters at 0.8 or more are merged (senko_adapt.MERGE_COS).
+# (pyannote's phone call the highest); clusters at 0.8 or more are merged (diarize.speakers.MERGE_COS).
 ALIKE = 0.75
 
 
@@ -43,7 +43,7 @@ def config_of(interview: Interview) -> Config:
 def fix_command(interview: Interview, speaker: Optional[str] = None) -> str:
     """The command that fixes the roles: for ``speaker``, putting them on the other side; else,
     for the lead, a swap (two people) or naming the other likely interviewer (more people)."""
-    path = shlex.quote(interview.source.path if interview.source else "RECORDING")
+    path = _quoted_path(interview)
     r = interview.roles
     if speaker is not None:
         other = "interviewee" if interview.role_of(speaker) == INTERVIEWER else "interviewer"
@@ -54,6 +54,11 @@ def fix_command(interview: Interview, speaker: Optional[str] = None) -> str:
         candidate = voice if voice and voice != r.interviewer else other
         return f"ivp roles {path} --interviewer {candidate}"
     return f"ivp roles {path} --swap (or --interviewer {other})"
+
+
+def _quoted_path(interview: Interview) -> str:
+    return shlex.quote(interview.source.path if interview.source else "RECORDING")
+
 
 def role_warnings(interview: Interview) -> list[str]:
     r = interview.roles
@@ -85,7 +90,7 @@ def people_warnings(interview: Interview) -> list[str]:
     talk = analyze.talk_seconds(interview.turns)
     if len(talk) < 2:
         return []
-    path = shlex.quote(interview.source.path if interview.source else "RECORDING")
+    path = _quoted_path(interview)
     out = []
     fewer = f"ivp roles {path} --speakers {len(talk) - 1}"
     everyone = sum(talk.values())

@@ -174,9 +174,8 @@ def _alone(speaker: str, evidence: dict[str, dict[str, int]], record: dict[str, 
     share = asked / said
     record["alone"] = {"asked": asked, "sentences": said, "share": round(share, 3)}
     role = INTERVIEWER if asked >= 2 and share >= ALONE_QUESTION_SHARE else INTERVIEWEE
-    r = RoleAssignment(speaker if role == INTERVIEWER else None, speaker if role == INTERVIEWEE else None,
-                       0.0, "single-speaker", record, {speaker: role})
-    return r
+    return RoleAssignment(speaker if role == INTERVIEWER else None, speaker if role == INTERVIEWEE else None,
+                          0.0, "single-speaker", record, {speaker: role})
 
 
 def _lead(speakers: list[str], evidence: dict[str, dict[str, int]], record: dict[str, Any],

@@ -22,6 +22,7 @@ import numpy as np
 from .. import sidecar as sc
 from ..errors import ConfigError, PipelineError, SidecarError
 from ..interview import INTERVIEWEE, INTERVIEWER, ROLES, Interview, RoleAssignment, Segment, Voiceprint
+from ..recording import firsts
 from ..sidecar import SUFFIX
 from ..voicelib import load
 from . import analyze, roles
@@ -73,10 +74,15 @@ def enrolled_evidence(prints: list[Voiceprint], name: Optional[str]) -> tuple[Op
             "describe": f"enrolled voice {name!r}, cosine {sim:.2f}"}, None
 
 
+def team_names(names: Optional[str]) -> list[str]:
+    """The enrolled voices named by ``interviewer_voice``: one, or several comma-separated."""
+    return [n.strip() for n in (names or "").split(",") if n.strip()]
+
+
 def check_enrolled(names: Optional[str]) -> None:
     """Raise a PipelineError naming the voice when an enrolled voice is missing or damaged (before
     any recording is worked on)."""
-    for name in [n.strip() for n in (names or "").split(",") if n.strip()]:
+    for name in team_names(names):
         try:
             vector = decode(load(name).vector)
         except ValueError:  # not base64
@@ -89,7 +95,7 @@ def enrolled_team(prints: list[Voiceprint], names: Optional[str]) -> tuple[Optio
     """Several enrolled team members (``"dana, sam"``): (the first matched voice as the lead's
     evidence, {speaker: evidence} for the other matched members, the names not found or None)."""
     lead, team, missing = None, {}, []
-    for name in [n.strip() for n in (names or "").split(",") if n.strip()]:
+    for name in team_names(names):
         try:
             evidence, absent = enrolled_evidence(prints, name)
         except PipelineError:  # the voice was removed from the library since: decide without it
@@ -113,6 +119,7 @@ def decide_folder(items: list[tuple[str, list[Voiceprint]]]) -> list[Optional[di
     matrix = np.stack([p.vector for p in prints]) @ np.stack([p.vector for p in prints]).T
     groups = _link(prints, matrix)
     groups.sort(key=lambda g: (-len({prints[k].recording for k in g}), -_mean_sim(g, matrix)))
+    heard_in = {k: {prints[j].recording for j in g} for g in groups for k in g}  # print -> its voice's recordings
     decided: set[int] = set()
     for number, group in enumerate(groups, 1):
         recordings = {prints[k].recording for k in group}
@@ -122,6 +129,10 @@ def decide_folder(items: list[tuple[str, list[Voiceprint]]]) -> list[Optional[di
         if len(free) < max(2, math.ceil(len(recordings) / 2)):
             continue  # mostly where an accepted voice is already the interviewer: an interviewee's
         matched = _matches(group, prints, matrix, free)
+        for r in list(matched):  # another voice of r recurring wherever this one does: no evidence
+            if any(len(heard_in[k] & recordings) >= len(recordings) for k, p in enumerate(prints)
+                   if p.recording == r and p.speaker != matched[r][0]):
+                del matched[r]
         if len(matched) < 2:
             continue
         names = [items[r][0] for r in sorted(matched)]
@@ -323,7 +334,11 @@ def refresh_folder(sidecars: list[Path], skipped: Optional[list] = None) -> list
             if skipped is not None:
                 skipped.append(exc)
             continue
-    decisions = decide_folder([(Path(iv.source.path).name or p.name, iv.voices) for p, iv in loaded])
+    first = firsts(iv.source.sha256 for _, iv in loaded)  # identical copies: one recording to decide
+    unique = sorted(set(first))
+    decided = dict(zip(unique, decide_folder([(Path(loaded[k][1].source.path).name or loaded[k][0].name,
+                                               loaded[k][1].voices) for k in unique])))
+    decisions = [decided[f] for f in first]
     changes = []
     for (path, iv), voice in zip(loaded, decisions):
         new = reassess(iv, voice)

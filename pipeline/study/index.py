@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import sidecar as sidecars
 from ..errors import SidecarError
+from ..recording import firsts
 from ..recording.discover import STATE_DIR
 from . import corpus
 
@@ -238,15 +239,9 @@ class Index:
 
 def _copies(docs: dict[int, dict]) -> dict[int, int]:
     """{doc id of a copy: doc id of the first, by name, with the same recording ``sha256``}."""
-    first: dict[str, int] = {}
-    out: dict[int, int] = {}
-    for i, d in sorted(docs.items(), key=lambda kv: (kv[1].get("name", ""), kv[0])):
-        sha = d.get("sha256")
-        if sha in first:
-            out[i] = first[sha]
-        elif sha:
-            first[sha] = i
-    return out
+    order = sorted(docs, key=lambda i: (docs[i].get("name", ""), i))
+    first = firsts(docs[i].get("sha256") for i in order)
+    return {order[k]: order[f] for k, f in enumerate(first) if f != k}
 
 
 def path_key(path: Path) -> str:

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-from .. import sidecar
+from .. import produce, sidecar
 from ..errors import OutputError, PipelineError
 from .common import PSEUDO_PREFIX, Log, _reason, _remove_quietly, error_record
 from .folder import WatchedFolder
@@ -52,11 +52,9 @@ class Outcomes:
                     self.log.info("queued", row["path"], "its sidecar is missing")
                     self.wake.set()
                     return
-                interview = sidecar.read(src)
-                interview.source.path = str(path)
                 out = self.place.output_for(path, check=True)
                 if out != src:
-                    sidecar.write(interview, out)
+                    self._copy_result(row["sha256"], src, path, out)
                 _remove_quietly(self.place.output_for(path, sidecar.ERROR_SUFFIX))
                 self.ledger.set_path_output(rel, self.place.store(out))
             elif row["state"] == "failed":
@@ -65,6 +63,17 @@ class Outcomes:
                 self.ledger.set_path_output(rel, self.place.store(out) if out else None)
         except (OSError, ValueError, KeyError, TypeError, PipelineError) as exc:
             self.log.error("failed", rel, f"cannot copy the result of {row['path']}: {exc}")
+
+    def _copy_result(self, sha: str, src: Path, path: Path, out: Path) -> None:
+        """The sidecar ``src`` as the result of ``path`` (same content) at ``out``, unless ``out``
+        is already its own up-to-date result; either way the copy keeps its own ``ivp roles``
+        fix and its own marks (rebuilding the watcher's state never loses them)."""
+        config = self.place.config_for(path.parent)
+        if produce.fresh(path, out, sha, config) is not None:
+            return
+        interview = sidecar.read(src)
+        interview.source.path = str(path)
+        produce.save(interview, out, self.place.cache(config), recording=path, config=config)
 
     def copy_to_duplicates(self, sha: str, rel: str) -> None:
         """Every other existing name of ``sha`` gets the result ``rel`` just got."""

@@ -50,12 +50,18 @@ class SettleReport:
     unreadable: list[Path] = field(default_factory=list)  # released although ffprobe can't read them
 
 
+PROBES_PER_POLL = 16  # ffprobe runs per poll (~50 ms each): the first files start within a tick
+
+
 class SettleTracker:
     """Tracks candidate files until they stop changing. Not thread-safe (one owner thread)."""
 
     def __init__(self, settle_s: float = 5.0, probe: Optional[Callable[[Path], bool]] = ffprobe_readable,
-                 probe_grace_s: Optional[float] = None, clock: Callable[[], float] = time.monotonic):
+                 probe_grace_s: Optional[float] = None, clock: Callable[[], float] = time.monotonic,
+                 probes_per_poll: int = PROBES_PER_POLL):
         self.settle_s = max(0.0, float(settle_s))
+        self.probes_per_poll = max(1, int(probes_per_poll))
+        self._probes_left = self.probes_per_poll
         self.probe = probe
         self.probe_grace_s = (max(2.0 * self.settle_s, 2.0) if probe_grace_s is None
                               else max(0.0, probe_grace_s))
@@ -84,9 +90,14 @@ class SettleTracker:
         self._entries.pop(Path(path), None)
 
     def poll(self) -> SettleReport:
-        """Stat every tracked file once; settled ones leave the tracker in ``ready``."""
+        """Stat every tracked file once; settled ones leave the tracker in ``ready``.
+
+        At most ``probes_per_poll`` files are probed per poll (oldest first), so that with
+        a thousand files dropped at once the first ones are handed on at once instead of
+        after every file has been probed."""
         report = SettleReport()
         now = self.clock()
+        self._probes_left = self.probes_per_poll
         for path, entry in list(self._entries.items()):
             sig = _signature(path)
             if sig is None:
@@ -102,7 +113,10 @@ class SettleTracker:
             quiet = now - entry.changed_at
             if quiet < self.settle_s:
                 continue
-            if self._readable(path, entry, now):
+            readable = self._readable(path, entry, now)
+            if readable is None:  # this poll's probes are spent: next poll
+                continue
+            if readable:
                 del self._entries[path]
                 report.ready.append(path)
             elif quiet >= self.settle_s + self.probe_grace_s:
@@ -111,7 +125,8 @@ class SettleTracker:
                 report.unreadable.append(path)
         return report
 
-    def _readable(self, path: Path, entry: _Entry, now: float) -> bool:
+    def _readable(self, path: Path, entry: _Entry, now: float) -> Optional[bool]:
+        """True/False once probed; None when a probe is due but this poll has none left."""
         if self.probe is None:
             return True
         if entry.probed and entry.probed[0] == entry.signature and entry.probed[2]:
@@ -119,6 +134,9 @@ class SettleTracker:
         # probe at most about once a second per unchanged file
         if entry.probed and entry.probed[0] == entry.signature and now - entry.probed[1] < 1.0:
             return False
+        if self._probes_left <= 0:
+            return None
+        self._probes_left -= 1
         ok = bool(self.probe(path))
         entry.probed = (entry.signature, now, ok)
         return ok

@@ -1,8 +1,9 @@
 """The worker room of the watcher: claim a queued file, process it, write its sidecar or error
 file, and tell output trouble (pause, nothing counted) from the file's own errors (retry, fail).
 
-:meth:`Worker.run_job` decides what happens to one claimed job; :meth:`Worker.process` holds
-the single place the watcher turns a recording into an Interview or an error. The pipeline is
+:meth:`Worker.run_job` decides what happens to one claimed job; :meth:`Worker.process` chooses
+what to do with one recording, and :mod:`pipeline.produce` (shared with ``ivp process``) turns
+it into its sidecar. The pipeline is
 made by a factory (the local :class:`~pipeline.runner.Pipeline`, or one bound to a Ray
 executor), one per worker thread and settings.
 """
@@ -16,16 +17,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .. import metrics, sidecar
+from .. import metrics, produce, sidecar
 from ..config import Config
 from ..errors import OutputError, PipelineError
 from ..progress import Cancelled, StopToken
 from ..recording import display
-from ..recording.freshness import up_to_date
 from ..recording.outputs import writable
 from ..runner import Pipeline
-from ..stages import voices
-from ..stages.diarize.speakers import stored_in
 from .common import (MAX_RETRY_DELAY_S, OUTPUT_ERRNOS, PSEUDO_PREFIX, SIDECARS, Log, Pause,
                      _reason, _remove_quietly, _stat_sig)
 from .folder import WatchedFolder
@@ -162,8 +160,9 @@ class Worker:
         problem = writable(out.parent)
         if problem:  # read-only or full: pause, try again later, count nothing
             raise OutputError(str(out.parent), f"cannot write: {problem}")
-        if real and up_to_date(out, sha, config) is not None:  # killed after the write last time
-            self.finished(job, rel, path, config, sidecar.read(out), out, resumed=True)
+        existing = produce.fresh(path, out, sha, config) if real else None
+        if existing is not None:  # killed after the write last time, or fresh after a rebuild
+            self.finished(job, rel, path, config, existing, out, resumed=True)
             return
         ws.rel, ws.stage_started, ws.stages_done = rel, {}, set()
         cache = self.place.cache(config)
@@ -172,41 +171,40 @@ class Worker:
                       + (f"; resuming from cached {', '.join(cached)}" if cached else ""))
         started = time.monotonic()
         pipeline = self._pipeline(ws, config)
-        newer = sidecar.newer(out)
-        if newer is not None:  # from a newer ivp: left as it is, never rewritten as today's version
-            self.failed(job, newer.stage, newer.reason)
-            return
-        previous = voices.previous_sidecar(out)  # to keep an `ivp roles` fix
+        moved: dict[str, Any] = {}
+
+        def settle(interview) -> Optional[Path]:
+            """Where the result goes: the recording may have been renamed or changed meanwhile."""
+            nonlocal rel, path
+            if real and _stat_sig(path) is None:  # renamed or moved while processed: follow it
+                others = [p for p in self.ledger.paths_of(sha)
+                          if p["path"] != rel and (root / p["path"]).exists()]
+                if others:
+                    rel, path = others[0]["path"], root / others[0]["path"]
+                    moved["sig"] = (others[0]["size"], others[0]["mtime_ns"])
+                    self.ledger.set_primary(sha, rel)
+                    interview.source.path = str(path)
+            if real and _stat_sig(path) != moved.get("sig", sig):
+                self.ledger.drop(sha)
+                self.log.info("superseded", rel, "changed or moved while it was processed; the new "
+                              "version is picked up when it settles")
+                return None
+            return self.place.output_for(path)
+
         try:
-            interview = pipeline.process(path, sha if real else None, cache=cache)
+            done = produce.produce(path, out, config, cache,
+                                   lambda: pipeline.process(path, sha if real else None, cache=cache),
+                                   settle, hold=SIDECARS)
         except OutputError:
             raise
-        except PipelineError as exc:
+        except PipelineError as exc:  # the file's own error (or a sidecar from a newer ivp)
             self.failed(job, exc.stage, exc.reason)
             return
-        if real and _stat_sig(path) is None:  # renamed or moved while processed: follow it
-            moved = [p for p in self.ledger.paths_of(sha)
-                     if p["path"] != rel and (root / p["path"]).exists()]
-            if moved:
-                rel, path = moved[0]["path"], root / moved[0]["path"]
-                sig = (moved[0]["size"], moved[0]["mtime_ns"])
-                self.ledger.set_primary(sha, rel)
-                interview.source.path = str(path)
-                out = self.place.output_for(path)
-        if real and _stat_sig(path) != sig:
-            self.ledger.drop(sha)
-            self.log.info("superseded", rel, "changed or moved while it was processed; the new "
-                          "version is picked up when it settles")
+        if done is None:
             return
-        try:
-            with SIDECARS:
-                if voices.carry_override(previous, interview, lambda sha: stored_in(cache, sha)):
-                    self.log.info("roles", rel, f"kept the fix from ivp roles: "
-                                  f"{(voices.fixed_note(interview) or '').split(': ', 1)[-1]}")
-                sidecar.write(interview, out)
-        except OSError as exc:
-            raise OutputError(str(out), f"cannot write: {_reason(exc)}") from exc
-        self.finished(job, rel, path, config, interview, out, seconds=time.monotonic() - started)
+        if done.kept:
+            self.log.info("roles", rel, f"kept the fix from ivp roles: {done.kept.split(': ', 1)[-1]}")
+        self.finished(job, rel, path, config, done.interview, done.out, seconds=time.monotonic() - started)
 
     def finished(self, job: dict, rel: str, path: Path, config: Config, interview, out: Path,
                  seconds: float = 0.0, resumed: bool = False) -> None:

@@ -11,7 +11,6 @@ import torch  # this module is imported on first use only (see diarize._load_bui
 
 from ...config import Config
 from ...errors import DiarizeError
-from ...interview import Turn
 from ...progress import NEVER, Cancelled, ProgressHook, StopToken, null_hook
 from ..decode import Audio
 from . import overlap
