@@ -85,3 +85,21 @@ def test_silent_or_wordless_audio_leaves_the_segments_alone():
     assert word_edges.refine(segments, Audio(np.zeros(3 * SR, dtype=np.float32))) == segments
     assert word_edges.refine([Segment(0.0, 1.0, "", [], "S1")], voice([(0, 1)], 2.0))[0].words == []
     assert word_edges.refine(segments, Audio(np.zeros(0, dtype=np.float32))) == segments
+
+
+@pytest.mark.slow
+def test_a_0_4_s_handover_is_a_fast_fill_through_the_pipeline(tmp_path):
+    """Constructed audio (Piper asks, espeak-ng answers, handovers of 0.4 and 0.9 s): Whisper's
+    last word of the answer ends about 0.2 s early, the refined edge does not."""
+    from kit import synthetic_voices
+    ra = synthetic_voices("roles_audio")
+    import bench_handover as bh
+    from pipeline.config import Config
+    from pipeline.runner import Pipeline
+    path, truth = ra.build(bh.script("two_handovers", [0.4, 0.9], 0), tmp_path)
+    iv = Pipeline(Config()).process(path)
+    true = [e - s for s, e in bh.true_handovers(truth)]
+    gaps = [h.gap for h in analyze.handovers(iv.turns, iv.segments)]
+    assert true == pytest.approx([0.4, 0.9], abs=0.01) and len(gaps) == 2, gaps
+    assert gaps == pytest.approx(true, abs=0.1)
+    assert [round(f.gap, 1) for f in iv.fast_fills] == [round(gaps[0], 1)]  # 0.4 s: a fast fill; 0.9 s: not
