@@ -2,10 +2,11 @@
 """Highlights benchmark: do the detected highlights (pipeline/stages/moments.py) pick what a
 researcher would keep, and only that, at the density of a highlight reel?
 
-    python scripts/bench_highlights.py [--split dev|heldout|both] [--out bench_out] [--show]
+    python scripts/bench_highlights.py [--split dev|heldout|fresh|all] [--out bench_out] [--show]
 
 Reads the labelled constructed interviews in tests/data/highlights/ (``dev.txt``: the rules may be
-tuned on it; ``heldout.txt``: never used for tuning), times each sentence (0.33 s a word for the
+tuned on it; ``heldout.txt`` and ``fresh.txt``: never used for tuning; ``fresh`` was written after
+the first round of rule changes, then read once after the second), times each sentence (0.33 s a word for the
 interviewee, 0.3 s for the interviewer, the pauses the file gives), runs ``find_moments`` and
 scores every highlight (the kinds of ``moments.GROUPS["highlights"]``):
 
@@ -43,6 +44,7 @@ from pipeline.interview import (INTERVIEWEE, INTERVIEWER, Interview, PipelineInf
 from pipeline.stages import highlights as hl, moments as mo  # noqa: E402
 from pipeline.text import timed_sentences  # noqa: E402
 
+SPLITS = ("dev", "heldout", "fresh")
 LABELS = ("pain_point", "workaround", "wish", "story", "emotion", "insight")
 KIND_OF = {label: label for label in LABELS} | {"insight": "insight_after_silence"}
 SECONDS_PER_WORD = {INTERVIEWEE: 0.33, INTERVIEWER: 0.3}
@@ -222,12 +224,12 @@ def sample_density() -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=("dev", "heldout", "both"), default="both")
+    ap.add_argument("--split", choices=("dev", "heldout", "fresh", "all"), default="all")
     ap.add_argument("--out", type=Path, default=Path("bench_out"))
     ap.add_argument("--show", action="store_true", help="print each miss and each false highlight")
     args = ap.parse_args()
     result = {}
-    for split in (("dev", "heldout") if args.split == "both" else (args.split,)):
+    for split in (SPLITS if args.split == "all" else (args.split,)):
         if args.show:
             print(f"{split}:")
         result[split] = score(read(DATA / f"{split}.txt"), args.show)

@@ -387,7 +387,7 @@ def test_sample_highlights_have_reasons_at_the_density_of_a_reel(sample_intervie
     assert {"workaround", "story", "pain_point", "wish", "emotion"} <= {k for m in sample_interview.moments
                                                                         for k in (m.kind, *m.also)}
     assert all(m.label and 0 < m.score < 1 for m in detected)
-    # 3.2 minutes: 11 highlights before neighbours were joined and bare word lists cut; 6 measured
+    # 3.2 minutes: 11 highlights before neighbours were joined and bare word lists cut; 7 measured
     shown = [m for m in sample_interview.moments if m.kind in mo.GROUPS["highlights"]]
     assert 4 <= len(shown) <= 8, [m.label for m in shown]
 

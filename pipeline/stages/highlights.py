@@ -76,6 +76,10 @@ HIGHLIGHT_RULES: tuple[Rule, ...] = (
         r"(is|are|was|were) the worst", r"the worst (part|thing)", r"(really|so|too|very|painfully|incredibly) slow",
         r"gets? (\w+ ){0,3}wrong", r"(gets?|got) stuck", r"half the time", r"one by one", r"takes \w+ clicks",
         r"(don'?t|doesn'?t|won'?t|didn'?t) (update|sync|save|load|refresh|show|know|remember)",
+        r"(i|we) (have|had) to (?!say|admit|thank|go now)\w+", r"(i|we) can'?t (?!complain|say|remember|wait|thank)\w+",
+        r"can only", r"never stops", r"forgets? to", r"(don'?t|doesn'?t) (write|say|tell|send|fill in|include|read)",
+        r"(lose|loses|lost|losing) (a |the |my |our )?(whole )?(day|weekend|morning|afternoon|evening|week|hours)",
+        r"(can )?takes? (a |two |three |several |a few )?(weeks?|months?)",
     ), unless=(r"(hard|difficult) to (say|tell|blame|believe|imagine|know|describe)",)),
     Rule("workaround", "Workaround", INTERVIEWEE, 0.75, (
         r"(we|i|they) ended up", r"(i|we) (just |then |still )?export", r"work ?arounds?", r"work around", r"copy(ing)? (and|&) past(e|ing)",
@@ -84,7 +88,8 @@ HIGHLIGHT_RULES: tuple[Rule, ...] = (
         r"(keep|keeps|kept|maintain|use) (a |an |our |my |their )?(own |shared |second |separate |paper |printed |little )?"
         r"(spreadsheets?|excel( files?| sheets?)?|notebooks?|lists?|documents?|maps?)",
         r"^so (i|we) (just |then |always |usually )?(?!think|guess|mean|would|was|were|am|are|have|had|ended|don'?t|do\b)\w+",
-        r"since then (i|we)", r"(set|put) (a|an) (reminder|alarm)",
+        r"since then (i|we)", r"(set|put) (a|an) (reminder|alarm)", r"^now (i|we) (just |always )?(?!think|know|have|am|are|do)\w+",
+        r"(i|we) started \w+ing", r"(that'?s|it'?s|is) the only way",
         r"because the (\w+ ){1,2}(always|never|has no|have no|doesn'?t|don'?t|can'?t|won'?t)",
     ), needs=SOMEONE),
     Rule("emotion", "Emotion", INTERVIEWEE, 0.6, (
@@ -94,6 +99,8 @@ HIGHLIGHT_RULES: tuple[Rule, ...] = (
         r"(such|what) a relief", r"i (really |just )?(hate|love|can'?t stand) (it|this|that|when|how|the)",
         r"makes? me (so |really )?(angry|mad|sad|nervous|crazy|furious)", r"(really|so) (frustrating|annoying|stressful)",
         r"really hurts", r"wanted to (scream|cry|quit|throw|give up)",
+        r"(felt|feel|feeling) (so |really |pretty |quite )?(sick|bad|guilty|stupid|helpless|awful|terrible|horrible)",
+        r"(i|she|he|they) cried", r"in tears", r"beside (her|him|my|them)sel(f|ves)", r"wears? (me|you|us) (down|out)",
     ), unless=(r"(that|the|this|your|a good|great) question",)),
     Rule("story", "Story", INTERVIEWEE, 0.65, (
         r"the last time", r"yesterday", rf"last (week|month|year|quarter|night|time|{SEASONS}|{DAYS})",
