@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Iterable, Optional
+from typing import Optional
 
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment
 from ..text import Sentence, compile_patterns, is_question, shorten
@@ -142,11 +142,15 @@ _COMPILED: dict[tuple[str, str], Optional[re.Pattern]] = {}
 
 
 def _compiled(rule: Rule, part: str) -> Optional[re.Pattern]:
+    """A rule's ``patterns``, ``unless`` (whole words, text.compile_patterns) or ``needs`` (as
+    written), compiled once; None when the rule has none."""
     key = (f"{rule.role}:{rule.kind}", part)
     if key not in _COMPILED:
-        patterns = {"patterns": rule.patterns, "unless": rule.unless}.get(part)
-        _COMPILED[key] = (compile_patterns(patterns) if patterns else None) if part != "needs" else \
-            (re.compile(rule.needs) if rule.needs else None)
+        if part == "needs":
+            _COMPILED[key] = re.compile(rule.needs) if rule.needs else None
+        else:
+            patterns = rule.patterns if part == "patterns" else rule.unless
+            _COMPILED[key] = compile_patterns(patterns) if patterns else None
     return _COMPILED[key]
 
 
@@ -241,7 +245,3 @@ def _grow(m: Moment, sents: list[Sentence], i: int, taken: set[int]) -> Moment:
 def _r(t: float) -> float:
     return round(max(0.0, float(t)), 3)
 
-
-def kinds(rules: Iterable[Rule] = HIGHLIGHT_RULES) -> dict[str, str]:
-    """kind -> title for the highlight kinds."""
-    return {r.kind: r.title for r in rules}
