@@ -103,3 +103,10 @@ def test_a_0_4_s_handover_is_a_fast_fill_through_the_pipeline(tmp_path):
     assert true == pytest.approx([0.4, 0.9], abs=0.01) and len(gaps) == 2, gaps
     assert gaps == pytest.approx(true, abs=0.1)
     assert [round(f.gap, 1) for f in iv.fast_fills] == [round(gaps[0], 1)]  # 0.4 s: a fast fill; 0.9 s: not
+
+
+def test_frame_energy_read_in_blocks_is_the_same_as_at_once():
+    audio = voice([(0.5, 2.0), (2.7, 4.1)], 5.0, noise_db=-60)
+    whole = word_edges.frame_db(audio)
+    assert len(whole) == 500 and np.allclose(word_edges.frame_db(audio, block=7), whole)
+    assert whole[100] > -25 and whole[230] < -55  # the voice and the noise between

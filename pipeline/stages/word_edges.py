@@ -30,12 +30,16 @@ FLOOR_HOLD_DB = 4.0  # ... while it stays this far over the quiet floor
 MIN_WORD_S = 0.05  # a word keeps at least this long
 
 
-def frame_db(audio: Audio) -> np.ndarray:
-    """The energy of each ``FRAME_S`` frame of the mono mix, in dB (silence: -120)."""
+def frame_db(audio: Audio, block: int = 10_000) -> np.ndarray:
+    """The energy of each ``FRAME_S`` frame of the mono mix, in dB (silence: -120); read ``block``
+    frames at a time, so a long recording needs no second copy of its samples."""
     hop = max(1, int(round(audio.sample_rate * FRAME_S)))
     n = len(audio.samples) // hop
-    x = np.asarray(audio.samples[: n * hop], dtype=np.float64).reshape(n, hop)
-    return 10.0 * np.log10(np.mean(x * x, axis=1) + 1e-12)
+    power = np.empty(n, dtype=np.float64)
+    for b in range(0, n, block):
+        x = np.asarray(audio.samples[b * hop: min(n, b + block) * hop], dtype=np.float64).reshape(-1, hop)
+        power[b: b + len(x)] = np.einsum("ij,ij->i", x, x) / hop
+    return 10.0 * np.log10(power + 1e-12)
 
 
 def threshold(db: np.ndarray) -> float:
