@@ -114,3 +114,16 @@ def test_the_labelled_files_read_and_a_bad_line_is_named(tmp_path):
         bench.read(bad)
     iv, answers = bench.interview(bench.read(bench.DATA / "dev.txt")[0])
     assert len(answers) == sum(1 for s in iv.segments if s.role == EE) and all(e > s for s, e, _ in answers)
+
+
+def test_a_sentence_in_another_language_is_not_read_by_the_english_rules():
+    segments, turns = spoken([(ER, 0.0, 3.0, "Was war das Schwierigste?"),
+                              (EE, 4.0, 12.0, "In March I was so frustrated, we had to start over.")])
+    segments[1].language = "de"
+    iv = Interview(source=Recording("/nonexistent/talk.wav", "0" * 64, 20.0, 1, 16000, "pcm_s16le"),
+                   pipeline=PipelineInfo("test", "base", "test", "cpu", "int8", settings={}),
+                   segments=segments, turns=turns, roles=RoleAssignment("S1", "S2", 1.0, "override"))
+    assert [m for m in mo.find_moments(iv, Config(), marks=[]) if m.kind in mo.GROUPS["highlights"]] == []
+    segments[1].language = "en"
+    [m] = [m for m in mo.find_moments(iv, Config(), marks=[]) if m.kind in mo.GROUPS["highlights"]]
+    assert {m.kind, *m.also} == {"pain_point", "emotion", "story"}

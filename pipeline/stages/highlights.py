@@ -163,8 +163,8 @@ def highlights(interview: Interview, sents: list[Sentence], roles_known: bool) -
     who = INTERVIEWEE if roles_known else None
     matched: dict[int, list[tuple[Rule, str]]] = {}
     for i, s in enumerate(sents):
-        if who and s.role != who:
-            continue
+        if (who and s.role != who) or (s.language or "en").split("-")[0] not in HIGHLIGHT_LANGUAGES:
+            continue  # the rules' words are English: another language's sentence is not read
         hits = said(s) + (asked_for(sents, i) if roles_known else [])
         if hits:
             matched[i] = hits
