@@ -19,6 +19,8 @@ scores every highlight (the kinds of ``moments.GROUPS["highlights"]``):
 * with ../shared/data present, the 32 LJ Speech sentences (real read prose about printing: nothing
   a researcher keeps) as one interviewee's answers: every highlight there is a false one.
 
+``--spoken DIR`` also speaks the held-out interviews (Piper and espeak-ng, scripts/roles_audio.py)
+and runs the whole pipeline on them: Whisper's punctuation, the diarizer and the roles included.
 ``--show`` prints each miss, each false highlight and each unlabelled sentence a rule matched. Writes ``<out>/bench_highlights.json``.
 Measured figures: docs/moments-and-exports.md ("Detected highlights").
 """
@@ -222,11 +224,50 @@ def sample_density() -> dict:
             "labels": [m.label for m in hits]}
 
 
+def spoken_score(labelled: list[Labelled], folder: Path) -> dict:
+    """The same interviews spoken (Piper ``joe`` asks, espeak-ng answers, one line a turn, the
+    pauses the file gives) and run through the whole pipeline: Whisper's sentences, the diarizer's
+    speakers and the roles decided from them. A labelled line is found when a highlight covers
+    half of it or more; a highlight is right when it covers half of a labelled line."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import roles_audio as ra
+    from pipeline.runner import Pipeline
+    pipeline = Pipeline(Config())
+    tp = fp = found = keep = 0
+    minutes = 0.0
+    for lab in labelled:
+        lines = [("A" if role == INTERVIEWER else "B", text) for role, text, _, _ in lab.lines]
+        pauses = {k: -pause for k, (_, _, _, pause) in enumerate(lab.lines) if pause is not None}
+        wav, truth_path = folder / f"{lab.name}.wav", folder / f"{lab.name}.truth.json"
+        if wav.is_file() and truth_path.is_file():
+            truth = json.loads(truth_path.read_text())
+        else:
+            wav, truth = ra.build(ra.Interview(lab.name, "joe", "espeak:en-us+m3", lines, early=pauses), folder)
+        iv = pipeline.process(wav)
+        minutes += iv.source.duration_s / 60
+        spans = [(t["start"], t["end"], label) for t, (_, _, label, _) in zip(truth["turns"], lab.lines)]
+        hits = [m for m in iv.moments if m.kind in mo.GROUPS["highlights"] or set(m.also) & set(mo.GROUPS["highlights"])]
+
+        def half(m, s, e):
+            return min(m.end, e) - max(m.start, s) >= 0.5 * (e - s)
+        for m in hits:
+            tp += any(label and half(m, s, e) for s, e, label in spans)
+            fp += not any(label and half(m, s, e) for s, e, label in spans)
+        for s, e, label in spans:
+            if label:
+                keep += 1
+                found += any(half(m, s, e) for m in hits)
+    return {"interviews": len(labelled), "labelled": keep, "highlights": tp + fp, "precision": _ratio(tp, tp + fp),
+            "recall": _ratio(found, keep), "per_minute": round((tp + fp) / minutes, 2) if minutes else None}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=("dev", "heldout", "fresh", "all"), default="all")
     ap.add_argument("--out", type=Path, default=Path("bench_out"))
     ap.add_argument("--show", action="store_true", help="print each miss and each false highlight")
+    ap.add_argument("--spoken", type=Path, metavar="DIR",
+                    help="also speak the split's interviews into DIR (kept, reused) and run the whole pipeline on them")
     args = ap.parse_args()
     result = {}
     for split in (SPLITS if args.split == "all" else (args.split,)):
@@ -251,6 +292,11 @@ def main() -> None:
           f"{sample['answer_sentences']} interviewee sentences, {sample['per_minute']} a minute")
     if args.show:
         print("\n".join(f"  sample: {label}" for label in sample["labels"]))
+    if args.spoken:
+        for split in (("heldout", "fresh") if args.split == "all" else (args.split,)):
+            r = result[f"{split}_spoken"] = spoken_score(read(DATA / f"{split}.txt"), args.spoken)
+            print(f"{split}, spoken through the pipeline: precision {r['precision']}, recall {r['recall']}, "
+                  f"{r['highlights']} highlights, {r['per_minute']} a minute", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_highlights.json").write_text(json.dumps(result, indent=1))
 
