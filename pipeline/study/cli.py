@@ -15,6 +15,8 @@ from ..sidecar import find_sidecars, json_text
 from . import index as idx
 from . import reel
 from .build import build_study
+from .query import QueryError
+from .search import find
 
 
 def _folder(folder: Path) -> None:
@@ -61,26 +63,53 @@ def study(folder, out_dir, force, as_json, quiet) -> None:
 @click.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.argument("query")
-@click.option("--role", type=click.Choice(list(ROLES)), help="Only what this role said.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many hits.")
+@click.option("--role", type=click.Choice(list(ROLES)), help="Only what this role said (as role:... in the query).")
+@click.option("--meaning", is_flag=True,
+              help="Rank sentences by closeness in meaning (sentence embeddings), not by the words themselves.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many hits (by meaning: 20 unless given).")
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
-def search(folder, query, role, limit, as_json) -> None:
-    """Find words and phrases ("quoted") in every transcript under FOLDER: recording, time, sentence."""
+def search(folder, query, role, meaning, limit, as_json) -> None:
+    """Find sentences in every transcript under FOLDER: recording, time, who, the sentence.
+
+    \b
+    QUERY syntax (docs/study.md):
+      spreadsheet export    both words (any form: "exports", "exported")
+      "by hand"             the phrase
+      spread*               words starting with "spread"
+      export OR report      either word
+      report -spreadsheet   leave out sentences with "spreadsheet" (also: NOT spreadsheet)
+      role:interviewee  theme:ID-or-name  tag:workaround    filters
+
+    Exit status: 0 hits found, 1 none, 2 a query that cannot be read."""
     _folder(folder)
-    paths, _ = find_sidecars(folder, exclude=folder / "ivp-study")
-    with idx.Index(idx.db_path(folder)) as index:
-        synced = index.sync(paths, folder)
-        hits = index.search(query, role=role, limit=limit)
-    for p, why in synced.skipped:
-        click.echo(f"warning: {display(p)}: skipped: {why}", err=True)
+    try:
+        found = find(folder, query, role=role, limit=limit, meaning=meaning)
+    except QueryError as exc:
+        click.echo(f"error: query: {exc}", err=True)
+        sys.exit(2)
+    except PipelineError as exc:  # no embedding model, an unwritable study
+        click.echo(f"error: {exc.line()}", err=True)
+        sys.exit(1)
+    hits = found.hits
+    for w in found.warnings:
+        click.echo(f"warning: {w}", err=True)
     if as_json:
-        click.echo(json_text([h.to_dict() for h in hits], indent=1))
+        click.echo(json_text([dict(h.to_dict(), link=link(h)) for h in hits], indent=1))
     else:
         for h in hits:
             also = f" (copies: {', '.join(map(display, h.copies))})" if h.copies else ""
-            click.echo(f"{display(h.doc)}{also}  {clock(h.time)}  {h.role or h.speaker or '?'}: {display(h.text)}")
+            score = f"  [{h.score:.2f}]" if h.score is not None else ""
+            click.echo(f"{display(h.doc)}{also}  {clock(h.time)}  {h.role or h.speaker or '?'}: {display(h.text)}{score}")
+            if h.before or h.after:
+                click.echo(f"    … {display(h.before)} [{display(h.text)}] {display(h.after)}".rstrip())
         click.echo(f"{len(hits)} hit{'' if len(hits) == 1 else 's'}", err=True)
     sys.exit(0 if hits else 1)
+
+
+def link(hit) -> str:
+    """The moment as a link: the recording's file URI with a media fragment (``#t=83.5``)."""
+    rec = Path(hit.recording)
+    return (rec.as_uri() if rec.is_absolute() else rec.as_posix()) + f"#t={hit.time:g}"
 
 
 def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) -> int:
@@ -103,8 +132,12 @@ def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) 
             return 1
         title, quotes = theme["name"], theme["quotes"]
     else:
-        with idx.Index(idx.db_path(folder)) as index:
-            hits = [h.to_dict() for h in index.search(query) if h.role != INTERVIEWER]
+        try:
+            with idx.Index(idx.db_path(folder)) as index:
+                hits = [h.to_dict() for h in index.search(query) if h.role != INTERVIEWER]
+        except QueryError as exc:
+            click.echo(f"error: query: {exc}", err=True)
+            return 2
         title, quotes = query, hits
     quotes = quotes[:top] if top else quotes
     if not quotes:

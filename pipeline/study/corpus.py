@@ -49,9 +49,10 @@ class Sentence:
     speaker: Optional[str]
     text: str
     words: list[tuple[float, float, int]]  # (start, end, char offset) per word
-    hash: str  # of the normalised text: the embedding cache key (theme candidates only)
+    hash: str  # of the normalised text: the embedding cache key (themes, search by meaning)
     salience: float = 0.0
-    kind: str = ""  # the highlight kind it falls in, if any
+    kind: str = ""  # the highlight kind it falls in, if any (theme candidates only)
+    tags: list[str] = field(default_factory=list)  # of every highlight over it (metrics.tags)
 
 
 @dataclass
@@ -88,6 +89,7 @@ def sentences(iv: Interview) -> list[Sentence]:
     Segments are cut where a word ends a sentence (``.?!``, :func:`pipeline.text.ends_sentence`); a segment without word times shares its time out by character count."""
     spans = sorted(((m.start, m.end, m.kind, float(m.score or 0.0)) for m in iv.moments
                     if not metrics.is_coaching(m) and m.role in (None, INTERVIEWEE)))
+    tagged = [(m.start, m.end, metrics.tags(m)) for m in metrics.highlights(iv)]
     starts = [h[0] for h in spans]
     need_role = bool(iv.roles and iv.roles.interviewer)
     out: list[Sentence] = []
@@ -107,6 +109,9 @@ def sentences(iv: Interview) -> list[Sentence]:
                 current = []
         if current:
             out.append(_sentence(current, role, seg.speaker, spans, starts, need_role))
+    for s in out:
+        mid = (s.start + s.end) / 2
+        s.tags = sorted({t for start, end, ts in tagged if start - 0.05 <= mid <= end + 0.05 for t in ts})
     return out
 
 
@@ -116,7 +121,7 @@ def _sentence(tokens, role, speaker, spans, starts, need_role) -> Sentence:
         words.append((start, end, offset))
         offset += len(text) + 1
     text = " ".join(t[2] for t in tokens)
-    s = Sentence(round(tokens[0][0], 3), round(tokens[-1][1], 3), role, speaker, text, words, "")
+    s = Sentence(round(tokens[0][0], 3), round(tokens[-1][1], 3), role, speaker, text, words, text_hash(text))
     if need_role and role != INTERVIEWEE:
         return s
     if len(words) < MIN_WORDS or text.endswith("?") or SMALL_TALK.search(text):
@@ -133,7 +138,7 @@ def _sentence(tokens, role, speaker, spans, starts, need_role) -> Sentence:
             score, kind = score + 0.5 + 0.5 * h_score, h_kind
             break
         i -= 1
-    s.salience, s.kind, s.hash = round(score, 4), kind, text_hash(text)  # only candidates need a hash
+    s.salience, s.kind = round(score, 4), kind
     return s
 
 

@@ -24,12 +24,14 @@ import numpy as np
 
 from .. import sidecar as sidecars
 from ..errors import SidecarError
+from ..metrics import tag_key
 from ..recording import firsts
 from ..recording.discover import STATE_DIR
 from . import corpus
+from .query import Query, QueryError, parse
 
 DB_NAME = "study.db"
-SCHEMA_VERSION = 4  # 3: docs carry the interviewer's voice; 4: and the recording's sha256
+SCHEMA_VERSION = 5  # 3: docs carry the interviewer's voice; 4: and the recording's sha256; 5: tags, every hash
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS docs (
@@ -37,12 +39,15 @@ CREATE TABLE IF NOT EXISTS docs (
     doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sents (
     id INTEGER PRIMARY KEY, doc INTEGER NOT NULL, start REAL, end REAL, role TEXT, speaker TEXT,
-    text TEXT NOT NULL, words BLOB NOT NULL, hash TEXT, salience REAL, kind TEXT);
+    text TEXT NOT NULL, words BLOB NOT NULL, hash TEXT, salience REAL, kind TEXT, tags TEXT);
 CREATE INDEX IF NOT EXISTS sents_doc ON sents (doc);
 CREATE VIRTUAL TABLE IF NOT EXISTS sents_fts USING fts5(text, tokenize = 'porter unicode61');
 CREATE TABLE IF NOT EXISTS emb (hash TEXT PRIMARY KEY, model TEXT, vec BLOB NOT NULL);
 """
 OPEN, CLOSE = "\x01", "\x02"
+MEANING_FLOOR = 0.3  # cosine below which a sentence is not shown as close in meaning
+EMBED_CHUNK = 2048
+FUSE_K, FUSE_DEPTH = 60, 200  # reciprocal rank fusion: its constant, and how deep each ranking is read
 
 
 @dataclass
@@ -73,6 +78,10 @@ class Hit:
     text: str
     sentence_id: int
     copies: list[str] = field(default_factory=list)  # the same recording elsewhere in the folder
+    tags: list[str] = field(default_factory=list)  # of the highlights over it
+    score: Optional[float] = None  # similarity, when found by meaning
+    before: str = ""  # the sentence before it in the same interview ("" at the start)
+    after: str = ""  # and the one after
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -153,11 +162,12 @@ class Index:
                               (key, st.st_mtime_ns, st.st_size, sha, json.dumps(doc)))
         doc_id = cur.lastrowid
         rows = [(doc_id, s.start, s.end, s.role, s.speaker, s.text,
-                 s.words if isinstance(s.words, bytes) else pack_words(s.words), s.hash, s.salience, s.kind)
+                 s.words if isinstance(s.words, bytes) else pack_words(s.words), s.hash, s.salience, s.kind,
+                 " ".join(s.tags))
                 for s in sents]
         first = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM sents").fetchone()[0] + 1
-        self.db.executemany("INSERT INTO sents (id, doc, start, end, role, speaker, text, words, hash, salience, kind)"
-                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self.db.executemany("INSERT INTO sents (id, doc, start, end, role, speaker, text, words, hash, salience, kind, tags)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [(first + i, *r) for i, r in enumerate(rows)])
         self.db.executemany("INSERT INTO sents_fts (rowid, text) VALUES (?, ?)",
                             [(first + i, s.text) for i, s in enumerate(sents)])
@@ -200,26 +210,132 @@ class Index:
     def sentence(self, sid: int) -> tuple:
         return self.db.execute("SELECT id, doc, start, end, role, speaker, text FROM sents WHERE id=?", (sid,)).fetchone()
 
-    def search(self, query: str, role: Optional[str] = None, limit: Optional[int] = None) -> list[Hit]:
-        """Sentences with all the words of ``query`` (a phrase when quoted), in recording and time order."""
-        match = fts_query(query)
-        if not match:
+    def search(self, query: "str | Query", role: Optional[str] = None, limit: Optional[int] = None,
+               within: Optional[set[int]] = None) -> list[Hit]:
+        """Sentences that match ``query`` (:mod:`pipeline.study.query`'s syntax; a
+        :class:`QueryError` when it cannot be read), in recording and time order. ``within``: the
+        sentence ids a ``theme:`` filter allows (the caller reads the study's themes)."""
+        q = parse(query) if isinstance(query, str) else query
+        role = role or q.role
+        match = q.fts()
+        if not match and not q.filters and role is None:
             return []
+        if q.filters.get("theme") and within is None:
+            raise QueryError("theme: filters need the study's themes: search with ivp search or the study page")
         docs = self.docs()
-        sql = ("SELECT s.id, s.doc, s.start, s.end, s.role, s.speaker, s.text, s.words, "
-               f"highlight(sents_fts, 0, '{OPEN}', '{CLOSE}') FROM sents_fts JOIN sents s ON s.id = sents_fts.rowid "
-               "WHERE sents_fts MATCH ?" + (" AND s.role = ?" if role else ""))
-        rows = self.db.execute(sql, (match, role) if role else (match,)).fetchall()
+        cols = "s.id, s.doc, s.start, s.end, s.role, s.speaker, s.text, s.words, s.tags"
+        if match:
+            sql = (f"SELECT {cols}, highlight(sents_fts, 0, '{OPEN}', '{CLOSE}') FROM sents_fts "
+                   "JOIN sents s ON s.id = sents_fts.rowid WHERE sents_fts MATCH ?")
+            args: list = [match]
+        else:
+            sql, args = f"SELECT {cols}, NULL FROM sents s WHERE 1", []
+        if role:
+            sql += " AND s.role = ?"
+            args.append(role)
+        try:
+            rows = self.db.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:  # parse() wrote it, so this is unexpected; still one line
+            raise QueryError(f"cannot search for {q.fts()!r}: {exc}") from exc
+        wanted = {tag_key(t) for t in q.filters.get("tag", [])}
         hits = []
-        for sid, doc_id, start, end, r, speaker, text, words, marked in rows:
+        for sid, doc_id, start, end, r, speaker, text, words, tags, marked in rows:
             if doc_id not in docs:  # a copy of another interview: found there, once
                 continue
-            times = _match_times(marked, unpack_words(words)) or [start]
+            if (within is not None and sid not in within) or not wanted <= set((tags or "").split()):
+                continue
+            times = (_match_times(marked, unpack_words(words)) if marked else []) or [start]
             d = docs[doc_id]
             hits.append(Hit(d.get("name", "?"), d.get("recording", ""), times[0], times, start, end, r, speaker,
-                            text, sid, list(d.get("copies", []))))
+                            text, sid, list(d.get("copies", [])), tags=(tags or "").split()))
         hits.sort(key=lambda h: (h.doc, h.time))
-        return hits[:limit] if limit else hits
+        hits = hits[:limit] if limit else hits
+        self._context(hits)
+        return hits
+
+    def nearest(self, query: "str | Query", embedder, role: Optional[str] = None, limit: int = 20,
+                within: Optional[set[int]] = None, floor: float = MEANING_FLOOR) -> list[Hit]:
+        """Sentences closest in meaning to the query's words (cosine of sentence embeddings, best
+        first, at least ``floor``); its filters and ``-words`` apply as in :meth:`search`. Sentences
+        never embedded are embedded now (and kept)."""
+        q = parse(query) if isinstance(query, str) else query
+        role = role or q.role
+        text = q.free_text()
+        if not text:
+            raise QueryError("search by meaning needs words to look for")
+        if q.filters.get("theme") and within is None:
+            raise QueryError("theme: filters need the study's themes: search with ivp search or the study page")
+        model = getattr(embedder, "name", "")
+        ids, hashes, matrix = self.sentence_vectors(embedder, model, role)
+        if not len(ids):
+            return []
+        scores = matrix @ embedder.embed([text])[0]
+        order = _fused(scores, self._word_ranks(text), [int(i) for i in ids])
+        left_out = set()
+        if q.exclude:
+            left_out = {r for (r,) in self.db.execute("SELECT rowid FROM sents_fts WHERE sents_fts MATCH ?",
+                                                        (" OR ".join(t.fts() for t in q.exclude),))}
+        wanted = {tag_key(t) for t in q.filters.get("tag", [])}
+        docs = self.docs()
+        hits: list[Hit] = []
+        for i, by_words in order:
+            if len(hits) >= limit:
+                break
+            if scores[i] < floor and not by_words:
+                continue
+            sid = int(ids[i])
+            if sid in left_out or (within is not None and sid not in within):
+                continue
+            _id, doc_id, start, end, r, speaker, text_, tags = self.db.execute(
+                "SELECT id, doc, start, end, role, speaker, text, tags FROM sents WHERE id=?", (sid,)).fetchone()
+            if doc_id not in docs or not wanted <= set((tags or "").split()):
+                continue
+            d = docs[doc_id]
+            hits.append(Hit(d.get("name", "?"), d.get("recording", ""), start, [start], start, end, r, speaker,
+                            text_, sid, list(d.get("copies", [])), tags=(tags or "").split(),
+                            score=round(float(scores[i]), 4)))
+        self._context(hits)
+        return hits
+
+    def _word_ranks(self, text: str) -> dict[int, int]:
+        """{sentence id: rank} of the sentences holding any content word of ``text`` (bm25, best 0)."""
+        words = [w for w in re.findall(r"\w+", text.lower()) if w not in corpus.STOPWORDS]
+        if not words:
+            return {}
+        rows = self.db.execute("SELECT rowid FROM sents_fts WHERE sents_fts MATCH ? ORDER BY rank LIMIT ?",
+                               (" OR ".join(f'"{w}"' for w in words), FUSE_DEPTH)).fetchall()
+        return {r: k for k, (r,) in enumerate(rows)}
+
+    def sentence_vectors(self, embedder, model: str, role: Optional[str] = None) -> tuple:
+        """(sentence ids, their text hashes, unit vectors as rows) of every sentence (copies left out)."""
+        sql = f"SELECT id, hash, text FROM sents WHERE hash IS NOT NULL AND hash != '' AND {self._not_copies()}"
+        rows = self.db.execute(sql + (" AND role = ?" if role else ""), (role,) if role else ()).fetchall()
+        texts = {}
+        for _sid, h, text in rows:
+            texts.setdefault(h, text)
+        vectors, _n = self.vectors(texts, embedder, model)
+        keys = list(texts)
+        where = {h: k for k, h in enumerate(keys)}
+        unique = np.stack([vectors[h] for h in keys]) if keys else np.zeros((0, 1), np.float32)
+        ids = np.array([sid for sid, _h, _t in rows], dtype=np.int64)
+        pick = np.array([where[h] for _sid, h, _t in rows], dtype=np.int64)
+        return ids, [h for _s, h, _t in rows], unique[pick] if len(pick) else unique
+
+    def _context(self, hits: list[Hit]) -> None:
+        """Each hit's sentence before and after, in the same interview (ids follow time within a doc)."""
+        want = {i for h in hits for i in (h.sentence_id - 1, h.sentence_id, h.sentence_id + 1)}
+        near: dict[int, tuple[int, str]] = {}
+        keys = sorted(want)
+        for k in range(0, len(keys), 900):
+            chunk = keys[k:k + 900]
+            for sid, doc, text in self.db.execute(
+                    f"SELECT id, doc, text FROM sents WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                near[sid] = (doc, text)
+        for h in hits:
+            d = near[h.sentence_id][0]
+            before, after = near.get(h.sentence_id - 1), near.get(h.sentence_id + 1)
+            h.before = before[1] if before and before[0] == d else ""
+            h.after = after[1] if after and after[0] == d else ""
 
     # ------------------------------------------------------------------------------ embeddings
     def cached_embeddings(self, hashes: list[str], model: str) -> dict[str, np.ndarray]:
@@ -235,6 +351,34 @@ class Index:
         self.db.executemany("INSERT OR REPLACE INTO emb (hash, model, vec) VALUES (?, ?, ?)",
                             [(h, model, v.astype(np.float16).tobytes()) for h, v in items.items()])
         self.db.commit()
+
+    def vectors(self, texts: dict[str, str], embedder, model: str) -> tuple[dict[str, np.ndarray], int]:
+        """Vectors by hash for ``texts`` ({hash: text}): from the cache, the rest embedded now and
+        stored; and how many were embedded."""
+        cached = self.cached_embeddings(list(texts), model)
+        missing = [h for h in texts if h not in cached]
+        for k in range(0, len(missing), EMBED_CHUNK):  # stored as it goes: an interrupted run keeps its work
+            part = missing[k:k + EMBED_CHUNK]
+            new = dict(zip(part, embedder.embed([texts[h] for h in part])))
+            self.store_embeddings(new, model)
+            cached.update(new)
+        return cached, len(missing)
+
+
+def _fused(scores: np.ndarray, word_ranks: dict[int, int], ids: list[int]) -> list[tuple[int, bool]]:
+    """Row indices best first by reciprocal rank fusion of closeness in meaning and the words
+    shared with the query (a sentence that says "by hand" outranks a question that merely sounds
+    alike), each with whether its words matched."""
+    by_meaning = np.argsort(-scores, kind="stable")
+    fused = {}
+    for rank, i in enumerate(by_meaning[:FUSE_DEPTH * 5]):
+        fused[int(i)] = 1.0 / (FUSE_K + rank)
+    row_of = {sid: k for k, sid in enumerate(ids)}
+    for sid, rank in word_ranks.items():
+        k = row_of.get(sid)
+        if k is not None:
+            fused[k] = fused.get(k, 0.0) + 1.0 / (FUSE_K + rank)
+    return [(i, ids[i] in word_ranks) for i in sorted(fused, key=lambda i: (-fused[i], i))]
 
 
 def _copies(docs: dict[int, dict]) -> dict[int, int]:
@@ -295,16 +439,6 @@ def pack_words(words: list) -> bytes:
 def unpack_words(blob: bytes) -> list[list[float]]:
     arr = np.frombuffer(blob, dtype=np.float64).reshape(-1, 3)
     return [[round(float(a), 3), round(float(b), 3), int(c)] for a, b, c in arr]
-
-
-def fts_query(text: str) -> str:
-    """User text as an FTS5 query: each word a quoted token (no operators), phrases kept in quotes."""
-    parts = []
-    for phrase, word in re.findall(r'"([^"]*)"|(\S+)', text):
-        tokens = re.findall(r"\w+", phrase or word, re.UNICODE)
-        if tokens:
-            parts.append('"' + " ".join(tokens) + '"')
-    return " ".join(parts)
 
 
 def _match_times(marked: str, words: list[list[float]]) -> list[float]:
