@@ -20,7 +20,7 @@ from ..interview import INTERVIEWEE, INTERVIEWER, Interview
 from .. import metrics
 from ..recording.dates import recording_date
 from ..stages.voices import MIN_SECONDS
-from ..text import ends_sentence, spread
+from ..text import sentence_ends, spread
 
 MAX_HIGHLIGHT_S = 600.0  # no highlight is longer (the moments stage keeps them under 90 s)
 MIN_WORDS = 6  # shorter sentences are searchable but never theme candidates
@@ -86,7 +86,8 @@ def content_words(text: str) -> list[str]:
 def sentences(iv: Interview) -> list[Sentence]:
     """Every sentence of the transcript in time order, with word offsets, salience and kind.
 
-    Segments are cut where a word ends a sentence (``.?!``, :func:`pipeline.text.ends_sentence`); a segment without word times shares its time out by character count."""
+    Segments are cut where a sentence ends (:func:`pipeline.text.sentence_ends`); a segment
+    without word times shares its time out by character count."""
     spans = sorted(((m.start, m.end, m.kind, float(m.score or 0.0)) for m in iv.moments
                     if not metrics.is_coaching(m) and m.role in (None, INTERVIEWEE)))
     tagged = [(m.start, m.end, metrics.tags(m)) for m in metrics.highlights(iv)]
@@ -99,16 +100,11 @@ def sentences(iv: Interview) -> list[Sentence]:
             tokens = [(w.start, w.end, w.word.strip()) for w in seg.words]
         else:
             tokens = [(t.start, t.end, t.text) for t in spread(seg.start, seg.end, seg.text)]
-        current: list[tuple[float, float, str]] = []
-        for tok in tokens:
-            if not tok[2]:
-                continue
-            current.append(tok)
-            if ends_sentence(tok[2]):
-                out.append(_sentence(current, role, seg.speaker, spans, starts, need_role))
-                current = []
-        if current:
-            out.append(_sentence(current, role, seg.speaker, spans, starts, need_role))
+        tokens = [t for t in tokens if t[2]]
+        first = 0
+        for end in sentence_ends([t[2] for t in tokens], seg.language or iv.language):
+            out.append(_sentence(tokens[first:end + 1], role, seg.speaker, spans, starts, need_role))
+            first = end + 1
     for s in out:
         mid = (s.start + s.end) / 2
         s.tags = sorted({t for start, end, ts in tagged if start - 0.05 <= mid <= end + 0.05 for t in ts})
