@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import DecodeError, InputError, NoAudioStream
 from ..interview import Recording
-from ..recording.discover import not_regular, open_regular
+from ..recording.discover import local_input, not_regular, open_regular
 
 SAMPLE_RATE = 16000
 BLOCK_SAMPLES = SAMPLE_RATE * 60  # decode and convert a minute at a time
@@ -56,11 +56,6 @@ def require_ffmpeg() -> None:
     for tool in ("ffmpeg", "ffprobe"):
         if shutil.which(tool) is None:
             raise DecodeError(None, f"{tool} not found on PATH; install ffmpeg (e.g. apt-get install ffmpeg)")
-
-
-def local_input(path: Path) -> list[str]:
-    """ffmpeg/ffprobe input arguments that can only ever read the local file ``path``."""
-    return ["-protocol_whitelist", "file,pipe", "-i", "file:" + os.path.abspath(path)]
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

@@ -11,7 +11,7 @@ from ..errors import PipelineError
 from ..interview import INTERVIEWER, ROLES
 from ..recording import display
 from ..report.html import clock
-from ..sidecar import find_sidecars, json_text
+from ..sidecar import json_text
 from . import index as idx
 from . import reel
 from .build import build_study

@@ -12,7 +12,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import re
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -45,9 +44,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS sents_fts USING fts5(text, tokenize = 'porter
 CREATE TABLE IF NOT EXISTS emb (hash TEXT PRIMARY KEY, model TEXT, vec BLOB NOT NULL);
 """
 OPEN, CLOSE = "\x01", "\x02"
-MEANING_FLOOR = 0.3  # cosine below which a sentence is not shown as close in meaning
 EMBED_CHUNK = 2048
-FUSE_K, FUSE_DEPTH = 60, 200  # reciprocal rank fusion: its constant, and how deep each ranking is read
 
 
 @dataclass
@@ -191,7 +188,7 @@ class Index:
     def _every_doc(self) -> dict[int, dict]:
         return {i: json.loads(d) for i, d in self.db.execute("SELECT id, doc FROM docs ORDER BY id")}
 
-    def _not_copies(self) -> str:
+    def not_copies(self) -> str:
         """An SQL condition on ``doc`` leaving out the sentences of copies (doc ids are integers)."""
         copies = _copies(self._every_doc())
         return f"doc NOT IN ({', '.join(str(int(i)) for i in copies)})" if copies else "1"
@@ -199,13 +196,13 @@ class Index:
     def candidates(self, min_salience: float = 1e-9) -> list[tuple]:
         """(id, doc, start, end, role, text, hash, salience, kind) of possible theme quotes."""
         return self.db.execute("SELECT id, doc, start, end, role, text, hash, salience, kind FROM sents "
-                               f"WHERE salience >= ? AND {self._not_copies()} ORDER BY doc, start",
+                               f"WHERE salience >= ? AND {self.not_copies()} ORDER BY doc, start",
                                (min_salience,)).fetchall()
 
     def sentences(self) -> list[tuple]:
         """(id, doc, start, end, role, text) of every sentence, for the page's quote bank."""
         return self.db.execute("SELECT id, doc, start, end, role, text FROM sents "
-                               f"WHERE {self._not_copies()} ORDER BY doc, start").fetchall()
+                               f"WHERE {self.not_copies()} ORDER BY doc, start").fetchall()
 
     def sentence(self, sid: int) -> tuple:
         return self.db.execute("SELECT id, doc, start, end, role, speaker, text FROM sents WHERE id=?", (sid,)).fetchone()
@@ -250,78 +247,10 @@ class Index:
                             text, sid, list(d.get("copies", [])), tags=(tags or "").split()))
         hits.sort(key=lambda h: (h.doc, h.time))
         hits = hits[:limit] if limit else hits
-        self._context(hits)
+        self.context(hits)
         return hits
 
-    def nearest(self, query: "str | Query", embedder, role: Optional[str] = None, limit: int = 20,
-                within: Optional[set[int]] = None, floor: float = MEANING_FLOOR) -> list[Hit]:
-        """Sentences closest in meaning to the query's words (cosine of sentence embeddings, best
-        first, at least ``floor``); its filters and ``-words`` apply as in :meth:`search`. Sentences
-        never embedded are embedded now (and kept)."""
-        q = parse(query) if isinstance(query, str) else query
-        role = role or q.role
-        text = q.free_text()
-        if not text:
-            raise QueryError("search by meaning needs words to look for")
-        if q.filters.get("theme") and within is None:
-            raise QueryError("theme: filters need the study's themes: search with ivp search or the study page")
-        model = getattr(embedder, "name", "")
-        ids, hashes, matrix = self.sentence_vectors(embedder, model, role)
-        if not len(ids):
-            return []
-        scores = matrix @ embedder.embed([text])[0]
-        order = _fused(scores, self._word_ranks(text), [int(i) for i in ids])
-        left_out = set()
-        if q.exclude:
-            left_out = {r for (r,) in self.db.execute("SELECT rowid FROM sents_fts WHERE sents_fts MATCH ?",
-                                                        (" OR ".join(t.fts() for t in q.exclude),))}
-        wanted = {tag_key(t) for t in q.filters.get("tag", [])}
-        docs = self.docs()
-        hits: list[Hit] = []
-        for i, by_words in order:
-            if len(hits) >= limit:
-                break
-            if scores[i] < floor and not by_words:
-                continue
-            sid = int(ids[i])
-            if sid in left_out or (within is not None and sid not in within):
-                continue
-            _id, doc_id, start, end, r, speaker, text_, tags = self.db.execute(
-                "SELECT id, doc, start, end, role, speaker, text, tags FROM sents WHERE id=?", (sid,)).fetchone()
-            if doc_id not in docs or not wanted <= set((tags or "").split()):
-                continue
-            d = docs[doc_id]
-            hits.append(Hit(d.get("name", "?"), d.get("recording", ""), start, [start], start, end, r, speaker,
-                            text_, sid, list(d.get("copies", [])), tags=(tags or "").split(),
-                            score=round(float(scores[i]), 4)))
-        self._context(hits)
-        return hits
-
-    def _word_ranks(self, text: str) -> dict[int, int]:
-        """{sentence id: rank} of the sentences holding any content word of ``text`` (bm25, best 0)."""
-        words = [w for w in re.findall(r"\w+", text.lower()) if w not in corpus.STOPWORDS]
-        if not words:
-            return {}
-        rows = self.db.execute("SELECT rowid FROM sents_fts WHERE sents_fts MATCH ? ORDER BY rank LIMIT ?",
-                               (" OR ".join(f'"{w}"' for w in words), FUSE_DEPTH)).fetchall()
-        return {r: k for k, (r,) in enumerate(rows)}
-
-    def sentence_vectors(self, embedder, model: str, role: Optional[str] = None) -> tuple:
-        """(sentence ids, their text hashes, unit vectors as rows) of every sentence (copies left out)."""
-        sql = f"SELECT id, hash, text FROM sents WHERE hash IS NOT NULL AND hash != '' AND {self._not_copies()}"
-        rows = self.db.execute(sql + (" AND role = ?" if role else ""), (role,) if role else ()).fetchall()
-        texts = {}
-        for _sid, h, text in rows:
-            texts.setdefault(h, text)
-        vectors, _n = self.vectors(texts, embedder, model)
-        keys = list(texts)
-        where = {h: k for k, h in enumerate(keys)}
-        unique = np.stack([vectors[h] for h in keys]) if keys else np.zeros((0, 1), np.float32)
-        ids = np.array([sid for sid, _h, _t in rows], dtype=np.int64)
-        pick = np.array([where[h] for _sid, h, _t in rows], dtype=np.int64)
-        return ids, [h for _s, h, _t in rows], unique[pick] if len(pick) else unique
-
-    def _context(self, hits: list[Hit]) -> None:
+    def context(self, hits: list[Hit]) -> None:
         """Each hit's sentence before and after, in the same interview (ids follow time within a doc)."""
         want = {i for h in hits for i in (h.sentence_id - 1, h.sentence_id, h.sentence_id + 1)}
         near: dict[int, tuple[int, str]] = {}
@@ -363,22 +292,6 @@ class Index:
             self.store_embeddings(new, model)
             cached.update(new)
         return cached, len(missing)
-
-
-def _fused(scores: np.ndarray, word_ranks: dict[int, int], ids: list[int]) -> list[tuple[int, bool]]:
-    """Row indices best first by reciprocal rank fusion of closeness in meaning and the words
-    shared with the query (a sentence that says "by hand" outranks a question that merely sounds
-    alike), each with whether its words matched."""
-    by_meaning = np.argsort(-scores, kind="stable")
-    fused = {}
-    for rank, i in enumerate(by_meaning[:FUSE_DEPTH * 5]):
-        fused[int(i)] = 1.0 / (FUSE_K + rank)
-    row_of = {sid: k for k, sid in enumerate(ids)}
-    for sid, rank in word_ranks.items():
-        k = row_of.get(sid)
-        if k is not None:
-            fused[k] = fused.get(k, 0.0) + 1.0 / (FUSE_K + rank)
-    return [(i, ids[i] in word_ranks) for i in sorted(fused, key=lambda i: (-fused[i], i))]
 
 
 def _copies(docs: dict[int, dict]) -> dict[int, int]:

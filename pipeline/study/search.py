@@ -11,6 +11,7 @@ from typing import Optional
 from ..recording import display
 from ..sidecar import find_sidecars
 from . import index as idx
+from . import meaning as meaning_search
 from .build import DEFAULT_DIRNAME, build_study
 from .query import Query, QueryError, parse
 
@@ -41,7 +42,7 @@ def find(folder: Path, text: str, role: Optional[str] = None, limit: Optional[in
         if embedder is None:
             from .embed import Embedder  # lazy: onnxruntime, only for a search by meaning
             embedder = Embedder()
-        return Found(index.nearest(query, embedder, role=role, limit=limit or 20, within=within), warnings)
+        return Found(meaning_search.nearest(index, query, embedder, role=role, limit=limit or 20, within=within), warnings)
 
 
 def _theme_sentences(folder: Path, query: Query, warnings: list[str]) -> set[tuple[str, float]]:

@@ -1,0 +1,102 @@
+"""Search by meaning: sentences ranked by how close their embedding is to the query's (the same
+MiniLM vectors the themes use, cached by text hash in the study index), fused with the words
+they share with the query (reciprocal rank fusion), so a sentence that says "by hand" outranks
+a question that merely sounds alike. The query's filters and ``-words`` hold as in a word search.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import numpy as np
+
+from ..metrics import tag_key
+from . import corpus
+from .index import Hit, Index
+from .query import Query, QueryError, parse
+
+FLOOR = 0.3  # cosine below which a sentence sharing no word with the query is not shown
+FUSE_K, FUSE_DEPTH = 60, 200  # reciprocal rank fusion: its constant, and how deep each ranking is read
+
+
+def nearest(index: Index, query: "str | Query", embedder, role: Optional[str] = None, limit: int = 20,
+            within: Optional[set[int]] = None, floor: float = FLOOR) -> list[Hit]:
+    """The sentences closest in meaning to the query's words, best first. Sentences never
+    embedded are embedded now (and kept in the index)."""
+    q = parse(query) if isinstance(query, str) else query
+    role = role or q.role
+    text = q.free_text()
+    if not text:
+        raise QueryError("search by meaning needs words to look for")
+    if q.filters.get("theme") and within is None:
+        raise QueryError("theme: filters need the study's themes: search with ivp search or the study page")
+    ids, matrix = sentence_vectors(index, embedder, role)
+    if not len(ids):
+        return []
+    scores = matrix @ embedder.embed([text])[0]
+    order = fused(scores, word_ranks(index, text), [int(i) for i in ids])
+    left_out = set()
+    if q.exclude:
+        left_out = {r for (r,) in index.db.execute("SELECT rowid FROM sents_fts WHERE sents_fts MATCH ?",
+                                                     (" OR ".join(t.fts() for t in q.exclude),))}
+    wanted = {tag_key(t) for t in q.filters.get("tag", [])}
+    docs = index.docs()
+    hits: list[Hit] = []
+    for i, by_words in order:
+        if len(hits) >= limit:
+            break
+        if scores[i] < floor and not by_words:
+            continue
+        sid = int(ids[i])
+        if sid in left_out or (within is not None and sid not in within):
+            continue
+        _id, doc_id, start, end, r, speaker, sentence, tags = index.db.execute(
+            "SELECT id, doc, start, end, role, speaker, text, tags FROM sents WHERE id=?", (sid,)).fetchone()
+        if doc_id not in docs or not wanted <= set((tags or "").split()):
+            continue
+        d = docs[doc_id]
+        hits.append(Hit(d.get("name", "?"), d.get("recording", ""), start, [start], start, end, r, speaker,
+                        sentence, sid, list(d.get("copies", [])), tags=(tags or "").split(),
+                        score=round(float(scores[i]), 4)))
+    index.context(hits)
+    return hits
+
+
+def sentence_vectors(index: Index, embedder, role: Optional[str] = None) -> tuple[np.ndarray, np.ndarray]:
+    """(sentence ids, unit vectors as rows) of every sentence (copies left out); each distinct
+    text is embedded once."""
+    sql = f"SELECT id, hash, text FROM sents WHERE hash IS NOT NULL AND hash != '' AND {index.not_copies()}"
+    rows = index.db.execute(sql + (" AND role = ?" if role else ""), (role,) if role else ()).fetchall()
+    texts: dict[str, str] = {}
+    for _sid, h, text in rows:
+        texts.setdefault(h, text)
+    vectors, _n = index.vectors(texts, embedder, getattr(embedder, "name", ""))
+    keys = list(texts)
+    where = {h: k for k, h in enumerate(keys)}
+    unique = np.stack([vectors[h] for h in keys]) if keys else np.zeros((0, 1), np.float32)
+    ids = np.array([sid for sid, _h, _t in rows], dtype=np.int64)
+    pick = np.array([where[h] for _sid, h, _t in rows], dtype=np.int64)
+    return ids, (unique[pick] if len(pick) else unique)
+
+
+def word_ranks(index: Index, text: str) -> dict[int, int]:
+    """{sentence id: rank} of the sentences holding any content word of ``text`` (bm25, best 0)."""
+    words = [w for w in re.findall(r"\w+", text.lower()) if w not in corpus.STOPWORDS]
+    if not words:
+        return {}
+    rows = index.db.execute("SELECT rowid FROM sents_fts WHERE sents_fts MATCH ? ORDER BY rank LIMIT ?",
+                            (" OR ".join(f'"{w}"' for w in words), FUSE_DEPTH)).fetchall()
+    return {r: k for k, (r,) in enumerate(rows)}
+
+
+def fused(scores: np.ndarray, ranks: dict[int, int], ids: list[int]) -> list[tuple[int, bool]]:
+    """Row indices best first by reciprocal rank fusion of the meaning ranking and the word
+    ranking, each with whether its words matched the query's."""
+    by_meaning = np.argsort(-scores, kind="stable")
+    score = {int(i): 1.0 / (FUSE_K + rank) for rank, i in enumerate(by_meaning[:FUSE_DEPTH * 5])}
+    row_of = {sid: k for k, sid in enumerate(ids)}
+    for sid, rank in ranks.items():
+        k = row_of.get(sid)
+        if k is not None:
+            score[k] = score.get(k, 0.0) + 1.0 / (FUSE_K + rank)
+    return [(i, ids[i] in ranks) for i in sorted(score, key=lambda i: (-score[i], i))]
