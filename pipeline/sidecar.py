@@ -95,12 +95,17 @@ def atomic_write_text(path: Path, text: str) -> None:
     with surrogate escapes, is written as ``\\udce9`` (readable text, and a JSON escape that reads back
     to the same name), never a crash and never an invalid UTF-8 byte.
     """
+    atomic_write_bytes(path, text.encode("utf-8", errors="backslashreplace"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """:func:`atomic_write_text` for bytes (a DOCX, a zip): temp file, fsync, rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _new_temp(path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
