@@ -20,7 +20,7 @@ from .base import ExportJob, Writer, register, voice
 class Paragraph:
     start: float
     end: float
-    speaker: str  # as people read it: "Interviewer", "Interviewee", else the speaker id
+    speaker: str  # as people read it: the role's label (ROLE_LABELS), else the speaker id
     sentences: list[tuple[float, float, str]] = field(default_factory=list)  # (start, end, text)
 
     @property
