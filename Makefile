@@ -21,7 +21,7 @@ help:
 	@echo "make run    - set up, then process the bundled sample into $(OUT)/"
 	@echo "make test   - set up, then run the test suite"
 	@echo "make test-fast - set up, then the tests not marked slow (no models on audio, browser, Ray; under 2 minutes)"
-	@echo "make bench  - set up, then run the benchmarks (scripts/bench.py, bench_questions.py, soak_watch.py)"
+	@echo "make bench  - set up, then run the benchmarks (scripts/bench.py, bench_questions.py, bench_search.py, soak_watch.py)"
 	@echo "make sample - regenerate sample_audio/ (needs piper-tts and espeak-ng)"
 
 run: setup
@@ -41,6 +41,7 @@ browser-deps: test-deps
 bench: setup test-deps
 	$(PY) scripts/bench.py --out bench_out --long $(BENCH_LONG)
 	$(PY) scripts/bench_questions.py --json bench_out/bench_questions.json
+	$(PY) scripts/bench_search.py --files 500 --out bench_out
 	$(PY) scripts/soak_watch.py --files 20 --cycles 10 --json bench_out/soak.json
 
 setup: system-deps $(VENV)/.stamp-deps models

@@ -30,10 +30,13 @@ def nearest(index: Index, query: "str | Query", embedder, role: Optional[str] = 
         raise QueryError("search by meaning needs words to look for")
     if q.filters.get("theme") and within is None:
         raise QueryError("theme: filters need the study's themes: search with ivp search or the study page")
-    ids, matrix = sentence_vectors(index, embedder, role)
+    ids, hashes = sentence_hashes(index, role)
     if not len(ids):
         return []
-    scores = matrix @ embedder.embed([text])[0]
+    keys, matrix = vectors_of(index, hashes, embedder)
+    by_text = matrix @ embedder.embed([text])[0]  # one score per distinct text
+    where = {h: k for k, h in enumerate(keys)}
+    scores = by_text[np.fromiter((where[h] for h in hashes), dtype=np.int64, count=len(hashes))]
     order = fused(scores, word_ranks(index, text), [int(i) for i in ids])
     left_out = set()
     if q.exclude:
@@ -62,21 +65,28 @@ def nearest(index: Index, query: "str | Query", embedder, role: Optional[str] = 
     return hits
 
 
-def sentence_vectors(index: Index, embedder, role: Optional[str] = None) -> tuple[np.ndarray, np.ndarray]:
-    """(sentence ids, unit vectors as rows) of every sentence (copies left out); each distinct
-    text is embedded once."""
-    sql = f"SELECT id, hash, text FROM sents WHERE hash IS NOT NULL AND hash != '' AND {index.not_copies()}"
+def sentence_hashes(index: Index, role: Optional[str] = None) -> tuple[np.ndarray, list[str]]:
+    """(sentence ids, their text hashes) of every sentence (copies left out)."""
+    sql = f"SELECT id, hash FROM sents WHERE hash IS NOT NULL AND hash != '' AND {index.not_copies()}"
     rows = index.db.execute(sql + (" AND role = ?" if role else ""), (role,) if role else ()).fetchall()
-    texts: dict[str, str] = {}
-    for _sid, h, text in rows:
-        texts.setdefault(h, text)
-    vectors, _n = index.vectors(texts, embedder, getattr(embedder, "name", ""))
-    keys = list(texts)
-    where = {h: k for k, h in enumerate(keys)}
-    unique = np.stack([vectors[h] for h in keys]) if keys else np.zeros((0, 1), np.float32)
-    ids = np.array([sid for sid, _h, _t in rows], dtype=np.int64)
-    pick = np.array([where[h] for _sid, h, _t in rows], dtype=np.int64)
-    return ids, (unique[pick] if len(pick) else unique)
+    return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
+
+
+def vectors_of(index: Index, hashes: list[str], embedder) -> tuple[list[str], np.ndarray]:
+    """(distinct hashes, their unit vectors as rows): cached ones read, the others embedded now."""
+    keys = list(dict.fromkeys(hashes))
+    model = getattr(embedder, "name", "")
+    cached = index.cached_embeddings(keys, model)
+    missing = [h for h in keys if h not in cached]
+    if missing:
+        texts: dict[str, str] = {}
+        for k in range(0, len(missing), 900):
+            chunk = missing[k:k + 900]
+            texts.update(index.db.execute(f"SELECT hash, text FROM sents WHERE hash IN ({','.join('?' * len(chunk))})"
+                                          " GROUP BY hash", chunk).fetchall())
+        fresh, _n = index.vectors(texts, embedder, model)
+        cached.update(fresh)
+    return keys, (np.stack([cached[h] for h in keys]) if keys else np.zeros((0, 1), np.float32))
 
 
 def word_ranks(index: Index, text: str) -> dict[int, int]:
