@@ -200,8 +200,8 @@ class Index:
                                (min_salience,)).fetchall()
 
     def sentences(self) -> list[tuple]:
-        """(id, doc, start, end, role, text) of every sentence, for the page's quote bank."""
-        return self.db.execute("SELECT id, doc, start, end, role, text FROM sents "
+        """(id, doc, start, end, role, text, hash, tags) of every sentence, for the page's quote bank."""
+        return self.db.execute("SELECT id, doc, start, end, role, text, hash, tags FROM sents "
                                f"WHERE {self.not_copies()} ORDER BY doc, start").fetchall()
 
     def sentence(self, sid: int) -> tuple:

@@ -16,6 +16,11 @@ from .index import Hit, Index
 from .query import Query, QueryError, parse
 
 FLOOR = 0.3  # cosine below which a sentence sharing no word with the query is not shown
+PAGE_DIMS = 64  # the study page's vectors: reduced by PCA to this many dimensions, one byte each
+PAGE_MAX_SENTENCES = 50_000  # more than this and the page leaves search by meaning to ivp search
+# a page query is the mean of single words' vectors, whose cosines run lower than a sentence's:
+# a sentence shows when its cosine is at least PAGE_FLOOR and PAGE_RELATIVE of the best one
+PAGE_FLOOR, PAGE_RELATIVE = 0.1, 0.4
 FUSE_K, FUSE_DEPTH = 60, 200  # reciprocal rank fusion: its constant, and how deep each ranking is read
 
 
@@ -110,3 +115,34 @@ def fused(scores: np.ndarray, ranks: dict[int, int], ids: list[int]) -> list[tup
         if k is not None:
             score[k] = score.get(k, 0.0) + 1.0 / (FUSE_K + rank)
     return [(i, ids[i] in ranks) for i in sorted(score, key=lambda i: (-score[i], i))]
+
+
+def page_vectors(index: Index, rows: list[tuple], embedder) -> Optional[dict]:
+    """What the study page needs to search by meaning without the model: each sentence's vector
+    (``rows``: :meth:`Index.sentences`, in the page's order) and a vector for every word the
+    interviews use (a query is the mean of its words' vectors), both reduced by PCA to
+    :data:`PAGE_DIMS` and stored as int8 in base64. None for a folder too big for a page."""
+    import base64
+    from sklearn.decomposition import PCA  # lazy: scikit-learn, only when a study page is built
+
+    if not rows or len(rows) > PAGE_MAX_SENTENCES:
+        return None
+    hashes = [r[6] for r in rows]
+    keys, sents = vectors_of(index, hashes, embedder)
+    where = {h: k for k, h in enumerate(keys)}
+    sents = sents[[where[h] for h in hashes]]
+    words = sorted({w for r in rows for w in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", r[5].lower())
+                    if w not in corpus.STOPWORDS and len(w) > 2})
+    found, _n = index.vectors({f"word:{w}": w for w in words}, embedder, getattr(embedder, "name", ""))
+    lexicon = np.stack([found[f"word:{w}"] for w in words]) if words else np.zeros((0, sents.shape[1]), np.float32)
+    both = np.vstack([sents, lexicon])
+    dims = max(1, min(PAGE_DIMS, both.shape[0] - 1, both.shape[1]))
+    pca = PCA(n_components=dims, svd_solver="full").fit(both)
+
+    def packed(x: np.ndarray) -> str:
+        y = pca.transform(x) if len(x) else np.zeros((0, dims))
+        y /= np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-9)
+        return base64.b64encode(np.clip(np.round(y * 127), -127, 127).astype(np.int8).tobytes()).decode("ascii")
+
+    return {"dims": dims, "sents": packed(sents), "words": words, "wvecs": packed(lexicon),
+            "stop": sorted(corpus.STOPWORDS), "floor": PAGE_FLOOR, "relative": PAGE_RELATIVE, "fuse_k": FUSE_K}
