@@ -5,6 +5,7 @@ a question that merely sounds alike. The query's filters and ``-words`` hold as 
 """
 from __future__ import annotations
 
+import base64
 import re
 from typing import Optional
 
@@ -122,7 +123,6 @@ def page_vectors(index: Index, rows: list[tuple], embedder) -> Optional[dict]:
     (``rows``: :meth:`Index.sentences`, in the page's order) and a vector for every word the
     interviews use (a query is the mean of its words' vectors), both reduced by PCA to
     :data:`PAGE_DIMS` and stored as int8 in base64. None for a folder too big for a page."""
-    import base64
     from sklearn.decomposition import PCA  # lazy: scikit-learn, only when a study page is built
 
     if not rows or len(rows) > PAGE_MAX_SENTENCES:

@@ -13,6 +13,7 @@ from ..sidecar import find_sidecars
 from . import index as idx
 from . import meaning as meaning_search
 from .build import DEFAULT_DIRNAME, build_study
+from .embed import Embedder
 from .query import Query, QueryError, parse
 
 
@@ -39,9 +40,7 @@ def find(folder: Path, text: str, role: Optional[str] = None, limit: Optional[in
             within = _ids_of(index, within)
         if not meaning:
             return Found(index.search(query, role=role, limit=limit, within=within), warnings)
-        if embedder is None:
-            from .embed import Embedder  # lazy: onnxruntime, only for a search by meaning
-            embedder = Embedder()
+        embedder = embedder or Embedder()
         return Found(meaning_search.nearest(index, query, embedder, role=role, limit=limit or 20, within=within), warnings)
 
 
