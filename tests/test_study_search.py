@@ -191,6 +191,8 @@ def test_meaning_finds_the_paraphrase(five):
     pricey = find(five, "too pricey role:interviewee", meaning=True, limit=2).hits
     assert texts(pricey) == {(n, theme_line(n)) for n in PRICING}
     assert all(h.score is not None and h.score > 0.3 for h in pricey)
+    tagged = find(five, "doing it by hand tag:workaround", meaning=True, limit=5).hits
+    assert tagged and texts(tagged) <= {(n, theme_line(n)) for n in SPREADSHEET} and tagged[0].doc == f"{ada}.wav"
     left = find(five, "too pricey role:interviewee -expensive", meaning=True, limit=2).hits
     assert ("2024-03-15 eve", theme_line("2024-03-15 eve")) not in texts(left)
     res = CliRunner().invoke(main, ["search", str(five), "doing it by hand", "--meaning", "--json", "--limit", "3"])

@@ -36,7 +36,15 @@ def nearest(index: Index, query: "str | Query", embedder, role: Optional[str] = 
         raise QueryError("search by meaning needs words to look for")
     if q.filters.get("theme") and within is None:
         raise QueryError("theme: filters need the study's themes: search with ivp search or the study page")
-    ids, hashes = sentence_hashes(index, role)
+    wanted = {tag_key(t) for t in q.filters.get("tag", [])}
+    left_out = set()
+    if q.exclude:
+        left_out = {r for (r,) in index.db.execute("SELECT rowid FROM sents_fts WHERE sents_fts MATCH ?",
+                                                     (" OR ".join(t.fts() for t in q.exclude),))}
+    ids, hashes = sentence_hashes(index, role, wanted)
+    keep = [k for k, sid in enumerate(ids) if sid not in left_out and (within is None or sid in within)]
+    if len(keep) < len(ids):  # filters first, so that the ranking is over what may be shown
+        ids, hashes = ids[keep], [hashes[k] for k in keep]
     if not len(ids):
         return []
     keys, matrix = vectors_of(index, hashes, embedder)
@@ -44,11 +52,6 @@ def nearest(index: Index, query: "str | Query", embedder, role: Optional[str] = 
     where = {h: k for k, h in enumerate(keys)}
     scores = by_text[np.fromiter((where[h] for h in hashes), dtype=np.int64, count=len(hashes))]
     order = fused(scores, word_ranks(index, text), [int(i) for i in ids])
-    left_out = set()
-    if q.exclude:
-        left_out = {r for (r,) in index.db.execute("SELECT rowid FROM sents_fts WHERE sents_fts MATCH ?",
-                                                     (" OR ".join(t.fts() for t in q.exclude),))}
-    wanted = {tag_key(t) for t in q.filters.get("tag", [])}
     docs = index.docs()
     hits: list[Hit] = []
     for i, by_words in order:
@@ -71,10 +74,17 @@ def nearest(index: Index, query: "str | Query", embedder, role: Optional[str] = 
     return hits
 
 
-def sentence_hashes(index: Index, role: Optional[str] = None) -> tuple[np.ndarray, list[str]]:
-    """(sentence ids, their text hashes) of every sentence (copies left out)."""
+def sentence_hashes(index: Index, role: Optional[str] = None, tags: frozenset = frozenset()) -> tuple[np.ndarray, list[str]]:
+    """(sentence ids, their text hashes) of every sentence (copies left out), of ``role`` and
+    carrying every one of ``tags`` when given."""
     sql = f"SELECT id, hash FROM sents WHERE hash IS NOT NULL AND hash != '' AND {index.not_copies()}"
-    rows = index.db.execute(sql + (" AND role = ?" if role else ""), (role,) if role else ()).fetchall()
+    args: list = []
+    if role:
+        sql, args = sql + " AND role = ?", [role]
+    for tag in sorted(tags):
+        sql += " AND (' ' || COALESCE(tags, '') || ' ') LIKE ? ESCAPE '\\'"
+        args.append("% " + tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %")
+    rows = index.db.execute(sql, args).fetchall()
     return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
 
 
