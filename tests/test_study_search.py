@@ -201,3 +201,20 @@ def test_meaning_finds_the_paraphrase(five):
     top = next(d for d in data if d["doc"] == f"{ada}.wav")
     assert top["link"].startswith("file://") and top["link"].endswith(f"#t={top['time']:g}")
     assert top["before"] == "What is the hardest part of using the tool?"
+
+
+def test_meaning_reads_one_vector_file_kept_current(five):
+    """The vectors are scored from one matrix file beside the index: kept while nothing is added,
+    rebuilt when new sentences are embedded (a new interview is found by meaning at once)."""
+    first = find(five, "too pricey", meaning=True, limit=3).hits
+    (matrix,) = (five / ".ivp").glob("vectors-*.npy")
+    stamp = matrix.stat().st_mtime_ns
+    again = find(five, "too pricey", meaning=True, limit=3).hits
+    assert [(h.doc, h.text, h.score) for h in again] == [(h.doc, h.text, h.score) for h in first]
+    assert matrix.stat().st_mtime_ns == stamp  # read, not written again
+    lines = script_for("2024-03-15 eve")
+    lines[5] = (EE, "Paying for the licence is far too costly for us now.")
+    add_interview(five, "2024-03-20 fay", lines)
+    found = find(five, "a costly licence", meaning=True, limit=3).hits
+    assert found[0].text == "Paying for the licence is far too costly for us now." and found[0].score > 0.5
+    assert matrix.stat().st_mtime_ns != stamp

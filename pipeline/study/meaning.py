@@ -6,12 +6,14 @@ a question that merely sounds alike. The query's filters and ``-words`` hold as 
 from __future__ import annotations
 
 import base64
+import io
 import re
 from typing import Optional
 
 import numpy as np
 
 from ..metrics import tag_key
+from ..sidecar import atomic_write_bytes, atomic_write_text
 from . import corpus
 from .index import Hit, Index
 from .query import Query, QueryError, parse
@@ -22,6 +24,7 @@ PAGE_MAX_SENTENCES = 50_000  # more than this and the page leaves search by mean
 # a page query is the mean of single words' vectors, whose cosines run lower than a sentence's:
 # a sentence shows when its cosine is at least PAGE_FLOOR and PAGE_RELATIVE of the best one
 PAGE_FLOOR, PAGE_RELATIVE = 0.1, 0.4
+SCORE_CHUNK = 65536  # rows of the vector matrix scored at a time
 FUSE_K, FUSE_DEPTH = 60, 200  # reciprocal rank fusion: its constant, and how deep each ranking is read
 
 
@@ -47,10 +50,7 @@ def nearest(index: Index, query: "str | Query", embedder, role: Optional[str] = 
         ids, hashes = ids[keep], [hashes[k] for k in keep]
     if not len(ids):
         return []
-    keys, matrix = vectors_of(index, hashes, embedder)
-    by_text = matrix @ embedder.embed([text])[0]  # one score per distinct text
-    where = {h: k for k, h in enumerate(keys)}
-    scores = by_text[np.fromiter((where[h] for h in hashes), dtype=np.int64, count=len(hashes))]
+    scores = closeness(index, hashes, embedder, embedder.embed([text])[0])
     order = fused(scores, word_ranks(index, text), [int(i) for i in ids])
     docs = index.docs()
     hits: list[Hit] = []
@@ -86,6 +86,53 @@ def sentence_hashes(index: Index, role: Optional[str] = None, tags: frozenset = 
         args.append("% " + tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %")
     rows = index.db.execute(sql, args).fetchall()
     return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
+
+
+def closeness(index: Index, hashes: list[str], embedder, vector: np.ndarray) -> np.ndarray:
+    """The cosine of ``vector`` with each sentence of ``hashes`` (texts never embedded are
+    embedded now); every cached vector is scored once, in chunks, from the index's matrix file."""
+    model = getattr(embedder, "name", "")
+    rows, matrix = embedding_matrix(index, model)
+    missing = list(dict.fromkeys(h for h in hashes if h not in rows))
+    if missing:
+        vectors_of(index, missing, embedder)  # embeds and stores them
+        rows, matrix = embedding_matrix(index, model)
+    every = np.empty(matrix.shape[0], dtype=np.float32)
+    for k in range(0, matrix.shape[0], SCORE_CHUNK):
+        every[k:k + SCORE_CHUNK] = np.asarray(matrix[k:k + SCORE_CHUNK], dtype=np.float32) @ vector
+    return every[np.fromiter((rows[h] for h in hashes), dtype=np.int64, count=len(hashes))]
+
+
+def embedding_matrix(index: Index, model: str) -> tuple[dict[str, int], np.ndarray]:
+    """Every cached vector of ``model`` as one float16 matrix (memory-mapped) and {hash: row}.
+    Kept beside the index (``vectors-<model>.npy`` and ``.keys``) and rebuilt only when
+    vectors were added, so a search by meaning over many hours reads one file, not every row."""
+    count, top = index.db.execute("SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM emb WHERE model=?",
+                                 (model,)).fetchone()
+    stamp = f"{count}:{top}"
+    base = index.path.parent / f"vectors-{re.sub(r'[^A-Za-z0-9_.-]', '_', model) or 'model'}"
+    keys_file, matrix_file = base.with_suffix(".keys"), base.with_suffix(".npy")
+    try:
+        head, _, body = keys_file.read_text(encoding="utf-8").partition("\n")
+        if head == stamp:
+            matrix = np.load(matrix_file, mmap_mode="r")
+            keys = body.split("\n") if body else []
+            if matrix.shape[0] == len(keys) == count:
+                return {h: k for k, h in enumerate(keys)}, matrix
+    except (OSError, ValueError):
+        pass
+    rows = index.db.execute("SELECT hash, vec FROM emb WHERE model=? ORDER BY rowid", (model,)).fetchall()
+    keys = [h for h, _v in rows]
+    dims = len(rows[0][1]) // 2 if rows else 1
+    matrix = np.frombuffer(b"".join(v for _h, v in rows), dtype=np.float16).reshape(-1, dims)
+    buf = io.BytesIO()
+    np.save(buf, matrix)
+    try:  # a cache: a folder that cannot hold it still searches
+        atomic_write_bytes(matrix_file, buf.getvalue())
+        atomic_write_text(keys_file, stamp + "\n" + "\n".join(keys))
+    except OSError:
+        pass
+    return {h: k for k, h in enumerate(keys)}, matrix
 
 
 def vectors_of(index: Index, hashes: list[str], embedder) -> tuple[list[str], np.ndarray]:
