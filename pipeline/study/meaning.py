@@ -6,6 +6,7 @@ a question that merely sounds alike. The query's filters and ``-words`` hold as 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 from typing import Optional
@@ -39,100 +40,112 @@ def nearest(index: Index, query: "str | Query", embedder, role: Optional[str] = 
         raise QueryError("search by meaning needs words to look for")
     if q.filters.get("theme") and within is None:
         raise QueryError("theme: filters need the study's themes: search with ivp search or the study page")
-    wanted = {tag_key(t) for t in q.filters.get("tag", [])}
-    left_out = set()
-    if q.exclude:
-        left_out = {r for (r,) in index.db.execute("SELECT rowid FROM sents_fts WHERE sents_fts MATCH ?",
-                                                     (" OR ".join(t.fts() for t in q.exclude),))}
-    ids, hashes = sentence_hashes(index, role, wanted)
-    keep = [k for k, sid in enumerate(ids) if sid not in left_out and (within is None or sid in within)]
-    if len(keep) < len(ids):  # filters first, so that the ranking is over what may be shown
-        ids, hashes = ids[keep], [hashes[k] for k in keep]
+    ids, matrix = sentence_matrix(index, embedder)
     if not len(ids):
         return []
-    scores = closeness(index, hashes, embedder, embedder.embed([text])[0])
-    order = fused(scores, word_ranks(index, text), [int(i) for i in ids])
+    scores = _scores(matrix, embedder.embed([text])[0])
+    allowed = _allowed(index, q, role, within)
+    if allowed is not None:  # filters first, so that the ranking is over what may be shown
+        scores[~np.isin(ids, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))] = -np.inf
     docs = index.docs()
     hits: list[Hit] = []
-    for i, by_words in order:
+    for i, by_words in fused(scores, word_ranks(index, text), ids):
         if len(hits) >= limit:
             break
-        if scores[i] < floor and not by_words:
-            continue
-        sid = int(ids[i])
-        if sid in left_out or (within is not None and sid not in within):
+        if not np.isfinite(scores[i]) or (scores[i] < floor and not by_words):
             continue
         _id, doc_id, start, end, r, speaker, sentence, tags = index.db.execute(
-            "SELECT id, doc, start, end, role, speaker, text, tags FROM sents WHERE id=?", (sid,)).fetchone()
-        if doc_id not in docs or not wanted <= set((tags or "").split()):
+            "SELECT id, doc, start, end, role, speaker, text, tags FROM sents WHERE id=?", (int(ids[i]),)).fetchone()
+        if doc_id not in docs:  # a copy: found in its first
             continue
         d = docs[doc_id]
         hits.append(Hit(d.get("name", "?"), d.get("recording", ""), start, [start], start, end, r, speaker,
-                        sentence, sid, list(d.get("copies", [])), tags=(tags or "").split(),
+                        sentence, int(ids[i]), list(d.get("copies", [])), tags=(tags or "").split(),
                         score=round(float(scores[i]), 4)))
     index.context(hits)
     return hits
 
 
-def sentence_hashes(index: Index, role: Optional[str] = None, tags: frozenset = frozenset()) -> tuple[np.ndarray, list[str]]:
-    """(sentence ids, their text hashes) of every sentence (copies left out), of ``role`` and
-    carrying every one of ``tags`` when given."""
-    sql = f"SELECT id, hash FROM sents WHERE hash IS NOT NULL AND hash != '' AND {index.not_copies()}"
-    args: list = []
+def _scores(matrix: tuple[np.ndarray, np.ndarray], vector: np.ndarray) -> np.ndarray:
+    """The cosine of ``vector`` with every row of an int8 matrix with a scale per row, read in
+    chunks (the matrix is memory-mapped)."""
+    rows, scale = matrix
+    out = np.empty(rows.shape[0], dtype=np.float32)
+    for k in range(0, rows.shape[0], SCORE_CHUNK):
+        out[k:k + SCORE_CHUNK] = np.asarray(rows[k:k + SCORE_CHUNK], dtype=np.float32) @ vector
+    return out / scale
+
+
+def _allowed(index: Index, q: Query, role: Optional[str], within: Optional[set[int]]) -> Optional[set[int]]:
+    """The sentence ids the filters and ``-words`` allow, None when nothing is filtered."""
+    tags = sorted({tag_key(t) for t in q.filters.get("tag", [])})
+    copies = index.not_copies()
+    if not (role or tags or within is not None or q.exclude or copies != "1"):
+        return None
+    sql, args = f"SELECT id FROM sents WHERE {copies}", []
     if role:
         sql, args = sql + " AND role = ?", [role]
-    for tag in sorted(tags):
+    for tag in tags:
         sql += " AND (' ' || COALESCE(tags, '') || ' ') LIKE ? ESCAPE '\\'"
         args.append("% " + tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %")
-    rows = index.db.execute(sql, args).fetchall()
-    return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
+    if q.exclude:
+        sql += " AND id NOT IN (SELECT rowid FROM sents_fts WHERE sents_fts MATCH ?)"
+        args.append(" OR ".join(t.fts() for t in q.exclude))
+    allowed = {r for (r,) in index.db.execute(sql, args)}
+    return allowed & within if within is not None else allowed
 
 
-def closeness(index: Index, hashes: list[str], embedder, vector: np.ndarray) -> np.ndarray:
-    """The cosine of ``vector`` with each sentence of ``hashes`` (texts never embedded are
-    embedded now); every cached vector is scored once, in chunks, from the index's matrix file."""
+def sentence_matrix(index: Index, embedder) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """(every sentence id, ascending; (its unit vector as an int8 row, memory-mapped, and the
+    row's scale)). Kept beside the index (``vectors-<model>.ids.npy``, ``.npy``, ``.scale.npy``
+    and ``.stamp``) and rebuilt only when sentences or vectors changed, so a search by meaning
+    over many hours reads one small file; sentences never embedded are embedded (and stored)
+    when it is rebuilt. Each row is scaled so its largest component is 127: cosines keep three
+    decimals."""
     model = getattr(embedder, "name", "")
-    rows, matrix = embedding_matrix(index, model)
-    missing = list(dict.fromkeys(h for h in hashes if h not in rows))
-    if missing:
-        vectors_of(index, missing, embedder)  # embeds and stores them
-        rows, matrix = embedding_matrix(index, model)
-    every = np.empty(matrix.shape[0], dtype=np.float32)
-    for k in range(0, matrix.shape[0], SCORE_CHUNK):
-        every[k:k + SCORE_CHUNK] = np.asarray(matrix[k:k + SCORE_CHUNK], dtype=np.float32) @ vector
-    return every[np.fromiter((rows[h] for h in hashes), dtype=np.int64, count=len(hashes))]
-
-
-def embedding_matrix(index: Index, model: str) -> tuple[dict[str, int], np.ndarray]:
-    """Every cached vector of ``model`` as one float16 matrix (memory-mapped) and {hash: row}.
-    Kept beside the index (``vectors-<model>.npy`` and ``.keys``) and rebuilt only when
-    vectors were added, so a search by meaning over many hours reads one file, not every row."""
-    count, top = index.db.execute("SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM emb WHERE model=?",
-                                 (model,)).fetchone()
-    stamp = f"{count}:{top}"
     base = index.path.parent / f"vectors-{re.sub(r'[^A-Za-z0-9_.-]', '_', model) or 'model'}"
-    keys_file, matrix_file = base.with_suffix(".keys"), base.with_suffix(".npy")
+    files = {k: base.with_name(base.name + k) for k in (".ids.npy", ".npy", ".scale.npy", ".stamp")}
+
+    def stamp() -> str:
+        """The state of the sentences (each interview's path and sha, the last id) and of the
+        vectors (the last row: rows are only ever added, a replaced one gets a new rowid)."""
+        h = hashlib.sha1()
+        for path, sha in index.db.execute("SELECT path, sha FROM docs ORDER BY id"):
+            h.update(f"{path}\x1f{sha}\x1e".encode("utf-8", "backslashreplace"))
+        top = index.db.execute("SELECT COALESCE(MAX(id), 0) FROM sents").fetchone()[0]
+        etop = index.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM emb").fetchone()[0]
+        return f"{h.hexdigest()}:{top}:{etop}"
+
+    now = stamp()
     try:
-        head, _, body = keys_file.read_text(encoding="utf-8").partition("\n")
-        if head == stamp:
-            matrix = np.load(matrix_file, mmap_mode="r")
-            keys = body.split("\n") if body else []
-            if matrix.shape[0] == len(keys) == count:
-                return {h: k for k, h in enumerate(keys)}, matrix
+        if files[".stamp"].read_text(encoding="utf-8") == now:
+            ids, rows = np.load(files[".ids.npy"]), np.load(files[".npy"], mmap_mode="r")
+            scale = np.load(files[".scale.npy"])
+            if len(ids) == rows.shape[0] == len(scale):
+                return ids, (rows, scale)
     except (OSError, ValueError):
         pass
-    rows = index.db.execute("SELECT hash, vec FROM emb WHERE model=? ORDER BY rowid", (model,)).fetchall()
-    keys = [h for h, _v in rows]
-    dims = len(rows[0][1]) // 2 if rows else 1
-    matrix = np.frombuffer(b"".join(v for _h, v in rows), dtype=np.float16).reshape(-1, dims)
-    buf = io.BytesIO()
-    np.save(buf, matrix)
+    rows = index.db.execute("SELECT id, hash, text FROM sents WHERE hash IS NOT NULL AND hash != '' ORDER BY id").fetchall()
+    texts = {h: t for _i, h, t in rows}
+    cached = dict(index.db.execute("SELECT hash, vec FROM emb WHERE model=?", (model,)).fetchall())
+    missing = {h: t for h, t in texts.items() if h not in cached}
+    if missing:
+        index.vectors(missing, embedder, model)  # embeds and stores them
+        cached = dict(index.db.execute("SELECT hash, vec FROM emb WHERE model=?", (model,)).fetchall())
+    ids = np.array([i for i, _h, _t in rows], dtype=np.int64)
+    dims = len(next(iter(cached.values()))) // 2 if cached else 1
+    matrix = np.frombuffer(b"".join(cached[h] for _i, h, _t in rows), dtype=np.float16).reshape(-1, dims)
+    scale = (127.0 / np.maximum(np.abs(matrix).max(axis=1).astype(np.float32), 1e-6)) if len(matrix) else np.ones(0)
+    quantized = np.round(matrix.astype(np.float32) * scale[:, None]).astype(np.int8)
     try:  # a cache: a folder that cannot hold it still searches
-        atomic_write_bytes(matrix_file, buf.getvalue())
-        atomic_write_text(keys_file, stamp + "\n" + "\n".join(keys))
+        for suffix, array in ((".ids.npy", ids), (".npy", quantized), (".scale.npy", scale.astype(np.float32))):
+            buf = io.BytesIO()
+            np.save(buf, array)
+            atomic_write_bytes(files[suffix], buf.getvalue())
+        atomic_write_text(files[".stamp"], stamp())
     except OSError:
         pass
-    return {h: k for k, h in enumerate(keys)}, matrix
+    return ids, (quantized, scale.astype(np.float32))
 
 
 def vectors_of(index: Index, hashes: list[str], embedder) -> tuple[list[str], np.ndarray]:
@@ -162,17 +175,21 @@ def word_ranks(index: Index, text: str) -> dict[int, int]:
     return {r: k for k, (r,) in enumerate(rows)}
 
 
-def fused(scores: np.ndarray, ranks: dict[int, int], ids: list[int]) -> list[tuple[int, bool]]:
+def fused(scores: np.ndarray, ranks: dict[int, int], ids: np.ndarray) -> list[tuple[int, bool]]:
     """Row indices best first by reciprocal rank fusion of the meaning ranking and the word
-    ranking, each with whether its words matched the query's."""
-    by_meaning = np.argsort(-scores, kind="stable")
-    score = {int(i): 1.0 / (FUSE_K + rank) for rank, i in enumerate(by_meaning[:FUSE_DEPTH * 5])}
-    row_of = {sid: k for k, sid in enumerate(ids)}
+    ranking (``ids``: the sentence id of each row, ascending), each with whether its words
+    matched the query's."""
+    depth = min(len(scores), FUSE_DEPTH * 5)
+    top = np.argpartition(-scores, depth - 1)[:depth] if depth < len(scores) else np.arange(len(scores))
+    top = top[np.argsort(-scores[top], kind="stable")]
+    score = {int(i): 1.0 / (FUSE_K + rank) for rank, i in enumerate(top)}
+    matched = set()
     for sid, rank in ranks.items():
-        k = row_of.get(sid)
-        if k is not None:
+        k = int(np.searchsorted(ids, sid))
+        if k < len(ids) and ids[k] == sid:
+            matched.add(k)
             score[k] = score.get(k, 0.0) + 1.0 / (FUSE_K + rank)
-    return [(i, ids[i] in ranks) for i in sorted(score, key=lambda i: (-score[i], i))]
+    return [(i, i in matched) for i in sorted(score, key=lambda i: (-score[i], i))]
 
 
 def page_vectors(index: Index, rows: list[tuple], embedder) -> Optional[dict]:
