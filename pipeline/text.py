@@ -181,7 +181,7 @@ def question_parts(sentence: str, language: Optional[str] = None) -> list[str]:
     them?" is two, and so is "What did you do, did you call them?" (a second question after a comma)."""
     r = _rules(language)
     out = []
-    for part in sentences(sentence):
+    for part in sentences(sentence, language):
         if r and r.stacked and r.wh.match(r.fillers.sub("", _clean(part))):
             cut = r.stacked.search(plain(part).lower())
             if cut:
