@@ -79,6 +79,7 @@ def search(folder, query, role, meaning, limit, as_json) -> None:
       export OR report      either word
       report -spreadsheet   leave out sentences with "spreadsheet" (also: NOT spreadsheet)
       role:interviewee  theme:ID-or-name  tag:workaround    filters
+    A query that starts with "-" goes after --: ivp search FOLDER -- "-x y"
 
     Exit status: 0 hits found, 1 none, 2 a query that cannot be read."""
     _folder(folder)
