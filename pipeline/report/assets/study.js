@@ -231,6 +231,7 @@
     scored.forEach(function (h) { if (keep(h.i) && h.score > best) { best = h.score; } });
     var floor = Math.max(meaning.floor, meaning.relative * best);
     var out = scored.filter(function (h) { return keep(h.i) && (h.score >= floor || h.shared); });
+    out.forEach(function (h) { h.close = h.score >= floor; });
     out.sort(function (a, b) { return fused[b.i] - fused[a.i] || a.i - b.i; });
     return {hits: out.slice(0, limit), used: used};
   }
@@ -256,7 +257,9 @@
     b.appendChild(span('who', (d ? d.name : '?') + (ROLE[row[2]] ? ' · ' + ROLE[row[2]] : '')));
     b.appendChild(document.createTextNode(' '));
     b.appendChild(span('text', row[3]));
-    if (hit.score !== undefined) { b.appendChild(span('score muted small', ' ' + hit.score.toFixed(2))); }
+    if (hit.score !== undefined) {
+      b.appendChild(span('score muted small', hit.close ? ' ' + hit.score.toFixed(2) : ' (your words)'));
+    }
     li.appendChild(b);
     var ctx = document.createElement('p');
     ctx.className = 'context muted small';
