@@ -101,8 +101,9 @@ def search(folder, query, role, meaning, limit, as_json) -> None:
             also = f" (copies: {', '.join(map(display, h.copies))})" if h.copies else ""
             score = f"  [{h.score:.2f}]" if h.score is not None else ""
             click.echo(f"{display(h.doc)}{also}  {clock(h.time)}  {h.role or h.speaker or '?'}: {display(h.text)}{score}")
-            if h.before or h.after:
-                click.echo(f"    … {display(h.before)} [{display(h.text)}] {display(h.after)}".rstrip())
+            around = [f"{k}: {display(v)}" for k, v in (("before", h.before), ("after", h.after)) if v]
+            if around:
+                click.echo("    " + "  |  ".join(around))
         click.echo(f"{len(hits)} hit{'' if len(hits) == 1 else 's'}", err=True)
     sys.exit(0 if hits else 1)
 
