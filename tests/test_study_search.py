@@ -148,6 +148,9 @@ def test_hits_carry_the_sentences_around_them(five):
     assert h.after == "That is the part I would change first."
     (first,) = [x for x in search(five, "joining") if x.doc == "2024-03-04 ada.wav"]
     assert first.before == "" and first.after == "How is your week going?"
+    out = CliRunner().invoke(main, ["search", str(five), '"by hand"']).stdout.splitlines()
+    assert out[1] == ("    before: What is the hardest part of using the tool?  |  "
+                      "after: That is the part I would change first.")
 
 
 @pytest.mark.parametrize("query, says", [
