@@ -198,6 +198,12 @@ def test_meaning_finds_the_paraphrase(five):
     assert tagged and texts(tagged) <= {(n, theme_line(n)) for n in SPREADSHEET} and tagged[0].doc == f"{ada}.wav"
     left = find(five, "too pricey role:interviewee -expensive", meaning=True, limit=2).hits
     assert ("2024-03-15 eve", theme_line("2024-03-15 eve")) not in texts(left)
+    res = CliRunner().invoke(main, ["search", str(five), "doing it by hand", "--meaning", "--limit", "3"])
+    assert res.exit_code == 0 and "embedding" not in res.stderr  # embedded above already
+    (five / "2024-03-20 fay.interview.json").write_bytes((five / "2024-03-15 eve.interview.json").read_bytes()
+                                                         .replace(b"bakery", b"bicycle shop"))
+    res = CliRunner().invoke(main, ["search", str(five), "doing it by hand", "--meaning", "--limit", "3"])
+    assert "embedding 1 sentence not searched by meaning before" in res.stderr, res.stderr
     res = CliRunner().invoke(main, ["search", str(five), "doing it by hand", "--meaning", "--json", "--limit", "3"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)

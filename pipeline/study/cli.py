@@ -84,7 +84,8 @@ def search(folder, query, role, meaning, limit, as_json) -> None:
     Exit status: 0 hits found, 1 none, 2 a query that cannot be read."""
     _folder(folder)
     try:
-        found = find(folder, query, role=role, limit=limit, meaning=meaning)
+        found = find(folder, query, role=role, limit=limit, meaning=meaning,
+                     note=None if as_json else lambda line: click.echo(line, err=True))
     except QueryError as exc:
         click.echo(f"error: query: {exc}", err=True)
         sys.exit(2)

@@ -9,7 +9,7 @@ import base64
 import hashlib
 import io
 import re
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -30,9 +30,10 @@ FUSE_K, FUSE_DEPTH = 60, 200  # reciprocal rank fusion: its constant, and how de
 
 
 def nearest(index: Index, query: "str | Query", embedder, role: Optional[str] = None, limit: int = 20,
-            within: Optional[set[int]] = None, floor: float = FLOOR) -> list[Hit]:
+            within: Optional[set[int]] = None, floor: float = FLOOR,
+            note: Optional[Callable[[str], None]] = None) -> list[Hit]:
     """The sentences closest in meaning to the query's words, best first. Sentences never
-    embedded are embedded now (and kept in the index)."""
+    embedded are embedded now (and kept in the index); ``note`` hears how many first."""
     q = parse(query) if isinstance(query, str) else query
     role = role or q.role
     text = q.free_text()
@@ -40,7 +41,7 @@ def nearest(index: Index, query: "str | Query", embedder, role: Optional[str] = 
         raise QueryError("search by meaning needs words to look for")
     if q.filters.get("theme") and within is None:
         raise QueryError("theme: filters need the study's themes: search with ivp search or the study page")
-    ids, matrix = sentence_matrix(index, embedder)
+    ids, matrix = sentence_matrix(index, embedder, note)
     if not len(ids):
         return []
     scores = _scores(matrix, embedder.embed([text])[0])
@@ -95,7 +96,8 @@ def _allowed(index: Index, q: Query, role: Optional[str], within: Optional[set[i
     return allowed & within if within is not None else allowed
 
 
-def sentence_matrix(index: Index, embedder) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+def sentence_matrix(index: Index, embedder, note: Optional[Callable[[str], None]] = None
+                    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """(every sentence id, ascending; (its unit vector as an int8 row, memory-mapped, and the
     row's scale)). Kept beside the index (``vectors-<model>.ids.npy``, ``.npy``, ``.scale.npy``
     and ``.stamp``) and rebuilt only when sentences or vectors changed, so a search by meaning
@@ -130,6 +132,9 @@ def sentence_matrix(index: Index, embedder) -> tuple[np.ndarray, tuple[np.ndarra
     cached = dict(index.db.execute("SELECT hash, vec FROM emb WHERE model=?", (model,)).fetchall())
     missing = {h: t for h, t in texts.items() if h not in cached}
     if missing:
+        if note:
+            note(f"embedding {len(missing)} sentence{'' if len(missing) == 1 else 's'} not searched by meaning before "
+                 "(kept for the next search)")
         index.vectors(missing, embedder, model)  # embeds and stores them
         cached = dict(index.db.execute("SELECT hash, vec FROM emb WHERE model=?", (model,)).fetchall())
     ids = np.array([i for i, _h, _t in rows], dtype=np.int64)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from ..recording import display
 from ..sidecar import find_sidecars
@@ -24,8 +24,9 @@ class Found:
 
 
 def find(folder: Path, text: str, role: Optional[str] = None, limit: Optional[int] = None,
-         meaning: bool = False, embedder=None) -> Found:
-    """The hits for ``text`` in ``folder``; :class:`QueryError` when the query cannot be read."""
+         meaning: bool = False, embedder=None, note: Optional[Callable[[str], None]] = None) -> Found:
+    """The hits for ``text`` in ``folder``; :class:`QueryError` when the query cannot be read.
+    ``note`` hears about slow first steps (sentences embedded for a first search by meaning)."""
     folder = Path(folder)
     query = parse(text)
     if query.empty and role is None:
@@ -41,7 +42,8 @@ def find(folder: Path, text: str, role: Optional[str] = None, limit: Optional[in
         if not meaning:
             return Found(index.search(query, role=role, limit=limit, within=within), warnings)
         embedder = embedder or Embedder()
-        return Found(meaning_search.nearest(index, query, embedder, role=role, limit=limit or 20, within=within), warnings)
+        return Found(meaning_search.nearest(index, query, embedder, role=role, limit=limit or 20, within=within,
+                                            note=note), warnings)
 
 
 def _theme_sentences(folder: Path, query: Query, warnings: list[str]) -> set[tuple[str, float]]:
