@@ -14,7 +14,7 @@ from . import sidecar_check as check
 from .errors import NewerSidecar, SidecarError
 from .interview import SCHEMA_VERSION, Interview
 from .recording import guard
-from .recording.outputs import atomic_write_text, recording_stem  # noqa: F401  (sidecar.atomic_write_text: used widely)
+from .recording.outputs import atomic_write_bytes, atomic_write_text, recording_stem  # noqa: F401  (sidecar.atomic_write_*: used widely)
 from .sidecar_check import MAX_BYTES, MAX_DEPTH
 
 SUFFIX = ".interview.json"
