@@ -21,7 +21,7 @@ help:
 	@echo "make run    - set up, then process the bundled sample into $(OUT)/"
 	@echo "make test   - set up, then run the test suite"
 	@echo "make test-fast - set up, then the tests not marked slow (no models on audio, browser, Ray; under 2 minutes)"
-	@echo "make bench  - set up, then run the benchmarks (scripts/bench.py, bench_questions.py, bench_highlights.py, bench_word_edges.py, soak_watch.py, bench_watch_scale.py)"
+	@echo "make bench  - set up, then run the benchmarks (every scripts/bench_*.py the target lists, the watcher soak and scale runs)"
 	@echo "make sample - regenerate sample_audio/ (needs piper-tts and espeak-ng)"
 
 run: setup
@@ -43,6 +43,8 @@ bench: setup test-deps
 	$(PY) scripts/bench_questions.py --json bench_out/bench_questions.json
 	$(PY) scripts/bench_highlights.py --out bench_out
 	$(PY) scripts/bench_word_edges.py
+	$(PY) scripts/bench_themes.py --json bench_out/bench_themes.json
+	$(PY) scripts/bench_search.py --files 500 --out bench_out
 	$(PY) scripts/soak_watch.py --files 20 --cycles 10 --fixes 12 --json bench_out/soak.json
 	$(PY) scripts/bench_watch_scale.py --files 1000 --window 120 --json bench_out/watch_scale.json
 

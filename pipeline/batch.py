@@ -17,7 +17,6 @@ from .recording.outputs import OutputPlan, writable
 from .progress_bar import BatchProgress
 from .recording.settings import Settings
 from .executors import Job, LocalExecutor
-from .stages import voices
 from .stages.decode import check_readable, sha256_file, tracks_sha
 from .watch.lock import watcher_of
 
@@ -123,7 +122,7 @@ def _decide_by_voice(results: list[BatchResult], say) -> None:
     """Roles decided across each folder by the recurring voice; changed sidecars are rewritten."""
     by_path = {str(r.sidecar): r for r in results if r.ok and r.sidecar and r.interview}
     try:
-        changes = voices.decide_batch([Path(p) for p in by_path])
+        changes = produce.decide_batch([Path(p) for p in by_path])
     except Exception as exc:  # the per-file roles stand; say why the folder pass failed
         changes = []
         for r in by_path.values():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 import traceback
 from pathlib import Path
@@ -19,11 +20,11 @@ from .batch import BatchResult, find_recordings, process_batch
 from .cli_options import (choice, float_range, int_range, make_ray_executor, model_options, out_option,
                           quality_help, ray_options)
 from .config import Config
-from .errors import PipelineError
+from .errors import OutputError, PipelineError
 from .export import parse_formats, write_exports
 from .export.cli import export, mark
 from .progress_bar import mode_for
-from .recording import display, tracksets
+from .recording import display, guard, tracksets
 from .report.cli import report
 from .roles_cli import roles_command, voice_group
 from .study import embed  # the study's sentence-embedding model (ivp models lists it)
@@ -32,7 +33,23 @@ from .watch.cli import status, watch
 from .weights import known_models, manifest, resolve_model
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The ``ivp`` group: output trouble in any command (a full disk, a read-only folder, no
+    permission, a link refused by :mod:`~pipeline.recording.guard`) ends it with one line, never a
+    traceback. Every output is written atomically, so what was there before is as it was."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (OSError, sqlite3.OperationalError, OutputError) as exc:
+            err = guard.trouble(exc)
+            if err is None:
+                raise
+            click.echo(f"error: {err.line()} (earlier outputs are left as they were)", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="ivp")
 def main() -> None:
     """ivp: offline interview analysis (transcript, who spoke when, talk ratio, silences)."""

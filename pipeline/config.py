@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import functools
+import json
 import math
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -103,6 +104,16 @@ class Config:
             if getattr(self, name):  # only when set: older sidecars stay up to date
                 values[name] = getattr(self, name)
         return values
+
+    def stored_settings(self) -> dict[str, Any]:
+        """:meth:`signature` as a sidecar stores it (a JSON round trip: tuples become lists)."""
+        return json.loads(json.dumps(self.signature()))
+
+    def same_settings(self, stored: Optional[dict], ignore: tuple[str, ...] = ()) -> bool:
+        """Were ``stored`` (a sidecar's settings) these, apart from the keys in ``ignore``?
+        The one comparison behind "up to date" and "only --interviewer changed"."""
+        wanted = {k: v for k, v in self.stored_settings().items() if k not in ignore}
+        return wanted == {k: v for k, v in (stored or {}).items() if k not in ignore}
 
 
 def resolve_device(device: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .recording import display
+from .terminal import display
 
 
 class PipelineError(Exception):

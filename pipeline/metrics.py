@@ -7,6 +7,7 @@ renders HTML or re-runs a stage.
 """
 from __future__ import annotations
 
+import re
 import statistics
 from typing import Optional
 
@@ -122,7 +123,7 @@ def roles_sentence(iv: Interview) -> Optional[str]:
 
 
 def roles_change_sentence(change: dict) -> Optional[str]:
-    """One folder-wide roles decision that rewrote a sidecar (``voices.refresh_folder``'s entries);
+    """One folder-wide roles decision that rewrote a sidecar (``produce.decide_folder_roles``'s entries);
     None when the interviewer stayed who they were (only the evidence or confidence moved): nothing
     to tell."""
     if change["before"] == change["after"]:
@@ -236,7 +237,19 @@ def highlights(iv: Interview) -> list:
     return [m for m in iv.moments if not is_coaching(m)]
 
 
-__all__ = ["share", "verdict", "target", "share_text", "share_sentence", "talk_ratio_sentence",
+def tag_key(text: str) -> str:
+    """A tag as search compares it: lower case, runs of spaces, ``-`` and ``_`` as one ``_``."""
+    return re.sub(r"[\s_\-]+", "_", text.strip().lower()).strip("_")
+
+
+def tags(moment) -> list[str]:
+    """The tags a highlight carries (what ``tag:`` in a search finds): its kind, the kinds merged
+    into it and, for a mark or bookmark, its label (the person's own words). The one place tags are read from a moment."""
+    found = [moment.kind, *moment.also, moment.label if moment.source != "detected" else ""]
+    return sorted({tag_key(t) for t in found if t and tag_key(t)})
+
+
+__all__ = ["tags", "tag_key", "share", "verdict", "target", "share_text", "share_sentence", "talk_ratio_sentence",
            "inner_silences", "silences_sentence", "roles_sentence", "people_sentence", "people_label",
            "several_on_a_side", "side_names", "heading", "summary_lines",
            "finished_sentence", "duration", "segment_role", "long_silences", "broken_by_interviewee",

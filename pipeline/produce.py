@@ -7,25 +7,31 @@ watcher; the drivers only choose which recordings, and when.
 - :func:`produce`: run the pipeline and write the result;
 - :func:`save`: the write itself, read-modify-write under the sidecar's lock, so that an
   ``ivp roles`` fix made while the recording was processed is kept (and said), and the
-  recording's own marker-file moments are the ones in the sidecar.
+  recording's own marker-file moments are the ones in the sidecar;
+- :func:`decide_folder_roles`: the folder voice step (roles decided across a folder's sidecars
+  by the recurring voice), rewriting a sidecar only under its lock and only if nobody changed
+  it since it was read.
+
+The stages decide (``stages.voices``); this module alone reads and rewrites sidecars for them.
 
 Every error is a :class:`~pipeline.errors.PipelineError` (an unwritable sidecar is an
 :class:`~pipeline.errors.OutputError`); what a driver does with it is its own business.
 """
 from __future__ import annotations
 
+import os
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, ContextManager, Optional
+from typing import Any, Callable, ContextManager, Optional
 
 from . import sidecar
 from .config import Config
-from .errors import OutputError
+from .errors import OutputError, SidecarError
 from .interview import Interview
+from .recording import firsts
 from .recording.cache import StageCache
-from .recording.freshness import up_to_date
-from .stages import moments, voices
+from .stages import moments, relabel, voices
 from .stages.diarize.speakers import stored_in
 
 
@@ -37,15 +43,32 @@ class Produced:
     kept: Optional[str] = None  # the ``ivp roles`` fix made meanwhile that was kept (its note)
 
 
+MAX_SIDECAR_BYTES = 512 << 20
+
+
+def up_to_date(out: Path, sha: str, config: Config) -> Optional[Interview]:
+    """The existing sidecar when it was made from the same bytes with the same settings."""
+    out = Path(out)
+    try:
+        if not out.is_file() or out.stat().st_size > MAX_SIDECAR_BYTES:
+            return None
+        existing = sidecar.read(out)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    fresh = existing.source.sha256 == sha and config.same_settings(existing.pipeline.settings)
+    return existing if fresh else None
+
+
 def fresh(recording: Path, out: Path, sha: str, config: Config) -> Optional[Interview]:
     """The interview in ``out`` when it is up to date for ``sha`` and ``config``, else None.
 
     Brought up to date on the way without transcription: stored results get a changed
     ``--interviewer``, and moments from a marker file edited since the sidecar was written."""
     existing = up_to_date(out, sha, config)
-    if existing is None:
+    if existing is None and config.interviewer:
         with sidecar.locked(out):
-            existing = voices.reuse_for_interviewer(out, sha, config)
+            previous = read_quietly(out)
+            existing = voices.for_interviewer(previous, sha, config) if previous is not None else None
             if existing is not None:
                 _write(existing, out)
     if existing is not None:
@@ -66,7 +89,7 @@ def produce(recording: Path, out: Path, config: Config, cache: Optional[StageCac
     newer = sidecar.newer(out)
     if newer is not None:
         raise newer
-    previous = voices.previous_sidecar(out)  # in case the sidecar is gone when the run ends
+    previous = read_quietly(out)  # in case the sidecar is gone when the run ends
     interview = run()
     if settle is not None:
         where = settle(interview)
@@ -87,7 +110,7 @@ def save(interview: Interview, out: Path, cache: Optional[StageCache] = None,
     the interview came with (a result copied to a second name keeps that name's marks)."""
     try:
         with sidecar.locked(out):
-            latest = voices.previous_sidecar(out) or previous
+            latest = read_quietly(out) or previous
             lookup = (lambda sha: stored_in(cache, sha)) if cache is not None else None
             kept = voices.carry_override(latest, interview, lookup)
             if recording is not None:
@@ -104,12 +127,77 @@ def refresh_marks(interview: Interview, recording: Path, config: Config, out: Pa
     if not moments.marker_files(recording) and not any(m.source == "marker_file" for m in interview.moments):
         return interview
     with sidecar.locked(out):
-        interview = voices.previous_sidecar(out) or interview
+        interview = read_quietly(out) or interview
         before = (list(interview.moments), list(interview.warnings))
         moments.refresh_moments(interview, config, recording)
         if (interview.moments, interview.warnings) != before:
             _write(interview, out)
     return interview
+
+
+def read_quietly(path: Path) -> Optional[Interview]:
+    """The sidecar at ``path`` if it is there and readable, else None (it is about to be replaced)."""
+    try:
+        return sidecar.read(path) if Path(path).is_file() else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def decide_batch(sidecars: list[Path]) -> list[dict[str, Any]]:
+    """After a batch: decide by voice within each folder that got sidecars (with the sidecars
+    already there from earlier runs); returns the changes made (see :func:`decide_folder_roles`)."""
+    changes = []
+    for folder in sorted({Path(p).parent for p in sidecars}):
+        changes += decide_folder_roles(sorted(folder.glob(f"*{sidecar.SUFFIX}")))
+    return changes
+
+
+def decide_folder_roles(sidecars: list[Path], skipped: Optional[list] = None) -> list[dict[str, Any]]:
+    """Decide roles across ``sidecars`` by voice and rewrite those whose roles change.
+
+    Returns one entry per rewritten sidecar: ``{"sidecar", "before", "after", "method",
+    "confidence", "interview"}`` (for the CLI and the watcher's log). Unreadable sidecars
+    (damaged, or from a newer ivp) are left out of the decision and never rewritten; ``skipped``
+    gets their ``SidecarError``. A sidecar changed since it was read (an ``ivp roles`` fix, a
+    run finishing) is left as it is now."""
+    loaded: list[tuple[Path, Interview, Optional[tuple]]] = []
+    for path in sidecars:
+        try:
+            seen = _version(Path(path))
+            loaded.append((Path(path), sidecar.read(Path(path)), seen))
+        except SidecarError as exc:
+            if skipped is not None:
+                skipped.append(exc)
+    first = firsts(iv.source.sha256 for _, iv, _ in loaded)  # identical copies: one recording
+    unique = sorted(set(first))
+    decided = dict(zip(unique, voices.decide_folder([
+        (Path(loaded[k][1].source.path).name or loaded[k][0].name, loaded[k][1].voices) for k in unique])))
+    changes = []
+    for (path, iv, seen), voice in zip(loaded, [decided[f] for f in first]):
+        new = voices.reassess(iv, voice)
+        old = iv.roles
+        if old is not None and (old.interviewer, old.interviewee, old.method, old.confidence,
+                                old.evidence.get("voice")) == (new.interviewer, new.interviewee, new.method,
+                                                               new.confidence, new.evidence.get("voice")):
+            continue
+        with sidecar.locked(path):
+            if seen is None or _version(path) != seen:
+                continue  # changed since it was read: what is there now stands
+            before = old.interviewer if old else None
+            relabel.apply(iv, new)
+            _write(iv, path)
+        changes.append({"sidecar": str(path), "before": before, "after": new.interviewer,
+                        "method": new.method, "confidence": new.confidence, "interview": iv})
+    return changes
+
+
+def _version(path: Path) -> Optional[tuple]:
+    """Which file is at ``path`` now (every write replaces it: a new inode and time)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _write(interview: Interview, out: Path) -> None:

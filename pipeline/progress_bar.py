@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Optional, TextIO
 
@@ -49,8 +48,6 @@ class BatchProgress:
         self._file: Optional[str] = None
         self._done = 0
         self._number: dict[str, int] = {}  # lines: each file's number, as first heard of
-        self._started: dict[tuple[str, str], float] = {}  # (file, stage): several may be in flight
-        self._ended: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     def __enter__(self) -> "BatchProgress":
@@ -79,12 +76,12 @@ class BatchProgress:
             print(text, file=self.out, flush=True)
 
     def hook(self, stage: str, *, completed: Optional[float] = None, total: Optional[float] = None,
-             file: Optional[str] = None) -> None:
+             file: Optional[str] = None, seconds: Optional[float] = None) -> None:
         if self.mode == "off":
             return
         with self._lock:
             if self.mode == "lines":
-                self._line(stage, completed, total, file or "")
+                self._line(stage, seconds, file or "")
                 return
             if file is not None and file != self._file:
                 self._new_file(file)
@@ -116,17 +113,13 @@ class BatchProgress:
         if total:
             self._progress.update(task, completed=completed or 0.0, total=total)  # type: ignore[union-attr]
 
-    def _line(self, stage: str, completed: Optional[float], total: Optional[float], file: str) -> None:
-        now = time.monotonic()
-        key = (file, stage)
-        self._started.setdefault(key, now)
+    def _line(self, stage: str, seconds: Optional[float], file: str) -> None:
+        """One line per finished step, with the seconds :func:`pipeline.progress.timed` measured."""
         number = self._number.setdefault(file, len(self._number) + 1)
-        if total and completed is not None and completed >= total and key not in self._ended:
-            self._ended.add(key)
+        if seconds is not None:
             prefix = f"[{number}/{self.files}] " if self.files > 1 else ""
             name = display(Path(file).name) if file else ""
-            print(f"{prefix}{name}: {stage} done in {now - self._started[key]:.1f}s",
-                  file=self.stream, flush=True)
+            print(f"{prefix}{name}: {stage} done in {seconds:.1f}s", file=self.stream, flush=True)
 
     def _task(self, stage: str) -> TaskID:
         if stage not in self._tasks:

@@ -9,12 +9,12 @@ from typing import Optional
 
 import click
 
-from . import metrics, sidecar, voicelib
+from . import metrics, produce, sidecar, voicelib
 from .cli_options import speakers_option
-from .errors import PipelineError, SidecarError
+from .errors import OutputError, PipelineError, SidecarError
 from .export import WRITERS, write_exports
 from .interview import INTERVIEWEE, ROLES, Interview
-from .recording import display
+from .recording import display, guard
 from .recording.cache import StageCache, default_dir as cache_dir_for
 from .stages import relabel, voices
 from .stages.decode import decode, probe, sha256_file
@@ -48,7 +48,11 @@ def write_fixed(interview: Interview, path: Path) -> None:
     error = next(jsonschema.Draft202012Validator(sidecar.schema()).iter_errors(sample), None)
     if error is not None:
         raise error
-    sidecar.atomic_write_text(path, sidecar.dumps(data))
+    try:
+        sidecar.atomic_write_text(path, sidecar.dumps(data))
+    except OSError as exc:  # a full disk, a read-only folder: the write failed, not the read
+        raise OutputError(str(path), f"cannot write the fixed sidecar: {exc.strerror or exc} "
+                                     "(the sidecar is as it was)") from exc
 
 
 def tell_watcher(interview: Interview) -> Optional[Path]:
@@ -194,7 +198,7 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
                 click.echo(f"error: {display(target)}: no sidecars (run ivp process first)", err=True)
                 sys.exit(1)
             skipped: list[SidecarError] = []
-            changes = voices.refresh_folder(found, skipped)
+            changes = produce.decide_folder_roles(found, skipped)
             for exc in skipped:  # damaged or from a newer ivp: one line each, left as they are
                 click.echo(f"error: {exc.line()}", err=True)
                 failed = True
@@ -213,11 +217,13 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
             sys.exit(1)
         try:
             interview = fix_roles(path, interviewer, swap, sides, speakers) if fixing else sidecar.read(path)
-        except SidecarError as exc:
+        except PipelineError as exc:  # a bad sidecar, or the fix could not be written: its own line
             click.echo(f"error: {exc.line()}", err=True)
             sys.exit(1)
-        except (OSError, ValueError, KeyError, TypeError, PipelineError) as exc:
-            click.echo(f"error: {display(path)}: cannot read sidecar: {' '.join(str(exc).split())}", err=True)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            trouble = guard.trouble(exc)
+            what = f"output: {trouble.reason}" if trouble else f"cannot read sidecar: {' '.join(str(exc).split())}"
+            click.echo(f"error: {display(path)}: {what}", err=True)
             sys.exit(1)
         r = interview.roles
         out.append({"sidecar": str(path), "interviewer": r.interviewer if r else None,

@@ -5,7 +5,6 @@ import hashlib
 import os
 import shlex
 import threading
-import time
 from dataclasses import asdict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from .config import Config
 from .cues import LANGUAGES as CUE_LANGUAGES, CueMatcher
 from .errors import PipelineError
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, PipelineInfo, Recording, Segment, Turn, Word
-from .progress import NEVER, ProgressHook, StopToken, null_hook
+from .progress import NEVER, ProgressHook, StopToken, null_hook, timed
 from .stages import analyze, moments, relabel, relook, roles, tracks, voices, word_edges
 from .stages.align import assign_speakers
 from .stages.decode import Audio, decode, decode_tracks, probe, probe_tracks, sha256_file
@@ -195,15 +194,13 @@ class Pipeline:
     @contextmanager
     def _stage(self, name: str, timings: dict[str, float], path: Path) -> Iterator[None]:
         self.stop.check()
-        started = time.perf_counter()
-        self.hook(name, completed=0.0, total=None, file=str(path))
-        yield
-        timings[name] = round(time.perf_counter() - started, 3)
-        self.hook(name, completed=1.0, total=1.0, file=str(path))
+        with timed(self.hook, name, str(path)) as timing:
+            yield
+        timings[name] = timing.seconds
 
     def _file_hook(self, path: Path) -> ProgressHook:
-        def hook(stage, *, completed=None, total=None, file=None):
-            self.hook(stage, completed=completed, total=total, file=str(path))
+        def hook(stage, *, completed=None, total=None, file=None, seconds=None):
+            self.hook(stage, completed=completed, total=total, file=str(path), seconds=seconds)
         return hook
 
     def _asr_key(self) -> str:

@@ -5,7 +5,6 @@ import fcntl
 import json
 import os
 import re
-import secrets
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -14,7 +13,8 @@ from typing import Any, Iterable, Iterator, Optional, Union
 from . import sidecar_check as check
 from .errors import NewerSidecar, SidecarError
 from .interview import SCHEMA_VERSION, Interview
-from .recording.outputs import TEMP_PREFIX, TEMP_SUFFIX, recording_stem
+from .recording import guard
+from .recording.outputs import atomic_write_bytes, atomic_write_text, recording_stem  # noqa: F401  (sidecar.atomic_write_*: used widely)
 from .sidecar_check import MAX_BYTES, MAX_DEPTH
 
 SUFFIX = ".interview.json"
@@ -54,7 +54,8 @@ def find_sidecars(sources: Union[str, os.PathLike, Iterable],
                   exclude: Optional[Path] = None) -> tuple[list[Path], list[Path]]:
     """Sidecars in the given files and folders (recursively); returns (found, missing inputs).
 
-    Hidden folders (``.ivp`` caches and the like) and ``exclude`` (the report's own folder) are skipped.
+    Hidden folders (``.ivp`` caches and the like), ``exclude`` (the report's own folder) and, in a
+    folder, a sidecar that is a link leading out of it (:mod:`pipeline.recording.guard`) are skipped.
     """
     found: list[Path] = []
     missing: list[Path] = []
@@ -68,6 +69,8 @@ def find_sidecars(sources: Union[str, os.PathLike, Iterable],
                 if any(p.startswith(".") for p in rel):
                     continue
                 if exclude and path.resolve().is_relative_to(exclude):
+                    continue
+                if guard.leaves(path, src):  # a link out of the folder: never read through
                     continue
                 found.append(path)
         else:
@@ -85,44 +88,6 @@ def unique_paths(paths: Iterable[Path]) -> list[Path]:
             seen.add(key)
             unique.append(p)
     return unique
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temp file in the same folder, fsync, then rename over ``path``.
-
-    The temp file is named ``.ivp-tmp-<random>.tmp`` (a pattern nobody else uses), so a crash
-    leftover can be cleaned without ever touching a user's file. A file name that is not UTF-8, held
-    with surrogate escapes, is written as ``\\udce9`` (readable text, and a JSON escape that reads back
-    to the same name), never a crash and never an invalid UTF-8 byte.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _new_temp(path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _new_temp(folder: Path) -> tuple[int, str]:
-    """A new temp file opened for writing, mode 0666 less the process umask (as any file the user
-    makes; ``mkstemp`` would give 0600), without ever changing the umask."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        name = str(folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}")
-        try:
-            return os.open(name, flags, 0o666), name
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temp file name in {folder}")
 
 
 def dumps(data: dict[str, Any]) -> str:

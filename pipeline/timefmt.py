@@ -17,6 +17,11 @@ def clock(seconds: Optional[float], *, hours: bool = False, floor: bool = False,
     return f"{h}:{m:02d}:{sec:02d}" if h or hours else f"{m}:{sec:02d}"
 
 
+def player_clock(seconds: Optional[float]) -> str:
+    """0:07, 12:34, 1:02:03 (down to the second, as a player's clock shows it); – when unknown."""
+    return clock(seconds, floor=True, missing="–")
+
+
 def stamp(seconds: float, decimal: str = ".") -> str:
     """``hh:mm:ss.mmm`` (``decimal=","`` for SRT)."""
     ms = int(round(max(0.0, seconds) * 1000))

@@ -25,7 +25,7 @@ WHY_LONG = "Why this long:"
 # Lowest first; a module may import its own layer and the ones below, never one above.
 # The first matching prefix wins (so "pipeline.stages" before "pipeline").
 LAYERS: list[tuple[str, list[str]]] = [
-    ("model/data", ["pipeline.interview", "pipeline.config", "pipeline.errors", "pipeline.progress",
+    ("model/data", ["pipeline.terminal", "pipeline.interview", "pipeline.config", "pipeline.errors", "pipeline.progress",
                     "pipeline.timefmt", "pipeline.sidecar", "pipeline.sidecar_check", "pipeline.weights", "pipeline.ort_session", "pipeline.text",
                     "pipeline.question_rules", "pipeline.cues", "pipeline.voicelib", "pipeline.recording"]),
     ("stages", ["pipeline.stages", "pipeline.metrics"]),  # metrics: what people read of an Interview
@@ -123,10 +123,48 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
+# (importer prefix, imported module): arrows the layers allow but a rule forbids
+FORBIDDEN: list[tuple[str, str, str]] = [
+    ("pipeline.stages", "pipeline.sidecar", "stages never read or write sidecars (pipeline/produce.py does)"),
+]
+
+
+def package_of(module: str, packages: set[str]) -> str:
+    """The top-level unit of ``module``: ``pipeline.study.index`` -> ``pipeline.study``; a
+    module directly in ``pipeline`` is its own unit, and so is a package's ``cli`` module (the
+    commands sit above every package's outputs: ``ivp export --reel`` may call the study's
+    command while the study builds reels on the export writers)."""
+    parts = module.split(".")
+    if parts[-1] == "cli":
+        return module
+    top = ".".join(parts[:2])
+    return top if top in packages else module
+
+
+def package_graph(graph: dict[str, set[str]], paths: dict[str, Path]) -> dict[str, set[str]]:
+    """The import graph between the package's sub-packages and top-level modules."""
+    packages = {name for name, path in paths.items() if path.name == "__init__.py" and name != PACKAGE}
+    out: dict[str, set[str]] = {}
+    for name, targets in graph.items():
+        src = package_of(name, packages)
+        out.setdefault(src, set())
+        for target in targets:
+            dst = package_of(target, packages)
+            if dst != src:
+                out[src].add(dst)
+    return out
+
+
 def problems(graph: dict[str, set[str]], paths: dict[str, Path]) -> list[str]:
     out = []
     for component in cycles(graph):
         out.append("cycle: " + " <-> ".join(component))
+    for component in cycles(package_graph(graph, paths)):
+        out.append("package cycle: " + " <-> ".join(component))
+    for name in sorted(graph):
+        for prefix, target, why in FORBIDDEN:
+            if (name == prefix or name.startswith(prefix + ".")) and target in graph[name]:
+                out.append(f"forbidden: {name} imports {target}: {why}")
     for name in sorted(graph):
         src = layer_of(name)
         if src is None:

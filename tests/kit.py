@@ -82,17 +82,24 @@ def wait_for(fn, timeout: float = 10.0, what: str = "condition", poll: float = 0
     return last
 
 
-def synthetic_voices(script: str):
-    """``scripts/<script>.py`` (roles_audio, people_audio: constructed interviews), imported; the
-    calling test module is skipped when Piper or espeak-ng is missing (``make test`` installs both)."""
-    import shutil
+def script(name: str):
+    """``scripts/<name>.py`` imported (constructed interviews and folders the tests share with the
+    benchmarks)."""
+    import importlib
     import sys
-
-    import pytest
     scripts = str(Path(__file__).resolve().parent.parent / "scripts")
     if scripts not in sys.path:
         sys.path.insert(0, scripts)
+    return importlib.import_module(name)
+
+
+def synthetic_voices(script_name: str):
+    """``scripts/<script_name>.py`` (roles_audio, people_audio: constructed interviews), imported; the
+    calling test module is skipped when Piper or espeak-ng is missing (``make test`` installs both)."""
+    import shutil
+
+    import pytest
     pytest.importorskip("piper")
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng not installed (make test installs it)", allow_module_level=True)
-    return pytest.importorskip(script)
+    return script(script_name)

@@ -14,7 +14,7 @@ from pipeline.export import clips
 from pipeline.recording import cache, discover
 from pipeline.stages import analyze, decode, moments, transcribe
 from pipeline.stages.diarize import overlap
-from pipeline.study import index
+from pipeline.study import state
 from pipeline.watch import common, folder, lock, status
 
 PACKAGE = Path(config.__file__).parent
@@ -40,7 +40,7 @@ def test_a_constant_is_written_once(what, pattern, owner):
 def test_the_modules_use_the_owners_values():
     assert config.Config().target == config.TARGET_BAND
     assert analyze.talk_ratio([]).target in (config.TARGET_BAND, list(config.TARGET_BAND))
-    assert index.STATE_DIR is status.STATE_DIR is folder.STATE_DIR is discover.STATE_DIR
+    assert state.STATE_DIR is status.STATE_DIR is folder.STATE_DIR is discover.STATE_DIR
     assert lock.watcher_of.__defaults__[0] == discover.STATE_DIR
     assert folder.CACHE_NAME is cache.CACHE_NAME
     assert clips.CLIP_NAME is discover.CLIP_NAME

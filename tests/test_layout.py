@@ -50,6 +50,27 @@ def test_the_graph_check_fails_on_a_cycle_an_upward_arrow_a_long_module_and_an_u
     assert dot.startswith("digraph") and '"pipeline.batch" -> "pipeline.stages.roles";' in dot
 
 
+def test_the_graph_check_fails_on_a_cycle_between_packages_and_a_stage_touching_sidecars(tmp_path):
+    """No module cycle, but two packages import each other (export.a -> study.b -> export.c);
+    a package's cli module is its own unit; a stage importing the sidecar module is refused."""
+    write(tmp_path, "__init__.py", "")
+    for package in ("export", "study", "stages"):
+        write(tmp_path, f"{package}/__init__.py", "")
+    write(tmp_path, "export/a.py", "from ..study import b\n")
+    write(tmp_path, "study/b.py", "from ..export import c\n")
+    write(tmp_path, "export/c.py", "")
+    write(tmp_path, "export/cli.py", "from ..study import b\n")
+    write(tmp_path, "sidecar.py", "")
+    write(tmp_path, "stages/voices.py", "from .. import sidecar\n")
+    err = run_graph("--root", tmp_path).stderr
+    assert "package cycle: pipeline.export <-> pipeline.study" in err
+    assert "forbidden: pipeline.stages.voices imports pipeline.sidecar" in err
+    assert "\ncycle:" not in "\n" + err  # modules alone form no cycle
+    write(tmp_path, "export/a.py", "")  # only the command imports the study now
+    err = run_graph("--root", tmp_path).stderr
+    assert "package cycle" not in err
+
+
 def test_every_import_inside_a_function_says_why_it_is_lazy():
     """An import of the package's own modules or of a library belongs at the top of the module,
     unless it is heavy (torch, Ray, Jinja ...) or would close a cycle: then a ``# lazy: why``

@@ -19,7 +19,7 @@ import pytest
 
 from pipeline import sidecar
 from pipeline.batch import BatchResult
-from pipeline.progress import Cancelled, Hooks, StopToken
+from pipeline.progress import Cancelled, Hooks, StopToken, timed
 from pipeline.progress_bar import STAGES, BatchProgress
 from pipeline.stages.decode import decode, probe, sha256_file
 
@@ -126,14 +126,28 @@ def test_line_display_prints_each_stage_once_and_counts_files():
             for stage in ("decode", "transcribe"):
                 bar.hook(stage, completed=0.0, total=None, file=name)
                 bar.hook(stage, completed=5.0, total=10.0, file=name)
-                bar.hook(stage, completed=10.0, total=10.0, file=name)
-                bar.hook(stage, completed=1.0, total=1.0, file=name)  # the runner's end report
+                bar.hook(stage, completed=10.0, total=10.0, file=name)  # the stage's own last step
+                bar.hook(stage, completed=1.0, total=1.0, file=name, seconds=2.5)  # progress.timed's end
             bar.file_done(name)
             bar.print(f"{name} summary")
     lines = err.getvalue().splitlines()
-    assert [re.sub(r" done in .*", "", line) for line in lines] == [
-        "[1/2] a.wav: decode", "[1/2] a.wav: transcribe", "[2/2] b.wav: decode", "[2/2] b.wav: transcribe"]
+    assert lines == ["[1/2] a.wav: decode done in 2.5s", "[1/2] a.wav: transcribe done in 2.5s",
+                     "[2/2] b.wav: decode done in 2.5s", "[2/2] b.wav: transcribe done in 2.5s"]
     assert out.getvalue() == "a.wav summary\nb.wav summary\n"
+
+
+def test_a_step_is_timed_once_and_its_seconds_reach_every_hook():
+    heard = []
+    hooks = Hooks(lambda stage, **kw: heard.append(("a", kw["completed"], kw["seconds"])),
+                  lambda stage, **kw: heard.append(("b", kw["completed"], kw["seconds"])))
+    with timed(hooks, "diarize", "x.wav") as timing:
+        assert timing.seconds is None
+    assert timing.seconds is not None and timing.seconds >= 0
+    assert heard == [("a", 0.0, None), ("b", 0.0, None), ("a", 1.0, timing.seconds), ("b", 1.0, timing.seconds)]
+    with pytest.raises(ValueError):  # a step that fails has no end report and no duration
+        with timed(hooks, "decode", "x.wav") as failed:
+            raise ValueError("bad file")
+    assert failed.seconds is None and heard[-1][1] == 0.0
 
 
 def test_hooks_compose_and_a_stop_token_stops_only_when_set():

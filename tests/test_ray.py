@@ -297,7 +297,10 @@ def test_worker_lost_every_time_is_that_files_error(cluster, clips, tmp_path):
             killed.append(pid)
         time.sleep(0.1)
     stdout, stderr = proc.communicate(timeout=60)
-    assert len(killed) == 3, (killed, stderr)  # three different processes: restarted each time
+    # at least three different processes (restarted each time); a loaded machine may let the
+    # loop kill one more restarted worker before the driver's answer arrives: the file's own
+    # line below is what counts
+    assert len(killed) >= 3 and len(set(killed)) == len(killed), (killed, stderr)
     assert proc.returncode == 1
     errors = _errors(stderr)
     assert len(errors) == 1 and errors[0].startswith(

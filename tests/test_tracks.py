@@ -313,3 +313,34 @@ def test_tracks_options_are_checked_before_any_work(tmp_path):
         assert result.exit_code == 2 and says in result.output, (args, result.output)
     result = runner.invoke(main, ["process", "--tracks", str(a), str(tmp_path / "gone.wav")])
     assert result.exit_code == 1 and "gone.wav: input: no such file" in result.output
+
+
+@pytest.mark.slow
+def test_a_watched_folder_declaring_tracks_processes_them_as_one_once_all_are_there(three_tracks, tmp_path):
+    """The watcher waits for every declared track (the second one arrives later), then makes one
+    sidecar for the set; a track changed afterwards brings the set back once."""
+    import shutil
+    import subprocess
+    from pipeline import sidecar
+    w = tmp_path / "w"
+    w.mkdir()
+    (w / "ivp.toml").write_text('tracks = ["Ann (host).m4a", "bob.m4a"]\n')
+    shutil.copy(three_tracks[0], w / three_tracks[0].name)  # bob.m4a is not there yet
+    first = ivp("watch", w, "--once", "--settle", "0.3", "--no-report")
+    assert first.returncode == 0 and "Traceback" not in first.stderr, first.stderr
+    assert not list(w.glob("*.interview.json"))  # a set is never processed track by track
+    shutil.copy(three_tracks[1], w / three_tracks[1].name)
+    second = ivp("watch", w, "--once", "--settle", "0.3", "--no-report")
+    assert second.returncode == 0 and "Traceback" not in second.stderr, second.stderr
+    assert sorted(p.name for p in w.glob("*.interview.json")) == ["Ann (host).interview.json"]
+    iv = sidecar.read(w / "Ann (host).interview.json")
+    assert iv.source.channels == 2 and {t.speaker for t in iv.turns} == {"ann_host", "bob"}
+    log = (w / ".ivp" / "watch.log").read_text()
+    assert "waiting for bob.m4a" in log
+    status = json.loads(subprocess.run([sys.executable, "-m", "pipeline", "status", str(w), "--json"],
+                                       capture_output=True, text=True, check=True).stdout)
+    assert [f["path"] for f in status["files"]] == ["Ann (host).m4a"]
+    assert [f["state"] for f in status["files"]] == ["done"]
+    made = (w / "Ann (host).interview.json").stat().st_mtime_ns
+    again = ivp("watch", w, "--once", "--settle", "0.3", "--no-report")  # nothing changed: nothing redone
+    assert again.returncode == 0 and (w / "Ann (host).interview.json").stat().st_mtime_ns == made

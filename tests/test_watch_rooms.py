@@ -96,6 +96,31 @@ class Rooms:
         return job
 
 
+def test_a_declared_track_set_is_taken_in_once_every_track_settled_under_its_first_name(tmp_path, caplog):
+    from pipeline.stages.decode import tracks_sha
+    folder = tmp_path / "w"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "ivp.toml").write_text('tracks = ["a.wav", "b.wav"]\n')
+    tone(folder / "sub" / "a.wav", freq=300)
+    tone(folder / "own.wav", freq=700)
+    rooms = Rooms(folder)
+    rooms.settled("own.wav")
+    assert rooms.ledger.path("sub/a.wav") is None and events(caplog, "waiting", "sub/a.wav")
+    assert "waiting for sub/b.wav" in events(caplog, "waiting", "sub/a.wav")[-1]
+    tone(folder / "sub" / "b.wav", freq=500)
+    rooms.settled("sub/a.wav")
+    key = tracks_sha([folder / "sub" / "a.wav", folder / "sub" / "b.wav"])
+    assert rooms.ledger.path("sub/a.wav")["sha256"] == key and rooms.ledger.path("sub/b.wav") is None
+    assert sorted(r["path"] for r in rooms.ledger.all_files()) == ["own.wav", "sub/a.wav"]
+    queued = len(events(caplog, "queued", "sub/a.wav"))
+    rooms.settled()  # a full scan again: nothing new, nothing hashed again
+    assert len(events(caplog, "queued", "sub/a.wav")) == queued
+    tone(folder / "sub" / "b.wav", freq=900)  # a track changes: the set is recorded again
+    rooms.settled()
+    assert rooms.ledger.path("sub/a.wav")["sha256"] != key
+    assert len(events(caplog, "queued", "sub/a.wav")) == queued + 1
+
+
 class StandIn:
     """A pipeline that says one thing (raises ``exc``) and records each call."""
 
@@ -105,7 +130,7 @@ class StandIn:
     def factory(self, config, hook, stop):
         return self
 
-    def process(self, path, sha256=None, cache=None):
+    def process(self, path, sha256=None, cache=None, track_files=()):
         self.calls.append(Path(path).name)
         if self.exc is not None:
             raise self.exc
@@ -142,16 +167,18 @@ def test_options_are_frozen_and_clamped():
 
 
 def test_a_pause_doubles_until_writing_works_again(folder, caplog):
-    pause = Pause(FolderLog(folder / ".ivp", stderr=False), limits=(0.2, 0.5))
+    now = [100.0]  # an injected clock: no sleeping, no dependence on the machine's speed
+    pause = Pause(FolderLog(folder / ".ivp", stderr=False), limits=(0.2, 0.5), clock=lambda: now[0])
     assert not pause.active() and not pause.resumed()  # never paused: nothing to say
     assert pause.pause("disk full") == pytest.approx(0.2)
-    assert pause.active() and 0 < pause.pause("disk full") <= 0.2  # the same pause, not a new one
-    time.sleep(0.25)
-    assert pause.pause("still full") == pytest.approx(0.4)  # doubled
-    time.sleep(0.45)
+    now[0] += 0.1
+    assert pause.active() and pause.pause("disk full") == pytest.approx(0.1)  # the same pause
+    now[0] += 0.15
+    assert not pause.active() and pause.pause("still full") == pytest.approx(0.4)  # doubled
+    now[0] += 0.45
     assert pause.pause("still full") == pytest.approx(0.5)  # capped
     assert len(events(caplog, "paused", ".")) == 3 and not pause.resumed()  # still paused
-    time.sleep(0.55)
+    now[0] += 0.55
     assert pause.resumed() and events(caplog, "resumed", ".")
     assert pause.pause("full again") == pytest.approx(0.2)  # short again after a resume
 

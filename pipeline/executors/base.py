@@ -112,8 +112,10 @@ class Bound:
         self.executor, self.config, self.hook, self.stop = executor, config, hook, stop
         self.last: Optional[Outcome] = None
 
-    def process(self, path: Path | str, sha256: Optional[str] = None, cache: Any = None) -> Interview:
-        self.last = self.executor.process(Job(Path(path), sha256, self.config, cache), self.hook, self.stop)
+    def process(self, path: Path | str, sha256: Optional[str] = None, cache: Any = None,
+                track_files: tuple = ()) -> Interview:
+        self.last = self.executor.process(Job(Path(path), sha256, self.config, cache, tuple(track_files)),
+                                          self.hook, self.stop)
         return self.last.interview
 
 

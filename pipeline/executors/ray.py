@@ -31,7 +31,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy  # noq
 
 from ..errors import InputError  # noqa: E402
 from ..interview import Interview  # noqa: E402
-from ..progress import NEVER, ProgressHook, StopToken, null_hook  # noqa: E402
+from ..progress import NEVER, ProgressHook, StopToken, null_hook, timed  # noqa: E402
 from ..stages import moments  # noqa: E402
 from ..stages.decode import check_readable  # noqa: E402
 from .base import (Aborted, ClusterError, ExecutorBase, Job, Outcome, WorkerLost,  # noqa: E402
@@ -207,17 +207,15 @@ class RayExecutor(ExecutorBase):
             hook("ray-queue", completed=None, total=None, file=str(path))
 
     def _await(self, ref, hook: ProgressHook, path: Path, stage: str, stop: StopToken = NEVER) -> dict:
-        hook(stage, completed=0.0, total=None, file=str(path))
-        while True:
-            ready, _ = ray.wait([ref], timeout=TICK_S)
-            if ready:
-                reply = ray.get(ref)
-                hook(stage, completed=1.0, total=1.0, file=str(path))
-                return reply
-            if self.aborting.is_set():
-                raise Aborted()
-            stop.check()  # the watcher is stopping: the actor finishes and rejoins the pool
-            hook(stage, completed=None, total=None, file=str(path))
+        with timed(hook, stage, str(path)):
+            while True:
+                ready, _ = ray.wait([ref], timeout=TICK_S)
+                if ready:
+                    return ray.get(ref)
+                if self.aborting.is_set():
+                    raise Aborted()
+                stop.check()  # the watcher is stopping: the actor finishes and rejoins the pool
+                hook(stage, completed=None, total=None, file=str(path))
 
     def _revive(self, aid: str) -> None:
         """A dead actor: Ray restarts it; it rejoins the pool once it answers again."""

@@ -4,15 +4,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from fractions import Fraction
 from pathlib import Path
 from typing import ClassVar, Iterable, Optional, Union
 
 from ..errors import PipelineError
-from ..recording import display
+from ..recording import display, guard, media
 from ..interview import Interview, Moment
 from ..sidecar import SUFFIX as SIDECAR_SUFFIX
-from ..sidecar import atomic_write_text
+from ..sidecar import atomic_write_bytes, atomic_write_text
 from ..stages.moments import GROUPS, KINDS
 from ..text import cell, one_line, shorten  # noqa: F401  (the writers' text helpers)
 from ..timefmt import stamp  # noqa: F401
@@ -60,14 +61,20 @@ class Timebase:
         return f"{rate} fps ({why}{'; ' + self.note if self.note else ''})"
 
 
+def video_timebase(frame_rate: Optional[float], has_video: bool) -> Timebase:
+    """The timebase of a video at ``frame_rate`` (snapped to the nearest timecode rate within 1 %),
+    else ``DEFAULT_FPS``; the single-recording exports and the study's reels both ask it."""
+    if has_video and frame_rate:
+        nearest = min(TIMECODE_RATES, key=lambda r: abs(float(r) - frame_rate))
+        if abs(float(nearest) - frame_rate) <= 0.01 * frame_rate:
+            return Timebase(nearest, True)
+        return Timebase(Fraction(DEFAULT_FPS), False, f"the video's {frame_rate} fps is not a timecode rate")
+    return Timebase(Fraction(DEFAULT_FPS), False)
+
+
 def timebase(interview: Interview) -> Timebase:
     src = interview.source
-    if src is not None and src.has_video and src.frame_rate:
-        nearest = min(TIMECODE_RATES, key=lambda r: abs(float(r) - src.frame_rate))
-        if abs(float(nearest) - src.frame_rate) <= 0.01 * src.frame_rate:
-            return Timebase(nearest, True)
-        return Timebase(Fraction(DEFAULT_FPS), False, f"the video's {src.frame_rate} fps is not a timecode rate")
-    return Timebase(Fraction(DEFAULT_FPS), False)
+    return video_timebase(src.frame_rate if src is not None else None, bool(src is not None and src.has_video))
 
 
 @dataclass
@@ -78,6 +85,8 @@ class ExportJob:
     sidecar: Path
     out_dir: Path
     moments: list[Moment] = field(default_factory=list)
+    root: Optional[Path] = None  # no output leaves it (default: out_dir)
+    tree: Optional[Path] = None  # the folder exported: media are read only from inside it (default: the sidecar's)
 
     @property
     def stem(self) -> str:
@@ -90,16 +99,17 @@ class ExportJob:
         return display(self.stem)
 
     def output(self, suffix: str) -> Path:
-        return self.out_dir / f"{self.stem}{suffix}"
+        """Where this format's output goes; :class:`~pipeline.errors.OutputError` when a link there
+        leaves the root."""
+        return guard.check(self.out_dir / f"{self.stem}{suffix}", self.root or self.out_dir)
 
-    @property
+    @cached_property
     def recording(self) -> Optional[Path]:
-        """The recording: the sidecar's ``source.path``, else a file of that name beside the sidecar."""
-        path = Path(self.interview.source.path)
-        for candidate in (path, self.sidecar.parent / path.name):
-            if candidate.is_file():
-                return candidate.resolve()
-        return None
+        """The recording to cut from or point at: the file beside the sidecar, else ``source.path``
+        when inside the folder exported or proven the same bytes (:mod:`pipeline.recording.media`)."""
+        src = self.interview.source
+        found = media.recording_of(self.sidecar, src.path, self.tree or self.sidecar.parent, src.sha256)
+        return found.resolve() if found else None
 
     @property
     def recording_name(self) -> str:
@@ -136,6 +146,12 @@ class Writer:
         """Write ``text`` atomically as this format's file for ``job``; ``write``'s return value."""
         path = job.output(self.suffix)
         atomic_write_text(path, text)
+        return [path]
+
+    def save_bytes(self, job: ExportJob, data: bytes) -> list[Path]:
+        """:meth:`save` for a binary format (DOCX)."""
+        path = job.output(self.suffix)
+        atomic_write_bytes(path, data)
         return [path]
 
 

@@ -12,6 +12,7 @@ from .. import sidecar as sidecars
 from ..errors import PipelineError, SidecarError
 from ..recording import display
 from ..stages import moments
+from ..study import qdpx
 from ..study.cli import export_reel
 from . import WRITERS, parse_formats, parse_kinds, write_exports
 
@@ -19,7 +20,8 @@ from . import WRITERS, parse_formats, parse_kinds, write_exports
 @click.command("export")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="SIDECAR...")
 @click.option("--format", "-f", "formats", multiple=True, required=True,
-              help=f"Export format(s), comma-separated or repeated: {', '.join(WRITERS)}.")
+              help=f"Export format(s), comma-separated or repeated: {', '.join(WRITERS)}; "
+                   "or qdpx: one REFI-QDA project of a FOLDER (MAXQDA, NVivo, ATLAS.ti).")
 @click.option("--kinds", help="Only these moment kinds or groups (bookmarks, highlights, coaching, all), "
                               "comma-separated. Default: every kind; chapters, youtube and clips: "
                               "bookmarks and highlights.")
@@ -41,6 +43,9 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
                                      else "give the words to look for",
                                      param_hint="--reel" if reel_theme is not None else "--reel-query")
         sys.exit(export_reel(paths, formats, reel_theme, reel_query, top, out_dir, as_json, quiet))
+    asked = [n.strip().lower() for f in formats for n in f.split(",") if n.strip()]
+    if "qdpx" in asked:
+        sys.exit(export_qdpx(paths, asked, out_dir, as_json, quiet))
     try:
         names = parse_formats(formats)
         parse_kinds(kinds)
@@ -54,7 +59,7 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
         sys.exit(1)
     failed, report = bool(missing), []
     claimed: dict[Path, Path] = {}  # output folder / stem -> the sidecar that writes there
-    for path, folder in files:
+    for path, folder, root, tree in files:
         key = (folder or path.parent).resolve() / path.name
         if key in claimed:  # two sidecars of one name into one folder: never replace one's exports
             click.echo(f"error: {display(path)}: export: its exports would replace those of "
@@ -70,7 +75,7 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
             failed = True
             continue
         try:
-            written = write_exports(interview, path, names, folder, kinds, top)
+            written = write_exports(interview, path, names, folder, kinds, top, root=root, tree=tree)
         except PipelineError as exc:
             click.echo(f"error: {exc.line()}", err=True)
             failed = True
@@ -84,11 +89,38 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
     sys.exit(1 if failed else 0)
 
 
-def targets(paths, out_dir: Optional[Path]) -> tuple[list[tuple[Path, Optional[Path]]], list[Path]]:
-    """(sidecar, output folder or None for beside it) for each sidecar in ``paths``, and the paths
-    that do not exist. With ``out_dir``, a folder's sidecars keep their subfolders under it (``a/x``
-    and ``b/x`` write ``DIR/a/x.srt`` and ``DIR/b/x.srt``)."""
-    found: list[tuple[Path, Optional[Path]]] = []
+def export_qdpx(paths, names: list[str], out_dir: Optional[Path], as_json: bool, quiet: bool) -> int:
+    """``ivp export FOLDER --format qdpx``: the exit status."""
+    if set(names) != {"qdpx"}:
+        click.echo("error: qdpx is one project for a whole folder: export it on its own (--format qdpx)", err=True)
+        return 2
+    if len(paths) != 1 or not Path(paths[0]).is_dir():
+        click.echo("error: a REFI-QDA project is made from one folder: ivp export FOLDER --format qdpx", err=True)
+        return 2
+    try:
+        path, warnings = qdpx.write_project(Path(paths[0]), out_dir)
+    except PipelineError as exc:
+        click.echo(f"error: {exc.line()}", err=True)
+        return 1
+    except OSError as exc:
+        click.echo(f"error: {display(paths[0])}: export: qdpx: {exc.strerror or exc}", err=True)
+        return 1
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+    if as_json:
+        click.echo(json.dumps({"project": str(path), "warnings": warnings}, indent=2))
+    elif not quiet:
+        click.echo(display(path))
+    return 0
+
+
+def targets(paths, out_dir: Optional[Path]) -> tuple[list[tuple[Path, Optional[Path], Path, Path]], list[Path]]:
+    """(sidecar, output folder or None for beside it, the root no output may leave, the folder
+    exported) for each sidecar in ``paths``, and the paths that do not exist. With ``out_dir``, a
+    folder's sidecars keep their subfolders under it (``a/x`` and ``b/x`` write ``DIR/a/x.srt`` and
+    ``DIR/b/x.srt``); the root is ``out_dir``, else the folder exported (the folder given; for a
+    sidecar given as a file, its folder)."""
+    found: list[tuple[Path, Optional[Path], Path, Path]] = []
     missing: list[Path] = []
     seen: set[Path] = set()
     for src in map(Path, paths):
@@ -101,7 +133,8 @@ def targets(paths, out_dir: Optional[Path]) -> tuple[list[tuple[Path, Optional[P
             folder = None
             if out_dir is not None:
                 folder = Path(out_dir) / path.parent.relative_to(src) if src.is_dir() else Path(out_dir)
-            found.append((path, folder))
+            tree = src if src.is_dir() else path.parent
+            found.append((path, folder, Path(out_dir) if out_dir is not None else tree, tree))
     return found, missing
 
 
@@ -147,8 +180,8 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
             problems = moments.refresh_moments(interview, recording=recording)
             sidecars.write(interview, target)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        click.echo(f"error: {display(target)}: mark: cannot update the sidecar: {' '.join(str(exc).split())}",
-                   err=True)
+        why = getattr(exc, "strerror", None) or " ".join(str(exc).split())
+        click.echo(f"error: {display(target)}: mark: cannot update the sidecar: {why} (it is as it was)", err=True)
         sys.exit(1)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..stages.decode import local_input
 from ..interview import Moment
+from ..recording import guard
 from ..recording.discover import CLIP_NAME
 from ..timefmt import name_stamp
 from .base import ExportError, ExportJob, Writer, register, slug
@@ -55,21 +56,24 @@ class ClipsWriter(Writer):
     def write(self, job: ExportJob) -> list[Path]:
         source = job.recording
         if source is None:
-            raise ExportError(str(job.sidecar), f"clips: recording not found: {job.interview.source.path}")
+            raise ExportError(str(job.sidecar), f"clips: recording not found beside the sidecar, and "
+                              f"{job.interview.source.path} is not inside the folder exported (nor the same "
+                              "bytes): nothing is cut from outside it")
         if shutil.which("ffmpeg") is None:
             raise ExportError(str(job.sidecar), "clips: ffmpeg not found on PATH")
         has_video = bool(job.interview.source.has_video)
-        folder = job.output(self.suffix)
+        folder = job.output(self.suffix)  # refused when a link there leaves the output
+        root = job.root or job.out_dir
         if not job.moments:  # nothing to cut: no folder (and none left from an earlier export)
             if folder.is_dir():
-                _remove_clips(folder, keep=set())
+                _remove_clips(folder, set(), root)
             return []
-        folder.mkdir(parents=True, exist_ok=True)
+        guard.folder(folder, root)
         written: list[Path] = []
         for index, m in enumerate(job.moments, start=1):
-            target = folder / clip_name(index, m, has_video)
+            target = guard.check(folder / clip_name(index, m, has_video), root)
             start, end = clip_range(m, job.interview.source.duration_s)
-            tmp = folder / f".{target.name}.part"
+            tmp = guard.check(folder / f".{target.name}.part", root)
             proc = subprocess.run(ffmpeg_args(source, tmp, start, end, has_video), capture_output=True,
                                   text=True, errors="replace")
             if proc.returncode != 0 or not tmp.is_file():
@@ -78,15 +82,15 @@ class ClipsWriter(Writer):
                 raise ExportError(str(job.sidecar), f"clips: ffmpeg failed on {target.name}: {last}")
             os.replace(tmp, target)
             written.append(target)
-        _remove_clips(folder, keep={p.name for p in written})
+        _remove_clips(folder, {p.name for p in written}, root)
         return written
 
 
-def _remove_clips(folder: Path, keep: set[str]) -> None:
-    """Clips left by an earlier export with other moments (only our clip names); the folder too when
-    that leaves it empty."""
+def _remove_clips(folder: Path, keep: set[str], root: Path) -> None:
+    """Clips left by an earlier export with other moments (only our clip names, never through a
+    link: :func:`pipeline.recording.guard.remove`); the folder too when that leaves it empty."""
     for old in folder.iterdir():
-        if CLIP_NAME.match(old.name) and old.name not in keep:
-            old.unlink()
+        if old.name not in keep:
+            guard.remove(old, root, ours=lambda p: bool(CLIP_NAME.match(p.name)))
     if not keep and not any(folder.iterdir()):
-        folder.rmdir()
+        guard.remove_empty(folder, root)

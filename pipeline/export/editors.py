@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..interview import INTERVIEWER, Moment
@@ -99,8 +100,7 @@ class EdlWriter(Writer):
         tb = job.timebase
         timeline = _timeline(job, tb.nominal, tb.frames, video=True, audio=False)
         clip = next(iter(timeline.find_clips()))
-        for marker in clip.markers:
-            marker.name = ascii_text(marker.name).upper()
+        ascii_markers(timeline)
         clip.metadata["cmx_3600"] = {"reel": "AX", "comments": [f"IVP FRAME RATE: {ascii_text(tb.describe()).upper()}"]}
         return self.save(job, edl_text(timeline, tb))
 
@@ -155,6 +155,79 @@ def video_size(path) -> tuple[int, int]:
     return 1920, 1080
 
 
+@dataclass
+class FcpAsset:
+    """One media file of an FCPXML document."""
+
+    name: str
+    src: str  # a URL: absolute (file:///...) or relative to the FCPXML file
+    frames: int  # its length
+    has_video: bool
+    channels: int = 1
+    sample_rate: int = 48000
+
+
+@dataclass
+class FcpClip:
+    """One asset-clip in the spine: ``start``/``frames`` in the asset, markers at asset frames."""
+
+    name: str
+    asset: int  # index into the document's assets
+    start: int
+    frames: int
+    markers: list[tuple[int, str, str]] = field(default_factory=list)  # (frame, value, note)
+
+
+def fcpxml_text(title: str, tb: Timebase, assets: list[FcpAsset], clips: list[FcpClip], made_by: str = "ivp",
+                size: tuple[int, int] = (1920, 1080)) -> str:
+    """FCPXML 1.8: a format, an asset per media file, one project whose spine holds ``clips`` end
+    to end (the single-recording export and the study's reels both write through this)."""
+    width, height = size
+    video = any(a.has_video for a in assets)
+    root = ET.Element("fcpxml", version=FCPXML_VERSION)
+    resources = ET.SubElement(root, "resources")
+    rate_name = f"{tb.fps:.2f}".rstrip("0").rstrip(".").replace(".", "")
+    ET.SubElement(resources, "format", id="r1", name=f"FFVideoFormat{height}p{rate_name}",
+                  frameDuration=_frame_duration(tb), width=str(width), height=str(height))
+    for i, a in enumerate(assets):
+        attrs = {"id": f"r{i + 2}", "name": a.name, "src": a.src, "start": "0s",
+                 "duration": _rational(max(1, a.frames), tb), "hasVideo": "1" if a.has_video else "0",
+                 "hasAudio": "1", "audioSources": "1", "audioChannels": str(a.channels or 1),
+                 "audioRate": str(a.sample_rate or 48000)}
+        if a.has_video:
+            attrs["format"] = "r1"
+        ET.SubElement(resources, "asset", attrs)
+    event = ET.SubElement(ET.SubElement(root, "library"), "event", name="ivp")
+    total = sum(max(1, c.frames) for c in clips)
+    stereo = any((a.channels or 1) > 1 for a in assets)
+    sequence = ET.SubElement(ET.SubElement(event, "project", name=title), "sequence", format="r1",
+                             duration=_rational(total, tb), tcStart="0s", tcFormat="NDF",
+                             audioLayout="stereo" if stereo else "mono", audioRate="48k")
+    spine = ET.SubElement(sequence, "spine")
+    offset = 0
+    for c in clips:
+        n = max(1, c.frames)
+        clip = ET.SubElement(spine, "asset-clip", name=c.name, ref=f"r{c.asset + 2}", offset=_rational(offset, tb),
+                             duration=_rational(n, tb), start=_rational(c.start, tb), tcFormat="NDF",
+                             audioRole="dialogue")
+        if video and assets[c.asset].has_video:
+            clip.set("format", "r1")
+        for frame, value, note in c.markers:
+            ET.SubElement(clip, "marker", start=_rational(frame, tb), duration=_rational(1, tb), value=value, note=note)
+        offset += n
+    ET.indent(root, space="    ")
+    body = ET.tostring(root, encoding="unicode")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n'
+            f"<!-- made by {_xml_comment(made_by)}; frame rate {_xml_comment(tb.describe())} -->\n{body}\n")
+
+
+def ascii_markers(timeline) -> None:
+    """Marker names as an EDL's LOC lines hold them: plain ASCII, upper case."""
+    for clip in timeline.find_clips():
+        for marker in clip.markers:
+            marker.name = ascii_text(marker.name).upper()
+
+
 @register
 class FcpxmlWriter(Writer):
     name, suffix = "fcpxml", ".fcpxml"
@@ -164,40 +237,13 @@ class FcpxmlWriter(Writer):
     def write(self, job: ExportJob) -> list[Path]:
         src, tb = job.interview.source, job.timebase
         length = max(1, tb.frames(job.duration))
-        duration = _rational(length, tb)
-        width, height = video_size(job.recording) if src.has_video else (1920, 1080)
-        root = ET.Element("fcpxml", version=FCPXML_VERSION)
-        resources = ET.SubElement(root, "resources")
-        rate_name = f"{tb.fps:.2f}".rstrip("0").rstrip(".").replace(".", "")
-        ET.SubElement(resources, "format", id="r1", name=f"FFVideoFormat{height}p{rate_name}",
-                      frameDuration=_frame_duration(tb), width=str(width), height=str(height))
-        asset = {"id": "r2", "name": job.recording_name, "src": job.recording_url, "start": "0s",
-                 "duration": duration, "hasVideo": "1" if src.has_video else "0", "hasAudio": "1",
-                 "audioSources": "1", "audioChannels": str(src.channels or 1),
-                 "audioRate": str(src.sample_rate or 48000)}
-        if src.has_video:
-            asset["format"] = "r1"
-        ET.SubElement(resources, "asset", asset)
-        library = ET.SubElement(root, "library")
-        event = ET.SubElement(library, "event", name="ivp")
-        project = ET.SubElement(event, "project", name=job.title)
-        sequence = ET.SubElement(project, "sequence", format="r1", duration=duration, tcStart="0s",
-                                 tcFormat="NDF", audioLayout="stereo" if (src.channels or 1) > 1 else "mono",
-                                 audioRate="48k")
-        spine = ET.SubElement(sequence, "spine")
-        clip = ET.SubElement(spine, "asset-clip", name=job.recording_name, ref="r2", offset="0s",
-                             duration=duration, start="0s", tcFormat="NDF", audioRole="dialogue")
-        if src.has_video:
-            clip.set("format", "r1")
-        for m in job.moments:
-            start = min(tb.frames(m.start), length - 1)
-            ET.SubElement(clip, "marker", start=_rational(start, tb), duration=_rational(1, tb),
-                          value=shorten(one_line(m.label), MARKER_NAME_CHARS), note=marker_note(m))
-        ET.indent(root, space="    ")
-        body = ET.tostring(root, encoding="unicode")
-        text = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n'
-                f"<!-- made by ivp; frame rate {_xml_comment(tb.describe())} -->\n{body}\n")
-        return self.save(job, text)
+        size = video_size(job.recording) if src.has_video else (1920, 1080)
+        asset = FcpAsset(job.recording_name, job.recording_url, length, bool(src.has_video), src.channels or 1,
+                         src.sample_rate or 48000)
+        markers = [(min(tb.frames(m.start), length - 1), shorten(one_line(m.label), MARKER_NAME_CHARS), marker_note(m))
+                   for m in job.moments]
+        clip = FcpClip(job.recording_name, 0, 0, length, markers)
+        return self.save(job, fcpxml_text(job.title, tb, [asset], [clip], size=size))
 
 
 __all__ = ["EdlWriter", "PremiereWriter", "FcpxmlWriter"]

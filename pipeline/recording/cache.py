@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
-from ..sidecar import atomic_write_text
+from . import guard
+from .outputs import atomic_write_text
 from .discover import STATE_DIR
 
 VERSION = 2
@@ -22,8 +23,9 @@ T = TypeVar("T")
 
 
 def default_dir(output_root: Path) -> Path:
-    """``<output>/.ivp/cache``: where both drivers keep stage results."""
-    return Path(output_root) / STATE_DIR / CACHE_NAME
+    """``<output>/.ivp/cache``: where both drivers keep stage results (an :class:`OutputError`
+    when a link there leaves the output: :mod:`.guard`)."""
+    return guard.check(Path(output_root) / STATE_DIR / CACHE_NAME, output_root)
 
 
 class StageCache:
@@ -37,7 +39,8 @@ class StageCache:
         if self.folder is None or not sha or not all(c in "0123456789abcdef" for c in sha):
             return None
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in key)[:120]
-        return self.folder / sha / f"{stage}.{safe}.json"
+        path = self.folder / sha / f"{stage}.{safe}.json"
+        return None if guard.leaves(path, self.folder) else path  # a link out of the cache: no entry
 
     def load(self, sha: str, stage: str, key: str, reader: Callable[[dict], T]) -> Optional[T]:
         """The cached result, or None (absent, damaged, other version or shape: removed)."""
@@ -88,7 +91,7 @@ class StageCache:
         if self.folder is None:
             return []
         folder = self.folder / sha
-        if not folder.is_dir():
+        if not folder.is_dir() or guard.leaves(folder, self.folder):
             return []
         return sorted({p.name.split(".", 1)[0] for p in folder.glob("*.json")})
 

@@ -7,6 +7,7 @@ scanned tree are not followed unless ``follow_links`` is set.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import stat
@@ -106,6 +107,11 @@ def not_regular(path: Path, root: Optional[Path] = None, follow_links: bool = Fa
     return None
 
 
+def local_input(path: Path) -> list[str]:
+    """ffmpeg/ffprobe input arguments that can only ever read the local file ``path``."""
+    return ["-protocol_whitelist", "file,pipe", "-i", "file:" + os.path.abspath(path)]
+
+
 def open_regular(path: Path):
     """Open ``path`` for reading only if it is a regular file, without ever blocking.
 
@@ -124,6 +130,15 @@ def open_regular(path: Path):
     except BaseException:
         os.close(fd)
         raise
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """The SHA-256 of a regular file (a FIFO or device raises ``OSError`` at once, never blocks)."""
+    digest = hashlib.sha256()
+    with open_regular(path) as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def walk(root: Path, skip: Iterable[Path] = (), follow_links: bool = False) -> Iterator[Path]:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-from ..sidecar import atomic_write_text
+from .outputs import atomic_write_text
 from ..timefmt import stamp
-from .discover import not_regular, open_regular
+from . import guard
+from .discover import open_regular
 
 MARK_SUFFIXES = (".marks.txt", ".marks.csv")
 WARNING_PREFIX = "marker file "
@@ -148,15 +150,23 @@ def _mark_lines(lines: list[str], is_csv: bool) -> Iterable[tuple[int, str, str,
 
 
 def marker_files(recording: Path) -> list[Path]:
-    """The marker files beside a recording that exist (regular files only), ``.marks.txt`` first."""
+    """The marker files beside a recording that exist (regular files only, never through a link
+    leaving its folder: :mod:`.guard`), ``.marks.txt`` first."""
     recording = Path(recording)
-    paths = (recording.with_name(recording.stem + s) for s in MARK_SUFFIXES)
-    return [p for p in paths if not_regular(p) is None]  # (a name too long is simply absent)
+    return [p for p in _candidates(recording) if guard.why_not_read(p, recording.parent) is None]
+
+
+def _candidates(recording: Path) -> list[Path]:
+    """The names a recording's marker files have (a name too long is simply absent)."""
+    return [recording.with_name(recording.stem + s) for s in MARK_SUFFIXES]
 
 
 def read_marks(recording: Path) -> tuple[list[Mark], list[MarkProblem]]:
     marks: list[Mark] = []
     problems: list[MarkProblem] = []
+    for path in _candidates(Path(recording)):  # a marker file linked out of the folder: said, never read
+        if os.path.islink(path) and guard.leaves(path, Path(recording).parent):
+            problems.append(MarkProblem(str(path), 0, "", "a symbolic link that leaves the folder: not read"))
     for path in marker_files(recording):
         try:
             with open_regular(path) as fh:
@@ -179,6 +189,7 @@ def append_mark(recording: Path, seconds: float, label: str = "") -> Path:
     """Add one mark to the recording's marker file (the ``.csv`` one if only that exists); atomic."""
     existing = marker_files(recording)
     path = existing[0] if existing else Path(recording).with_name(Path(recording).stem + MARK_SUFFIXES[0])
+    guard.check(path, Path(recording).parent)  # never through a link leaving the folder
     old = path.read_text(encoding="utf-8-sig") if path.is_file() else ""
     label = bound_label(label)
     if path.suffix.lower() == ".csv":

@@ -6,18 +6,19 @@
   (``call.flac.interview.json``, ``call.wav.interview.json``), so neither overwrites the other.
 * A name too long for the file system is cut on a character boundary and given a short hash
   of the full name, so two long names that start alike stay apart.
-* A path that would leave the output folder (a planted symlink) is refused.
+* A path that would leave the output folder (a planted symlink) is refused (:mod:`.guard`).
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Iterable, Optional
 
-from ..errors import OutputError
-from .discover import inside, is_media_name
+from . import guard
+from .discover import is_media_name
 
 STEM_BYTES = 150  # longest derived stem: leaves room for suffixes such as ".interview.json"
 TEMP_PREFIX = ".ivp-tmp-"  # atomic writes; a name pattern no other program uses
@@ -80,17 +81,8 @@ class OutputPlan:
         folder = self.folder(recording)
         path = folder / f"{recording_stem(recording)}{suffix}"
         if check:
-            check_inside(path, self.out or Path(os.path.abspath(recording)).parent)
+            guard.check(path, self.out or Path(os.path.abspath(recording)).parent)
         return path
-
-
-def check_inside(path: Path, root: Path) -> None:
-    """Refuse a write target whose existing folders (links resolved) lead out of ``root``."""
-    existing = Path(path).parent
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not inside(existing, root) or (Path(path).is_symlink() and not inside(path, root)):
-        raise OutputError(str(path), f"refusing to write outside {root} (a symbolic link leads elsewhere)")
 
 
 def writable(folder: Path) -> Optional[str]:
@@ -114,3 +106,52 @@ def is_own_temp(name: str) -> bool:
     middle = name[len(TEMP_PREFIX):-len(TEMP_SUFFIX)] if len(name) > len(TEMP_PREFIX) + 4 else ""
     return (name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX) and len(middle) >= 6
             and all(c.isalnum() or c == "_" for c in middle))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temp file in the same folder, fsync, then rename over ``path``.
+
+    The temp file is named ``.ivp-tmp-<random>.tmp`` (a pattern nobody else uses), so a crash
+    leftover can be cleaned without ever touching a user's file. A file name that is not UTF-8, held
+    with surrogate escapes, is written as ``\\udce9`` (readable text, and a JSON escape that reads back
+    to the same name), never a crash and never an invalid UTF-8 byte.
+    """
+    atomic_write_bytes(path, text.encode("utf-8", errors="backslashreplace"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """:func:`atomic_write_text` for bytes (a DOCX, a zip): temp file, fsync, rename. A failure
+    (a full or read-only disk) names the file meant, never the temp file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd, tmp = _new_temp(path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        if isinstance(exc, OSError) and exc.errno and exc.filename in (None, tmp):  # name the file meant
+            raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(path)) from exc
+        raise
+
+
+def _new_temp(folder: Path) -> tuple[int, str]:
+    """A new temp file opened for writing, mode 0666 less the process umask (as any file the user
+    makes; ``mkstemp`` would give 0600), without ever changing the umask."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        name = str(folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}")
+        try:
+            return os.open(name, flags, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temp file name in {folder}")

@@ -17,8 +17,9 @@ from ..errors import ConfigError
 from .discover import inside
 
 
-def declared(folder: Path) -> list[list[Path]]:
-    """The track sets ``folder/ivp.toml`` declares; ConfigError (naming the file) when malformed."""
+def declared(folder: Path, present: bool = True) -> list[list[Path]]:
+    """The track sets ``folder/ivp.toml`` declares; ConfigError (naming the file) when malformed.
+    ``present=False``: a track not there (yet) is no error (the watcher waits for it)."""
     folder = Path(folder)
     value = folder_table(folder).get("tracks")
     if value is None:
@@ -35,7 +36,7 @@ def declared(folder: Path) -> list[list[Path]]:
         for name, path in zip(names, paths):
             if os.path.isabs(name) or not inside(path, folder):
                 raise ConfigError(where, f"tracks: {name!r} must be a file inside {folder}")
-            if not path.is_file():
+            if present and not path.is_file():
                 raise ConfigError(where, f"tracks: {name!r} not found in {folder}")
         if len({os.path.realpath(p) for p in paths}) < len(paths):
             raise ConfigError(where, f"tracks = {names!r}: a file is named twice")

@@ -28,7 +28,7 @@ from ..interview import INTERVIEWEE, INTERVIEWER, ROLE_LABELS, Interview
 from ..sidecar import SUFFIX, atomic_write_text, find_sidecars, read
 from .. import metrics
 from .html import GENERATOR, band_text, clock, href as _href, percent, script_json, seconds_text  # noqa: F401
-from ..recording import firsts
+from ..recording import firsts, guard, media
 from ..recording.dates import recording_date as _date
 from ..stages.relabel import fix_command
 from ..stages.roles import LOW_CONFIDENCE
@@ -97,8 +97,12 @@ def build(sources: Union[PathLike, Iterable[PathLike]], out_dir: Optional[PathLi
     """:func:`build_report` with the details (interviews shown, sidecars skipped, missing inputs)."""
     src_list = _as_list(sources)
     out = Path(out_dir) if out_dir is not None else default_out_dir(src_list)
-    out.mkdir(parents=True, exist_ok=True)
-    pages = out / PAGES_DIRNAME
+    bound = out if out_dir is not None else out.parent  # nothing is written through a link leaving it
+    if out_dir is None:
+        guard.refuse_link(out, bound, "the report")
+    guard.folder(out, bound)
+    pages = guard.folder(out / PAGES_DIRNAME, bound)
+    guard.folder(out / "assets", bound)
     sidecars, missing = find_sidecars(src_list, exclude=out)
     root = _common_root(src_list)
 
@@ -116,16 +120,16 @@ def build(sources: Union[PathLike, Iterable[PathLike]], out_dir: Optional[PathLi
     entries.sort(key=lambda e: (e.date, e.name), reverse=True)
 
     env = _env()
-    _write_assets(out)
+    _write_assets(out, bound)
     written = set()
     for e in entries:
-        page = pages / f"{e.slug}.html"
+        page = guard.check(pages / f"{e.slug}.html", bound)
         atomic_write_text(page, env.get_template("interview.html").render(
             e=e, iv=e.interview, view=_interview_view(e), generator=GENERATOR, version=__version__,
             asset_prefix="../"))
         written.add(page.name)
-    _remove_stale_pages(pages, written)
-    index = out / "index.html"
+    _remove_stale_pages(pages, written, bound)
+    index = guard.check(out / "index.html", bound)
     atomic_write_text(index, env.get_template("index.html").render(
         entries=entries, skipped=skipped, summary=_overview_summary(entries),
         generator=GENERATOR, version=__version__, asset_prefix="",
@@ -206,15 +210,9 @@ def speaker_rows(iv: Interview, sample_words: int = 12) -> list[dict]:
 
 
 def _find_media(iv: Interview, sidecar_path: Path) -> Optional[Path]:
-    """The recording: a file of that name beside the sidecar (it moves with the sidecar and the
-    report when a folder is copied or served), else ``source.path`` if it is still there."""
-    if not (iv.source and iv.source.path):
-        return None
-    src = Path(iv.source.path)
-    beside = sidecar_path.parent / src.name
-    if beside.is_file():
-        return beside
-    return src if src.is_file() else None
+    """The recording to link to (:func:`pipeline.recording.media.recording_of`: the file beside the
+    sidecar first; the report links to it and copies nothing)."""
+    return media.recording_of(sidecar_path, iv.source.path if iv.source else "", None)
 
 
 def _slug(name: str, used: set[str]) -> str:
@@ -333,10 +331,10 @@ def _env():
     return env
 
 
-def _write_assets(out: Path) -> None:
+def _write_assets(out: Path, root: Path) -> None:
     for src in sorted(ASSETS.iterdir()):
         if src.is_file() and not src.name.startswith("."):
-            dst = out / "assets" / src.name
+            dst = guard.check(out / "assets" / src.name, root)
             text = src.read_text(encoding="utf-8")
             try:
                 if dst.read_text(encoding="utf-8") == text:
@@ -346,21 +344,23 @@ def _write_assets(out: Path) -> None:
             atomic_write_text(dst, text)
 
 
-def _remove_stale_pages(pages: Path, keep: set[str]) -> None:
-    """Remove pages this tool wrote earlier for sidecars that are gone (nothing else)."""
+def _remove_stale_pages(pages: Path, keep: set[str], root: Path) -> None:
+    """Remove pages this tool wrote earlier for sidecars that are gone (nothing else, and nothing
+    through a link: :func:`pipeline.recording.guard.remove`)."""
     if not pages.is_dir():
         return
-    marker = f'<meta name="generator" content="{GENERATOR}'
     for page in pages.glob("*.html"):
-        if page.name in keep:
-            continue
-        try:
-            with open(page, encoding="utf-8", errors="replace") as fh:
-                head = fh.read(2000)
-        except OSError:
-            continue
-        if marker in head:
-            page.unlink(missing_ok=True)
+        if page.name not in keep:
+            guard.remove(page, root, ours=_generated)
+
+
+def _generated(page: Path) -> bool:
+    """A page this tool wrote: its head names the generator."""
+    try:
+        with open(page, encoding="utf-8", errors="replace") as fh:
+            return f'<meta name="generator" content="{GENERATOR}' in fh.read(2000)
+    except OSError:
+        return False
 
 
 def _as_list(sources) -> list[Path]:

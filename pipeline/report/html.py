@@ -2,29 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Optional
-from urllib.parse import quote
 
-from .. import timefmt
+from ..timefmt import player_clock as clock  # the report's clock (report modules import it from here)
+from ..recording import href  # noqa: F401  (the pages' links; its owner is pipeline.recording)
 
 GENERATOR = "ivp report"
-
-
-def href(target: Path, page_dir: Path) -> str:
-    """A URL to ``target`` relative to ``page_dir`` (a ``file:`` URI when no relative path exists)."""
-    try:
-        rel = os.path.relpath(os.path.abspath(target), os.path.abspath(page_dir))
-    except ValueError:  # another drive on Windows
-        return Path(os.path.abspath(target)).as_uri()
-    # the name's own bytes, percent-encoded: a name that is not UTF-8 (``caf\\xe9.wav``) links too
-    return "/".join(quote(os.fsencode(part)) for part in Path(rel).as_posix().split("/"))
-
-
-def clock(seconds: Optional[float]) -> str:
-    """0:07, 12:34, 1:02:03 (down to the second, as a player's clock shows it); – when unknown."""
-    return timefmt.clock(seconds, floor=True, missing="–")
 
 
 def seconds_text(seconds: Optional[float]) -> str:

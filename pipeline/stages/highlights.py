@@ -35,7 +35,7 @@ FEELINGS = ("angry|furious|livid|frustrated|annoyed|upset|scared|terrified|stres
             "thrilled|excited|relieved|ashamed|devastated|desperate|miserable|nervous|terrible|awful|"
             "fed up|sick of it|heartbroken")
 SAID_FEELINGS = "scary|embarrassing|frustrating|annoying|stressful|awful|terrible|horrible|infuriating|a relief|humiliating"
-SOMEONE = r"\b(i|we|people|everybody|everyone|they|most of us|most people)\b"
+SOMEONE = r"\b(i|we|our|my|people|everybody|everyone|they|most of us|most people)\b"
 PAST = (r"\b(was|were|had|did|went|came|took|sent|lost|left|forgot|got|made|said|told|broke|found|saw|"
         r"thought|knew|ran|fell|gave|threw|drove|sat|wrote|paid|bought|sold|spent|built|put|\w{3,}ed)\b")
 
@@ -71,12 +71,12 @@ HIGHLIGHT_RULES: tuple[Rule, ...] = (
         r"(doesn'?t|didn'?t|never|just doesn'?t) work", r"(really |so )?(hard|difficult) to",
         r"(keeps|kept) (breaking|crashing|failing)", r"error[- ]prone", r"tedious",
         r"(have|had) to start (all )?over", r"(don'?t|doesn'?t|didn'?t) match", r"slows? (me|us) down",
-        r"couldn'?t (get|find|see|do)", r"(i|we) can'?t (see|find|tell|get)",
+        r"couldn'?t (get|find|see|do)", r"(i|we) (can'?t|cannot) (see|find|tell|get)",
         r"there'?s no (way|filter|option|button|place)", r"no way to", r"took (me|us) (most of|all|the whole|a whole)",
         r"(is|are|was|were) the worst", r"the worst (part|thing)", r"(really|so|too|very|painfully|incredibly) slow",
         r"gets? (\w+ ){0,3}wrong", r"(gets?|got) stuck", r"half the time", r"one by one", r"takes \w+ clicks",
         r"(don'?t|doesn'?t|won'?t|didn'?t) (update|sync|save|load|refresh|show|know|remember)",
-        r"(i|we) (have|had) to (?!say|admit|thank|go now)\w+", r"(i|we) can'?t (?!complain|say|remember|wait|thank)\w+",
+        r"(i|we) (have|had) to (?!say|admit|thank|go now)\w+", r"(i|we) (can'?t|cannot) (?!complain|say|remember|wait|thank)\w+",
         r"can only", r"never stops", r"forgets? to", r"(don'?t|doesn'?t) (write|say|tell|send|fill in|include|read)",
         r"(lose|loses|lost|losing) (a |the |my |our )?(whole )?(day|weekend|morning|afternoon|evening|week|hours)",
         r"(can )?takes? (a |two |three |several |a few )?(weeks?|months?)",
@@ -90,7 +90,7 @@ HIGHLIGHT_RULES: tuple[Rule, ...] = (
         r"^so (i|we) (just |then |always |usually )?(?!think|guess|mean|would|was|were|am|are|have|had|ended|don'?t|do\b)\w+",
         r"since then (i|we)", r"(set|put) (a|an) (reminder|alarm)", r"^now (i|we) (just |always )?(?!think|know|have|am|are|do)\w+",
         r"(i|we) started \w+ing", r"(that'?s|it'?s|is) the only way",
-        r"because the (\w+ ){1,2}(always|never|has no|have no|doesn'?t|don'?t|can'?t|won'?t)",
+        r"because the (\w+ ){1,2}(always|never|has no|have no|doesn'?t|don'?t|can'?t|cannot|won'?t)",
     ), needs=SOMEONE),
     Rule("emotion", "Emotion", INTERVIEWEE, 0.6, (
         rf"(was|were|am|is|are|felt|feel|get|got|'m|'re) (so |really |pretty |very |quite |absolutely |just |honestly )*({FEELINGS})",

@@ -9,21 +9,16 @@ must also beat the other speaker by ``MARGIN`` against the voice's print from th
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
 
-from .. import sidecar as sc
-from ..errors import ConfigError, PipelineError, SidecarError
+from ..errors import ConfigError, PipelineError
 from ..interview import INTERVIEWEE, INTERVIEWER, ROLES, Interview, RoleAssignment, Segment, Voiceprint
-from ..recording import firsts
-from ..sidecar import SUFFIX
 from ..voicelib import load
 from . import analyze, roles
 from .align import assign_speakers
@@ -320,75 +315,20 @@ def carry_override(previous: Optional[Interview], interview: Interview,
     return True
 
 
-def refresh_folder(sidecars: list[Path], skipped: Optional[list] = None) -> list[dict[str, Any]]:
-    """Decide roles across ``sidecars`` by voice and rewrite those whose roles change.
-
-    Returns one entry per rewritten sidecar: ``{"sidecar", "before", "after", "method", "confidence"}``
-    (for the CLI and the watcher's log). Unreadable sidecars (damaged, or from a newer ivp) are left
-    out of the decision and never rewritten; ``skipped`` gets their ``SidecarError``."""
-    loaded: list[tuple[Path, Interview]] = []
-    for path in sidecars:
-        try:
-            loaded.append((Path(path), sc.read(Path(path))))
-        except SidecarError as exc:
-            if skipped is not None:
-                skipped.append(exc)
-            continue
-    first = firsts(iv.source.sha256 for _, iv in loaded)  # identical copies: one recording to decide
-    unique = sorted(set(first))
-    decided = dict(zip(unique, decide_folder([(Path(loaded[k][1].source.path).name or loaded[k][0].name,
-                                               loaded[k][1].voices) for k in unique])))
-    decisions = [decided[f] for f in first]
-    changes = []
-    for (path, iv), voice in zip(loaded, decisions):
-        new = reassess(iv, voice)
-        old = iv.roles
-        if old is not None and (old.interviewer, old.interviewee, old.method, old.confidence,
-                                old.evidence.get("voice")) == (new.interviewer, new.interviewee, new.method,
-                                                               new.confidence, new.evidence.get("voice")):
-            continue
-        before = old.interviewer if old else None
-        apply(iv, new)
-        sc.write(iv, path)
-        changes.append({"sidecar": str(path), "before": before, "after": new.interviewer,
-                        "method": new.method, "confidence": new.confidence, "interview": iv})
-    return changes
-
-
-def previous_sidecar(path: Path) -> Optional[Interview]:
-    """The sidecar about to be replaced, if readable (to keep an ``ivp roles`` fix)."""
-    try:
-        return sc.read(path) if Path(path).is_file() else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def decide_batch(sidecars: list[Path]) -> list[dict[str, Any]]:
-    """After a batch: decide by voice within each folder that got sidecars (with the sidecars
-    already there from earlier runs); returns the changes made (see :func:`refresh_folder`)."""
-    changes = []
-    for folder in sorted({Path(p).parent for p in sidecars}):
-        changes += refresh_folder(sorted(folder.glob(f"*{SUFFIX}")))
-    return changes
-
-
-def reuse_for_interviewer(out: Path, sha: str, config) -> Optional[Interview]:
+def for_interviewer(previous: Interview, sha: str, config) -> Optional[Interview]:
     """``ivp process --interviewer S1`` on a recording processed before with otherwise the same
-    settings: set the role on the stored results (no transcription) and return the interview."""
-    previous = previous_sidecar(out)
-    if previous is None or not config.interviewer or previous.source.sha256 != sha:
+    settings: ``previous`` (its stored results) with that role set, no transcription; None when
+    the stored results cannot be reused."""
+    if not config.interviewer or previous.source.sha256 != sha:
         return None
-    wanted = json.loads(json.dumps(config.signature()))
-    stored = dict(previous.pipeline.settings or {})
-    if {k: v for k, v in wanted.items() if k != "interviewer"} != {k: v for k, v in stored.items()
-                                                                   if k != "interviewer"}:
+    if not config.same_settings(previous.pipeline.settings, ignore=("interviewer",)):
         return None
     if config.interviewer not in {t.speaker for t in previous.turns}:
         return None
     started = time.perf_counter()
     assignment = roles.assign_roles(previous.segments, previous.turns, analyze.talk_seconds(previous.turns),
                                     config.interviewer)
-    previous.pipeline.settings = wanted
+    previous.pipeline.settings = config.stored_settings()
     apply(previous, assignment, config)
     previous.pipeline.stage_seconds = {"analyze": round(time.perf_counter() - started, 3)}  # this run's
     return previous

@@ -17,18 +17,17 @@ from typing import Optional
 import numpy as np
 
 from .. import __version__
-from ..errors import OutputError
-from ..recording import display
-from ..recording.discover import inside
+from ..recording import display, guard
 from ..sidecar import atomic_write_text, find_sidecars
 from . import index as idx
 from . import progress, studytoml, themes as th
 from .embed import DEFAULT_MODEL, Embedder
+from .state import state_dir, writable
 
 DEFAULT_DIRNAME = "ivp-study"
 GENERATOR = "ivp study"
 ONE_INTERVIEW = "Only one interview so far: themes are what several interviews share, so there is nothing to compare yet."
-RULES_VERSION = f"{th.DISTANCE_THRESHOLD}/{th.SMALL_TALK_SIMILARITY}/{th.MIN_INTERVIEWS}/{th.MAX_CANDIDATES}/5"  # 5: copies are one interview
+RULES_VERSION = f"{th.DISTANCE_THRESHOLD}/{th.SMALL_TALK_SIMILARITY}/{th.MIN_INTERVIEWS}/{th.MAX_CANDIDATES}/6"  # 5: copies are one interview; 6: named by key phrases, interviewees only
 
 
 @dataclass
@@ -64,11 +63,10 @@ def build_study(folder, out_dir=None, embedder=None, force: bool = False) -> Stu
     """The study of every sidecar under ``folder`` (see the module docstring)."""
     folder = Path(folder)
     out = Path(out_dir) if out_dir is not None else default_out(folder)
-    if out_dir is None and (out.is_symlink() or (out.exists() and not inside(out, folder))):
-        raise OutputError(str(out), "is a symbolic link leaving the folder: not writing the study there "
-                                    "(remove it, or pass --out)")
+    root = out if out_dir is not None else folder  # nothing is written through a link leaving it
+    if out_dir is None:
+        guard.refuse_link(out, folder, "the study")
     paths, _missing = find_sidecars(folder, exclude=out)
-    state = folder / idx.STATE_DIR
     with idx.Index(idx.db_path(folder)) as index:
         sync = index.sync(paths, folder)
         docs = index.docs()
@@ -87,7 +85,7 @@ def build_study(folder, out_dir=None, embedder=None, force: bool = False) -> Stu
             except Exception as exc:  # no model: the rest of the study still works
                 warnings.append(f"themes: not available: {' '.join(str(exc).split())}")
                 found = []
-            studytoml.carry_ids(found, state)
+            studytoml.carry_ids(found, state_dir(folder))
             edits, problems = studytoml.read(folder)
             warnings += problems
             hidden = [t.id for t in found if edits.get(t.id, {}).get("hide") is True]
@@ -107,14 +105,17 @@ def build_study(folder, out_dir=None, embedder=None, force: bool = False) -> Stu
             "themes": [_theme_dict(t, docs) for t in found], "hidden": hidden, "note": note,
             "progress": table, "warnings": warnings,
         }
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "progress.csv", progress.to_csv(table))
-    atomic_write_text(out / "study.json", json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    guard.folder(out, root)
+    atomic_write_text(guard.check(out / "progress.csv", root), progress.to_csv(table))
+    atomic_write_text(guard.check(out / "study.json", root), json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     return Study(folder, out, data, sync, rebuilt=True, embedded=embedded)
 
 
 def refresh(folder, out_dir=None) -> Study:
-    """Bring the study of ``folder`` up to date (for the watcher and the report); cheap when nothing changed."""
+    """Bring the study of ``folder`` up to date (for the watcher and the report); cheap when nothing
+    changed. A read-only folder's study goes beside its state, in the user cache (:mod:`.state`)."""
+    if out_dir is None and not writable(folder):
+        out_dir = state_dir(folder) / DEFAULT_DIRNAME
     return build_study(folder, out_dir)
 
 
@@ -138,15 +139,8 @@ def _themes(index: idx.Index, n_docs: int, embedder) -> tuple[list[th.Theme], in
 
 
 def _embed(index: idx.Index, texts: dict[str, str], embedder, model: str) -> tuple[dict, int]:
-    """Vectors by hash: from the cache, the rest embedded now and stored."""
-    cached = index.cached_embeddings(list(texts), model)
-    missing = [h for h in texts if h not in cached]
-    if missing:
-        fresh = embedder.embed([texts[h] for h in missing])
-        new = dict(zip(missing, fresh))
-        index.store_embeddings(new, model)
-        cached.update(new)
-    return cached, len(missing)
+    """Vectors by hash: from the cache, the rest embedded now and stored (:meth:`Index.vectors`)."""
+    return index.vectors(texts, embedder, model)
 
 
 def _theme_dict(t: th.Theme, docs: dict) -> dict:

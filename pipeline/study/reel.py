@@ -1,80 +1,166 @@
-"""Highlight reels: one timeline with a clip per quote, each from its own recording.
+"""Highlight reels: one timeline of what interviewees said, a clip per passage, each from its own recording.
 
-Every clip references its recording (an absolute file URL) at the quote's in/out points widened by
-``HANDLE_S`` handles (within the recording), and carries a marker over the quote with its words.
-Formats: ``edl`` (CMX3600, Resolve), ``premiere`` (FCP7 XML) through OpenTimelineIO's adapters,
-``fcpxml`` (Final Cut Pro, written here as the single-recording export does), and ``clips``: the
-reel cut and joined into one media file with ffmpeg (argument lists only).
+1. **Balanced.** Quotes are taken in rounds, one interview after another (each interview's first
+   quote, then each one's second ...), and ``--top N`` keeps the first N of that order: a reel
+   holds as many interviews as match before it holds a second quote of any.
+2. **The speaker's own words.** A clip runs from ``HANDLE_S`` before its quote to ``HANDLE_S``
+   after it, but never into anyone else's words: it starts no earlier than the last word another
+   speaker said before the quote ended, plus ``min(EDGE_S, half the pause)``, and ends as early
+   before the next word of another speaker (word times and speakers of the study's sentences).
+3. **Never the same audio twice.** Clips of one recording that overlap or touch are one clip
+   (with a marker per quote), placed where the first of them was.
+4. **Media by relative path.** Timelines reference each recording relative to the reel's own
+   folder (``../../interview.wav``), so a folder moved, copied or zipped with its reels still opens.
+
+Formats: ``edl`` (CMX3600, Resolve) and ``premiere`` (FCP7 XML) through the export writers'
+OpenTimelineIO helpers, ``fcpxml`` (Final Cut Pro) through the export writers' FCPXML builder,
+and ``clips``: the reel cut and joined into one media file with ffmpeg (argument lists only).
 """
 from __future__ import annotations
 
 import os
-import subprocess
 import shutil
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass
-from fractions import Fraction
+import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
-from ..export.base import DEFAULT_FPS, TIMECODE_RATES, ExportError, Timebase, ascii_text, one_line, shorten, slug
-from ..export.editors import (FCPXML_VERSION, MARKER_NAME_CHARS, _frame_duration, _rational, edl_text,
+from ..export.base import ExportError, Timebase, one_line, shorten, slug, video_timebase
+from ..export.editors import (MARKER_NAME_CHARS, FcpAsset, FcpClip, ascii_markers, edl_text, fcpxml_text,
                                load_otio, xmeml_text)
-from ..recording import display
-from ..report.html import clock
+from ..recording import display, guard, href
 from ..sidecar import atomic_write_text
+from ..stages.decode import local_input
+from ..timefmt import clock
 
 HANDLE_S = 2.0
+EDGE_S = 0.3  # at most this much of a pause before another speaker's words stays in a clip
+TOUCH_S = 0.05  # clips of one recording closer than this are one
 FORMATS = ("fcpxml", "premiere", "edl", "clips")
 SUFFIXES = {"fcpxml": ".fcpxml", "premiere": ".premiere.xml", "edl": ".edl", "clips": ""}
+
+
+@dataclass
+class ReelQuote:
+    start: float
+    end: float
+    text: str
 
 
 @dataclass
 class ReelClip:
     recording: Path
     name: str  # the interview's name in the study
-    start: float  # the quote
-    end: float
-    text: str
+    source_in: float
+    source_out: float
+    quotes: list[ReelQuote]
     duration: float  # of the recording
     has_video: bool = False
     frame_rate: Optional[float] = None
 
     @property
-    def source_in(self) -> float:
-        return max(0.0, self.start - HANDLE_S)
+    def start(self) -> float:
+        return self.quotes[0].start
 
     @property
-    def source_out(self) -> float:
-        end = self.end + HANDLE_S
-        return min(end, self.duration) if self.duration else end
+    def text(self) -> str:
+        return " ".join(q.text for q in self.quotes)
 
 
-def clips_from_quotes(quotes: list[dict], interviews: list[dict]) -> list[ReelClip]:
-    """Reel clips for study quotes (``study.json`` theme quotes or search hits as dicts)."""
-    by_name = {d["name"]: d for d in interviews}
-    out = []
+@dataclass
+class Speech:
+    """Who said what when in one recording: (start, end, speaker) of every sentence."""
+
+    sentences: list[tuple[float, float, Optional[str]]] = field(default_factory=list)
+
+    def speaker_at(self, start: float, end: float) -> Optional[str]:
+        best = max(self.sentences, key=lambda s: min(end, s[1]) - max(start, s[0]), default=None)
+        return best[2] if best and min(end, best[1]) > max(start, best[0]) else None
+
+    def bounds(self, start: float, end: float, duration: float, handle: float = HANDLE_S) -> tuple[float, float]:
+        """The quote's in and out points: ``handle`` s around it, within the recording, and short of
+        any other speaker's words (see the module docstring)."""
+        own = self.speaker_at(start, end)
+        lo, hi = max(0.0, start - handle), end + handle
+        if duration:
+            hi = min(hi, duration)
+        for a, b, who in self.sentences:
+            if own is not None and who == own:
+                continue
+            if b <= start + 1e-6:  # before the quote
+                lo = max(lo, b + min(EDGE_S, (start - b) / 2))
+            elif a >= end - 1e-6:  # after it
+                hi = min(hi, a - min(EDGE_S, (a - end) / 2))
+            else:  # said over the quote: keep the quote, no handle on that side
+                lo, hi = (max(lo, start), hi) if a <= start else (lo, min(hi, end))
+        return round(min(lo, start), 3), round(max(hi, end), 3)
+
+
+def balance(quotes: list[dict], top: Optional[int] = None) -> list[dict]:
+    """``quotes`` in rounds over interviews (in the order each first appears), the first ``top``."""
+    by_doc: dict[str, list[dict]] = {}
     for q in quotes:
-        d = by_name.get(q.get("interview") or q.get("doc"), {})
-        out.append(ReelClip(Path(q.get("recording") or d.get("recording", "")), d.get("name", "?"),
-                            float(q["start"]), float(q["end"]), q["text"], float(d.get("duration") or 0.0),
-                            bool(d.get("has_video")), d.get("frame_rate")))
+        by_doc.setdefault(q.get("interview") or q.get("doc") or "", []).append(q)
+    lists, out = list(by_doc.values()), []
+    for rank in range(max((len(v) for v in lists), default=0)):
+        out += [v[rank] for v in lists if rank < len(v)]
+    return out[:top] if top else out
+
+
+def plan(quotes: list[dict], interviews: list[dict], speech: Callable[[str], Speech],
+         top: Optional[int] = None) -> list[ReelClip]:
+    """The reel's clips for study quotes (``study.json`` theme quotes or search hits as dicts):
+    balanced, trimmed to the speaker's own words, overlaps merged (see the module docstring).
+    ``speech(name)`` gives the sentences of the interview called ``name``."""
+    by_name = {d["name"]: d for d in interviews}
+    clips: list[ReelClip] = []
+    for q in balance(quotes, top):
+        name = q.get("interview") or q.get("doc") or ""
+        d = by_name.get(name, {})
+        duration = float(d.get("duration") or 0.0)
+        a, b = speech(name).bounds(float(q["start"]), float(q["end"]), duration)
+        clips.append(ReelClip(Path(q.get("recording") or d.get("recording", "")), d.get("name", name or "?"), a, b,
+                              [ReelQuote(float(q["start"]), float(q["end"]), q["text"])], duration,
+                              bool(d.get("has_video")), d.get("frame_rate")))
+    return merge(clips)
+
+
+def merge(clips: list[ReelClip]) -> list[ReelClip]:
+    """Clips of one recording that overlap or touch as one, where the first of them stood."""
+    out: list[ReelClip] = []
+    for c in clips:
+        into = next((o for o in out if o.recording == c.recording and c.source_in <= o.source_out + TOUCH_S
+                     and o.source_in <= c.source_out + TOUCH_S), None)
+        if into is None:
+            out.append(ReelClip(c.recording, c.name, c.source_in, c.source_out, list(c.quotes), c.duration,
+                                c.has_video, c.frame_rate))
+            continue
+        into.source_in, into.source_out = min(into.source_in, c.source_in), max(into.source_out, c.source_out)
+        into.quotes = sorted(into.quotes + c.quotes, key=lambda q: q.start)
+        out = merge(out) if len(out) > 1 else out  # the wider clip may now reach another
     return out
 
 
 def timebase(clips: list[ReelClip]) -> Timebase:
-    """The videos' common timecode rate, else 25 fps."""
+    """The videos' common timecode rate (as the export writers snap it), else 25 fps."""
     rates = {c.frame_rate for c in clips if c.has_video and c.frame_rate}
     if clips and all(c.has_video for c in clips) and len(rates) == 1:
-        rate = rates.pop()
-        nearest = min(TIMECODE_RATES, key=lambda r: abs(float(r) - rate))
-        if abs(float(nearest) - rate) <= 0.01 * rate:
-            return Timebase(nearest, True)
-    return Timebase(Fraction(DEFAULT_FPS), False)
+        return video_timebase(rates.pop(), True)
+    return video_timebase(None, False)
 
 
-def timeline(clips: list[ReelClip], title: str, tb: Timebase, video: bool = False):
-    """The OpenTimelineIO timeline of the reel: clips end to end on one track (two with video)."""
+def _range(c: ReelClip, tb: Timebase) -> tuple[int, int]:
+    a = tb.frames(c.source_in)
+    return a, max(a + 1, tb.frames(c.source_out))
+
+
+def _note(c: ReelClip, q: ReelQuote) -> str:
+    return f"{c.name} {clock(q.start, floor=True)}: {one_line(q.text)}"
+
+
+def timeline(clips: list[ReelClip], title: str, tb: Timebase, base: Path, video: bool = False):
+    """The OpenTimelineIO timeline of the reel: clips end to end on one track (two with video),
+    media relative to ``base``."""
     otio = load_otio()
     rt = lambda n: otio.opentime.RationalTime(n, float(tb.rate))  # noqa: E731
     tl = otio.schema.Timeline(name=title, global_start_time=rt(0))
@@ -83,25 +169,43 @@ def timeline(clips: list[ReelClip], title: str, tb: Timebase, video: bool = Fals
     for k, kind in enumerate(kinds):
         track = otio.schema.Track(name=f"{kind[0]}1", kind=kind)
         for i, c in enumerate(clips, start=1):
-            a, b = tb.frames(c.source_in), max(tb.frames(c.source_in) + 1, tb.frames(c.source_out))
+            a, b = _range(c, tb)
             ref = otio.schema.ExternalReference(
-                target_url=c.recording.resolve().as_uri() if c.recording.exists() else c.recording.absolute().as_uri(),
+                target_url=href(c.recording, base),
                 available_range=otio.opentime.TimeRange(rt(0), rt(max(b, tb.frames(c.duration)))))
             clip = otio.schema.Clip(name=f"{i:02d} {display(c.recording.name)}", media_reference=ref,
                                     source_range=otio.opentime.TimeRange(rt(a), rt(b - a)))
             if k == 0:
-                qa = tb.frames(c.start)
-                clip.markers.append(otio.schema.Marker(
-                    name=shorten(one_line(c.text), MARKER_NAME_CHARS),
-                    marked_range=otio.opentime.TimeRange(rt(qa), rt(max(0, tb.frames(c.end) - qa))),
-                    color="GREEN", metadata={"fcp_xml": {"comment": f"{c.name} {clock(c.start)}: {one_line(c.text)}"}}))
+                for q in c.quotes:
+                    qa = tb.frames(q.start)
+                    clip.markers.append(otio.schema.Marker(
+                        name=shorten(one_line(q.text), MARKER_NAME_CHARS),
+                        marked_range=otio.opentime.TimeRange(rt(qa), rt(max(0, tb.frames(q.end) - qa))),
+                        color="GREEN", metadata={"fcp_xml": {"comment": _note(c, q)}}))
             track.append(clip)
         tl.tracks.append(track)
     return tl
 
 
+def fcpxml(clips: list[ReelClip], title: str, tb: Timebase, base: Path) -> str:
+    """FCPXML: an asset per recording (relative to ``base``), an asset-clip per clip, a marker per quote."""
+    assets: list[FcpAsset] = []
+    index: dict[Path, int] = {}
+    spine = []
+    for i, c in enumerate(clips, start=1):
+        if c.recording not in index:
+            index[c.recording] = len(assets)
+            assets.append(FcpAsset(display(c.recording.name), href(c.recording, base),
+                                   max(1, tb.frames(c.duration)), c.has_video))
+        a, b = _range(c, tb)
+        spine.append(FcpClip(f"{i:02d} {display(c.recording.name)}", index[c.recording], a, b - a,
+                             [(tb.frames(q.start), shorten(one_line(q.text), MARKER_NAME_CHARS), _note(c, q))
+                              for q in c.quotes]))
+    return fcpxml_text(title, tb, assets, spine, made_by="ivp study")
+
+
 def write_reel(clips: list[ReelClip], title: str, out_dir: Path, formats) -> list[Path]:
-    """Write the reel in each of ``formats`` into ``out_dir`` as ``<title slug><suffix>``."""
+    """Write the reel in each of ``formats`` into ``out_dir`` as ``reel-<title slug><suffix>``."""
     if not clips:
         raise ExportError(None, "reel: no quotes to put in it")
     out_dir = Path(out_dir)
@@ -115,75 +219,31 @@ def write_reel(clips: list[ReelClip], title: str, out_dir: Path, formats) -> lis
             raise ExportError(None, f"reel: unknown format {fmt!r} (known: {', '.join(FORMATS)})")
         path = out_dir / f"{stem}{SUFFIXES[fmt]}"
         if fmt == "edl":
-            tl = timeline(clips, title, tb, video=True)
+            tl = timeline(clips, title, tb, out_dir, video=True)
             tl.tracks[:] = [tl.tracks[0]]
             for c in tl.find_clips():
                 c.metadata["cmx_3600"] = {"reel": f"R{c.name[:2]}"}
-                for m in c.markers:
-                    m.name = ascii_text(m.name).upper()
+            ascii_markers(tl)
             atomic_write_text(path, edl_text(tl, tb))
         elif fmt == "premiere":
-            atomic_write_text(path, xmeml_text(timeline(clips, title, tb, video)))
+            atomic_write_text(path, xmeml_text(timeline(clips, title, tb, out_dir, video)))
         elif fmt == "fcpxml":
-            atomic_write_text(path, fcpxml(clips, title, tb, video))
+            atomic_write_text(path, fcpxml(clips, title, tb, out_dir))
         else:
             path = render(clips, out_dir / f"{stem}{'.mp4' if video else '.m4a'}", video)
         written.append(path)
     return written
 
 
-def fcpxml(clips: list[ReelClip], title: str, tb: Timebase, video: bool) -> str:
-    """FCPXML 1.8: an asset per recording, an asset-clip per quote in the spine, a marker on each."""
-    root = ET.Element("fcpxml", version=FCPXML_VERSION)
-    resources = ET.SubElement(root, "resources")
-    rate_name = f"{tb.fps:.2f}".rstrip("0").rstrip(".").replace(".", "")
-    ET.SubElement(resources, "format", id="r1", name=f"FFVideoFormat1080p{rate_name}",
-                  frameDuration=_frame_duration(tb), width="1920", height="1080")
-    assets: dict[Path, str] = {}
-    for c in clips:
-        if c.recording in assets:
-            continue
-        rid = f"r{len(assets) + 2}"
-        assets[c.recording] = rid
-        attrs = {"id": rid, "name": display(c.recording.name), "src": c.recording.absolute().as_uri(), "start": "0s",
-                 "duration": _rational(max(1, tb.frames(c.duration)), tb), "hasVideo": "1" if c.has_video else "0",
-                 "hasAudio": "1", "audioSources": "1", "audioChannels": "1", "audioRate": "48000"}
-        if c.has_video:
-            attrs["format"] = "r1"
-        ET.SubElement(resources, "asset", attrs)
-    event = ET.SubElement(ET.SubElement(root, "library"), "event", name="ivp")
-    total = sum(max(1, tb.frames(c.source_out) - tb.frames(c.source_in)) for c in clips)
-    sequence = ET.SubElement(ET.SubElement(event, "project", name=title), "sequence", format="r1",
-                             duration=_rational(total, tb), tcStart="0s", tcFormat="NDF", audioLayout="mono",
-                             audioRate="48k")
-    spine = ET.SubElement(sequence, "spine")
-    offset = 0
-    for i, c in enumerate(clips, start=1):
-        a = tb.frames(c.source_in)
-        n = max(1, tb.frames(c.source_out) - a)
-        clip = ET.SubElement(spine, "asset-clip", name=f"{i:02d} {display(c.recording.name)}", ref=assets[c.recording],
-                             offset=_rational(offset, tb), duration=_rational(n, tb), start=_rational(a, tb),
-                             tcFormat="NDF", audioRole="dialogue")
-        if video and c.has_video:
-            clip.set("format", "r1")
-        ET.SubElement(clip, "marker", start=_rational(tb.frames(c.start), tb), duration=_rational(1, tb),
-                      value=shorten(one_line(c.text), MARKER_NAME_CHARS),
-                      note=f"{c.name} {clock(c.start)}: {one_line(c.text)}")
-        offset += n
-    ET.indent(root, space="    ")
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n'
-            f"<!-- made by ivp study; frame rate {tb.describe()} -->\n{ET.tostring(root, encoding='unicode')}\n")
-
-
 def render(clips: list[ReelClip], target: Path, video: bool) -> Path:
-    """The reel as one file: each clip cut (with handles), re-encoded and joined with ffmpeg's concat filter."""
+    """The reel as one file: each clip cut, re-encoded and joined with ffmpeg's concat filter."""
     if shutil.which("ffmpeg") is None:
         raise ExportError(None, "reel: ffmpeg not found on PATH")
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y"]
     for c in clips:
         if not c.recording.is_file():
             raise ExportError(str(c.recording), "reel: recording not found")
-        args += ["-ss", f"{c.source_in:.3f}", "-t", f"{c.source_out - c.source_in:.3f}", "-i", str(c.recording)]
+        args += ["-ss", f"{c.source_in:.3f}", "-t", f"{c.source_out - c.source_in:.3f}", *local_input(c.recording)]
     parts = []
     for i in range(len(clips)):
         if video:
@@ -194,7 +254,7 @@ def render(clips: list[ReelClip], target: Path, video: bool) -> Path:
     graph = "".join(parts) + f"{joined}concat=n={len(clips)}:v={1 if video else 0}:a=1" + ("[v][a]" if video else "[a]")
     args += ["-filter_complex", graph]
     args += ["-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20"] if video else []
-    tmp = target.with_name(f".{target.name}.part")
+    tmp = guard.check(target.with_name(f".{target.name}.part"), target.parent)  # ffmpeg never writes through a link
     args += ["-map", "[a]", "-c:a", "aac", "-b:a", "160k", "-movflags", "+faststart", "-f", "mp4", str(tmp)]
     proc = subprocess.run(args, capture_output=True, text=True, errors="replace")
     if proc.returncode != 0 or not tmp.is_file():

@@ -6,28 +6,29 @@
    check (``SMALL_TALK_PROTOTYPES``) is dropped, whatever its words.
 3. Clusters: scikit-learn's agglomerative clustering, average linkage on cosine distance with a
    fixed threshold (deterministic: no random start), over sentences in a fixed order.
-4. A theme is a cluster heard in at least ``min_interviews`` interviews; it is named by its
-   class-based TF-IDF keywords (words frequent in it and rare in the other clusters) and themes
-   are sorted by how many interviews mention them, then by quotes.
+4. A theme is a cluster heard in at least ``min_interviews`` interviews (a cluster from one
+   interview is never a theme); it is named by key phrases (:mod:`.names`: c-TF-IDF over the
+   clusters with scikit-learn's vectorizer, re-ranked by meaning with diversity) and themes are
+   sorted by how many interviews mention them, then by quotes.
+
+Only the interviewee's sentences feed themes: the interviewer's never do, nor sentences whose
+speaker has no role.
 """
 from __future__ import annotations
 
 import hashlib
-import math
-import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from .corpus import STOPWORDS
+from ..interview import INTERVIEWEE
+from . import names
 
 DISTANCE_THRESHOLD = 0.62  # average cosine distance inside a theme (similarity above 0.38)
 SMALL_TALK_SIMILARITY = 0.45
 MIN_INTERVIEWS = 2
 MAX_CANDIDATES = 6000  # over the whole study; agglomerative clustering is quadratic
-KEYWORDS = 3
 SMALL_TALK_PROTOTYPES = (
     "The weather has been really nice this week.", "It has been raining all day here.",
     "How was your weekend?", "We went away for the weekend with the kids.", "Thanks for having me.",
@@ -62,10 +63,12 @@ class Theme:
 
 
 def pick_candidates(rows: Sequence[tuple], n_docs: int, max_total: int = MAX_CANDIDATES) -> list[Quote]:
-    """The best rows (see :meth:`Index.candidates`) of each interview, in (doc, start) order."""
+    """The interviewee's best rows (see :meth:`Index.candidates`) of each interview, in (doc, start) order."""
     per_doc = max(8, min(80, max_total // max(1, n_docs)))
     by_doc: dict[int, list[tuple]] = {}
     for r in rows:
+        if r[4] != INTERVIEWEE:
+            continue
         by_doc.setdefault(r[1], []).append(r)
     chosen = []
     for doc_id in sorted(by_doc):
@@ -110,28 +113,28 @@ def find_themes(quotes: list[Quote], vectors: np.ndarray, prototypes: np.ndarray
     groups: dict[int, list[int]] = {}
     for i, label in enumerate(labels):
         groups.setdefault(int(label), []).append(i)
-    candidates = keywords({label: [quotes[i].text for i in idx] for label, idx in groups.items()})
     chosen = {}
     for label, idx in groups.items():
         docs = sorted({quotes[i].doc for i in idx})
         hashes = sorted({quotes[i].hash for i in idx})
         if len(docs) >= min_interviews and len(hashes) >= 2:  # one sentence said everywhere is a phrase
             chosen[label] = (idx, docs, hashes)
-    wanted = sorted({t for label in chosen for t, _s in candidates.get(label, [])})
-    term_vectors = embed_terms(wanted) if (embed_terms and wanted) else {}
+    centres = {}
+    for label, (idx, _docs, _hashes) in chosen.items():
+        centre = vectors[idx].mean(axis=0)
+        centres[label] = centre / (np.linalg.norm(centre) or 1.0)
+    words = names.describe({label: [(quotes[i].text, quotes[i].doc) for i in idx] for label, idx in groups.items()},
+                           centres, embed_terms)
     themes = []
     for label, (idx, docs, hashes) in chosen.items():
-        centre = vectors[idx].mean(axis=0)
-        centre /= np.linalg.norm(centre) or 1.0
         members = []
         for i in idx:
             q = quotes[i]
-            q.similarity = round(float(vectors[i] @ centre), 4)
+            q.similarity = round(float(vectors[i] @ centres[label]), 4)
             members.append(q)
         members = spread(sorted(members, key=lambda q: (-q.similarity, q.doc, q.start)))
-        words = name_terms(candidates.get(label, []), centre, term_vectors)
-        themes.append(Theme(id=theme_id(hashes), name=" · ".join(words) or members[0].text[:40],
-                            keywords=words, docs=docs, quotes=members, members=hashes))
+        themes.append(Theme(id=theme_id(hashes), name=names.name(words[label], members[0].text[:40]),
+                            keywords=words[label], docs=docs, quotes=members, members=hashes))
     return sort_themes(themes)
 
 
@@ -153,49 +156,3 @@ def sort_themes(themes: list[Theme]) -> list[Theme]:
 
 def theme_id(member_hashes: Sequence[str]) -> str:
     return "t" + hashlib.sha1("|".join(sorted(member_hashes)).encode()).hexdigest()[:8]
-
-
-def terms(text: str) -> set[str]:
-    """The words (plural "s" dropped) and two-word phrases of one sentence, without stop words."""
-    words = [w.strip("'-") for w in re.findall(r"[a-z][a-z'\-]*", text.lower().replace("\u2019", "'"))]
-    words = [w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith(("ss", "us", "is", "ys")) else w
-             for w in words]
-    keep = [w if w not in STOPWORDS and len(w) > 2 else "" for w in words]
-    out = {w for w in keep if w}
-    out |= {f"{a} {b}" for a, b in zip(keep, keep[1:]) if a and b}
-    return out
-
-
-def keywords(groups: dict[int, list[str]], top: int = 10) -> dict[int, list[tuple[str, float]]]:
-    """Class-based TF-IDF over clusters: a term scores by the share of the cluster's sentences that
-    use it, times log(1 + average sentences per cluster / sentences using it anywhere)."""
-    per_class = {label: Counter(t for text in texts for t in terms(text)) for label, texts in groups.items()}
-    overall: Counter = Counter()
-    for counts in per_class.values():
-        overall.update(counts)
-    avg = sum(len(v) for v in groups.values()) / max(1, len(groups))
-    out = {}
-    for label, counts in per_class.items():
-        n = max(1, len(groups[label]))
-        scored = [(term, (c / n) * math.log(1.0 + avg / overall[term])) for term, c in counts.items()]
-        scored.sort(key=lambda kv: (-kv[1], kv[0]))
-        out[label] = scored[:top]
-    return out
-
-
-def name_terms(candidates: list[tuple[str, float]], centre: np.ndarray, vectors: dict[str, np.ndarray],
-               top: int = KEYWORDS) -> list[str]:
-    """The ``top`` candidate terms, re-ranked by c-TF-IDF and closeness in meaning to the theme."""
-    if not candidates:
-        return []
-    best = max(s for _t, s in candidates) or 1.0
-    ranked = sorted(candidates, key=lambda ts: (-(0.5 * ts[1] / best + float(vectors[ts[0]] @ centre)
-                                                  if ts[0] in vectors else ts[1] / best), ts[0]))
-    chosen: list[str] = []
-    for term, _score in ranked:
-        if len(chosen) >= top:
-            break
-        if any(term in c or c in term for c in chosen):
-            continue
-        chosen.append(term)
-    return chosen

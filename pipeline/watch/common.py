@@ -1,13 +1,13 @@
 """What the watcher's rooms share: limits, the pause (output trouble), small helpers."""
 from __future__ import annotations
 
-import errno
 import threading
 import time
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import Callable, Optional, Protocol
 
 from ..recording import display
+from ..recording.guard import OUTPUT_ERRNOS  # noqa: F401  (the workers' output trouble)
 from .status import PSEUDO_PREFIX, error_record  # noqa: F401  (shared by the rooms)
 
 LOGGER_NAME = "ivp.watch"
@@ -15,9 +15,6 @@ MAX_RETRY_DELAY_S = 600.0
 MAX_INTERRUPTS = 20  # restarts while one file was in flight before it is given up (a file that
 # kills the process every time); an interrupted attempt never counts as a failed one
 PAUSE_S = (2.0, 60.0)  # output or disk trouble: wait this long, doubling up to the second figure
-# a full or read-only disk, a quota, no permission while writing outputs (EDQUOT: not on Windows)
-OUTPUT_ERRNOS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EROFS", "EDQUOT", "EACCES", "EPERM")
-                          if hasattr(errno, name))
 
 
 # Sidecar writes and the folder-wide roles pass never interleave (the pass rewrites sidecars).
@@ -37,8 +34,9 @@ class Pause:
     """Output or disk trouble: stop claiming work for a while, the wait doubling each time
     (``PAUSE_S``) until writing works again. Thread-safe (workers and the loop share one)."""
 
-    def __init__(self, log: Log, limits: tuple[float, float] = PAUSE_S):
-        self.log, self.limits = log, limits
+    def __init__(self, log: Log, limits: tuple[float, float] = PAUSE_S,
+                 clock: Callable[[], float] = time.monotonic):
+        self.log, self.limits, self.clock = log, limits, clock
         self._until = 0.0
         self._wait = limits[0]
         self._lock = threading.Lock()
@@ -46,7 +44,7 @@ class Pause:
     def pause(self, why: str) -> float:
         """Start (or keep) pausing; returns the seconds left to wait."""
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             if now < self._until:
                 return self._until - now
             wait = self._wait
@@ -57,12 +55,12 @@ class Pause:
 
     def active(self) -> bool:
         with self._lock:
-            return time.monotonic() < self._until
+            return self.clock() < self._until
 
     def resumed(self) -> bool:
         """After a pause that is over: log it once and start the next pause short again."""
         with self._lock:
-            if self._wait == self.limits[0] or time.monotonic() < self._until:
+            if self._wait == self.limits[0] or self.clock() < self._until:
                 return False
             self._wait = self.limits[0]
         self.log.info("resumed", ".", "writing works again")
@@ -77,14 +75,6 @@ def _stat_sig(path: Path) -> Optional[tuple[int, int]]:
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns)
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        Path(path).resolve().relative_to(Path(folder).resolve())
-        return True
-    except ValueError:
-        return False
 
 
 def _remove_quietly(path: Path) -> None:

@@ -8,17 +8,21 @@ then the flags). Every room gets one; none of them holds paths of its own.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Optional
 
 from .. import sidecar
-from ..config import Config
+from ..config import CONFIG_FILE, Config
 from ..errors import PipelineError
+from ..recording import guard
 from ..recording.cache import CACHE_NAME, StageCache
-from ..recording.discover import STATE_DIR
+from ..recording.discover import STATE_DIR, inside
 from ..recording.outputs import OutputPlan
+from ..recording import tracksets
 from ..recording.settings import Settings
-from .common import _clean, _inside
+from . import DB_NAME, LOCK_NAME, LOG_NAME
+from .common import _clean
 
 
 class WatchedFolder:
@@ -30,11 +34,14 @@ class WatchedFolder:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NotADirectoryError(f"{root}: not a folder")
-        self.state_dir = self.root / STATE_DIR
+        self.state_dir = guard.check(self.root / STATE_DIR, self.root)  # never a link leaving the folder
+        for name in (DB_NAME, LOG_NAME, LOCK_NAME):  # nor the ledger, log or lock inside it
+            guard.check(self.state_dir / name, self.root)
         self.out_dir = Path(out_dir).resolve() if out_dir else None
         self.overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
         self.settings = Settings(self.root, config or Config(), self.overrides)
         self.outputs = OutputPlan(self.out_dir, [self.root])
+        self._sets: dict[Path, tuple] = {}  # folder -> (its ivp.toml's size and mtime, track sets)
 
     # -- settings ---------------------------------------------------------------------------------
 
@@ -50,6 +57,27 @@ class WatchedFolder:
         except PipelineError:
             return None
 
+    def track_set(self, path: Path) -> Optional[list[Path]]:
+        """The per-person track set that ``path`` belongs to (``tracks = [...]`` in its folder's
+        ``ivp.toml``), its first track first; None for a recording of its own, or when the entry
+        does not load (the settings say why when the recording is processed)."""
+        folder = Path(path).parent
+        toml = folder / CONFIG_FILE
+        try:
+            st = toml.stat()
+            sig: Optional[tuple] = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            sig = None
+        cached = self._sets.get(folder)
+        if cached is None or cached[0] != sig:
+            try:
+                sets = tracksets.declared(folder, present=False) if sig is not None else []
+            except PipelineError:
+                sets = []
+            cached = self._sets[folder] = (sig, [(p, {os.path.realpath(m) for m in p}) for p in sets])
+        real = os.path.realpath(path)
+        return next((list(paths) for paths, members in cached[1] if real in members), None)
+
     def cache(self, config: Config) -> StageCache:
         """The stage cache for these settings (``DIR/.ivp/cache`` unless they name one)."""
         return StageCache(Path(config.cache_dir) if config.cache_dir else self.state_dir / CACHE_NAME)
@@ -62,7 +90,7 @@ class WatchedFolder:
 
     def is_out(self, path: Path) -> bool:
         """Inside the ``--out`` folder (never scanned for recordings)."""
-        return bool(self.out_dir) and _inside(path, self.out_dir)
+        return bool(self.out_dir) and inside(path, self.out_dir)
 
     def rel(self, path: Path) -> str:
         try:

@@ -6,6 +6,10 @@ never opened, a link that leaves the folder is not followed unless ``follow_link
 folders (``.ivp`` among them) and the ``--out`` folder are never scanned; temp files of ours
 left by an interrupted write are removed on a cleanup scan. Intake only decides and records:
 it never processes a file (that is :mod:`.worker`), and it runs in the loop's thread only.
+
+Per-person tracks that a folder's ``ivp.toml`` declares as one interview (``tracks = [...]``)
+are one recording: recorded under the first track's name, with the set's content hash, once
+every track has settled; a change to any track brings the set back.
 """
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ from ..recording import discover
 from ..recording.cache import CACHE_NAME
 from ..recording.discover import is_recording_path
 from ..recording.outputs import is_own_temp
-from ..stages.decode import sha256_file
+from ..errors import PipelineError
+from ..stages.decode import sha256_file, tracks_sha
 from .common import PSEUDO_PREFIX, Log, _size
 from .folder import WatchedFolder
 from .ledger import Ledger
@@ -39,6 +44,7 @@ class Intake:
         self.follow_links = follow_links
         self.wake = wake or threading.Event()
         self._refused: set[Path] = set()  # not-regular files already warned about
+        self._members: dict[Path, tuple[int, int]] = {}  # track-set members taken in: their size, mtime
 
     @property
     def root(self) -> Path:
@@ -148,6 +154,9 @@ class Intake:
             st = path.stat()
         except OSError:
             return 0
+        tracks = self.place.track_set(path)
+        if tracks and path != tracks[0] and self._members.get(path) == (st.st_size, st.st_mtime_ns):
+            return 0  # a further track of a set already taken in, unchanged
         known = self.ledger.path(rel)
         if known and known["size"] == st.st_size and known["mtime_ns"] == st.st_mtime_ns:
             row = self.ledger.get(known["sha256"])
@@ -210,6 +219,10 @@ class Intake:
         key: Optional[str] = None
         if not self.regular(path):
             return
+        tracks = self.place.track_set(path)
+        if tracks:
+            self.take_tracks(tracks)
+            return
         try:
             before = path.stat()
             if os.access(path, os.R_OK):
@@ -231,6 +244,34 @@ class Intake:
             self.settle.add(path)  # changed while hashing: wait again
             return
         self.register(path, rel, key, after.st_size, after.st_mtime_ns)
+
+    def take_tracks(self, tracks: list[Path]) -> None:
+        """A settled track of a declared set: once every track has settled, the set is recorded
+        as one recording under its first track's name and keyed by the set's hash."""
+        lead = tracks[0]
+        rel = self.place.rel(lead)
+        waiting = [t for t in tracks if t in self.settle or not t.is_file()]
+        if waiting:
+            self.log.info("waiting", rel, "a track set: waiting for " + ", ".join(
+                self.place.rel(t) for t in waiting))
+            return
+        try:
+            before = [t.stat() for t in tracks]
+            key = tracks_sha(tracks)
+            after = [t.stat() for t in tracks]
+        except FileNotFoundError:
+            self.log.warn("skipped", rel, "a track of the set was deleted or moved away")
+            return
+        except (OSError, PipelineError):
+            key, before = PSEUDO_PREFIX + rel, [lead.stat()]
+            after = before
+        if [(b.st_size, b.st_mtime_ns) for b in before] != [(a.st_size, a.st_mtime_ns) for a in after]:
+            for t in tracks:
+                self.settle.add(t)  # changed while hashing: wait again
+            return
+        for t, st in zip(tracks[1:], after[1:]):
+            self._members[t] = (st.st_size, st.st_mtime_ns)
+        self.register(lead, rel, key, after[0].st_size, after[0].st_mtime_ns)
 
     def register(self, path: Path, rel: str, key: str, size: int, mtime_ns: int) -> None:
         """Record name ``rel`` with content ``key``: a new content is queued; a content another

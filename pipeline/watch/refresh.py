@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from .. import metrics, sidecar
-from ..recording import discover, display
+from .. import metrics, produce, sidecar
+from ..recording import display, guard
 from ..report import build_report
 from ..stages import voices
 from .common import SIDECARS, Log
@@ -48,7 +48,7 @@ class Refresh:
                 folder = self._roles_dirty.pop()
             try:
                 with SIDECARS:
-                    changes = voices.refresh_folder(sorted(folder.glob(f"*{sidecar.SUFFIX}")))
+                    changes = produce.decide_folder_roles(sorted(folder.glob(f"*{sidecar.SUFFIX}")))
             except Exception as exc:  # the per-file roles stand
                 self.log.warn("roles", ".", f"roles across {self.place.display(folder)} not decided: {exc}")
                 continue
@@ -72,7 +72,7 @@ class Refresh:
         self._built = time.monotonic()
         root = self.place.out_dir or self.place.root
         target = root / "ivp-report"
-        if target.is_symlink() or (target.exists() and not discover.inside(target, root)):
+        if guard.leaves(target, root):
             self.log.warn("report", ".", f"not writing the report: {display(target)} is a symbolic "
                           "link (remove it to get the report back)")
             return

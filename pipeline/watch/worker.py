@@ -51,8 +51,6 @@ class WorkerState:
     index: int
     pipelines: dict = field(default_factory=dict)
     rel: Optional[str] = None
-    stage_started: dict = field(default_factory=dict)
-    stages_done: set = field(default_factory=set)
 
 
 class Worker:
@@ -164,7 +162,7 @@ class Worker:
         if existing is not None:  # killed after the write last time, or fresh after a rebuild
             self.finished(job, rel, path, config, existing, out, resumed=True)
             return
-        ws.rel, ws.stage_started, ws.stages_done = rel, {}, set()
+        ws.rel = rel
         cache = self.place.cache(config)
         cached = cache.stages(sha) if real else []
         self.log.info("started", rel, f"attempt {job['attempts']}/{self.max_attempts}"
@@ -192,8 +190,10 @@ class Worker:
             return self.place.output_for(path)
 
         try:
+            tracks = self.place.track_set(path) or []  # a declared set of per-person tracks
             done = produce.produce(path, out, config, cache,
-                                   lambda: pipeline.process(path, sha if real else None, cache=cache),
+                                   lambda: pipeline.process(path, sha if real else None, cache=cache,
+                                                            track_files=tuple(tracks)),
                                    settle, hold=SIDECARS)
         except OutputError:
             raise
@@ -262,13 +262,7 @@ class Worker:
             pass  # the row stays "running": the next start re-queues it, uncounted
 
     def _hook(self, ws: WorkerState):
-        def hook(stage, *, completed=None, total=None, file=None):
-            finishing = completed is not None and total is not None and completed >= total
-            if ws.rel is None:
-                return
-            now = time.monotonic()
-            ws.stage_started.setdefault(stage, now)
-            if finishing and stage not in ws.stages_done:
-                ws.stages_done.add(stage)
-                self.log.info("stage", ws.rel, f"{stage} done in {now - ws.stage_started[stage]:.1f}s")
+        def hook(stage, *, completed=None, total=None, file=None, seconds=None):
+            if ws.rel is not None and seconds is not None:  # timed once, by progress.timed
+                self.log.info("stage", ws.rel, f"{stage} done in {seconds:.1f}s")
         return hook
