@@ -41,7 +41,10 @@ browser-deps: test-deps
 bench: setup test-deps
 	$(PY) scripts/bench.py --out bench_out --long $(BENCH_LONG)
 	$(PY) scripts/bench_questions.py --json bench_out/bench_questions.json
+	$(PY) scripts/bench_highlights.py --out bench_out
+	$(PY) scripts/bench_word_edges.py
 	$(PY) scripts/bench_themes.py --json bench_out/bench_themes.json
+	$(PY) scripts/bench_search.py --files 500 --out bench_out
 	$(PY) scripts/soak_watch.py --files 20 --cycles 10 --fixes 12 --json bench_out/soak.json
 	$(PY) scripts/bench_watch_scale.py --files 1000 --window 120 --json bench_out/watch_scale.json
 

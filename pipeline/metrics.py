@@ -7,13 +7,14 @@ renders HTML or re-runs a stage.
 """
 from __future__ import annotations
 
+import re
 import statistics
 from typing import Optional
 
 from .config import TARGET_BAND
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, Segment
 from .recording import display
-from .stages.analyze import monologues
+from .stages.analyze import handovers
 from .stages.moments import GROUPS
 from .text import question_counts
 from .timefmt import clock
@@ -199,11 +200,10 @@ def question_kinds(iv: Interview) -> dict[str, int]:
 
 
 def handover_waits(iv: Interview) -> list[float]:
-    """Seconds from the interviewee stopping to the interviewer starting, for every such handover
-    (negative: the interviewer started before the interviewee had finished)."""
-    runs = monologues([t for t in iv.turns if t.role in (INTERVIEWER, INTERVIEWEE)], 0.0)
-    return [round(b.start - a.end, 3) for a, b in zip(runs, runs[1:])
-            if a.role == INTERVIEWEE and b.role == INTERVIEWER]
+    """Seconds from the interviewee's last word to the interviewer's first, for every handover
+    (:func:`analyze.handovers`: word times, backchannels left out; negative: the interviewer
+    started before the interviewee had finished)."""
+    return [h.gap for h in handovers(iv.turns, iv.segments)]
 
 
 def median_wait(iv: Interview) -> Optional[float]:
@@ -246,7 +246,19 @@ def highlights(iv: Interview) -> list:
     return [m for m in iv.moments if not is_coaching(m)]
 
 
-__all__ = ["share", "verdict", "target", "share_text", "share_sentence", "talk_ratio_sentence",
+def tag_key(text: str) -> str:
+    """A tag as search compares it: lower case, runs of spaces, ``-`` and ``_`` as one ``_``."""
+    return re.sub(r"[\s_\-]+", "_", text.strip().lower()).strip("_")
+
+
+def tags(moment) -> list[str]:
+    """The tags a highlight carries (what ``tag:`` in a search finds): its kind, the kinds merged
+    into it and, for a mark or bookmark, its label (the person's own words). The one place tags are read from a moment."""
+    found = [moment.kind, *moment.also, moment.label if moment.source != "detected" else ""]
+    return sorted({tag_key(t) for t in found if t and tag_key(t)})
+
+
+__all__ = ["tags", "tag_key", "share", "verdict", "target", "share_text", "share_sentence", "talk_ratio_sentence",
            "inner_silences", "silences_sentence", "roles_sentence", "people_sentence", "people_label",
            "several_on_a_side", "side_names", "heading", "summary_lines",
            "finished_sentence", "duration", "segment_role", "long_silences", "broken_by_interviewee",

@@ -17,7 +17,7 @@ from .cues import LANGUAGES as CUE_LANGUAGES, CueMatcher
 from .errors import PipelineError
 from .interview import INTERVIEWEE, INTERVIEWER, Interview, PipelineInfo, Recording, Segment, Turn, Word
 from .progress import NEVER, ProgressHook, StopToken, null_hook, timed
-from .stages import analyze, moments, relabel, relook, roles, tracks, voices
+from .stages import analyze, moments, relabel, relook, roles, tracks, voices, word_edges
 from .stages.align import assign_speakers
 from .stages.decode import Audio, decode, decode_tracks, probe, probe_tracks, sha256_file
 from .stages.diarize import CoreShare, Diarization, get_diarizer
@@ -164,7 +164,7 @@ class Pipeline:
                  diarization: Diarization, timings: dict[str, float]) -> Interview:
         c = self.config
         turns = diarization.turns
-        segments = assign_speakers(transcript.segments, turns)
+        segments = assign_speakers(word_edges.refine(transcript.segments, audio), turns)  # edges of speech from the sound
         talk = analyze.talk_seconds(turns)
         owner = roles.channel_owner(turns, audio.channels, audio.sample_rate, c.interviewer_channel)
         voice, team, missing = voices.enrolled_team(diarization.voices, c.interviewer_voice)

@@ -4,8 +4,9 @@ Roles, moments, the exports, the report and the study all read the transcript th
 module, so "questions asked" is one number everywhere.
 
 * A **sentence** ends at a word that ends in ``.``, ``?`` or ``!`` (closing quotes and brackets
-  allowed); :func:`sentences` cuts plain text by that rule and :func:`timed_sentences` cuts an
-  interview's segments by it, keeping word times.
+  allowed) where pysbd's rules (abbreviations, initials, times, numbers: "Dr.", "p.m.", "e.g.",
+  "3.5") also end one: :func:`sentence_ends`. :func:`sentences` cuts plain text by it and
+  :func:`timed_sentences` cuts an interview's segments by it, keeping word times.
 * A **question** is a sentence that ends with ``?`` or opens like one ("what", "how", "can you",
   "tell me" ...; "erzählen Sie", "cuénteme", "racontez-moi"): :func:`is_question`. A sentence may
   hold several ("What did you do, did you call them?"): :func:`question_parts`.
@@ -26,7 +27,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from functools import lru_cache
+from typing import Iterable, Optional, Sequence
+
+import pysbd
 
 from .cues import DEFAULT_CUES, CueMatcher  # noqa: F401  (re-exported: the cue phrases)
 from .interview import INTERVIEWER, Interview
@@ -71,17 +75,43 @@ def ends_sentence(word: str) -> bool:
     return bool(_SENTENCE_END.search(word))
 
 
-def sentences(text: str) -> list[str]:
+@lru_cache(maxsize=None)
+def _segmenter(language: str) -> pysbd.Segmenter:
+    try:
+        return pysbd.Segmenter(language=language, clean=False, char_span=True)
+    except ValueError:  # a language pysbd has no rules for: English ones
+        return _segmenter("en")
+
+
+def sentence_ends(words: Sequence[str], language: Optional[str] = None) -> list[int]:
+    """The indices of the words that end a sentence (the last word always does). A word ending
+    in ``.?!`` ends one unless pysbd reads it as an abbreviation, an initial, a time or a number
+    ("Dr.", "p.m.", "U.S.", "No. 5"); pysbd only ever removes ends, so none appears mid-word."""
+    if not words:
+        return []
+    last = len(words) - 1
+    inner = [i for i in range(last) if ends_sentence(words[i])]
+    if not inner:
+        return [last]
+    lang = (language or qr.DEFAULT_LANGUAGE).lower().split("-")[0]
+    offsets, pos = {}, 0
+    for i, w in enumerate(words):
+        pos += len(w)
+        offsets[pos] = i
+        pos += 1
+    spans = _segmenter(lang).segment(" ".join(words))
+    found = {offsets[span.start + len(span.sent.rstrip())] for span in spans
+             if span.start + len(span.sent.rstrip()) in offsets}
+    return [i for i in inner if i in found] + [last]
+
+
+def sentences(text: str, language: Optional[str] = None) -> list[str]:
     """``text`` cut into sentences (the words kept as they are, joined by one space)."""
-    out: list[str] = []
-    current: list[str] = []
-    for word in text.split():
-        current.append(word)
-        if ends_sentence(word):
-            out.append(" ".join(current))
-            current = []
-    if current:
-        out.append(" ".join(current))
+    words = text.split()
+    out, first = [], 0
+    for end in sentence_ends(words, language):
+        out.append(" ".join(words[first:end + 1]))
+        first = end + 1
     return out
 
 
@@ -151,7 +181,7 @@ def question_parts(sentence: str, language: Optional[str] = None) -> list[str]:
     them?" is two, and so is "What did you do, did you call them?" (a second question after a comma)."""
     r = _rules(language)
     out = []
-    for part in sentences(sentence):
+    for part in sentences(sentence, language):
         if r and r.stacked and r.wh.match(r.fillers.sub("", _clean(part))):
             cut = r.stacked.search(plain(part).lower())
             if cut:
@@ -297,14 +327,11 @@ def timed_sentences(interview: Interview) -> list[Sentence]:
             tokens = [Token(w.start, w.end, w.word.strip(), norm(w.word)) for w in seg.words if w.word.strip()]
         else:
             tokens = spread(seg.start, seg.end, seg.text)
-        current: list[Token] = []
-        for tok in tokens:
-            current.append(tok)
-            if ends_sentence(tok.text):
-                out.append(Sentence(current[0].start, current[-1].end, current, role, seg.speaker, language))
-                current = []
-        if current:
+        first = 0
+        for end in sentence_ends([t.text for t in tokens], language):
+            current = tokens[first:end + 1]
             out.append(Sentence(current[0].start, current[-1].end, current, role, seg.speaker, language))
+            first = end + 1
     return out
 
 

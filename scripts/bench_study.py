@@ -12,6 +12,7 @@ ways plus small talk, analysed by the real ``analyze`` and ``moments`` stages. T
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -105,7 +106,8 @@ def make_sidecar(args: tuple[str, int, float]) -> str:
             turns.append(Turn(ws[0].start, ws[-1].end, spk, role))
             t = ws[-1].end + rng.choice((0.3, 0.8, 1.2, 3.5))
     duration = round(t + 1, 3)
-    iv = Interview(Recording(str(audio), "0" * 64, duration, 1, 16000, "aac"),
+    sha = hashlib.sha256(audio.name.encode()).hexdigest()  # distinct: identical shas are one interview
+    iv = Interview(Recording(str(audio), sha, duration, 1, 16000, "aac"),
                    PipelineInfo("bench", "tiny.en", "bench", "cpu", "int8"), "en", 1.0, segments, turns,
                    roles=RoleAssignment("S1", "S2", 0.9, "evidence"))
     iv.speakers = analyze.speaker_stats(turns, segments, iv.role_of)

@@ -46,7 +46,7 @@ def analysed(iv: Interview, duration: float) -> Interview:
     iv.speakers = analyze.speaker_stats(iv.turns, iv.segments, iv.role_of)
     iv.talk_ratio = analyze.talk_ratio(iv.turns)
     iv.silences = analyze.silences(iv.turns, duration)
-    iv.fast_fills = analyze.fast_fills(iv.turns)
+    iv.fast_fills = analyze.fast_fills(iv.turns, segments=iv.segments)
     iv.overlaps = analyze.overlaps(iv.turns)
     return iv
 

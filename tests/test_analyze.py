@@ -3,6 +3,7 @@ import pytest
 
 from pipeline.interview import INTERVIEWEE as EE, INTERVIEWER as ER, Segment, Turn, Word
 from pipeline.stages import analyze
+from kit import spoken
 
 
 def T(start, end, role, speaker=None):
@@ -100,3 +101,49 @@ def test_a_backchannel_between_interviewee_turns_is_not_a_fast_fill():
              T(23, 25, EE), T(25.1, 25.6, ER)]
     fills = analyze.fast_fills(turns, 0.5)
     assert [(f.start, f.end) for f in fills] == [(20.0, 20.2), (25.0, 25.1)]
+
+
+def padded(segments, turns, pad=0.3):
+    """Turns 0.3 s wider than their words on both sides (as a diarizer's are)."""
+    return segments, [Turn(max(0.0, t.start - pad), t.end + pad, t.speaker, t.role) for t in turns]
+
+
+def test_a_padded_0_8_s_handover_is_measured_from_the_words_and_is_not_a_fast_fill():
+    segments, turns = padded(*spoken([(ER, 0.0, 3.0, "How do you plan your week?"),
+                                      (EE, 3.5, 10.0, "I write it all down on Sunday evening."),
+                                      (ER, 10.8, 13.0, "Why on Sunday then?"),
+                                      (EE, 14.0, 20.0, "Because the house is quiet.")], word_gap=0.0))
+    assert turns[2].start - turns[1].end == pytest.approx(0.2)  # the padded turns: 0.2 s, a fast fill
+    assert len(analyze.fast_fills(turns, 0.5)) == 1  # without words
+    (h,) = analyze.handovers(turns, segments)
+    assert (h.start, h.end, h.gap) == (10.0, 10.8, 0.8)
+    assert analyze.fast_fills(turns, 0.5, segments) == []
+
+
+def test_an_interviewer_starting_0_5_s_early_is_a_fast_fill_with_a_negative_gap():
+    segments, turns = padded(*spoken([(ER, 0.0, 3.0, "How do you plan your week?"),
+                                      (EE, 3.5, 10.0, "I write it all down on Sunday evening."),
+                                      (ER, 9.5, 12.0, "Why on Sunday then?"),
+                                      (EE, 13.0, 20.0, "Because the house is quiet.")], word_gap=0.0))
+    (fill,) = analyze.fast_fills(turns, 0.5, segments)
+    assert fill.start == 10.0 and fill.end == 9.5 and fill.gap == pytest.approx(-0.5)
+
+
+def test_a_backchannel_with_words_is_no_handover_and_no_fast_fill():
+    segments, turns = padded(*spoken([(ER, 0.0, 3.0, "How do you plan your week?"),
+                                      (EE, 3.5, 10.0, "I write it all down on Sunday evening."),
+                                      (ER, 10.1, 10.4, "Mm-hmm."),  # 0.9 s padded
+                                      (EE, 10.9, 20.0, "Because the house is quiet then."),
+                                      (ER, 22.0, 24.0, "Thank you.")], word_gap=0.0))
+    assert analyze.fast_fills(turns, 0.5, segments) == []
+    assert [(h.start, h.end) for h in analyze.handovers(turns, segments)] == [(20.0, 22.0)]
+
+
+def test_handovers_between_sides_of_several_people():
+    # the note taker (C) speaks after the interviewee: a handover to the interviewer side
+    segments, turns = spoken([(ER, 0.0, 3.0, "How do you plan your week?"),
+                              (EE, 3.5, 10.0, "I write it all down on Sunday evening."),
+                              (ER, 10.2, 12.0, "Which app, may I ask?")], word_gap=0.0)
+    turns[2].speaker = segments[2].speaker = "C"
+    (h,) = analyze.handovers(turns, segments)
+    assert (h.start, h.end, h.gap) == (10.0, 10.2, 0.2)

@@ -199,7 +199,46 @@ def test_kinds_and_top_select_moments(tmp_path):
     with pytest.raises(ExportError, match="unknown moment kind"):
         export(tmp_path, "csv", kinds="nonsense")
     with pytest.raises(ExportError, match="unknown export format"):
-        export(tmp_path, "srt,docx")
+        export(tmp_path, "srt,pdf")
+
+
+# -- transcripts as documents ---------------------------------------------------------------------
+
+def sentences_of(script) -> list[str]:
+    from pipeline.text import sentences
+    return [s for _role, _a, _b, text in script for s in sentences(text)]
+
+
+def test_docx_opens_with_python_docx_and_holds_every_sentence(tmp_path):
+    import docx
+    [path] = export(tmp_path, "docx")
+    assert path.name == "talk.transcript.docx"
+    doc = docx.Document(str(path))
+    paras = [p.text for p in doc.paragraphs]
+    assert paras[0] == "talk.wav" and paras[1].startswith("Recorded ")
+    body = paras[2:]
+    # one paragraph per turn (the script alternates speakers), time and speaker first, in order
+    assert len(body) == len(SCRIPT)
+    for para, (role, start, _end, text) in zip(body, SCRIPT):
+        label = "Interviewer" if role == ER else "Interviewee"
+        assert re.match(rf"\[0:\d\d\] {label}: ", para), para
+        assert para.endswith(text)
+    everything = "\n".join(body)
+    assert all(s in everything for s in sentences_of(SCRIPT))
+    assert doc.paragraphs[2].runs[1].bold  # the speaker stands out
+
+
+def test_txt_transcript_with_speakers_and_times(tmp_path):
+    [path] = export(tmp_path, "txt")
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line]
+    assert lines[0] == "talk.wav"
+    body = lines[2:]
+    assert len(body) == len(SCRIPT)
+    for line, (role, start, _end, text) in zip(body, SCRIPT):
+        stamp, rest = line.split("] ", 1)
+        assert rest == f"{'Interviewer' if role == ER else 'Interviewee'}: {text}"
+        m, sec = stamp.lstrip("[").split(":")
+        assert abs(int(m) * 60 + int(sec) - start) < 1.0  # the turn's first word, to the second
 
 
 # -- editor timelines ---------------------------------------------------------------------------------
@@ -367,7 +406,7 @@ def test_ivp_export_command(tmp_path):
         ['Workaround ("every friday i")', 'Wish ("i wish")']
     result = CliRunner().invoke(main, ["export", str(tmp_path), "--format", "csv", "--json"])
     assert result.exit_code == 0 and len(json.loads(result.output)) == 2  # a folder of sidecars
-    assert CliRunner().invoke(main, ["export", sides[0], "--format", "docx"]).exit_code == 2
+    assert CliRunner().invoke(main, ["export", sides[0], "--format", "pdf"]).exit_code == 2
     assert CliRunner().invoke(main, ["export", sides[0], "-f", "csv", "--kinds", "jokes"]).exit_code == 2
     result = CliRunner().invoke(main, ["export", sides[0], str(tmp_path / "gone.interview.json"), "-f", "csv"])
     assert result.exit_code == 1 and "gone.interview.json" in result.output
@@ -375,7 +414,7 @@ def test_ivp_export_command(tmp_path):
 
 def test_every_format_is_registered():
     assert set(WRITERS) == {"srt", "vtt", "chapters", "edl", "fcpxml", "premiere", "audacity", "youtube",
-                            "csv", "clips"}
+                            "csv", "clips", "txt", "docx"}
     assert all(cls.help for cls in WRITERS.values())
 
 

@@ -1,6 +1,7 @@
 """pipeline/recording: the rules both drivers share, without models (fast)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -142,3 +143,38 @@ def test_cells_that_spreadsheets_evaluate_are_neutralised():
 
 def test_display_keeps_one_line():
     assert display("a\nerror: forged") == "a\\nerror: forged" and display("[bold]") == "[bold]"
+
+
+# ------------------------------------------------------------------------------------- dates
+
+def _tone(path: Path, *meta: str) -> Path:
+    import subprocess
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
+                    *meta, str(path)], check=True)
+    return path
+
+
+def test_the_media_s_own_creation_time_dates_a_recording_whose_name_has_none(tmp_path):
+    from pipeline.interview import Interview, PipelineInfo, Recording
+    from pipeline.recording import dates
+
+    def date_of(media: Path) -> str:
+        iv = Interview(source=Recording(str(media), "0" * 64, 1.0, 1, 16000, "aac"),
+                       pipeline=PipelineInfo("test", "tiny", "test", "cpu", "int8"))
+        return dates.recording_date(iv, media.with_suffix(".interview.json"), media)
+
+    copied = 1_700_000_000  # 2023-11-14: when the file was copied, not recorded
+    zoom = _tone(tmp_path / "call.m4a", "-metadata", "creation_time=2021-06-15T12:00:00.000000Z")
+    plain = _tone(tmp_path / "plain.m4a")
+    named = _tone(tmp_path / "2020-02-03 call.m4a", "-metadata", "creation_time=2021-06-15T12:00:00Z")
+    for f in (zoom, plain, named):
+        os.utime(f, (copied, copied))
+    assert date_of(zoom) == "2021-06-15"
+    assert date_of(plain) == dt.date.fromtimestamp(copied).isoformat()  # no tag: the mtime
+    assert date_of(named) == "2020-02-03"  # a date in the name still comes first
+    # a container that says 1970 knows no date; an unreadable file has none
+    assert dates.parse_creation_time("1970-01-01T00:00:00.000000Z") is None
+    assert dates.parse_creation_time("not a time") is None
+    junk = tmp_path / "junk.m4a"
+    junk.write_bytes(b"not media")
+    assert dates.media_created(junk) is None

@@ -169,3 +169,59 @@ def test_study_page_escapes_quotes_and_names(tmp_path):
     assert html.count("<script") == 3  # the JSON data block, report.js and study.js
     data = json.loads(re.search(r'<script type="application/json" id="study-data">(.*?)</script>', html, re.S)[1])
     assert any("</script><!--" in row[3] for row in data["bank"])
+
+
+@pytest.mark.slow
+def test_browser_search_syntax_context_links_and_meaning(five, driver):
+    """The page reads the query as ivp search does: phrases, prefixes, OR, -word, role:, tag:,
+    theme:, a clear line for a query it cannot read; each hit shows the sentences around it and
+    links to its moment; "by meaning" finds what is said in other words."""
+    from selenium.webdriver.common.by import By
+
+    from pipeline.study import build_study
+    build(five)
+    spreadsheet_theme = next(t for t in build_study(five).data["themes"] if t["n_interviews"] == 3)
+    with serve(five) as base:
+        driver.get(f"{base}/ivp-report/study.html")
+        box = driver.find_element(By.ID, "study-search")
+
+        def hits(query: str) -> list[str]:
+            box.clear()
+            box.send_keys(query)
+            return [h.find_element(By.CSS_SELECTOR, ".text").text
+                    for h in driver.find_elements(By.CSS_SELECTOR, "#study-results .hit")]
+
+        ada, ben, cleo = (SPREADSHEET[n] for n in ("2024-03-04 ada", "2024-03-06 ben", "2024-03-11 cleo"))
+        assert hits('"by hand"') == [ada] and hits('"hand by"') == []
+        assert hits("spread*") == [ada] and hits("spread") == []
+        assert sorted(hits("export OR reports")) == sorted([ada, cleo])
+        assert hits("honestly -expensive") == [ben] == hits("honestly NOT expensive")
+        assert len(hits("role:interviewer week")) == 5
+        assert sorted(hits("tag:workaround")) == sorted(SPREADSHEET.values())
+        assert hits(f"theme:{spreadsheet_theme['id']} honestly") == [ben]
+        # the sentences around a hit, and a link to its moment in the interview's page
+        hits('"by hand"')
+        li = driver.find_element(By.CSS_SELECTOR, "#study-results li")
+        assert li.find_element(By.CSS_SELECTOR, ".before").text == "What is the hardest part of using the tool?"
+        assert li.find_element(By.CSS_SELECTOR, ".after").text == "That is the part I would change first."
+        start = float(li.find_element(By.CSS_SELECTOR, ".hit").get_attribute("data-start"))
+        href = li.find_element(By.CSS_SELECTOR, ".moment-link").get_attribute("href")
+        assert "/interviews/" in href and href.endswith(f"#t={start:g}")
+        # a query that cannot be read says why, on one line
+        for bad, says in (('"by hand', "unclosed quote"), ("OR report", "OR needs a word"),
+                          ("colour:red", "unknown field"), ("-spreadsheet", "only words to leave out")):
+            assert hits(bad) == []
+            assert driver.find_element(By.ID, "study-count").text.startswith("query: ") and says in \
+                driver.find_element(By.ID, "study-count").text
+        # by meaning: "price" finds both price complaints, also the one that never says it
+        driver.find_element(By.ID, "study-meaning").click()
+        eve = PRICING["2024-03-15 eve"]
+        assert "price" not in eve.lower()
+        found = hits("price")
+        assert set(found[:2]) == set(PRICING.values()), found
+        assert driver.find_element(By.ID, "study-count").text.endswith("by meaning of: price")
+        assert hits("costly fees") == []  # words the interviews never use: the page says so
+        assert "none of these words" in driver.find_element(By.ID, "study-count").text
+        assert ada in hits("doing it by hand")[:3]
+        shot(driver, "12-study-search-syntax")
+        assert browser_errors(driver) == []

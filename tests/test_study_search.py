@@ -8,10 +8,14 @@ import re
 from click.testing import CliRunner
 
 from pipeline.cli import main
+from pipeline.study.query import QueryError, parse
+from pipeline.study.search import find
 from pipeline.study import index as idx
 from pipeline.sidecar import find_sidecars
 
-from test_study import EE, NAMES, add_interview, five, script_for, word_time  # noqa: F401
+import pytest
+
+from test_study import EE, ER, NAMES, PRICING, SPREADSHEET, add_interview, five, script_for, word_time  # noqa: F401
 
 
 def expected(word_re: str, role=None, names=NAMES) -> set[tuple[str, float]]:
@@ -54,7 +58,6 @@ def test_every_occurrence_with_its_time(five):
 def test_role_filter_and_no_operators(five):
     assert found(search(five, "week", role=EE)) == expected(r"weeks?", role=EE)
     assert len(expected(r"weeks?", role=EE)) == 6
-    assert search(five, 'week" OR NOT "x') == []  # the user's text is words, never FTS syntax
     assert search(five, "   ") == []
 
 
@@ -100,3 +103,127 @@ def test_many_changed_sidecars_are_read_in_parallel_with_the_same_result(five, t
     parallel = search(copy, "week")
     assert calls == [5]
     assert [(h.doc, h.times, h.text) for h in parallel] == [(h.doc, h.times, h.text) for h in serial]
+
+
+# ------------------------------------------------------------------------------------ the syntax
+
+def texts(hits) -> set[tuple[str, str]]:
+    return {(h.doc[:-4], h.text) for h in hits}
+
+
+def theme_line(name: str) -> str:
+    return SPREADSHEET.get(name) or PRICING[name]
+
+
+def test_phrase_prefix_or_and_not(five):
+    ada, ben, cleo, eve = "2024-03-04 ada", "2024-03-06 ben", "2024-03-11 cleo", "2024-03-15 eve"
+    assert texts(search(five, '"by hand"')) == {(ada, theme_line(ada))}
+    assert search(five, '"hand by"') == []  # a phrase keeps its order
+    assert texts(search(five, "spread*")) == {(ada, theme_line(ada))}
+    assert search(five, "spread") == []  # without * the word itself
+    assert texts(search(five, "sheet*")) == {(ben, theme_line(ben)), (cleo, theme_line(cleo))}
+    assert texts(search(five, "export OR reports")) == {(ada, theme_line(ada)), (cleo, theme_line(cleo))}
+    assert texts(search(five, "honestly")) == {(ben, theme_line(ben)), (eve, theme_line(eve))}
+    for q in ("honestly -expensive", "honestly NOT expensive", 'honestly -"too expensive"'):
+        assert texts(search(five, q)) == {(ben, theme_line(ben))}, q
+    # OR inside an AND: sentences with "team" and either word
+    assert texts(search(five, "team export OR data")) == {(cleo, theme_line(cleo))}
+
+
+def test_field_filters_role_and_tag(five):
+    asked = search(five, "role:interviewer week")
+    assert len(asked) == 5 and {h.role for h in asked} == {ER}
+    assert found(search(five, "week role:interviewee")) == expected(r"weeks?", role=EE)
+    # tag: the highlights over a sentence (here the detected workarounds), also with no words at all
+    tagged = search(five, "tag:workaround")
+    assert texts(tagged) == {(n, theme_line(n)) for n in SPREADSHEET}
+    assert all("workaround" in h.tags for h in tagged)
+    assert texts(search(five, "tag:workaround excel")) == {("2024-03-06 ben", theme_line("2024-03-06 ben"))}
+    assert search(five, "tag:no-such-tag") == []
+
+
+def test_hits_carry_the_sentences_around_them(five):
+    (h,) = search(five, '"by hand"')
+    assert h.before == "What is the hardest part of using the tool?"
+    assert h.after == "That is the part I would change first."
+    (first,) = [x for x in search(five, "joining") if x.doc == "2024-03-04 ada.wav"]
+    assert first.before == "" and first.after == "How is your week going?"
+    out = CliRunner().invoke(main, ["search", str(five), '"by hand"']).stdout.splitlines()
+    assert out[1] == ("    before: What is the hardest part of using the tool?  |  "
+                      "after: That is the part I would change first.")
+
+
+@pytest.mark.parametrize("query, says", [
+    ('"by hand', "unclosed quote"), ("OR report", "OR needs a word"), ("report OR", "OR needs a word"),
+    ("-spreadsheet", "only words to leave out"), ("report NOT", "NOT needs a word"),
+    ("colour:red report", "unknown field 'colour'"), ("text:report", "unknown field 'text'"), ("role:boss", "the roles are"), ("spr*ad", "'*' goes at the end"),
+    ("role:", "needs a value"),
+])
+def test_malformed_queries_are_one_line_and_exit_2(five, query, says):
+    with pytest.raises(QueryError, match=re.escape(says)):
+        parse(query)
+    res = CliRunner().invoke(main, ["search", str(five), "--", query])  # "--": a query may start with "-"
+    assert res.exit_code == 2, res.output
+    assert res.stderr.strip().count("\n") == 0 and says in res.stderr and "Traceback" not in res.output
+    assert res.stderr.startswith("error: query: ")
+
+
+def test_the_query_never_reaches_fts_as_syntax(five):
+    """Words FTS5 would read as syntax (NEAR, column filters, ^, parentheses) are only words here."""
+    for q in ("NEAR(report export)", "^spreadsheet", "(spreadsheet)", "spreadsheet}"):
+        assert texts(search(five, q)) <= {("2024-03-04 ada", theme_line("2024-03-04 ada"))}, q
+    assert parse("a OR b -c").fts() == '("a" OR "b") NOT ("c")'
+
+
+def test_theme_filter_reads_the_study(five):
+    from pipeline.study import build_study
+    theme = next(t for t in build_study(five).data["themes"] if t["n_interviews"] == 3)
+    hits = find(five, f"theme:{theme['id']} honestly").hits
+    assert texts(hits) == {("2024-03-06 ben", theme_line("2024-03-06 ben"))}
+    res = CliRunner().invoke(main, ["search", str(five), "theme:nonesuch report"])
+    assert res.exit_code == 2 and "no such theme" in res.stderr
+
+
+def test_meaning_finds_the_paraphrase(five):
+    """"doing it by hand" says what "fix the totals by hand" says, in other words; "too pricey"
+    finds the two price complaints though neither says "pricey"; -words and filters still hold."""
+    ada = "2024-03-04 ada"
+    assert search(five, "doing it by hand") == []  # by the words: "doing" is said nowhere
+    hits = find(five, "doing it by hand", meaning=True, limit=3).hits
+    assert (ada, theme_line(ada)) in texts(hits)
+    pricey = find(five, "too pricey role:interviewee", meaning=True, limit=2).hits
+    assert texts(pricey) == {(n, theme_line(n)) for n in PRICING}
+    assert all(h.score is not None and h.score > 0.3 for h in pricey)
+    tagged = find(five, "doing it by hand tag:workaround", meaning=True, limit=5).hits
+    assert tagged and texts(tagged) <= {(n, theme_line(n)) for n in SPREADSHEET} and tagged[0].doc == f"{ada}.wav"
+    left = find(five, "too pricey role:interviewee -expensive", meaning=True, limit=2).hits
+    assert ("2024-03-15 eve", theme_line("2024-03-15 eve")) not in texts(left)
+    res = CliRunner().invoke(main, ["search", str(five), "doing it by hand", "--meaning", "--limit", "3"])
+    assert res.exit_code == 0 and "embedding" not in res.stderr  # embedded above already
+    (five / "2024-03-20 fay.interview.json").write_bytes((five / "2024-03-15 eve.interview.json").read_bytes()
+                                                         .replace(b"bakery", b"bicycle shop"))
+    res = CliRunner().invoke(main, ["search", str(five), "doing it by hand", "--meaning", "--limit", "3"])
+    assert "embedding 1 sentence not searched by meaning before" in res.stderr, res.stderr
+    res = CliRunner().invoke(main, ["search", str(five), "doing it by hand", "--meaning", "--json", "--limit", "3"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    top = next(d for d in data if d["doc"] == f"{ada}.wav")
+    assert top["link"].startswith("file://") and top["link"].endswith(f"#t={top['time']:g}")
+    assert top["before"] == "What is the hardest part of using the tool?"
+
+
+def test_meaning_reads_one_vector_file_kept_current(five):
+    """The vectors are scored from one matrix file beside the index: kept while nothing is added,
+    rebuilt when new sentences are embedded (a new interview is found by meaning at once)."""
+    first = find(five, "too pricey", meaning=True, limit=3).hits
+    (matrix,) = [p for p in (five / ".ivp").glob("vectors-*.npy") if not p.name.endswith((".ids.npy", ".scale.npy"))]
+    stamp = matrix.stat().st_mtime_ns
+    again = find(five, "too pricey", meaning=True, limit=3).hits
+    assert [(h.doc, h.text, h.score) for h in again] == [(h.doc, h.text, h.score) for h in first]
+    assert matrix.stat().st_mtime_ns == stamp  # read, not written again
+    lines = script_for("2024-03-15 eve")
+    lines[5] = (EE, "Paying for the licence is far too costly for us now.")
+    add_interview(five, "2024-03-20 fay", lines)
+    found = find(five, "a costly licence", meaning=True, limit=3).hits
+    assert found[0].text == "Paying for the licence is far too costly for us now." and found[0].score > 0.5
+    assert matrix.stat().st_mtime_ns != stamp

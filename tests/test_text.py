@@ -93,12 +93,37 @@ def test_the_interviewees_questions_are_counted_for_them():
     ('He said "stop." Then left.', ['He said "stop."', "Then left."]),
     ("Hmm...why? Because.", ["Hmm...why?", "Because."]),
     ("", []),
+    # abbreviations, times, initials and numbers do not end a sentence (pysbd's rules)
+    ("I met Dr. Smith at 5 p.m. yesterday.", ["I met Dr. Smith at 5 p.m. yesterday."]),
+    ("We use e.g. Excel. It is version 3.5 now.", ["We use e.g. Excel.", "It is version 3.5 now."]),
+    ("Mr. J. R. Jones lives in the U.S. now. He moved.", ["Mr. J. R. Jones lives in the U.S. now.", "He moved."]),
 ])
 def test_plain_and_timed_sentences_cut_alike(raw, cut):
     assert text.sentences(raw) == cut
     if raw:
         iv = interview_of([(ER, raw)])
         assert [s.text for s in text.timed_sentences(iv)] == cut
+
+
+def test_sentences_keep_their_words_times():
+    """Cut by pysbd, each sentence still starts at its first word and ends at its last word."""
+    raw = "I met Dr. Smith at 5 p.m. yesterday. Then we left."
+    iv = interview_of([(EE, raw)])
+    words = iv.segments[0].words
+    first, second = text.timed_sentences(iv)
+    assert (first.start, first.end) == (words[0].start, words[7].end)
+    assert (second.start, second.end) == (words[8].start, words[-1].end)
+    assert [t.start for t in first.tokens + second.tokens] == [w.start for w in words]
+    from pipeline.study import corpus
+    study = corpus.sentences(iv)
+    assert [s.text for s in study] == [first.text, second.text]
+    assert study[0].words[4] == (words[4].start, words[4].end, len("I met Dr. Smith "))
+
+
+def test_sentences_in_other_languages_know_their_abbreviations():
+    assert text.sentences("Ich habe z.B. drei Tage gewartet. Dann ging es.", "de") == [
+        "Ich habe z.B. drei Tage gewartet.", "Dann ging es."]
+    assert text.sentences("Wir sehen uns. Bis dann.", "xx") == ["Wir sehen uns.", "Bis dann."]  # unknown: English
 
 
 def test_snippets_are_cut_at_a_word_within_the_width():

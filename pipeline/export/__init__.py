@@ -15,6 +15,8 @@ premiere <stem>.premiere.xml     FCP7 XML (xmeml) for Premiere Pro, sequence and
 audacity <stem>.labels.txt       Audacity label track
 youtube  <stem>.youtube.txt      YouTube chapter list
 csv      <stem>.moments.csv      one row per moment
+txt      <stem>.transcript.txt   the transcript as text: a paragraph per turn, time and speaker
+docx     <stem>.transcript.docx  the same as a Word document (python-docx)
 clips    <stem>_clips/           one media clip per moment, 2 s padding
 ======== ======================= ==========================================================
 
@@ -30,7 +32,7 @@ from ..interview import Interview
 from ..recording import guard
 from .base import (WRITERS, ExportError, ExportJob, Timebase, Writer, get_writer, parse_formats,
                    parse_kinds, register, select_moments, timebase)
-from . import text, editors, clips  # noqa: E402,F401  (each registers its writers)
+from . import text, editors, clips, documents  # noqa: E402,F401  (each registers its writers)
 
 FORMATS = tuple(WRITERS)
 

@@ -13,7 +13,7 @@ from ..errors import PipelineError
 from ..recording import display, guard, media
 from ..interview import Interview, Moment
 from ..sidecar import SUFFIX as SIDECAR_SUFFIX
-from ..sidecar import atomic_write_text
+from ..sidecar import atomic_write_bytes, atomic_write_text
 from ..stages.moments import GROUPS, KINDS
 from ..text import cell, one_line, shorten  # noqa: F401  (the writers' text helpers)
 from ..timefmt import stamp  # noqa: F401
@@ -146,6 +146,12 @@ class Writer:
         """Write ``text`` atomically as this format's file for ``job``; ``write``'s return value."""
         path = job.output(self.suffix)
         atomic_write_text(path, text)
+        return [path]
+
+    def save_bytes(self, job: ExportJob, data: bytes) -> list[Path]:
+        """:meth:`save` for a binary format (DOCX)."""
+        path = job.output(self.suffix)
+        atomic_write_bytes(path, data)
         return [path]
 
 

@@ -13,6 +13,7 @@ from ..errors import PipelineError, SidecarError
 from ..recording import display
 from ..stages import moments
 from ..report import fresh
+from ..study import qdpx
 from ..study.cli import export_reel
 from . import WRITERS, parse_formats, parse_kinds, write_exports
 from .base import ExportJob
@@ -22,7 +23,8 @@ from .moment import write_moment
 @click.command("export")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="SIDECAR...")
 @click.option("--format", "-f", "formats", multiple=True,
-              help=f"Export format(s), comma-separated or repeated: {', '.join(WRITERS)}.")
+              help=f"Export format(s), comma-separated or repeated: {', '.join(WRITERS)}; "
+                   "or qdpx: one REFI-QDA project of a FOLDER (MAXQDA, NVivo, ATLAS.ti).")
 @click.option("--kinds", help="Only these moment kinds or groups (bookmarks, highlights, coaching, all), "
                               "comma-separated. Default: every kind; chapters, youtube and clips: "
                               "bookmarks and highlights.")
@@ -51,6 +53,9 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
                                      else "give the words to look for",
                                      param_hint="--reel" if reel_theme is not None else "--reel-query")
         sys.exit(export_reel(paths, formats, reel_theme, reel_query, top, out_dir, as_json, quiet))
+    asked = [n.strip().lower() for f in formats for n in f.split(",") if n.strip()]
+    if "qdpx" in asked:
+        sys.exit(export_qdpx(paths, asked, out_dir, as_json, quiet))
     try:
         names = parse_formats(formats)
         parse_kinds(kinds)
@@ -114,6 +119,31 @@ def export_moment(paths, moment_at: str, out_dir: Optional[Path], as_json: bool,
         click.echo(json.dumps({"sidecar": str(side), "files": [str(page)]}, indent=2))
     elif not quiet:
         click.echo(display(page))
+    return 0
+
+
+def export_qdpx(paths, names: list[str], out_dir: Optional[Path], as_json: bool, quiet: bool) -> int:
+    """``ivp export FOLDER --format qdpx``: the exit status."""
+    if set(names) != {"qdpx"}:
+        click.echo("error: qdpx is one project for a whole folder: export it on its own (--format qdpx)", err=True)
+        return 2
+    if len(paths) != 1 or not Path(paths[0]).is_dir():
+        click.echo("error: a REFI-QDA project is made from one folder: ivp export FOLDER --format qdpx", err=True)
+        return 2
+    try:
+        path, warnings = qdpx.write_project(Path(paths[0]), out_dir)
+    except PipelineError as exc:
+        click.echo(f"error: {exc.line()}", err=True)
+        return 1
+    except OSError as exc:
+        click.echo(f"error: {display(paths[0])}: export: qdpx: {exc.strerror or exc}", err=True)
+        return 1
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+    if as_json:
+        click.echo(json.dumps({"project": str(path), "warnings": warnings}, indent=2))
+    elif not quiet:
+        click.echo(display(path))
     return 0
 
 

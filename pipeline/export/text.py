@@ -1,12 +1,17 @@
-"""Text exports: subtitles (srt, vtt), chapters (WebVTT, YouTube), Audacity labels and CSV."""
+"""Text exports: subtitles (srt, vtt: written through the ``srt`` and ``webvtt-py`` libraries),
+chapters (WebVTT, YouTube), Audacity labels and CSV."""
 from __future__ import annotations
 
 import csv
 import io
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable
+
+import srt
+import webvtt
 
 from ..interview import INTERVIEWER, ROLE_LABELS, Interview, Moment, Segment
 from ..stages.moments import KINDS
@@ -77,12 +82,12 @@ class SrtWriter(Writer):
     help = "SubRip subtitles of the transcript; the speaker's role starts each change of speaker."
 
     def write(self, job: ExportJob) -> list[Path]:
-        blocks, last = [], None
+        subs, last = [], None
         for n, cue in enumerate(subtitle_cues(job.interview), start=1):
             text = cue.text if cue.voice == last else f"{ROLE_LABELS.get(cue.voice, cue.voice)}: {cue.text}"
             last = cue.voice
-            blocks.append(f"{n}\n{stamp(cue.start, ',')} --> {stamp(cue.end, ',')}\n{wrap(text)}\n")
-        return self.save(job, "\n".join(blocks))
+            subs.append(srt.Subtitle(n, timedelta(seconds=cue.start), timedelta(seconds=cue.end), wrap(text)))
+        return self.save(job, srt.compose(subs, reindex=False))
 
 
 def vtt_escape(text: str) -> str:
@@ -95,12 +100,13 @@ class VttWriter(Writer):
     help = "WebVTT subtitles of the transcript, each cue with a <v interviewer>/<v interviewee> voice tag."
 
     def write(self, job: ExportJob) -> list[Path]:
-        out = ["WEBVTT", "", "NOTE", f"Transcript of {vtt_escape(job.recording_name)} made by ivp;",
-               "voices are the speakers' roles (or speaker ids where roles are unknown).", ""]
-        for cue in subtitle_cues(job.interview):
-            tag = vtt_escape(one_line(cue.voice))
-            out += [f"{stamp(cue.start)} --> {stamp(cue.end)}", f"<v {tag}>{wrap(vtt_escape(cue.text))}</v>", ""]
-        return self.save(job, "\n".join(out))
+        captions = [webvtt.Caption(stamp(cue.start), stamp(cue.end),
+                                   f"<v {vtt_escape(one_line(cue.voice))}>{wrap(vtt_escape(cue.text))}</v>")
+                    for cue in subtitle_cues(job.interview)]
+        doc = webvtt.WebVTT(captions=captions, header_comments=[
+            f"Transcript of {vtt_escape(job.recording_name)} made by ivp;\n"
+            "voices are the speakers' roles (or speaker ids where roles are unknown)."])
+        return self.save(job, doc.content)
 
 
 # -- chapters -------------------------------------------------------------------------------------

@@ -107,6 +107,11 @@ def not_regular(path: Path, root: Optional[Path] = None, follow_links: bool = Fa
     return None
 
 
+def local_input(path: Path) -> list[str]:
+    """ffmpeg/ffprobe input arguments that can only ever read the local file ``path``."""
+    return ["-protocol_whitelist", "file,pipe", "-i", "file:" + os.path.abspath(path)]
+
+
 def open_regular(path: Path):
     """Open ``path`` for reading only if it is a regular file, without ever blocking.
 

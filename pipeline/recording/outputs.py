@@ -117,15 +117,21 @@ def atomic_write_text(path: Path, text: str) -> None:
     with surrogate escapes, is written as ``\\udce9`` (readable text, and a JSON escape that reads back
     to the same name), never a crash and never an invalid UTF-8 byte.
     """
+    atomic_write_bytes(path, text.encode("utf-8", errors="backslashreplace"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """:func:`atomic_write_text` for bytes (a DOCX, a zip): temp file, fsync, rename. A failure
+    (a full or read-only disk) names the file meant, never the temp file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd, tmp = _new_temp(path.parent)
-    except OSError as exc:  # a full or read-only disk: name the file meant, not the temp file
+    except OSError as exc:
         raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -15,7 +15,8 @@ from .. import __version__
 from ..config import TARGET_BAND
 from ..sidecar import atomic_write_text
 from ..study import index as idx
-from ..study import refresh
+from ..study import meaning, refresh
+from ..study.embed import Embedder
 from .html import GENERATOR, clock, href as _href, script_json
 
 W, H, PAD = 320, 110, 22  # chart size and left/bottom padding, px
@@ -45,8 +46,9 @@ def render_study_page(sources: list[Path], out: Path, entries: list, env, editin
             bank = index.sentences()
             docs = index.docs()
             doc_ids = {d["name"]: i for i, d in docs.items()}
+            vectors = _meaning(index, bank, doc_ids, study.data)
             named = _speaker_names(study.data, index, docs)
-        view = _view(study.data, bank, doc_ids, entries, out, named)
+        view = _view(study.data, bank, doc_ids, entries, out, vectors, named)
         error = ""
     except Exception as exc:  # the study must never break the report
         view, error = None, f"{type(exc).__name__}: {' '.join(str(exc).split())}"
@@ -67,8 +69,17 @@ def _speaker_names(data: dict, index, docs: dict) -> dict:
     return named
 
 
+def _meaning(index, bank: list[tuple], doc_ids: dict, data: dict) -> Optional[dict]:
+    """The vectors of the page's search by meaning, or None (no model, or too many sentences)."""
+    known = set(doc_ids.get(d["name"], -1) for d in data["interviews"])
+    try:
+        return meaning.page_vectors(index, [r for r in bank if r[1] in known], Embedder())
+    except Exception:  # no model: the page still searches by words
+        return None
+
+
 def _view(data: dict, bank: list[tuple], doc_ids: dict, entries: list, out: Path,
-          named: Optional[dict] = None) -> dict:
+          vectors: Optional[dict] = None, named: Optional[dict] = None) -> dict:
     by_media = {str(Path(e.media_path).resolve()) if e.media_path else "": e for e in entries}
     docs, index_of = [], {}
     for d in data["interviews"]:
@@ -84,11 +95,14 @@ def _view(data: dict, bank: list[tuple], doc_ids: dict, entries: list, out: Path
         quotes = [dict(q, doc=doc_of_name.get(q["interview"], -1), clock=clock(q["start"]),
                        name=(named or {}).get(q.get("sentence_id"), "")) for q in t["quotes"]]
         themes.append(dict(t, quotes=quotes))
-    rows = [[index_of.get(doc, -1), round(start, 2), ROLE_CODES.get(role or "", ""), text]
-            for _sid, doc, start, _end, role, text in bank if doc in index_of]
+    rows = [[index_of.get(doc, -1), round(start, 2), ROLE_CODES.get(role or "", ""), text, (tags or "").split()]
+            for _sid, doc, start, _end, role, text, _hash, tags in bank if doc in index_of]
+    theme_quotes = [{"id": t["id"], "name": t["name"], "keywords": t.get("keywords", []),
+                     "quotes": [[q["doc"], round(q["start"], 2)] for q in t["quotes"]]} for t in themes]
     return {"themes": themes, "docs": docs, "note": data.get("note", ""), "warnings": data.get("warnings", []),
             "n": len(docs), "hidden": data.get("hidden", []), "progress": _progress(data["progress"]),
-            "data_json": script_json({"docs": docs, "bank": rows})}
+            "meaning": bool(vectors),
+            "data_json": script_json({"docs": docs, "bank": rows, "themes": theme_quotes, "meaning": vectors})}
 
 
 # ---------------------------------------------------------------------------------------- charts

@@ -133,20 +133,52 @@ BACKCHANNEL_RUN_S = 1.0
 RESUME_S = 1.0  # ... within this, is a backchannel ("mm-hmm", "right"), not taking the floor
 
 
-def fast_fills(turns: list[Turn], threshold: float = 0.5) -> list[Handover]:
-    """Interviewee-to-interviewer handovers where the interviewer starts within ``threshold`` s
-    (negative gap: the interviewer started before the interviewee finished). A backchannel (a
-    short interviewer run after which the interviewee carries on) is not a fast fill."""
-    runs = monologues([t for t in turns if t.role in (INTERVIEWER, INTERVIEWEE)], 0.0)
+def side_runs(turns: list[Turn]) -> list[Turn]:
+    """The two sides' runs: consecutive turns of one side (role INTERVIEWER or INTERVIEWEE, however
+    many people are on it) merged while they touch; a turn inside the other side's run is left out
+    (an interjection); ``speaker`` is the side."""
+    sides = [Turn(t.start, t.end, t.role, t.role) for t in turns if t.role in (INTERVIEWER, INTERVIEWEE)]
+    return monologues(sides, 0.0)
+
+
+WORD_SLACK_S = 0.5  # a word this far outside its run still counts (the diarizer may clip a run in overlap)
+
+
+def _words_in(role: str, start: float, end: float, segments: list[Segment]) -> list:
+    """The words of ``role``'s side whose middle lies within ``start``-``end``."""
+    return [w for seg in segments if seg.role == role for w in seg.words
+            if start <= (w.start + w.end) / 2 <= end]
+
+
+def handovers(turns: list[Turn], segments: list[Segment] = ()) -> list[Handover]:
+    """Every handover from the participant side to the interviewer side: ``start`` is when the
+    participant side's last word ends, ``end`` when the interviewer side's first word starts
+    (word timestamps, since turn edges carry about 0.3 s of padding; a run without words falls
+    back to its turn edge), ``gap`` the difference (negative: the interviewer started before the
+    participant had finished). A backchannel (an interviewer run of at most BACKCHANNEL_RUN_S
+    after which the participant side carries on within RESUME_S) hands nothing over and is left
+    out. The one owner of the handovers: fast fills and the median wait read it."""
+    runs = side_runs(turns)
     out = []
     for k, (a, b) in enumerate(zip(runs, runs[1:])):
-        if a.role == INTERVIEWEE and b.role == INTERVIEWER and b.start - a.end < threshold:
-            after = runs[k + 2] if k + 2 < len(runs) else None
-            if (b.duration <= BACKCHANNEL_RUN_S and after is not None and after.role == INTERVIEWEE
-                    and after.start - b.end <= RESUME_S):
-                continue
-            out.append(Handover(round(a.end, 3), round(b.start, 3), round(b.start - a.end, 3)))
+        if a.role != INTERVIEWEE or b.role != INTERVIEWER:
+            continue
+        after = runs[k + 2] if k + 2 < len(runs) else None
+        if (b.duration <= BACKCHANNEL_RUN_S and after is not None and after.role == INTERVIEWEE
+                and after.start - b.end <= RESUME_S):
+            continue
+        stopped = max((w.end for w in _words_in(a.role, a.start, a.end + WORD_SLACK_S, segments)), default=a.end)
+        started = min((w.start for w in _words_in(b.role, b.start - WORD_SLACK_S, b.end, segments)),
+                      default=b.start)
+        out.append(Handover(round(stopped, 3), round(started, 3), round(started - stopped, 3)))
     return out
+
+
+def fast_fills(turns: list[Turn], threshold: float = 0.5, segments: list[Segment] = ()) -> list[Handover]:
+    """The handovers (see :func:`handovers`, word times where there are words) where the
+    interviewer starts within ``threshold`` s of the participant's last word (negative gap: the
+    interviewer started before the participant finished); backchannels are not among them."""
+    return [h for h in handovers(turns, segments) if h.gap < threshold]
 
 
 def overlaps(turns: list[Turn], min_duration: float = 0.1) -> list[Overlap]:

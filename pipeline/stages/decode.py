@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import DecodeError, InputError, NoAudioStream
 from ..interview import Recording
-from ..recording.discover import not_regular, sha256_file  # noqa: F401  (sha256_file: the drivers import it from here)
+from ..recording.discover import local_input, not_regular, sha256_file  # noqa: F401  (local_input, sha256_file: the drivers import them from here)
 
 SAMPLE_RATE = 16000
 BLOCK_SAMPLES = SAMPLE_RATE * 60  # decode and convert a minute at a time
@@ -58,9 +58,6 @@ def require_ffmpeg() -> None:
             raise DecodeError(None, f"{tool} not found on PATH; install ffmpeg (e.g. apt-get install ffmpeg)")
 
 
-def local_input(path: Path) -> list[str]:
-    """ffmpeg/ffprobe input arguments that can only ever read the local file ``path``."""
-    return ["-protocol_whitelist", "file,pipe", "-i", "file:" + os.path.abspath(path)]
 
 
 def check_readable(path: Path) -> None:

@@ -5,17 +5,17 @@ with words and roles, turns, fast fills) and returns :class:`~pipeline.interview
 sorted by start. Every detected moment says why it was picked (its ``label``) and has a
 ``score`` in 0..1 so an export can keep the best few; bookmarks and marks score 1.0.
 
-The detection rules are the tables ``HIGHLIGHT_RULES`` and ``COACHING_RULES`` below: add a row
-(or a pattern to a row) to extend them. Patterns are regular expressions matched, with word
-boundaries, against one sentence in lower case with typographic apostrophes made plain.
+The interviewee's highlights are pipeline/stages/highlights.py's (``HIGHLIGHT_RULES``: what is
+said, with its context; ``ANSWER_RULES``: what the question asked for); the coaching notes are
+``COACHING_RULES`` below (a question's kind: pipeline/text.py). Patterns are regular expressions
+matched, with word boundaries, against one sentence in lower case with typographic apostrophes
+made plain.
 
 Marker files (``<recording stem>.marks.txt`` or ``.marks.csv`` beside the recording) hold one
 mark a line: a time (``hh:mm:ss``, ``mm:ss``, ``hh:mm:ss.mmm`` or seconds) then an optional label.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -23,64 +23,15 @@ from ..config import Config
 from ..cues import DEFAULT_CUES, LANGUAGES as CUE_LANGUAGES, CueMatcher
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment, Turn
 from .analyze import monologues, union
+from .highlights import (EXTRA_RULE_BONUS, HIGHLIGHT_LANGUAGES, HIGHLIGHT_RULES, MAX_HIGHLIGHT_S, Rule,  # noqa: F401
+                         highlights)
 from .same_sentence import merge_same_sentence
-from ..text import (QUESTION_LANGUAGES, Asked, Sentence, compile_patterns, is_question, shorten, snippet,  # noqa: F401
+from ..text import (QUESTION_LANGUAGES, Asked, Sentence, is_question, shorten, snippet,  # noqa: F401
                     spread, timed_sentences)
 from .marks import (MARKER, Mark, MarkProblem, append_mark, format_time, mark_moments,  # noqa: F401
                     marker_files, marks_past_end, parse_marks, parse_time, read_marks, set_mark_warnings as _set_mark_warnings)
 
 # -- the rules ------------------------------------------------------------------------------------
-
-DAYS = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One kind of moment found in what someone says: any of ``patterns`` in a sentence."""
-
-    kind: str
-    title: str  # how the label starts
-    role: str  # whose speech the rule reads
-    score: float  # the base score; the best few moments are kept by score
-    patterns: tuple[str, ...]
-    unless: tuple[str, ...] = ()  # a sentence matching any of these is not this kind
-
-
-# What the interviewee says that an editor or researcher will want to find again.
-HIGHLIGHT_RULES: tuple[Rule, ...] = (
-    Rule("wish", "Wish", INTERVIEWEE, 0.85, (
-        r"i wish", r"it would be (so |really )?(great|nice|amazing|awesome|cool|helpful|good|easier) if",
-        r"would (be|love) (great|nice) to have", r"if only", r"i'?d love (it )?(if|to have|a way)",
-        r"what i (really )?want(ed)? is", r"i want(ed)? a way", r"i'?d (happily )?pay for",
-        r"there should be", r"why can'?t (it|i|we|they)", r"feature request",
-    )),
-    Rule("pain_point", "Pain point", INTERVIEWEE, 0.8, (
-        r"the (biggest |main |real |only )?(problem|issue|challenge) (is|was)", r"(a|such a|the|real) pain",
-        r"painful", r"takes (forever|ages|hours|days)", r"waste (of )?(time|hours|a day)",
-        r"drives? me (crazy|nuts|mad)", r"struggl\w*", r"headaches?", r"nightmare",
-        r"(doesn'?t|didn'?t|never|just doesn'?t) work", r"(really |so )?(hard|difficult) to",
-        r"(keeps|kept) (breaking|crashing|failing)", r"error[- ]prone", r"tedious",
-        r"(one |a )?(small |little |single )?mistakes?", r"(have|had) to start (all )?over", r"wasn'?t sure",
-        r"(don'?t|doesn'?t|didn'?t) match", r"slows? (me|us) down", r"couldn'?t (get|find|see|do)",
-        r"there'?s no (way|filter|option|button|place)", r"no way to", r"took (me|us) (most of|all|the whole|a whole)",
-    )),
-    Rule("workaround", "Workaround", INTERVIEWEE, 0.75, (
-        r"(we|i|they) ended up",
-        r"every (day|week|month|morning|evening|night|quarter|" + DAYS[1:-1] + r")\b.{0,20}\b(i|we)\b",
-        r"(i|we) (just |then |still )?export", r"spreadsheets?", r"excel", r"copy(ing)? (and|&) past(e|ing)",
-        r"work ?arounds?", r"work around", r"by hand", r"manually", r"(a|my|our) (little |own )?script",
-        r"(a|my|our) (little )?hack", r"sticky notes?", r"post-?its?",
-    )),
-    Rule("emotion", "Emotion", INTERVIEWEE, 0.6, (
-        r"frustrat\w*", r"love[ds]?", r"hate[ds]?", r"annoy\w*", r"confus\w*", r"relie(f|ved)",
-        r"angry", r"upset", r"stress(ed|ful)", r"scared", r"worried", r"excited", r"thrilled",
-    )),
-    Rule("story", "Story", INTERVIEWEE, 0.65, (
-        r"the last time", r"yesterday", r"last (week|month|year|quarter|night|" + DAYS[1:-1] + r")",
-        r"the other day", r"one time", r"i remember (when|one|the)", r"this (morning|week)",
-        r"a (few|couple of) (days|weeks) ago", r"for (example|instance)", r"there was this time",
-    )),
-)
 
 # What the interviewer does that a coach would point out. A question's kind and its reason are
 # pipeline/text.py's (text.classify, in every language of text.QUESTION_LANGUAGES): no patterns here.
@@ -90,9 +41,6 @@ COACHING_RULES: tuple[Rule, ...] = (
 # A question that wants a yes or no, a number, a choice or a rating.
 CLOSED_QUESTION = Rule("closed_question", "Closed question", INTERVIEWER, 0.4, ())
 QUESTION_RULES = {"leading": COACHING_RULES[0], "closed": CLOSED_QUESTION}
-
-HIGHLIGHT_LANGUAGES = ("en",)  # the HIGHLIGHT_RULES' words are English
-
 
 def rule_languages() -> dict[str, list[str]]:
     """Per rule, the languages it reads (the sidecar's ``pipeline.rule_languages``): bookmark cues
@@ -112,13 +60,12 @@ INSIGHT_PAUSE_S = 3.0  # the interviewee resumes after at least this much silenc
 INSIGHT_SPEECH_S = 15.0  # ... and speaks for at least this long
 MONOLOGUE_S = 45.0  # an interviewer run longer than this is a monologue
 MAX_BOOKMARK_S = 90.0  # a bookmark covers at most the last this-many seconds of the answer
-MAX_HIGHLIGHT_S = 60.0
-MIN_HIGHLIGHT_S = 4.0  # a detected highlight grows by following sentences up to this length
 BACKCHANNEL_WORDS = 3  # an interviewer sentence "mm-hmm, right" this short does not end an answer
 BACKCHANNEL_SENTENCE_S = 2.0  # a sentence (padded word times), not a turn run: analyze.BACKCHANNEL_RUN_S
-EXTRA_RULE_BONUS = 0.05  # per further rule that also matched the same sentence
-# Moments that stand for a run of turns or a gap, not a sentence: never merged (same_sentence.py).
-RUN_KINDS = frozenset({INSIGHT[0], FAST_FILL[0], MONOLOGUE[0]})
+# Coaching moments that stand for a run of turns or a gap, not what was said: never merged with
+# the sentences they span (same_sentence.py). An insight after a silence is the interviewee's
+# speech: a highlight or a bookmark inside it is the same clip, merged into one moment.
+RUN_KINDS = frozenset({FAST_FILL[0], MONOLOGUE[0]})
 
 KINDS: dict[str, str] = {k: t for k, t, _ in (BOOKMARK, MARKER)}
 KINDS.update({r.kind: r.title for r in HIGHLIGHT_RULES})
@@ -132,16 +79,6 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "coaching": tuple(r.kind for r in COACHING_RULES) + (CLOSED_QUESTION.kind, FAST_FILL[0], MONOLOGUE[0]),
 }
 GROUPS["all"] = tuple(KINDS)
-
-_COMPILED: dict[str, re.Pattern] = {}
-
-
-def _pattern(rule: Rule) -> re.Pattern:
-    if rule.kind not in _COMPILED:
-        _COMPILED[rule.kind] = compile_patterns(rule.patterns)
-        _COMPILED[rule.kind + ":unless"] = compile_patterns(rule.unless) if rule.unless else None
-    return _COMPILED[rule.kind]
-
 
 # -- sentences: the unit the rules read (pipeline/text.py: Sentence, timed_sentences) --------------
 
@@ -161,7 +98,7 @@ def find_moments(interview: Interview, config=None, marks: Optional[list["Mark"]
     sents = sentences(interview)
     found = spoken_bookmarks(interview, sents, cues)
     found += mark_moments(interview, sents, marks)
-    found += highlights(interview, sents)
+    found += highlights(interview, sents, _roles_known(interview))
     found += insights_after_silence(interview, sents)
     found += coaching(interview, sents)
     return merge_same_sentence(_sorted_unique(found), sents, RUN_KINDS)
@@ -225,14 +162,6 @@ def _backchannel(s: Sentence) -> bool:
             and not s.text.rstrip().endswith("?"))
 
 
-def highlights(interview: Interview, sents: list[Sentence]) -> list[Moment]:
-    """Interviewee sentences matching ``HIGHLIGHT_RULES``; one moment per sentence, the best rule's kind."""
-    who = INTERVIEWEE if _roles_known(interview) else None
-    matched = {i: _match(s, HIGHLIGHT_RULES) for i, s in enumerate(sents) if not who or s.role == who}
-    matched = {i: m for i, m in matched.items() if m is not None}
-    return [_grow(m, sents, i, set(matched)) for i, m in sorted(matched.items())]
-
-
 def coaching(interview: Interview, sents: list[Sentence]) -> list[Moment]:
     """Leading and closed questions, fast fills and monologues by the interviewer."""
     out: list[Moment] = []
@@ -261,40 +190,6 @@ def question_moment(s: Sentence, asked: list[Asked]) -> Optional[Moment]:
     also = "".join(f"; also {QUESTION_RULES[a.kind].title.lower()} ({a.why})" for a in flagged[1:])
     label = f"{rule.title} ({shorten(flagged[0].why, 60)}{also})"
     return Moment(_r(s.start), _r(s.end), rule.kind, label, s.role, s.text, round(score, 3), "detected")
-
-
-def _match(s: Sentence, rules: Iterable[Rule]) -> Optional[Moment]:
-    text = s.lower
-    hits = []
-    for rule in rules:
-        m = _pattern(rule).search(text)
-        veto = _COMPILED[rule.kind + ":unless"]
-        if m and not (veto and veto.search(text)):
-            hits.append((rule, m.group(0).strip()))
-    if not hits:
-        return None
-    hits.sort(key=lambda h: (-h[0].score, h[0].kind))
-    rule, phrase = hits[0]
-    score = min(0.99, rule.score + EXTRA_RULE_BONUS * (len(hits) - 1))
-    also = "".join(f"; also {h[0].title.lower()}" for h in hits[1:])
-    label = f'{rule.title} ("{shorten(phrase, 40)}"{also})'
-    return Moment(_r(s.start), _r(s.end), rule.kind, label, s.role, s.text, round(score, 3), "detected")
-
-
-def _grow(m: Moment, sents: list[Sentence], i: int, taken: set[int]) -> Moment:
-    """Add the speaker's following sentences while the moment is shorter than ``MIN_HIGHLIGHT_S``
-    (never one that is a highlight of its own)."""
-    end, texts = m.end, [m.text]
-    for j in range(i + 1, len(sents)):
-        s = sents[j]
-        if (end - m.start >= MIN_HIGHLIGHT_S or j in taken or s.speaker != sents[i].speaker
-                or s.start - end > 2.0):
-            break
-        if s.end - m.start > MAX_HIGHLIGHT_S:
-            break
-        end = s.end
-        texts.append(s.text)
-    return replace(m, end=_r(end), text=" ".join(texts))
 
 
 def insights_after_silence(interview: Interview, sents: list[Sentence]) -> list[Moment]:

@@ -139,15 +139,8 @@ def _themes(index: idx.Index, n_docs: int, embedder) -> tuple[list[th.Theme], in
 
 
 def _embed(index: idx.Index, texts: dict[str, str], embedder, model: str) -> tuple[dict, int]:
-    """Vectors by hash: from the cache, the rest embedded now and stored."""
-    cached = index.cached_embeddings(list(texts), model)
-    missing = [h for h in texts if h not in cached]
-    if missing:
-        fresh = embedder.embed([texts[h] for h in missing])
-        new = dict(zip(missing, fresh))
-        index.store_embeddings(new, model)
-        cached.update(new)
-    return cached, len(missing)
+    """Vectors by hash: from the cache, the rest embedded now and stored (:meth:`Index.vectors`)."""
+    return index.vectors(texts, embedder, model)
 
 
 def _theme_dict(t: th.Theme, docs: dict) -> dict:

@@ -11,10 +11,12 @@ from ..errors import PipelineError
 from ..interview import INTERVIEWEE, ROLES
 from ..recording import display, guard
 from ..timefmt import player_clock as clock
-from ..sidecar import find_sidecars, json_text
+from ..sidecar import json_text
 from . import index as idx
 from . import reel
 from .build import build_study
+from .query import QueryError
+from .search import find
 
 
 def _folder(folder: Path) -> None:
@@ -61,27 +63,57 @@ def study(folder, out_dir, force, as_json, quiet) -> None:
 @click.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.argument("query")
-@click.option("--role", type=click.Choice(list(ROLES)), help="Only what this role said.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many hits.")
+@click.option("--role", type=click.Choice(list(ROLES)), help="Only what this role said (as role:... in the query).")
+@click.option("--meaning", is_flag=True,
+              help="Rank sentences by closeness in meaning (sentence embeddings), not by the words themselves.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many hits (by meaning: 20 unless given).")
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
-def search(folder, query, role, limit, as_json) -> None:
-    """Find words and phrases ("quoted") in every transcript under FOLDER: recording, time, sentence."""
+def search(folder, query, role, meaning, limit, as_json) -> None:
+    """Find sentences in every transcript under FOLDER: recording, time, who, the sentence.
+
+    \b
+    QUERY syntax (docs/study.md):
+      spreadsheet export    both words (any form: "exports", "exported")
+      "by hand"             the phrase
+      spread*               words starting with "spread"
+      export OR report      either word
+      report -spreadsheet   leave out sentences with "spreadsheet" (also: NOT spreadsheet)
+      role:interviewee  theme:ID-or-name  tag:workaround    filters
+    A query that starts with "-" goes after --: ivp search FOLDER -- "-x y"
+
+    Exit status: 0 hits found, 1 none, 2 a query that cannot be read."""
     _folder(folder)
-    paths, _ = find_sidecars(folder, exclude=folder / "ivp-study")
-    with idx.Index(idx.db_path(folder)) as index:
-        synced = index.sync(paths, folder)
-        hits = index.search(query, role=role, limit=limit)
-    for p, why in synced.skipped:
-        click.echo(f"warning: {display(p)}: skipped: {why}", err=True)
+    try:
+        found = find(folder, query, role=role, limit=limit, meaning=meaning,
+                     note=None if as_json else lambda line: click.echo(line, err=True))
+    except QueryError as exc:
+        click.echo(f"error: query: {exc}", err=True)
+        sys.exit(2)
+    except PipelineError as exc:  # no embedding model, an unwritable study
+        click.echo(f"error: {exc.line()}", err=True)
+        sys.exit(1)
+    hits = found.hits
+    for w in found.warnings:
+        click.echo(f"warning: {w}", err=True)
     if as_json:
-        click.echo(json_text([h.to_dict() for h in hits], indent=1))
+        click.echo(json_text([dict(h.to_dict(), link=link(h)) for h in hits], indent=1))
     else:
         for h in hits:
             also = f" (copies: {', '.join(map(display, h.copies))})" if h.copies else ""
+            score = f"  [{h.score:.2f}]" if h.score is not None else ""
             who = f"{h.speaker_name} ({h.role or h.speaker})" if h.speaker_name else h.role or h.speaker or "?"
-            click.echo(f"{display(h.doc)}{also}  {clock(h.time)}  {display(who)}: {display(h.text)}")
+            click.echo(f"{display(h.doc)}{also}  {clock(h.time)}  {display(who)}: {display(h.text)}{score}")
+            around = [f"{k}: {display(v)}" for k, v in (("before", h.before), ("after", h.after)) if v]
+            if around:
+                click.echo("    " + "  |  ".join(around))
         click.echo(f"{len(hits)} hit{'' if len(hits) == 1 else 's'}", err=True)
     sys.exit(0 if hits else 1)
+
+
+def link(hit) -> str:
+    """The moment as a link: the recording's file URI with a media fragment (``#t=83.5``)."""
+    rec = Path(hit.recording)
+    return (rec.as_uri() if rec.is_absolute() else rec.as_posix()) + f"#t={hit.time:g}"
 
 
 def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) -> int:
@@ -105,7 +137,12 @@ def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) 
                 return 1
             title, quotes = theme["name"], theme["quotes"]
         else:  # what interviewees said (a sentence of unknown role is no one's quote)
-            title, quotes = query, [h.to_dict() for h in index.search(query) if h.role == INTERVIEWEE]
+            try:
+                hits = index.search(query)
+            except QueryError as exc:
+                click.echo(f"error: query: {exc}", err=True)
+                return 2
+            title, quotes = query, [h.to_dict() for h in hits if h.role == INTERVIEWEE]
         if not quotes:
             why = "the theme has no quotes" if theme_key else "no interviewee sentence matches (ivp search shows every role)"
             click.echo(f"error: nothing to put in the reel for {theme_key or query!r}: {why}", err=True)

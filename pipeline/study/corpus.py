@@ -21,7 +21,7 @@ from .. import metrics
 from ..recording import media
 from ..recording.dates import recording_date
 from ..stages.voices import MIN_SECONDS
-from ..text import ends_sentence, spread
+from ..text import sentence_ends, spread
 
 MAX_HIGHLIGHT_S = 600.0  # no highlight is longer (the moments stage keeps them under 90 s)
 MIN_WORDS = 6  # shorter sentences are searchable but never theme candidates
@@ -50,9 +50,10 @@ class Sentence:
     speaker: Optional[str]
     text: str
     words: list[tuple[float, float, int]]  # (start, end, char offset) per word
-    hash: str  # of the normalised text: the embedding cache key (theme candidates only)
+    hash: str  # of the normalised text: the embedding cache key (themes, search by meaning)
     salience: float = 0.0
-    kind: str = ""  # the highlight kind it falls in, if any
+    kind: str = ""  # the highlight kind it falls in, if any (theme candidates only)
+    tags: list[str] = field(default_factory=list)  # of every highlight over it (metrics.tags)
 
 
 @dataclass
@@ -87,9 +88,11 @@ def content_words(text: str) -> list[str]:
 def sentences(iv: Interview) -> list[Sentence]:
     """Every sentence of the transcript in time order, with word offsets, salience and kind.
 
-    Segments are cut where a word ends a sentence (``.?!``, :func:`pipeline.text.ends_sentence`); a segment without word times shares its time out by character count."""
+    Segments are cut where a sentence ends (:func:`pipeline.text.sentence_ends`); a segment
+    without word times shares its time out by character count."""
     spans = sorted(((m.start, m.end, m.kind, float(m.score or 0.0)) for m in iv.moments
                     if not metrics.is_coaching(m) and m.role in (None, INTERVIEWEE)))
+    tagged = [(m.start, m.end, metrics.tags(m)) for m in metrics.highlights(iv)]
     starts = [h[0] for h in spans]
     need_role = bool(iv.roles and iv.roles.interviewer)
     out: list[Sentence] = []
@@ -99,16 +102,14 @@ def sentences(iv: Interview) -> list[Sentence]:
             tokens = [(w.start, w.end, w.word.strip()) for w in seg.words]
         else:
             tokens = [(t.start, t.end, t.text) for t in spread(seg.start, seg.end, seg.text)]
-        current: list[tuple[float, float, str]] = []
-        for tok in tokens:
-            if not tok[2]:
-                continue
-            current.append(tok)
-            if ends_sentence(tok[2]):
-                out.append(_sentence(current, role, seg.speaker, spans, starts, need_role))
-                current = []
-        if current:
-            out.append(_sentence(current, role, seg.speaker, spans, starts, need_role))
+        tokens = [t for t in tokens if t[2]]
+        first = 0
+        for end in sentence_ends([t[2] for t in tokens], seg.language or iv.language):
+            out.append(_sentence(tokens[first:end + 1], role, seg.speaker, spans, starts, need_role))
+            first = end + 1
+    for s in out:
+        mid = (s.start + s.end) / 2
+        s.tags = sorted({t for start, end, ts in tagged if start - 0.05 <= mid <= end + 0.05 for t in ts})
     return out
 
 
@@ -118,7 +119,7 @@ def _sentence(tokens, role, speaker, spans, starts, need_role) -> Sentence:
         words.append((start, end, offset))
         offset += len(text) + 1
     text = " ".join(t[2] for t in tokens)
-    s = Sentence(round(tokens[0][0], 3), round(tokens[-1][1], 3), role, speaker, text, words, "")
+    s = Sentence(round(tokens[0][0], 3), round(tokens[-1][1], 3), role, speaker, text, words, text_hash(text))
     if need_role and role != INTERVIEWEE:
         return s
     if len(words) < MIN_WORDS or text.endswith("?") or SMALL_TALK.search(text):
@@ -135,7 +136,7 @@ def _sentence(tokens, role, speaker, spans, starts, need_role) -> Sentence:
             score, kind = score + 0.5 + 0.5 * h_score, h_kind
             break
         i -= 1
-    s.salience, s.kind, s.hash = round(score, 4), kind, text_hash(text)  # only candidates need a hash
+    s.salience, s.kind = round(score, 4), kind
     return s
 
 

@@ -5,6 +5,9 @@ or the user's cache for a read-only folder: :mod:`.state`).
 unchanged is not read again; one whose bytes changed (sha256) is read and its rows replaced; rows
 of sidecars that are gone are dropped. The same database caches sentence embeddings by text hash,
 so a rebuild embeds only sentences it has never seen.
+
+Why this long: one database and its one schema: the sync, the search over it (the parsed query
+to SQL, the sentences around a hit) and the embedding cache share its tables and transactions.
 """
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import re
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,11 +28,13 @@ import numpy as np
 from .. import sidecar as sidecars
 from ..edits import file as edits_file
 from ..errors import SidecarError
+from ..metrics import tag_key
 from ..recording import firsts, guard
 from . import corpus, db, state
+from .query import Query, QueryError, parse
 
 DB_NAME = "study.db"
-SCHEMA_VERSION = 4  # 3: docs carry the interviewer's voice; 4: and the recording's sha256
+SCHEMA_VERSION = 5  # 3: docs carry the interviewer's voice; 4: and the recording's sha256; 5: tags, every hash
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
     """CREATE TABLE IF NOT EXISTS docs (
@@ -38,7 +42,7 @@ SCHEMA = [
     doc TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS sents (
     id INTEGER PRIMARY KEY, doc INTEGER NOT NULL, start REAL, end REAL, role TEXT, speaker TEXT,
-    text TEXT NOT NULL, words BLOB NOT NULL, hash TEXT, salience REAL, kind TEXT)""",
+    text TEXT NOT NULL, words BLOB NOT NULL, hash TEXT, salience REAL, kind TEXT, tags TEXT)""",
     "CREATE INDEX IF NOT EXISTS sents_doc ON sents (doc)",
     "CREATE VIRTUAL TABLE IF NOT EXISTS sents_fts USING fts5(text, tokenize = 'porter unicode61')",
     "CREATE TABLE IF NOT EXISTS emb (hash TEXT PRIMARY KEY, model TEXT, vec BLOB NOT NULL)",
@@ -46,6 +50,7 @@ SCHEMA = [
 TABLES = ("meta", "docs", "sents", "sents_fts", "emb")
 APP_ID = 0x69767073  # "ivps": PRAGMA application_id of ivp's study.db (guard.check_database)
 OPEN, CLOSE = "\x01", "\x02"
+EMBED_CHUNK = 2048
 
 
 @dataclass
@@ -76,6 +81,10 @@ class Hit:
     text: str
     sentence_id: int
     copies: list[str] = field(default_factory=list)  # the same recording elsewhere in the folder
+    tags: list[str] = field(default_factory=list)  # of the highlights over it
+    score: Optional[float] = None  # similarity, when found by meaning
+    before: str = ""  # the sentence before it in the same interview ("" at the start)
+    after: str = ""  # and the one after
     speaker_name: Optional[str] = None  # the name a person gave the speaker (pipeline.edits)
 
     def to_dict(self) -> dict:
@@ -190,11 +199,12 @@ class Index:
                               (key, st.st_mtime_ns, st.st_size, sha, json.dumps(doc)))
         doc_id = cur.lastrowid
         rows = [(doc_id, s.start, s.end, s.role, s.speaker, s.text,
-                 s.words if isinstance(s.words, bytes) else pack_words(s.words), s.hash, s.salience, s.kind)
+                 s.words if isinstance(s.words, bytes) else pack_words(s.words), s.hash, s.salience, s.kind,
+                 " ".join(s.tags))
                 for s in sents]
         first = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM sents").fetchone()[0] + 1
-        self.db.executemany("INSERT INTO sents (id, doc, start, end, role, speaker, text, words, hash, salience, kind)"
-                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self.db.executemany("INSERT INTO sents (id, doc, start, end, role, speaker, text, words, hash, salience, kind, tags)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             [(first + i, *r) for i, r in enumerate(rows)])
         self.db.executemany("INSERT INTO sents_fts (rowid, text) VALUES (?, ?)",
                             [(first + i, s.text) for i, s in enumerate(sents)])
@@ -218,7 +228,7 @@ class Index:
     def _every_doc(self) -> dict[int, dict]:
         return {i: json.loads(d) for i, d in self.db.execute("SELECT id, doc FROM docs ORDER BY id")}
 
-    def _not_copies(self) -> str:
+    def not_copies(self) -> str:
         """An SQL condition on ``doc`` leaving out the sentences of copies (doc ids are integers)."""
         copies = _copies(self._every_doc())
         return f"doc NOT IN ({', '.join(str(int(i)) for i in copies)})" if copies else "1"
@@ -226,13 +236,13 @@ class Index:
     def candidates(self, min_salience: float = 1e-9) -> list[tuple]:
         """(id, doc, start, end, role, text, hash, salience, kind) of possible theme quotes."""
         return self.db.execute("SELECT id, doc, start, end, role, text, hash, salience, kind FROM sents "
-                               f"WHERE salience >= ? AND {self._not_copies()} ORDER BY doc, start",
+                               f"WHERE salience >= ? AND {self.not_copies()} ORDER BY doc, start",
                                (min_salience,)).fetchall()
 
     def sentences(self) -> list[tuple]:
-        """(id, doc, start, end, role, text) of every sentence, for the page's quote bank."""
-        return self.db.execute("SELECT id, doc, start, end, role, text FROM sents "
-                               f"WHERE {self._not_copies()} ORDER BY doc, start").fetchall()
+        """(id, doc, start, end, role, text, hash, tags) of every sentence, for the page's quote bank."""
+        return self.db.execute("SELECT id, doc, start, end, role, text, hash, tags FROM sents "
+                               f"WHERE {self.not_copies()} ORDER BY doc, start").fetchall()
 
     def speech(self, doc_id: int) -> list[tuple[float, float, Optional[str]]]:
         """(start, end, speaker) of every sentence of one interview, in time order (who spoke when,
@@ -243,26 +253,65 @@ class Index:
     def sentence(self, sid: int) -> tuple:
         return self.db.execute("SELECT id, doc, start, end, role, speaker, text FROM sents WHERE id=?", (sid,)).fetchone()
 
-    def search(self, query: str, role: Optional[str] = None, limit: Optional[int] = None) -> list[Hit]:
-        """Sentences with all the words of ``query`` (a phrase when quoted), in recording and time order."""
-        match = fts_query(query)
-        if not match:
+    def search(self, query: "str | Query", role: Optional[str] = None, limit: Optional[int] = None,
+               within: Optional[set[int]] = None) -> list[Hit]:
+        """Sentences that match ``query`` (:mod:`pipeline.study.query`'s syntax; a
+        :class:`QueryError` when it cannot be read), in recording and time order. ``within``: the
+        sentence ids a ``theme:`` filter allows (the caller reads the study's themes)."""
+        q = parse(query) if isinstance(query, str) else query
+        role = role or q.role
+        match = q.fts()
+        if not match and not q.filters and role is None:
             return []
+        if q.filters.get("theme") and within is None:
+            raise QueryError("theme: filters need the study's themes: search with ivp search or the study page")
         docs = self.docs()
-        sql = ("SELECT s.id, s.doc, s.start, s.end, s.role, s.speaker, s.text, s.words, "
-               f"highlight(sents_fts, 0, '{OPEN}', '{CLOSE}') FROM sents_fts JOIN sents s ON s.id = sents_fts.rowid "
-               "WHERE sents_fts MATCH ?" + (" AND s.role = ?" if role else ""))
-        rows = self.db.execute(sql, (match, role) if role else (match,)).fetchall()
+        cols = "s.id, s.doc, s.start, s.end, s.role, s.speaker, s.text, s.words, s.tags"
+        if match:
+            sql = (f"SELECT {cols}, highlight(sents_fts, 0, '{OPEN}', '{CLOSE}') FROM sents_fts "
+                   "JOIN sents s ON s.id = sents_fts.rowid WHERE sents_fts MATCH ?")
+            args: list = [match]
+        else:
+            sql, args = f"SELECT {cols}, NULL FROM sents s WHERE 1", []
+        if role:
+            sql += " AND s.role = ?"
+            args.append(role)
+        try:
+            rows = self.db.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:  # parse() wrote it, so this is unexpected; still one line
+            raise QueryError(f"cannot search for {q.fts()!r}: {exc}") from exc
+        wanted = {tag_key(t) for t in q.filters.get("tag", [])}
         hits = []
-        for sid, doc_id, start, end, r, speaker, text, words, marked in rows:
+        for sid, doc_id, start, end, r, speaker, text, words, tags, marked in rows:
             if doc_id not in docs:  # a copy of another interview: found there, once
                 continue
-            times = _match_times(marked, unpack_words(words)) or [start]
+            if (within is not None and sid not in within) or not wanted <= set((tags or "").split()):
+                continue
+            times = (_match_times(marked, unpack_words(words)) if marked else []) or [start]
             d = docs[doc_id]
             hits.append(Hit(d.get("name", "?"), d.get("recording", ""), times[0], times, start, end, r, speaker,
-                            text, sid, list(d.get("copies", [])), (d.get("names") or {}).get(speaker)))
+                            text, sid, list(d.get("copies", [])), tags=(tags or "").split(),
+                            speaker_name=(d.get("names") or {}).get(speaker)))
         hits.sort(key=lambda h: (h.doc, h.time))
-        return hits[:limit] if limit else hits
+        hits = hits[:limit] if limit else hits
+        self.context(hits)
+        return hits
+
+    def context(self, hits: list[Hit]) -> None:
+        """Each hit's sentence before and after, in the same interview (ids follow time within a doc)."""
+        want = {i for h in hits for i in (h.sentence_id - 1, h.sentence_id, h.sentence_id + 1)}
+        near: dict[int, tuple[int, str]] = {}
+        keys = sorted(want)
+        for k in range(0, len(keys), 900):
+            chunk = keys[k:k + 900]
+            for sid, doc, text in self.db.execute(
+                    f"SELECT id, doc, text FROM sents WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                near[sid] = (doc, text)
+        for h in hits:
+            d = near[h.sentence_id][0]
+            before, after = near.get(h.sentence_id - 1), near.get(h.sentence_id + 1)
+            h.before = before[1] if before and before[0] == d else ""
+            h.after = after[1] if after and after[0] == d else ""
 
     # ------------------------------------------------------------------------------ embeddings
     def cached_embeddings(self, hashes: list[str], model: str) -> dict[str, np.ndarray]:
@@ -278,6 +327,18 @@ class Index:
         with self.writing():
             self.db.executemany("INSERT OR REPLACE INTO emb (hash, model, vec) VALUES (?, ?, ?)",
                                 [(h, model, v.astype(np.float16).tobytes()) for h, v in items.items()])
+
+    def vectors(self, texts: dict[str, str], embedder, model: str) -> tuple[dict[str, np.ndarray], int]:
+        """Vectors by hash for ``texts`` ({hash: text}): from the cache, the rest embedded now and
+        stored; and how many were embedded."""
+        cached = self.cached_embeddings(list(texts), model)
+        missing = [h for h in texts if h not in cached]
+        for k in range(0, len(missing), EMBED_CHUNK):  # stored as it goes: an interrupted run keeps its work
+            part = missing[k:k + EMBED_CHUNK]
+            new = dict(zip(part, embedder.embed([texts[h] for h in part])))
+            self.store_embeddings(new, model)
+            cached.update(new)
+        return cached, len(missing)
 
 
 def _copies(docs: dict[int, dict]) -> dict[int, int]:
@@ -344,16 +405,6 @@ def pack_words(words: list) -> bytes:
 def unpack_words(blob: bytes) -> list[list[float]]:
     arr = np.frombuffer(blob, dtype=np.float64).reshape(-1, 3)
     return [[round(float(a), 3), round(float(b), 3), int(c)] for a, b, c in arr]
-
-
-def fts_query(text: str) -> str:
-    """User text as an FTS5 query: each word a quoted token (no operators), phrases kept in quotes."""
-    parts = []
-    for phrase, word in re.findall(r'"([^"]*)"|(\S+)', text):
-        tokens = re.findall(r"\w+", phrase or word, re.UNICODE)
-        if tokens:
-            parts.append('"' + " ".join(tokens) + '"')
-    return " ".join(parts)
 
 
 def _match_times(marked: str, words: list[list[float]]) -> list[float]:
