@@ -44,6 +44,7 @@ bench: setup test-deps
 	$(PY) scripts/bench_highlights.py --out bench_out
 	$(PY) scripts/bench_word_edges.py
 	$(PY) scripts/bench_themes.py --json bench_out/bench_themes.json
+	$(PY) scripts/bench_silences.py --json bench_out/bench_silences.json
 	$(PY) scripts/bench_search.py --files 500 --out bench_out
 	$(PY) scripts/soak_watch.py --files 20 --cycles 10 --fixes 12 --json bench_out/soak.json
 	$(PY) scripts/bench_watch_scale.py --files 1000 --window 120 --json bench_out/watch_scale.json

@@ -7,7 +7,7 @@ import math
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from .cues import DEFAULT_CUES
 from .errors import ConfigError
@@ -278,3 +278,14 @@ def _show(value: Any) -> str:
 
 def _num(value: Optional[float]) -> str:
     return "-inf" if value is None else f"{value:g}"
+
+
+def comma_list(items: "Optional[str | Iterable[str]]", lower: bool = False) -> list[str]:
+    """``"a, b"`` or ``["a,b", "c"]`` to ``["a", "b", "c"]``: items split at commas, stripped,
+    empty ones dropped (``lower``: lower-cased). The one reading of a comma list (export
+    formats and kinds, enrolled team voices)."""
+    if items is None:
+        return []
+    parts = [items] if isinstance(items, str) else list(items)
+    out = [n.strip() for item in parts for n in str(item).split(",") if n.strip()]
+    return [n.lower() for n in out] if lower else out

@@ -391,3 +391,4 @@ def shorten(text: str, width: int) -> str:
 def snippet(text: str, width: int = 48) -> str:
     """The first words of ``text``, at most ``width`` characters."""
     return shorten(text, width)
+

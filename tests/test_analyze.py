@@ -50,6 +50,20 @@ def test_silences_leading_trailing_and_who_broke_them():
     assert found[1].duration == 3.0
 
 
+def test_silence_edges_come_from_the_words_not_the_padded_turns():
+    """Turns padded by 0.3 s: 0.9 s between the turns is 1.5 s between the words, a silence the
+    interviewer filled; a run without words keeps its turn edge."""
+    turns = [T(0, 5.3, EE), T(6.2, 9, ER), T(9.6, 12, EE)]
+    segs = [Segment(0.3, 5.0, "so that was it.", [Word(0.3, 2.0, " so"), Word(2.0, 5.0, " it.")], "B", EE),
+            Segment(6.5, 8.7, "why?", [Word(6.5, 8.7, " why?")], "A", ER)]
+    found = analyze.silences(turns, duration=12.0, min_gap=1.0, segments=segs)
+    assert [(s.start, s.end, s.duration, s.kind) for s in found] == [(5.0, 6.5, 1.5, "filled")]
+    assert analyze.silences(turns, duration=12.0, min_gap=1.0) == []  # the turns alone: no silence
+    # words far from the turn edge (over WORD_SLACK_S) are not taken for its edge
+    far = [Segment(0.3, 4.0, "so.", [Word(0.3, 4.0, " so.")], "B", EE)]
+    assert analyze.silences(turns, duration=12.0, min_gap=1.0, segments=far) == []
+
+
 def test_silences_ignore_gaps_covered_by_the_other_speaker():
     turns = [T(0, 5, ER), T(4, 12, EE), T(6, 7, ER)]
     assert analyze.silences(turns, duration=12.0) == []

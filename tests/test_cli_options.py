@@ -98,3 +98,13 @@ def test_the_worker_takes_its_defaults_from_the_watch_options():
     signature = inspect.signature(Worker.__init__).parameters
     for name in ("max_attempts", "retry_delay_s", "tick_s"):
         assert signature[name].default == getattr(WatchOptions(), name), name
+
+
+def test_one_reading_of_a_comma_list_for_formats_kinds_and_team_voices():
+    from pipeline.config import comma_list
+    from pipeline.export.base import parse_formats, parse_kinds
+    from pipeline.stages.voices import team_names
+    assert comma_list(" SRT, edl,, ", lower=True) == ["srt", "edl"] == parse_formats([" SRT, edl", ""])
+    assert comma_list(["a,b", "c"]) == ["a", "b", "c"] and comma_list(None) == []
+    assert team_names("Dana , sam,") == ["Dana", "sam"]
+    assert parse_kinds("Bookmarks") == parse_kinds(["bookmarks"])

@@ -15,6 +15,7 @@ from ..interview import Interview, Moment
 from ..sidecar import SUFFIX as SIDECAR_SUFFIX
 from ..sidecar import atomic_write_bytes, atomic_write_text
 from ..stages.moments import GROUPS, KINDS
+from ..config import comma_list
 from ..text import cell, one_line, shorten  # noqa: F401  (the writers' text helpers)
 from ..timefmt import stamp  # noqa: F401
 
@@ -172,8 +173,7 @@ def get_writer(name: str) -> Writer:
 
 def parse_formats(formats: Union[str, Iterable[str]]) -> list[str]:
     """``"srt,edl"`` or ``["srt", "edl"]`` to known format names, in order, without repeats."""
-    items = [formats] if isinstance(formats, str) else list(formats)
-    names = [n.strip().lower() for item in items for n in str(item).split(",") if n.strip()]
+    names = comma_list(formats, lower=True)
     if not names:
         raise ExportError(None, f"no export format given (known: {', '.join(WRITERS)})")
     for n in names:
@@ -185,8 +185,7 @@ def parse_kinds(kinds: Union[None, str, Iterable[str]]) -> Optional[set[str]]:
     """Kind names and group names (``bookmarks``, ``highlights``, ``coaching``, ``all``) to kinds."""
     if kinds is None:
         return None
-    items = [kinds] if isinstance(kinds, str) else list(kinds)
-    names = [n.strip().lower() for item in items for n in str(item).split(",") if n.strip()]
+    names = comma_list(kinds, lower=True)
     out: set[str] = set()
     for n in names:
         if n in GROUPS:

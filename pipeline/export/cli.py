@@ -15,6 +15,7 @@ from ..stages import moments
 from ..report import fresh
 from ..study import qdpx
 from ..study.cli import export_reel
+from ..config import comma_list
 from . import WRITERS, parse_formats, parse_kinds, write_exports
 from .base import ExportJob
 from .moment import write_moment
@@ -53,7 +54,7 @@ def export(paths, formats, kinds, top, out_dir, as_json, quiet, reel_theme=None,
                                      else "give the words to look for",
                                      param_hint="--reel" if reel_theme is not None else "--reel-query")
         sys.exit(export_reel(paths, formats, reel_theme, reel_query, top, out_dir, as_json, quiet))
-    asked = [n.strip().lower() for f in formats for n in f.split(",") if n.strip()]
+    asked = comma_list(formats, lower=True)
     if "qdpx" in asked:
         sys.exit(export_qdpx(paths, asked, out_dir, as_json, quiet))
     try:

@@ -89,11 +89,18 @@ def talk_ratio(turns: list[Turn], target: tuple[float, float] = TARGET_BAND) -> 
                      round(interviewer, 3), round(interviewee, 3))
 
 
-def silences(turns: list[Turn], duration: float, min_gap: float = 1.0) -> list[Silence]:
+WORD_SLACK_S = 0.5  # a word this far outside its run still counts (the diarizer may clip a run in overlap)
+
+
+def silences(turns: list[Turn], duration: float, min_gap: float = 1.0,
+             segments: list[Segment] = ()) -> list[Silence]:
     """Every gap of at least ``min_gap`` where nobody speaks, leading and trailing included.
 
-    ``before``/``after`` are the roles (speaker id when a speaker has no role) around the gap.
-    Kinds: ``filled`` (interviewer broke it after the interviewee stopped), ``held`` (the
+    The gaps are found between the turns; their edges are then read from the words where there
+    are words (the last word before ends, the first word after starts, within WORD_SLACK_S of the
+    turn edge), since turn edges carry padding: a 0.8 s gap between turns may be 1.1 s between
+    words. ``before``/``after`` are the roles (speaker id when a speaker has no role) around the
+    gap. Kinds: ``filled`` (interviewer broke it after the interviewee stopped), ``held`` (the
     interviewee broke it: the interviewer let it hang), ``pause`` (anything else), and
     ``leading``/``trailing``/``empty`` at the edges.
     """
@@ -106,12 +113,15 @@ def silences(turns: list[Turn], duration: float, min_gap: float = 1.0) -> list[S
     gaps: list[Span] = [(0.0, speech[0][0])]
     gaps += [(a[1], b[0]) for a, b in zip(speech, speech[1:])]
     gaps.append((speech[-1][1], duration))
+    words = sorted((w for seg in segments for w in seg.words), key=lambda w: w.start)
     out = []
-    for start, end in gaps:
-        if end - start < min_gap - 1e-9:
-            continue
+    for k, (start, end) in enumerate(gaps):
         before = _last_before(ordered, start, label)
         after = _first_from(turns, end, label)
+        quiet_from = start if k == 0 else _word_edge(words, start, ends=True)
+        quiet_to = end if k == len(gaps) - 1 else _word_edge(words, end, ends=False)
+        if quiet_to - quiet_from < min_gap - 1e-9:
+            continue
         if before is None:
             kind = "leading"
         elif after is None:
@@ -122,8 +132,19 @@ def silences(turns: list[Turn], duration: float, min_gap: float = 1.0) -> list[S
             kind = "held"
         else:
             kind = "pause"
-        out.append(Silence(round(start, 3), round(end, 3), round(end - start, 3), before, after, after, kind))
+        out.append(Silence(round(quiet_from, 3), round(quiet_to, 3), round(quiet_to - quiet_from, 3),
+                           before, after, after, kind))
     return out
+
+
+def _word_edge(words: list, edge: float, ends: bool) -> float:
+    """Where speech really stops (``ends``: the last word's end) or starts (the first word's start)
+    near the turn edge ``edge``; the turn edge itself when no word is within WORD_SLACK_S."""
+    if ends:
+        near = [w.end for w in words if (w.start + w.end) / 2 <= edge and abs(w.end - edge) <= WORD_SLACK_S]
+        return max(near, default=edge)
+    near = [w.start for w in words if (w.start + w.end) / 2 >= edge and abs(w.start - edge) <= WORD_SLACK_S]
+    return min(near, default=edge)
 
 
 # A backchannel among the turns (diarized runs, no words): an interviewer run this short, with the
@@ -141,7 +162,6 @@ def side_runs(turns: list[Turn]) -> list[Turn]:
     return monologues(sides, 0.0)
 
 
-WORD_SLACK_S = 0.5  # a word this far outside its run still counts (the diarizer may clip a run in overlap)
 
 
 def _words_in(role: str, start: float, end: float, segments: list[Segment]) -> list:

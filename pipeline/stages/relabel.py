@@ -127,7 +127,7 @@ def apply(interview: Interview, assignment: RoleAssignment, config: Optional[Con
     interview.speakers = analyze.speaker_stats(turns, interview.segments, interview.role_of, c.monologue_gap_s)
     interview.talk_ratio = analyze.talk_ratio(turns if assignment.interviewer else [], c.target)
     duration = (interview.source.duration_s if interview.source else 0.0) or max((t.end for t in turns), default=0.0)
-    interview.silences = analyze.silences(turns, duration, c.min_silence_s)
+    interview.silences = analyze.silences(turns, duration, c.min_silence_s, interview.segments)
     interview.fast_fills = analyze.fast_fills(turns, c.fast_fill_s, interview.segments)
     interview.overlaps = analyze.overlaps(turns)
     interview.warnings = [w for w in interview.warnings if not w.startswith(ROLE_WARNINGS)]

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import ConfigError, PipelineError
 from ..interview import INTERVIEWEE, INTERVIEWER, ROLES, Interview, RoleAssignment, Segment, Voiceprint
 from ..voicelib import load
+from ..config import comma_list
 from . import analyze, roles
 from .align import assign_speakers
 from .diarize.prints import decode, similarity, unit
@@ -72,7 +73,7 @@ def enrolled_evidence(prints: list[Voiceprint], name: Optional[str]) -> tuple[Op
 
 def team_names(names: Optional[str]) -> list[str]:
     """The enrolled voices named by ``interviewer_voice``: one, or several comma-separated."""
-    return [n.strip() for n in (names or "").split(",") if n.strip()]
+    return comma_list(names)
 
 
 def check_enrolled(names: Optional[str]) -> None:

@@ -12,6 +12,7 @@ from ..interview import INTERVIEWEE, ROLES
 from ..recording import display, guard
 from ..timefmt import player_clock as clock
 from ..sidecar import json_text
+from ..config import comma_list
 from . import index as idx
 from . import reel
 from .build import build_study
@@ -118,7 +119,7 @@ def link(hit) -> str:
 
 def export_reel(paths, formats, theme_key, query, top, out_dir, as_json, quiet) -> int:
     """``ivp export FOLDER --reel THEME | --reel-query TEXT --format ...``: the exit status."""
-    names = [n.strip().lower() for f in formats for n in f.split(",") if n.strip()]
+    names = comma_list(formats, lower=True)
     bad = [n for n in names if n not in reel.FORMATS]
     if bad or not names:
         click.echo(f"error: reel formats are {', '.join(reel.FORMATS)} (not {', '.join(bad) or 'none'})", err=True)
