@@ -136,6 +136,16 @@
   }
   each(document.querySelectorAll('.moment-item'), function (li) {
     var remove = li.querySelector('.moment-remove'), tag = li.querySelector('.moment-tag');
+    var merge = li.querySelector('.moment-merge');
+    if (merge) {  // into the nearest automatic moment above it in the same list
+      merge.addEventListener('click', function () {
+        var prev = li.previousElementSibling;
+        while (prev && (!prev.classList.contains('moment-item') || prev.getAttribute('data-id'))) { prev = prev.previousElementSibling; }
+        if (!prev) { return; }
+        send('moment', Object.assign(momentBody(li), {action: 'merge', into: {start: parseFloat(prev.getAttribute('data-start')),
+                                                                           kind: prev.getAttribute('data-kind')}}));
+      });
+    }
     if (remove) {
       remove.addEventListener('click', function () { send('moment', Object.assign(momentBody(li), {action: 'remove'})); });
     }
