@@ -6,11 +6,10 @@ import json
 import os
 import re
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional, Union
 
-from . import sidecar_check as check
+from . import schemas, sidecar_check as check
 from .edits import apply as edits_apply, file as edits_file
 from .errors import NewerSidecar, SidecarError
 from .interview import SCHEMA_VERSION, Interview
@@ -20,7 +19,7 @@ from .sidecar_check import MAX_BYTES, MAX_DEPTH
 
 SUFFIX = SIDECAR_SUFFIX
 ERROR_SUFFIX = ".error.json"
-SCHEMA_PATH = Path(__file__).parent / "schema" / "interview.schema.json"
+SCHEMA_PATH = schemas.SCHEMA_DIR / "interview.schema.json"
 
 
 def sidecar_path(recording: Path, out_dir: Optional[Path] = None, suffix: str = SUFFIX) -> Path:
@@ -217,29 +216,17 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a number a sidecar holds")
 
 
-@lru_cache(maxsize=1)
-def _validator():
-    import jsonschema  # lazy: a fifth of a second, paid only when a sidecar is read or validated
-    return jsonschema.Draft202012Validator(schema())
-
-
 def _jsonschema_problem(doc: dict) -> Optional[str]:
-    error = next(iter(_validator().iter_errors(doc)), None)
-    if error is None:
-        return None
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
-    message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
-    return f"{where or 'the sidecar'}: {message}"
+    return schemas.problem("interview", doc, "the sidecar")
 
 
-@lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
-    with open(SCHEMA_PATH, encoding="utf-8") as fh:
-        return json.load(fh)
+    """The sidecar's JSON schema (``schema/interview.schema.json``)."""
+    return schemas.load("interview")
 
 
 def validate(data: dict[str, Any]) -> None:
     """Raise ``jsonschema.ValidationError`` when ``data`` does not match the sidecar schema."""
-    error = next(iter(_validator().iter_errors(data)), None)
+    error = schemas.first_error("interview", data)
     if error is not None:
         raise error

@@ -25,7 +25,7 @@ WHY_LONG = "Why this long:"
 # Lowest first; a module may import its own layer and the ones below, never one above.
 # The first matching prefix wins (so "pipeline.stages" before "pipeline").
 LAYERS: list[tuple[str, list[str]]] = [
-    ("model/data", ["pipeline.terminal", "pipeline.interview", "pipeline.config", "pipeline.errors", "pipeline.progress",
+    ("model/data", ["pipeline.terminal", "pipeline.schemas", "pipeline.interview", "pipeline.config", "pipeline.errors", "pipeline.progress",
                     "pipeline.timefmt", "pipeline.sidecar", "pipeline.sidecar_check", "pipeline.weights", "pipeline.ort_session", "pipeline.text",
                     "pipeline.question_rules", "pipeline.cues", "pipeline.voicelib", "pipeline.recording",
                     "pipeline.voiceprint", "pipeline.edits", "pipeline.edits_store"]),  # edits: the layer every sidecar read applies

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import json
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
+from .. import schemas
 from ..recording.outputs import SIDECAR_SUFFIX
 
 EDITS_SUFFIX = ".edits.json"
 VERSION = 1
 MAX_BYTES = 16 << 20
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "edits.schema.json"
+SCHEMA_PATH = schemas.SCHEMA_DIR / "edits.schema.json"
 
 
 def path_for(sidecar: Path) -> Path:
@@ -67,24 +67,7 @@ def parse(data: bytes, name: str = "edits") -> tuple[dict[str, Any], Optional[st
 
 
 def schema_problem(doc: Any) -> Optional[str]:
-    error = next(iter(_validator().iter_errors(doc)), None)
-    if error is None:
-        return None
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
-    message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
-    return f"{where or 'the file'}: {message}"
-
-
-@lru_cache(maxsize=1)
-def schema() -> dict[str, Any]:
-    with open(SCHEMA_PATH, encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-@lru_cache(maxsize=1)
-def _validator():
-    import jsonschema  # lazy: a fifth of a second, paid only when an edits file exists
-    return jsonschema.Draft202012Validator(schema())
+    return schemas.problem("edits", doc, "the file")
 
 
 def stamp(sidecar: Path) -> tuple[int, int]:
