@@ -210,6 +210,12 @@ def test_meaning_finds_the_paraphrase(five):
     top = next(d for d in data if d["doc"] == f"{ada}.wav")
     assert top["link"].startswith("file://") and top["link"].endswith(f"#t={top['time']:g}")
     assert top["before"] == "What is the hardest part of using the tool?"
+    # the order fuses meaning and words: each hit says whether its words matched, so a lower
+    # cosine above a higher one reads as what it is
+    assert all(isinstance(d["word_match"], bool) for d in data)
+    res = CliRunner().invoke(main, ["search", str(five), "doing it by hand", "--meaning", "--limit", "3"])
+    assert all(re.search(r"\[meaning -?\d\.\d\d(, words)?\]$", ln) for ln in res.stdout.splitlines()
+               if not ln.startswith("    ")), res.stdout
 
 
 def test_meaning_reads_one_vector_file_kept_current(five):

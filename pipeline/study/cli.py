@@ -101,7 +101,8 @@ def search(folder, query, role, meaning, limit, as_json) -> None:
     else:
         for h in hits:
             also = f" (copies: {', '.join(map(display, h.copies))})" if h.copies else ""
-            score = f"  [{h.score:.2f}]" if h.score is not None else ""
+            score = (f"  [meaning {h.score:.2f}{', words' if h.word_match else ''}]"  # the order fuses both
+                     if h.score is not None else "")
             who = f"{h.speaker_name} ({h.role or h.speaker})" if h.speaker_name else h.role or h.speaker or "?"
             click.echo(f"{display(h.doc)}{also}  {clock(h.time)}  {display(who)}: {display(h.text)}{score}")
             around = [f"{k}: {display(v)}" for k, v in (("before", h.before), ("after", h.after)) if v]

@@ -83,6 +83,7 @@ class Hit:
     copies: list[str] = field(default_factory=list)  # the same recording elsewhere in the folder
     tags: list[str] = field(default_factory=list)  # of the highlights over it
     score: Optional[float] = None  # similarity, when found by meaning
+    word_match: Optional[bool] = None  # by meaning: the query's words are in it too (ranked higher)
     before: str = ""  # the sentence before it in the same interview ("" at the start)
     after: str = ""  # and the one after
     speaker_name: Optional[str] = None  # the name a person gave the speaker (pipeline.edits)

@@ -62,7 +62,7 @@ def nearest(index: Index, query: "str | Query", embedder, role: Optional[str] = 
         d = docs[doc_id]
         hits.append(Hit(d.get("name", "?"), d.get("recording", ""), start, [start], start, end, r, speaker,
                         sentence, int(ids[i]), list(d.get("copies", [])), tags=(tags or "").split(),
-                        score=round(float(scores[i]), 4)))
+                        score=round(float(scores[i]), 4), word_match=by_words))
     index.context(hits)
     return hits
 
