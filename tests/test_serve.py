@@ -181,21 +181,22 @@ def test_edit_in_the_browser_then_every_command_sees_it_and_reprocessing_keeps_i
 
 
 @pytest.mark.slow
-def test_merge_two_automatic_highlights_in_the_browser(served_sample, tmp_path, driver):
-    """"merge ↑" on an automatic highlight: one moment (one marker, one clip) with both kinds."""
+def test_merge_two_automatic_moments_in_the_browser(served_sample, tmp_path, driver):
+    """"merge ↑" on an automatic moment (a highlight or a coaching note): one moment (one marker,
+    one clip) with both kinds, in the sidecar read."""
     folder = tmp_path / "calls"
     shutil.copytree(served_sample, folder, ignore=shutil.ignore_patterns("*.edits.json", "ivp-report", ".ivp"))
     side = sidecar_of(folder)
-    highlights = [m for m in sorted(sidecar.read(side).moments, key=lambda m: m.start)
-                  if m.source == "detected" and m.kind in ("pain_point", "workaround", "wish", "story", "emotion",
-                                                          "insight_after_silence")]
-    assert len(highlights) >= 2, "the sample has two detected highlights"
     with serving(folder) as server:
         driver.get(server.url)
         wait_for(_stale_safe(lambda: driver.find_element("css selector", "#interviews a")), what="the overview")
         driver.find_element("css selector", "#interviews a").click()
-        items = wait_for(_stale_safe(lambda: driver.find_elements("css selector", "#moments-highlight .moment-item")),
-                         what="the highlights")
+        lists = wait_for(_stale_safe(lambda: driver.find_elements("css selector", "ul.moments")), what="the moments")
+        group = next((ul.get_attribute("id") for ul in lists
+                      if len(ul.find_elements("css selector", ".moment-item:not([data-id]), .moment-item[data-id='']")) >= 2),
+                     None)
+        assert group, "the sample has two automatic moments in one list"
+        items = driver.find_elements("css selector", f"#{group} .moment-item")
         first = float(items[0].get_attribute("data-start"))
         second = items[1]
         kind, start = second.get_attribute("data-kind"), float(second.get_attribute("data-start"))
@@ -203,8 +204,8 @@ def test_merge_two_automatic_highlights_in_the_browser(served_sample, tmp_path, 
         button = second.find_element("css selector", ".moment-merge")
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
         button.click()
-        _after_save(driver, lambda: len(driver.find_elements("css selector", "#moments-highlight .moment-item"))
-                    == len(items) - 1, "the merged highlights")
+        _after_save(driver, lambda: len(driver.find_elements("css selector", f"#{group} .moment-item"))
+                    == len(items) - 1, "the merged moments")
     iv = sidecar.read(side)
     assert not any(m.kind == kind and abs(m.start - start) < 1e-6 for m in iv.moments)
     merged = next(m for m in iv.moments if abs(m.start - min(first, start)) < 1e-6)
