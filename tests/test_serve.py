@@ -65,12 +65,15 @@ def sidecar_of(folder: Path) -> Path:
 
 
 def _stale_safe(fn):
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    """``fn`` asked while the page may be loading again: an element gone, not there yet, or (in
+    Chromium) "node ... does not belong to the document" mid-reload is "not yet", asked again
+    until the caller's timeout."""
+    from selenium.common.exceptions import WebDriverException  # stale, missing, detached nodes
 
     def check():
         try:
             return fn()
-        except (StaleElementReferenceException, NoSuchElementException):
+        except WebDriverException:
             return None
     return check
 
