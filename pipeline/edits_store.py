@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from . import sidecar
+from .recording.outputs import atomic_write_text
 from .errors import PipelineError
 from .edits import file
 
@@ -40,7 +41,7 @@ def change(sidecar_path: Path, fn: Callable[[dict[str, Any], Any], Any]) -> Any:
         problem = file.schema_problem(edits)
         if problem:
             raise EditsError(str(path), f"not saved: {problem}")
-        sidecar.atomic_write_text(path, sidecar.json_text(edits, indent=2) + "\n")
+        atomic_write_text(path, sidecar.json_text(edits, indent=2) + "\n")
     return result
 
 

@@ -10,6 +10,7 @@ from typing import Optional
 import click
 
 from . import metrics, produce, schemas, sidecar, voicelib
+from .recording.outputs import atomic_write_text
 from .cli_options import speakers_option
 from .errors import OutputError, PipelineError, SidecarError
 from .export import WRITERS, write_exports
@@ -21,7 +22,8 @@ from .stages import relabel, voices
 from .stages.decode import decode, probe, sha256_file
 from .stages.diarize import prints
 from .stages.diarize.speakers import Embedded, stored_in
-from .watch import DB_NAME, STATE_DIR
+from .recording.discover import STATE_DIR
+from .watch import DB_NAME
 from .watch.ledger import Ledger
 
 
@@ -49,7 +51,7 @@ def write_fixed(interview: Interview, path: Path) -> None:
     if error is not None:
         raise error
     try:
-        sidecar.atomic_write_text(path, sidecar.dumps(data))
+        atomic_write_text(path, sidecar.dumps(data))
     except OSError as exc:  # a full disk, a read-only folder: the write failed, not the read
         raise OutputError(str(path), f"cannot write the fixed sidecar: {exc.strerror or exc} "
                                      "(the sidecar is as it was)") from exc

@@ -14,7 +14,7 @@ from .edits import apply as edits_apply, file as edits_file
 from .errors import NewerSidecar, SidecarError
 from .interview import SCHEMA_VERSION, Interview
 from .recording import guard
-from .recording.outputs import SIDECAR_SUFFIX, atomic_write_bytes, atomic_write_text, recording_stem  # noqa: F401  (sidecar.atomic_write_*: used widely)
+from .recording.outputs import SIDECAR_SUFFIX, atomic_write_text, recording_stem
 from .sidecar_check import MAX_BYTES, MAX_DEPTH
 
 SUFFIX = SIDECAR_SUFFIX

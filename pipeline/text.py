@@ -32,11 +32,10 @@ from typing import Iterable, Optional, Sequence
 
 import pysbd
 
-from .cues import DEFAULT_CUES, CueMatcher  # noqa: F401  (re-exported: the cue phrases)
 from .interview import INTERVIEWER, Interview
 
 from . import question_rules as qr
-from .question_rules import LANGUAGES as QUESTION_LANGUAGES, QuestionRules  # noqa: F401
+from .question_rules import QuestionRules
 
 QUESTION_OPENINGS = re.compile(qr.QUESTION_OPENINGS_EN, re.I)  # English; other languages: question_rules
 QUESTION_KINDS = ("open", "closed", "leading")

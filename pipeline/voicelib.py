@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from .errors import ConfigError, InputError
 from .interview import Voiceprint
-from .sidecar import atomic_write_text
+from .recording.outputs import atomic_write_text
 
 # letters, digits, '.', '-', '_' and inner spaces: "joe " and "joe\n" are refused, not a second joe
 NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._ -]{0,62}[A-Za-z0-9._-])?")

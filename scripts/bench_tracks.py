@@ -25,7 +25,6 @@ import os
 import sys
 import tempfile
 import time
-from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional

@@ -66,7 +66,7 @@ def start(folder: Path, once: bool = False) -> subprocess.Popen:
 def tally(folder: Path, clips: list[Path]) -> dict:
     from pipeline import sidecar
     from pipeline.recording.outputs import is_own_temp
-    from pipeline.watch.watcher import folder_status
+    from pipeline.watch.status import folder_status
 
     log = "\n".join(p.read_text(encoding="utf-8", errors="replace")
                     for p in sorted((folder / ".ivp").glob("watch.log*")))
@@ -105,7 +105,7 @@ def fixes_phase(folder: Path, clips: list[Path], n: int, rng: random.Random) -> 
     once. Returns what was done and what of it is missing at the end."""
     from pipeline import sidecar
     from pipeline.recording.outputs import is_own_temp
-    from pipeline.watch.watcher import folder_status
+    from pipeline.watch.status import folder_status
 
     proc = start(folder)
     swapped: dict[Path, str] = {}  # clip -> the interviewer its last successful swap left

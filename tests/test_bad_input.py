@@ -11,7 +11,6 @@ import shutil
 import stat
 import subprocess
 import threading
-import time
 import wave
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,7 +21,8 @@ import pytest
 
 from pipeline import __version__, sidecar
 from pipeline.batch import process_batch
-from pipeline.watch.watcher import Watcher, WatchOptions, folder_status
+from pipeline.watch.status import folder_status
+from pipeline.watch.watcher import Watcher, WatchOptions
 
 from kit import sha, wait_for
 

@@ -15,7 +15,8 @@ from pipeline.recording import cache, discover
 from pipeline.stages import analyze, decode, moments, transcribe
 from pipeline.stages.diarize import overlap
 from pipeline.study import state
-from pipeline.watch import common, folder, lock, status
+from pipeline.recording import guard
+from pipeline.watch import folder, lock, status
 
 PACKAGE = Path(config.__file__).parent
 SOURCES = {p.relative_to(PACKAGE).as_posix(): p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py")}
@@ -45,7 +46,7 @@ def test_the_modules_use_the_owners_values():
     assert folder.CACHE_NAME is cache.CACHE_NAME
     assert clips.CLIP_NAME is discover.CLIP_NAME
     assert transcribe.SAMPLE_RATE == overlap.SAMPLE_RATE == decode.SAMPLE_RATE
-    assert common.OUTPUT_ERRNOS >= {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM}
+    assert guard.OUTPUT_ERRNOS >= {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 def test_the_two_backchannel_rules_are_named_apart():

@@ -1,6 +1,5 @@
 """Decode every common container; bad files give one clear error each."""
 import hashlib
-import subprocess
 
 import numpy as np
 import pytest

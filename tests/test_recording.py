@@ -11,13 +11,13 @@ import pytest
 
 from pipeline.config import BOUNDS, Config
 from pipeline.errors import ConfigError, OutputError
-from pipeline.export.base import cell
+from pipeline.text import cell
 from pipeline.recording import discover, display
 from pipeline.recording.cache import VERSION, StageCache
 from pipeline.recording.markers import MAX_LABEL_CHARS, parse_marks, parse_time, read_marks
 from pipeline.recording.outputs import OutputPlan, is_own_temp, recording_stem, short
 from pipeline.recording.settings import Settings
-from pipeline.sidecar import atomic_write_text
+from pipeline.recording.outputs import atomic_write_text
 
 
 def test_stems_are_unique_in_a_folder_and_short_enough(tmp_path):

@@ -20,7 +20,7 @@ from pipeline.cli import main
 from pipeline.interview import INTERVIEWEE, INTERVIEWER, Interview, Moment, PipelineInfo, Recording, RoleAssignment
 from pipeline.report import build, build_report
 from pipeline import metrics
-from pipeline.report.build import script_json
+from pipeline.report.html import script_json
 
 import kit
 from browser import Firefox, require_firefox, serve

@@ -128,9 +128,9 @@ def test_low_confidence_warning_names_the_fixing_command():
     assert iv.talk_ratio.interviewee_share is not None
 
 
-def _prints(rng, vectors: dict[str, "np.ndarray"], seconds: float = 30.0):
+def _prints(rng, vectors: dict, seconds: float = 30.0):
     from pipeline.interview import Voiceprint
-    from pipeline.stages.diarize.prints import encode, unit
+    from pipeline.voiceprint import encode, unit
     return [Voiceprint(s, seconds, 40, encode(unit(v + 0.015 * rng.normal(size=v.size)))) for s, v in vectors.items()]
 
 
@@ -274,7 +274,7 @@ def test_a_short_speaker_and_alike_voices_make_the_count_uncertain():
     import numpy as np
     from pipeline.interview import Voiceprint
     from pipeline.stages import relabel
-    from pipeline.stages.diarize.prints import encode, unit
+    from pipeline.voiceprint import encode, unit
     segs, _ = three_people()  # Y answers for 4 s each time, N says four short things
     length = {"X": 1.0, "N": 0.5, "Y": 4.0}
     turns = [Turn(s.start, s.start + length[s.speaker], s.speaker) for s in segs]
@@ -309,7 +309,7 @@ def test_several_enrolled_team_members_each_join_the_interviewer_side(tmp_path, 
     from pipeline.errors import PipelineError
     from pipeline.interview import Voiceprint
     from pipeline.stages import voices
-    from pipeline.stages.diarize.prints import encode, unit
+    from pipeline.voiceprint import encode, unit
     monkeypatch.setenv("IVP_VOICES_DIR", str(tmp_path))
     rng = np.random.default_rng(3)
     dana, sam, guest = (rng.normal(size=192) for _ in range(3))

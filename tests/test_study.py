@@ -339,7 +339,7 @@ def test_study_outputs_are_never_taken_for_recordings(five):
 def test_progress_is_per_interviewer_voice():
     """Interviews whose interviewer's voiceprints match are one interviewer, across folders; an
     enrolled voice is named; an interview without a voice keeps its folder."""
-    from pipeline.stages.diarize.prints import encode
+    from pipeline.voiceprint import encode
     from pipeline.study import progress
     rng = np.random.default_rng(7)
     anna, bob = rng.normal(size=192), rng.normal(size=192)

@@ -166,7 +166,7 @@ def test_channel_diarized_calls_get_voiceprints(shared_data):
     from pipeline.config import Config
     from pipeline.stages.decode import decode, probe, sha256_file
     from pipeline.stages.diarize.channels import ChannelDiarizer
-    from pipeline.stages.diarize.prints import similarity
+    from pipeline.voiceprint import similarity
     path = shared_data / "stereo_two_channels.wav"
     audio = decode(path, probe(path, sha256_file(path)))
     result = ChannelDiarizer(Config())(audio)

@@ -25,7 +25,9 @@ from pipeline import sidecar
 from pipeline.watch.ledger import Ledger
 from pipeline.recording.discover import is_recording_name
 from pipeline.watch.settle import SettleTracker
-from pipeline.watch.watcher import FolderLock, Watcher, WatcherBusy, WatchOptions, folder_status
+from pipeline.watch.lock import FolderLock, WatcherBusy
+from pipeline.watch.status import folder_status
+from pipeline.watch.watcher import Watcher, WatchOptions
 
 from kit import sha, wait_for
 

@@ -24,7 +24,8 @@ from pipeline import sidecar
 from pipeline.config import Config
 from pipeline.errors import DecodeError, OutputError
 from pipeline.progress import Cancelled
-from pipeline.watch.common import PSEUDO_PREFIX, Pause
+from pipeline.watch.common import Pause
+from pipeline.watch.status import PSEUDO_PREFIX
 from pipeline.watch.folder import WatchedFolder
 from pipeline.watch.intake import Intake
 from pipeline.watch.ledger import Ledger

@@ -13,11 +13,10 @@ from ..errors import PipelineError
 from ..recording import display, guard, media
 from ..interview import Interview, Moment
 from ..sidecar import SUFFIX as SIDECAR_SUFFIX
-from ..sidecar import atomic_write_bytes, atomic_write_text
+from ..recording.outputs import atomic_write_bytes, atomic_write_text
 from ..stages.moments import GROUPS, KINDS
 from ..config import comma_list
-from ..text import cell, one_line, shorten  # noqa: F401  (the writers' text helpers)
-from ..timefmt import stamp  # noqa: F401
+from ..text import one_line
 
 DEFAULT_FPS = 25
 # Timecode rates editors accept; a source's rate snaps to the nearest within 1 %.

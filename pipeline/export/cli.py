@@ -10,7 +10,7 @@ import click
 
 from .. import sidecar as sidecars
 from ..errors import PipelineError, SidecarError
-from ..recording import display
+from ..recording import display, markers
 from ..stages import moments
 from ..report import fresh
 from ..study import qdpx
@@ -105,7 +105,7 @@ def export_moment(paths, moment_at: str, out_dir: Optional[Path], as_json: bool,
     if len(paths) != 1:
         raise click.UsageError("--moment takes one RECORDING (or its sidecar)")
     try:
-        t = moments.parse_time(moment_at)
+        t = markers.parse_time(moment_at)
     except ValueError as exc:
         raise click.BadParameter(f"{moment_at!r}: {exc}", param_hint="--moment") from None
     target = Path(paths[0])
@@ -190,13 +190,13 @@ def mark(recording: Path, time: Optional[str], label: tuple[str, ...], sidecar_f
         sys.exit(1)
     if time is not None:
         try:
-            seconds = moments.parse_time(time)
+            seconds = markers.parse_time(time)
         except ValueError as exc:
             raise click.BadParameter(f"{time!r}: {exc}", param_hint="TIME") from None
         text = " ".join(label)
-        marks_file = moments.append_mark(recording, seconds, text)
+        marks_file = markers.append_mark(recording, seconds, text)
         if not quiet:
-            click.echo(f"marked {moments.format_time(seconds)}{' ' + repr(text) if text else ''} in {display(marks_file)}")
+            click.echo(f"marked {markers.format_time(seconds)}{' ' + repr(text) if text else ''} in {display(marks_file)}")
     target = sidecar_file or (sidecars.sidecar_in_out(recording, out_dir) if out_dir
                                else sidecars.sidecar_path(recording))
     if not target.is_file():

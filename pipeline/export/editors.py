@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..interview import INTERVIEWER, Moment
-from .base import ExportError, ExportJob, Timebase, Writer, ascii_text, marker_note, one_line, register, shorten
+from ..text import one_line, shorten
+from .base import ExportError, ExportJob, Timebase, Writer, ascii_text, marker_note, register
 
 MARKER_NAME_CHARS = 80
 # Marker colours by kind (CMX3600 LOC colour names, also OpenTimelineIO MarkerColor values).

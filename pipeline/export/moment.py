@@ -17,7 +17,7 @@ from ..interview import ROLE_LABELS, Interview
 from ..recording import guard
 from ..recording.dates import recording_date
 from ..recording.outputs import TEMP_PREFIX, TEMP_SUFFIX
-from ..sidecar import atomic_write_text
+from ..recording.outputs import atomic_write_text
 from ..text import Sentence, timed_sentences
 from ..timefmt import clock
 from .base import ExportError, ExportJob

@@ -17,8 +17,9 @@ from ..interview import INTERVIEWER, ROLE_LABELS, Interview, Moment, Segment
 from ..stages.moments import KINDS
 from ..text import questions
 from ..timefmt import clock
-from .base import (ExportError, ExportJob, Writer, cell, one_line, register, shorten, stamp,
-                   voice)
+from ..text import cell, one_line, shorten
+from ..timefmt import stamp
+from .base import ExportError, ExportJob, Writer, register, voice
 
 MAX_CUE_CHARS = 84  # two lines of 42, the usual subtitle limit
 MAX_LINE_CHARS = 42

@@ -11,7 +11,7 @@
 * **Output trouble is one line:** :func:`trouble` says whether an error is a full, read-only or
   forbidden output (``OSError`` or SQLite's own words for it), for the command line's one line.
 
-Checks only, no writes: the writers (``sidecar.atomic_write_text`` and the rest) call :func:`check`
+Checks only, no writes: the writers (``outputs.atomic_write_text`` and the rest) call :func:`check`
 or :func:`folder` first. The check and the write are not atomic against a link planted in between;
 the guard is against links that are already there (a shared or copied folder), not against a race.
 """

@@ -30,9 +30,11 @@ from .. import __version__
 from ..config import TARGET_BAND
 from ..errors import SidecarError
 from ..interview import INTERVIEWEE, INTERVIEWER, ROLE_LABELS, Interview
-from ..sidecar import SUFFIX, atomic_write_text, find_sidecars, read
+from ..recording.outputs import atomic_write_text
+from ..sidecar import SUFFIX, find_sidecars, read
 from .. import metrics
-from .html import GENERATOR, band_text, clock, href as _href, percent, script_json, seconds_text  # noqa: F401
+from ..recording import href as _href
+from .html import GENERATOR, band_text, clock, percent, script_json, seconds_text
 from ..recording import firsts, guard, media
 from ..recording.dates import recording_date as _date
 from ..stages.relabel import fix_command

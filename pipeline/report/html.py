@@ -5,7 +5,6 @@ import json
 from typing import Optional
 
 from ..timefmt import player_clock as clock  # the report's clock (report modules import it from here)
-from ..recording import href  # noqa: F401  (the pages' links; its owner is pipeline.recording)
 
 GENERATOR = "ivp report"
 

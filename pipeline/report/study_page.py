@@ -13,11 +13,12 @@ from markupsafe import Markup, escape
 
 from .. import __version__
 from ..config import TARGET_BAND
-from ..sidecar import atomic_write_text
+from ..recording.outputs import atomic_write_text
 from ..study import index as idx
 from ..study import meaning, refresh
 from ..study.embed import Embedder
-from .html import GENERATOR, clock, href as _href, script_json
+from ..recording import href as _href
+from .html import GENERATOR, clock, script_json
 
 W, H, PAD = 320, 110, 22  # chart size and left/bottom padding, px
 ROLE_CODES = {"interviewee": "e", "interviewer": "r"}  # the quote bank's role column, kept short

@@ -6,9 +6,7 @@ its names are re-exported here and by :mod:`.moments`.
 from __future__ import annotations
 
 from ..interview import Interview, Moment
-from ..recording.markers import (WARNING_PREFIX, Mark, MarkProblem,  # noqa: F401
-                                 append_mark, format_time, marker_files, parse_marks, parse_time,
-                                 read_marks)
+from ..recording.markers import WARNING_PREFIX, Mark, MarkProblem, format_time
 from ..text import Sentence
 
 MARKER = ("marker", "Marker", 1.0)  # kind, title, score

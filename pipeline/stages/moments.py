@@ -23,13 +23,12 @@ from ..config import Config
 from ..cues import DEFAULT_CUES, LANGUAGES as CUE_LANGUAGES, CueMatcher
 from ..interview import INTERVIEWEE, INTERVIEWER, Interview, Moment, Turn
 from .analyze import monologues, union
-from .highlights import (EXTRA_RULE_BONUS, HIGHLIGHT_LANGUAGES, HIGHLIGHT_RULES, MAX_HIGHLIGHT_S, Rule,  # noqa: F401
-                         highlights)
+from .highlights import EXTRA_RULE_BONUS, HIGHLIGHT_LANGUAGES, HIGHLIGHT_RULES, MAX_HIGHLIGHT_S, Rule, highlights
 from .same_sentence import merge_same_sentence
-from ..text import (QUESTION_LANGUAGES, Asked, Sentence, is_question, shorten, snippet,  # noqa: F401
-                    spread, timed_sentences)
-from .marks import (MARKER, Mark, MarkProblem, append_mark, format_time, mark_moments,  # noqa: F401
-                    marker_files, marks_past_end, parse_marks, parse_time, read_marks, set_mark_warnings as _set_mark_warnings)
+from ..question_rules import LANGUAGES as QUESTION_LANGUAGES
+from ..text import Asked, Sentence, is_question, shorten, snippet, spread, timed_sentences
+from ..recording.markers import Mark, MarkProblem, append_mark, format_time, marker_files, parse_marks, parse_time, read_marks
+from .marks import MARKER, mark_moments, marks_past_end, set_mark_warnings as _set_mark_warnings
 
 # -- the rules ------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Any, Optional
 from ..config import Config
 from ..interview import INTERVIEWER, SCHEMA_VERSION, Interview, RoleAssignment
 from . import analyze, moments
-from .diarize.prints import similarity
+from ..voiceprint import similarity
 from .roles import LOW_CONFIDENCE
 
 ROLE_WARNINGS = ("roles decided with low confidence", "roles uncertain", "interviewer override ignored",

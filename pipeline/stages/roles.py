@@ -14,7 +14,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..interview import INTERVIEWEE, INTERVIEWER, RoleAssignment, Segment, Turn
-from ..text import QUESTION_OPENINGS, is_question, sentences  # noqa: F401  (one question rule)
+from ..text import is_question, sentences
 
 # Questions an interviewee asks the interviewer: they count for the interviewee, not as questions.
 CLARIFYING = re.compile(

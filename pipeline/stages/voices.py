@@ -23,7 +23,7 @@ from ..voicelib import load
 from ..config import comma_list
 from . import analyze, roles
 from .align import assign_speakers
-from .diarize.prints import decode, similarity, unit
+from ..voiceprint import decode, similarity, unit
 from ..voiceprint import found_again
 from .diarize.speakers import Embedded, who_spoke
 from .relabel import apply, config_of

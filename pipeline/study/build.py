@@ -18,7 +18,8 @@ import numpy as np
 
 from .. import __version__
 from ..recording import display, guard
-from ..sidecar import atomic_write_text, find_sidecars
+from ..recording.outputs import atomic_write_text
+from ..sidecar import find_sidecars
 from . import index as idx
 from . import progress, studytoml, themes as th
 from .embed import DEFAULT_MODEL, Embedder

@@ -14,7 +14,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..metrics import tag_key
-from ..sidecar import atomic_write_bytes, atomic_write_text
+from ..recording.outputs import atomic_write_bytes, atomic_write_text
 from . import corpus
 from .index import Hit, Index
 from .query import Query, QueryError, parse

@@ -12,7 +12,7 @@ import io
 from typing import Optional
 
 from ..config import TARGET_BAND
-from ..stages.diarize.prints import decode as from_b64, unit
+from ..voiceprint import decode as from_b64, unit
 from ..stages.voices import LINK
 from ..text import cell
 

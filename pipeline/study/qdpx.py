@@ -27,6 +27,7 @@ from typing import Optional
 
 from .. import metrics
 from .. import sidecar as sidecars
+from ..recording.outputs import atomic_write_bytes
 from ..errors import SidecarError
 from ..interview import Interview
 from ..recording import display, firsts
@@ -72,7 +73,7 @@ def write_project(folder: Path, out: Optional[Path] = None) -> tuple[Path, list[
     project = collect(folder, study.data.get("themes", []))
     project.warnings = list(study.data.get("warnings", [])) + project.warnings
     path = Path(out) / default_path(folder).name if out else default_path(folder)
-    sidecars.atomic_write_bytes(path, to_qdpx(project))
+    atomic_write_bytes(path, to_qdpx(project))
     return path, project.warnings
 
 

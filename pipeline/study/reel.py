@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..export.base import ExportError, Timebase, one_line, shorten, slug, video_timebase
+from ..export.base import ExportError, Timebase, slug, video_timebase
+from ..text import one_line, shorten
 from ..export.editors import (MARKER_NAME_CHARS, FcpAsset, FcpClip, ascii_markers, edl_text, fcpxml_text,
                                load_otio, xmeml_text)
 from ..recording import display, guard, href
-from ..sidecar import atomic_write_text
+from ..recording.outputs import atomic_write_text
 from ..stages.decode import local_input
 from ..timefmt import clock
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Optional
 
 from ..recording import display
-from ..sidecar import atomic_write_text, locked
+from ..recording.outputs import atomic_write_text
+from ..sidecar import locked
 from .themes import Theme, sort_themes, spread
 
 FILE_NAME = "study.toml"

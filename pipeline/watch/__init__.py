@@ -10,8 +10,6 @@ The state folder ``.ivp`` and its ``cache`` are :mod:`pipeline.recording`'s (``d
 """
 from __future__ import annotations
 
-from ..recording.discover import STATE_DIR  # noqa: F401  (re-exported: roles_cli imports it from here)
-
 DB_NAME = "state.db"
 LOG_NAME = "watch.log"
 LOCK_NAME = "lock"

@@ -20,7 +20,9 @@ from pipeline.metrics import share_text
 from pipeline.recording import display
 from pipeline.timefmt import clock
 from pipeline.watch.options import RANGES, WatchOptions, default
-from pipeline.watch.watcher import Watcher, WatcherBusy, folder_status
+from pipeline.watch.lock import WatcherBusy
+from pipeline.watch.status import folder_status
+from pipeline.watch.watcher import Watcher
 
 
 def _range(name: str) -> click.ParamType:

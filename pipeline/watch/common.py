@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Callable, Optional, Protocol
 
 from ..recording import display
-from ..recording.guard import OUTPUT_ERRNOS  # noqa: F401  (the workers' output trouble)
-from .status import PSEUDO_PREFIX, error_record  # noqa: F401  (shared by the rooms)
 
 LOGGER_NAME = "ivp.watch"
 MAX_RETRY_DELAY_S = 600.0

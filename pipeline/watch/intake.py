@@ -25,7 +25,8 @@ from ..recording.discover import is_recording_path
 from ..recording.outputs import is_own_temp
 from ..errors import PipelineError
 from ..stages.decode import sha256_file, tracks_sha
-from .common import PSEUDO_PREFIX, Log, _size
+from .common import Log, _size
+from .status import PSEUDO_PREFIX
 from .folder import WatchedFolder
 from .ledger import Ledger
 from .outcome import Outcomes

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Optional
 
 from .. import produce, sidecar
+from ..recording.outputs import atomic_write_text
 from ..errors import OutputError, PipelineError
-from .common import PSEUDO_PREFIX, Log, _reason, _remove_quietly, error_record
+from .common import Log, _reason, _remove_quietly
+from .status import PSEUDO_PREFIX, error_record
 from .folder import WatchedFolder
 from .ledger import Ledger
 
@@ -30,7 +32,7 @@ class Outcomes:
         path = self.place.root / rel
         try:
             out = self.place.output_for(path, sidecar.ERROR_SUFFIX, check=True)
-            sidecar.atomic_write_text(out, sidecar.dumps(error_record(
+            atomic_write_text(out, sidecar.dumps(error_record(
                 path, stage, reason, attempts, None if sha.startswith(PSEUDO_PREFIX) else sha)))
         except OutputError as exc:
             self.log.error("failed", rel, f"output: {exc.reason}")

@@ -49,13 +49,12 @@ from .common import MAX_INTERRUPTS, Pause, _reason
 from .folder import WatchedFolder
 from .intake import Intake
 from .ledger import Ledger, open_ledger
-from .lock import FolderLock, WatcherBusy  # noqa: F401  (re-exported)
+from .lock import FolderLock
 from .log import FolderLog
 from .options import WatchOptions
 from .outcome import Outcomes
 from .refresh import Refresh
 from .settle import SettleTracker, ffprobe_readable
-from .status import folder_status  # noqa: F401  (re-exported)
 from .worker import Worker, WorkerState, pipelines
 
 

@@ -24,7 +24,9 @@ from ..progress import Cancelled, StopToken
 from ..recording import display
 from ..recording.outputs import writable
 from ..runner import Pipeline
-from .common import (MAX_RETRY_DELAY_S, OUTPUT_ERRNOS, PSEUDO_PREFIX, SIDECARS, Log, Pause,
+from ..recording.guard import OUTPUT_ERRNOS
+from .status import PSEUDO_PREFIX
+from .common import (MAX_RETRY_DELAY_S, SIDECARS, Log, Pause,
                      _reason, _remove_quietly, _stat_sig)
 from .folder import WatchedFolder
 from .ledger import Ledger

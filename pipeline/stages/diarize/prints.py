@@ -11,7 +11,7 @@ from typing import Optional
 import numpy as np
 
 from ...interview import Turn, Voiceprint
-from ...voiceprint import decode, encode, similarity, unit  # noqa: F401  (the codec lives below the stages)
+from ...voiceprint import encode, unit
 
 FRAME_S = 0.05
 MAX_WINDOWS = 400  # a print needs no more (5 minutes of speech); longer speech is sampled evenly
