@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kit import sha
+from kit import patient, sha
 
 ROOT = Path(__file__).resolve().parent.parent
 STEREO = ROOT / "sample_audio" / "interview_stereo.opus"
@@ -59,7 +59,7 @@ def ivp(*args: str, cwd: Path = ROOT, timeout: float = 300, environ: dict | None
         prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """``ivp ARGS`` as a user runs it, bounded in time; never a traceback."""
     proc = subprocess.run([*prefix, sys.executable, "-m", "pipeline", *args], cwd=cwd,
-                          env=environ or env(), capture_output=True, text=True, timeout=timeout,
+                          env=environ or env(), capture_output=True, text=True, timeout=patient(timeout),
                           errors="replace")
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import time
 import wave
 from pathlib import Path
@@ -70,8 +71,20 @@ def sha(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+# Waits in tests detect hangs; they never check speed. A loaded machine (CI beside other jobs,
+# `stress --cpu 2`) runs several times slower, so every bound a test gives is stretched by this
+# factor (IVP_TEST_PATIENCE, default 4): a test waits longer only when it is about to fail anyway.
+PATIENCE = float(os.environ.get("IVP_TEST_PATIENCE") or 4.0)
+
+
+def patient(seconds: float) -> float:
+    """A test's time bound, stretched for a loaded machine (see ``PATIENCE``)."""
+    return seconds * PATIENCE
+
+
 def wait_for(fn, timeout: float = 10.0, what: str = "condition", poll: float = 0.05):
-    """``fn()``'s first true value, asked every ``poll`` s; AssertionError after ``timeout`` s."""
+    """``fn()``'s first true value, asked every ``poll`` s; AssertionError after ``patient(timeout)`` s."""
+    timeout = patient(timeout)
     deadline = time.monotonic() + timeout
     last = fn()
     while not last and time.monotonic() < deadline:

@@ -28,6 +28,7 @@ def stereo(left, right, bleed=0.01):
     return Audio(samples=ch.mean(axis=0).astype(np.float32), channels=pcm)
 
 
+@pytest.mark.slow
 def test_channel_diarizer_finds_each_side_and_ignores_bleed():
     left = tone_bursts([(1, 4), (9, 10)], 12, 220)
     right = tone_bursts([(5, 8.5)], 12, 330)

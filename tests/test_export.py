@@ -354,6 +354,7 @@ def of(path: Path, iv: Interview) -> Interview:
     return iv
 
 
+@pytest.mark.slow
 def test_audio_clips_have_the_expected_durations(tmp_path, media):
     iv = of(media["audio"], make_interview(path=media["audio"]))
     written = export(tmp_path, "clips", interview=iv, kinds="all")

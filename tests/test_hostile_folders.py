@@ -131,6 +131,7 @@ def test_export_folder_skips_each_bad_sidecar_and_exports_the_rest(damaged):
     assert {p: sha(p) for p in before} == before
 
 
+@pytest.mark.slow
 def test_report_and_study_skip_bad_sidecars_with_one_line(damaged):
     folder, good, bad, before = damaged
     proc = ivp("report", str(folder))
@@ -202,6 +203,7 @@ def copies(tmp_path):
     return folder
 
 
+@pytest.mark.slow
 def test_identical_copies_are_one_interview_in_study_report_and_search(copies):
     folder = copies
     proc = ivp("study", str(folder), "--json")
@@ -227,6 +229,7 @@ def test_identical_copies_are_one_interview_in_study_report_and_search(copies):
 
 # ---------------------------------------------------------- 11: no formula in progress.csv
 
+@pytest.mark.slow
 def test_progress_csv_neutralises_formulas_in_names(tmp_path):
     import csv
     folder = tmp_path / "f"
@@ -244,6 +247,7 @@ def test_progress_csv_neutralises_formulas_in_names(tmp_path):
 
 # ------------------------------------------------------- 16: study.toml in Windows-1252, wrong types
 
+@pytest.mark.slow
 def test_a_windows_1252_study_toml_is_applied_with_one_warning_and_wrong_types_are_said(tmp_path):
     folder = tmp_path / "f"
     for name in NAMES[:3]:  # one shared theme: the spreadsheet workaround
@@ -283,6 +287,7 @@ def test_voice_names_with_spaces_or_newlines_at_the_ends_are_refused(tmp_path):
     assert not (tmp_path / "v").exists()
 
 
+@pytest.mark.slow
 def test_enroll_refuses_a_negative_start_and_says_when_the_end_is_past_the_recording(tmp_path):
     from hostile_kit import cut
     clip = cut(tmp_path / "c.wav", 0.0, seconds=6.0)
@@ -308,6 +313,7 @@ def test_a_folder_roles_decision_that_keeps_the_interviewer_is_not_told():
     assert "S1 -> S2" in metrics.roles_change_sentence(dict(same, before="S1"))
 
 
+@pytest.mark.slow
 def test_an_empty_reel_is_an_error_and_clips_without_moments_leave_no_folder(tmp_path):
     folder = tmp_path / "f"
     good = add_interview(folder, GOOD)

@@ -91,6 +91,7 @@ def test_8_a_planted_link_is_refused_with_one_line_and_nothing_outside_changes(p
     assert db.execute("SELECT name FROM sqlite_master").fetchall() == [("accounts",)]  # no table of ours
 
 
+@pytest.mark.slow
 def test_8_study_db_of_another_program_inside_the_folder_is_not_opened(place):
     folder, outside = place
     (folder / ".ivp").mkdir()
@@ -107,6 +108,7 @@ def test_8_study_db_of_another_program_inside_the_folder_is_not_opened(place):
     assert int.from_bytes(head[68:72], "big") == index.APP_ID
 
 
+@pytest.mark.slow
 def test_8_links_that_stay_inside_the_folder_are_used(place):
     folder, _outside = place
     (folder / "reports-real").mkdir()

@@ -19,6 +19,9 @@ LATIN1 = os.fsdecode(b"caf\xe9.wav")  # not UTF-8: held with a surrogate escape
 ESCAPE = "x\x1b[31mred\x07.wav"  # an ANSI colour and a bell
 
 
+pytestmark = pytest.mark.slow  # every test here runs ivp on real audio
+
+
 def _raw_escapes(*texts: str) -> bool:
     return any(ch in text for text in texts for ch in ("\x1b", "\x07"))
 

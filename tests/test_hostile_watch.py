@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hostile_kit import CHANNELS, ROOT, cut, env, ivp, needs_namespaces, originals, snapshot
-from kit import sha, wait_for
+from kit import patient, sha, wait_for
 from pipeline import sidecar
 
 pytestmark = pytest.mark.slow  # a real watcher on real audio, killed, starved of disk and restarted
@@ -35,7 +35,7 @@ def watch(folder: Path, *args: str, prefix: tuple[str, ...] = (), stderr=subproc
 
 def finish(proc: subprocess.Popen, timeout: float = 300) -> str:
     try:
-        _, err = proc.communicate(timeout=timeout)
+        _, err = proc.communicate(timeout=patient(timeout))
     finally:
         proc.kill()
     err = err or ""
@@ -282,11 +282,10 @@ def test_4_a_fifo_never_blocks_and_the_first_sigterm_stops_the_watcher(tmp_path)
             wait_for(lambda: "skipped    pipe.wav" in log(w) and log(w).count("watching") > rnd, 60,
                      "the watcher to skip the FIFO")
             proc.send_signal(signal.SIGTERM)
-            started = time.monotonic()
-            err = finish(proc, timeout=20)
+            err = finish(proc, timeout=20)  # the first SIGTERM: no second one is ever sent
         finally:
             proc.kill()
-        assert proc.returncode == 0 and time.monotonic() - started < 20, err
+        assert proc.returncode == 0, err
     assert not status(w)
 
 

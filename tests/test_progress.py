@@ -17,6 +17,7 @@ import time
 import pyte
 import pytest
 
+from kit import patient
 from pipeline import sidecar
 from pipeline.batch import BatchResult
 from pipeline.progress import Cancelled, Hooks, StopToken, timed
@@ -39,7 +40,7 @@ def run_in_terminal(args, cwd):
     screen = pyte.Screen(COLUMNS, ROWS)
     stream = pyte.ByteStream(screen)
     screens = []
-    deadline = time.monotonic() + 900
+    deadline = time.monotonic() + patient(900)
     while time.monotonic() < deadline:
         ready, _, _ = select.select([master], [], [], 0.5)
         if not ready:
@@ -55,7 +56,7 @@ def run_in_terminal(args, cwd):
         stream.feed(data)
         screens.append([line.rstrip() for line in screen.display])
     os.close(master)
-    return proc.wait(timeout=60), screens
+    return proc.wait(timeout=patient(60)), screens
 
 
 def stage_lines(lines, stage):

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from kit import patient
 from pipeline import sidecar
 from pipeline.executors.base import ClusterError
 from pipeline.executors.plan import plan_workers
@@ -80,7 +81,7 @@ class Cluster:
             "--disable-usage-stats", "--temp-dir", str(tmp / "ray")),
             env=self.env, stdout=subprocess.DEVNULL, stderr=open(tmp / "head.log", "wb"),
             start_new_session=True)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + patient(60)
         while not self._up():
             if self.head.poll() is not None or time.monotonic() > deadline:
                 self.stop()
@@ -98,7 +99,7 @@ class Cluster:
 
     def ivp(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         return subprocess.run(self.ns(sys.executable, "-m", "pipeline", *args), env=self.env,
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=patient(timeout))
 
     def popen(self, *args: str, **kw) -> subprocess.Popen:
         return subprocess.Popen(self.ns(sys.executable, "-m", "pipeline", *args), env=self.env,
@@ -258,7 +259,7 @@ def test_worker_killed_mid_file_gives_one_sidecar(cluster, clips, tmp_path):
                          "--ray-workers", "2", "--ray-shared-fs",
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed = None
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + patient(300)
     while killed is None and time.monotonic() < deadline and proc.poll() is None:
         busy = cluster.actor_pids(busy=True)
         if busy:
@@ -268,7 +269,7 @@ def test_worker_killed_mid_file_gives_one_sidecar(cluster, clips, tmp_path):
                 os.kill(busy[0], signal.SIGKILL)
                 killed = busy[0]
         time.sleep(0.2)
-    stdout, stderr = proc.communicate(timeout=600)
+    stdout, stderr = proc.communicate(timeout=patient(600))
     assert killed, "no worker was seen processing a file"
     assert proc.returncode == 0, stderr
     assert "was lost" in stderr and "retrying on another worker" in stderr, stderr
@@ -289,14 +290,14 @@ def test_worker_lost_every_time_is_that_files_error(cluster, clips, tmp_path):
     proc = cluster.popen("process", str(src), "--out", str(out), "--ray", cluster.address,
                          "--ray-workers", "1", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed: list[int] = []
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + patient(300)
     while proc.poll() is None and time.monotonic() < deadline:
         busy = [p for p in cluster.actor_pids(busy=True) if p not in killed]
         for pid in busy:
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
         time.sleep(0.1)
-    stdout, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=patient(60))
     # at least three different processes (restarted each time); a loaded machine may let the
     # loop kill one more restarted worker before the driver's answer arrives: the file's own
     # line below is what counts
@@ -323,13 +324,13 @@ def test_watch_driver_killed_and_restarted_every_file_once(cluster, clips, tmp_p
             "--no-report", "--retry-delay", "1")
     log = folder / ".ivp" / "watch.log"
     first = cluster.popen(*args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + patient(120)
     while not (log.exists() and "watching" in log.read_text()):
         assert first.poll() is None and time.monotonic() < deadline, first.stderr.read()
         time.sleep(0.3)
     for name in ("part00.wav", "part30.wav", "part60.wav"):  # dropped in while it watches
         shutil.copy2(clips / name, folder / name)
-    deadline = time.monotonic() + 400
+    deadline = time.monotonic() + patient(400)
     while True:  # kill it once one file is done and the next one is on the worker
         text = log.read_text()
         if len(_finished(text)) >= 1 and len(re.findall(r"\sstarted\s", text)) >= 2:
@@ -343,7 +344,7 @@ def test_watch_driver_killed_and_restarted_every_file_once(cluster, clips, tmp_p
     starts = len(re.findall(r"\sstarted\s", log.read_text()))
     # a second driver is stopped with SIGTERM while a file is on the worker: it goes back to the queue
     second = cluster.popen(*args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + patient(300)
     while len(re.findall(r"\sstarted\s", log.read_text())) <= starts:
         assert second.poll() is None and time.monotonic() < deadline, log.read_text()
         time.sleep(0.2)
@@ -353,7 +354,7 @@ def test_watch_driver_killed_and_restarted_every_file_once(cluster, clips, tmp_p
     assert second.returncode == 0 and re.search(r"\sinterrupted\s", log.read_text()), log.read_text()
     third = cluster.popen(*args, "--once", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        _, err = third.communicate(timeout=600)
+        _, err = third.communicate(timeout=patient(600))
     finally:
         if third.poll() is None:
             os.killpg(third.pid, signal.SIGKILL)

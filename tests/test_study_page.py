@@ -25,6 +25,7 @@ def study_time(driver) -> float:
     return driver.execute_script("return document.getElementById('study-media').currentTime;")
 
 
+@pytest.mark.slow
 def test_study_page_is_written_and_offline(five):
     from click.testing import CliRunner
     from pipeline.cli import main
@@ -154,6 +155,7 @@ def test_study_over_the_real_sample(sample_sidecar, sample_truth, tmp_path):
             assert norm(q["text"]) in transcript
 
 
+@pytest.mark.slow
 def test_study_page_escapes_quotes_and_names(tmp_path):
     from test_study import EE, NAMES, script_for
     xss = '<script>window.__xss = 1</script> spreadsheet </script><!-- & <img src=x onerror=alert(1)>'
