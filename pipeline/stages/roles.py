@@ -138,7 +138,11 @@ def assign_roles(segments: list[Segment], turns: list[Turn], talk_s: dict[str, f
     (or an override); ``talk_s`` only orders speakers (the main interviewee is the participant
     who talks most). Each other speaker joins the interviewer side when their own evidence beats
     the main interviewee's by :data:`SIDE_LOG_ODDS`, or when their voice is a team member's
-    (``team``: speaker -> voice evidence, e.g. several enrolled voices). ``channel_owner`` is the
+    (``team``: speaker -> voice evidence: several enrolled voices, or a voice heard with the
+    interviewer across a study, :func:`.voices.folder_team`). Without voice evidence for the lead
+    and with two team voices or more (the interviewer and a note taker, heard together study-wide),
+    the team's votes count for the lead too: the lead is one of them, and the text tells which.
+    ``channel_owner`` is the
     speaker found to own the channel named by ``--interviewer-channel``. ``voice`` is voice
     evidence for the lead: ``{"speaker", "log_odds", "kind": folder|enrolled, ...}`` (see
     :mod:`.voices`). ``fixed`` (speaker -> role, a user's fix) wins for the speakers it names.
@@ -161,7 +165,7 @@ def assign_roles(segments: list[Segment], turns: list[Turn], talk_s: dict[str, f
     elif len(speakers) == 1:
         return _alone(speakers[0], evidence, record)
     else:
-        result = _lead(speakers, evidence, record, voice)
+        result = _lead(speakers, evidence, record, voice, team)
     return _sides(result, speakers, evidence, team, fixed or {})
 
 
@@ -179,14 +183,17 @@ def _alone(speaker: str, evidence: dict[str, dict[str, int]], record: dict[str, 
 
 
 def _lead(speakers: list[str], evidence: dict[str, dict[str, int]], record: dict[str, Any],
-          voice: Optional[dict[str, Any]]) -> RoleAssignment:
+          voice: Optional[dict[str, Any]], team: dict[str, dict[str, Any]]) -> RoleAssignment:
     """The lead interviewer against the main other speaker, with a confidence."""
     if len(speakers) == 2:
         a, b = speakers
     else:  # the one whose evidence stands out against everyone else's, then the most talkative other
         def against_rest(s: str) -> float:
             rest = {k: sum(evidence[o][k] for o in speakers if o != s) for k in evidence[s]}
-            vote = voice["log_odds"] if voice and voice.get("speaker") == s else 0.0
+            if voice or len(team) < 2:
+                vote = voice["log_odds"] if voice and voice.get("speaker") == s else 0.0
+            else:  # the voices say who is on the team, not who of them leads
+                vote = float(team[s]["log_odds"]) if s in team else 0.0
             return text_log_odds({s: evidence[s], "rest": rest}, s, "rest")[0] + vote
         a = max(speakers, key=against_rest)  # max keeps the first (most talk) on a tie
         b = next(s for s in speakers if s != a)
@@ -238,8 +245,11 @@ def _sides(result: RoleAssignment, speakers: list[str], evidence: dict[str, dict
         role = INTERVIEWER if total >= SIDE_LOG_ODDS else INTERVIEWEE
         roles[s] = role
         p = 1.0 / (1.0 + math.exp(-(total - SIDE_LOG_ODDS)))  # how sure of the side taken
+        summary = describe_text(evidence, s, main) if main is not None else "no other speaker"
+        if s in team:  # why the voice says so first: "heard with the interviewer in 3 of 4 recordings, ..."
+            summary = f"{team[s].get('describe', 'a team voice')}; {summary}"
         sides[s] = {"role": role, "log_odds": round(total, 3), "confidence": round(max(p, 1 - p), 3),
-                    "summary": describe_text(evidence, s, main) if main is not None else "no other speaker"}
+                    "summary": summary}
         if s in team:
             sides[s]["voice"] = dict(team[s])
     for s, role in fixed.items():
