@@ -157,9 +157,10 @@ def decide_folder_roles(sidecars: list[Path], skipped: Optional[list] = None) ->
 
     Returns one entry per rewritten sidecar: ``{"sidecar", "before", "after", "method",
     "confidence", "interview", "sides"}`` (for the CLI and the watcher's log; ``sides``: each other
-    speaker whose side moved, ``{speaker: {"before", "after", "why"}}``). Besides the lead's
-    recurring voice, a voice heard with the interviewer beside different participants puts its
-    speaker on the interviewer side (``voices.folder_team``). Unreadable sidecars
+    speaker whose side moved, ``{speaker: {"before", "after", "why"}}``). First the lead of each
+    recording (its words and the recurring voice), then the research team: a voice heard with the
+    lead beside different participants puts its speaker on the interviewer side
+    (``voices.folder_team``). Unreadable sidecars
     (damaged, or from a newer ivp) are left out of the decision and never rewritten; ``skipped``
     gets their ``SidecarError``. A sidecar changed since it was read (an ``ivp roles`` fix, a
     run finishing) is left as it is now."""
@@ -174,7 +175,9 @@ def decide_folder_roles(sidecars: list[Path], skipped: Optional[list] = None) ->
     first = firsts(iv.source.sha256 for _, iv, _ in loaded)  # identical copies: one recording
     unique = sorted(set(first))
     items = [(Path(loaded[k][1].source.path).name or loaded[k][0].name, loaded[k][1].voices) for k in unique]
-    decided = dict(zip(unique, zip(voices.decide_folder(items), voices.folder_team(items))))
+    lead_voices = voices.decide_folder(items)
+    leads = [voices.reassess(loaded[k][1], v).interviewer for k, v in zip(unique, lead_voices)]
+    decided = dict(zip(unique, zip(lead_voices, voices.folder_team(items, leads))))
     changes = []
     for (path, iv, seen), (voice, team) in zip(loaded, [decided[f] for f in first]):
         new = voices.reassess(iv, voice, team)

@@ -28,16 +28,17 @@ def voice(rng):
     return rng.normal(size=192)
 
 
-def test_a_note_taker_in_every_interview_is_on_the_team_and_the_voices_do_not_say_who_leads(rng):
+def test_a_note_taker_in_every_interview_is_on_the_team(rng):
     lead, notes = voice(rng), voice(rng)
     study = [(f"p{i}.wav", prints(rng, {"S1": lead, "S2": notes, "S3": voice(rng)})) for i in range(3)]
     assert voices.decide_folder(study) == [None] * 3  # two voices recur equally: neither leads by voice
-    team = voices.folder_team(study)
-    assert [sorted(t) for t in team] == [["S1", "S2"]] * 3  # the participant S3 never
+    team = voices.folder_team(study, ["S1"] * 3)  # S1 leads by its words
+    assert [sorted(t) for t in team] == [["S2"]] * 3  # neither the lead nor the participant S3
     why = team[0]["S2"]
     assert why["kind"] == "team" and why["recordings"] == 3 and why["beside"] == 3 and why["of"] == 3
     assert why["describe"] == "heard with the interviewer in 3 of 3 recordings, beside 3 different participants"
     assert sorted(why["with"]) == ["p1.wav", "p2.wav"] and why["log_odds"] == voices.folder_log_odds(3)
+    assert [sorted(t) for t in voices.folder_team(study, ["S2"] * 3)] == [["S1"]] * 3  # whoever leads
 
 
 def test_a_note_taker_in_some_interviews_joins_the_interviewer_who_leads_by_voice(rng):
@@ -46,10 +47,20 @@ def test_a_note_taker_in_some_interviews_joins_the_interviewer_who_leads_by_voic
              for i in range(4)]
     decided = voices.decide_folder(study)
     assert [d["speaker"] for d in decided] == ["S1"] * 4 and decided[0]["recordings"] == 4
-    team = voices.folder_team(study)
-    assert "S3" not in team[0] and all(t["S3"]["describe"].startswith("heard with the interviewer in 3 of 4")
-                                       for t in team[1:])
+    team = voices.folder_team(study, ["S1"] * 4)
+    assert team[0] == {} and all(t["S3"]["describe"].startswith("heard with the interviewer in 3 of 4")
+                                 for t in team[1:])
     assert all("S2" not in t for t in team)
+
+
+def test_voices_together_count_only_where_one_of_them_leads(rng):
+    """Two voices heard together in two recordings beside someone new, but in one of them a third
+    person leads (a folder of unrelated conversations): neither is the team."""
+    joe, lj = voice(rng), voice(rng)
+    folder = [("note.wav", prints(rng, {"S1": voice(rng), "S2": joe, "S3": lj})),  # S1, heard nowhere else, leads
+              ("pair.wav", prints(rng, {"S1": joe, "S2": lj, "S3": voice(rng)}))]
+    assert voices.folder_team(folder, ["S1", "S1"]) == [{}, {}]
+    assert voices.folder_team(folder, [None, "S1"]) == [{}, {}]  # no lead decided: nobody is heard with them
 
 
 def test_a_returning_participant_is_never_on_the_team(rng):
@@ -57,13 +68,13 @@ def test_a_returning_participant_is_never_on_the_team(rng):
     interviewer, but never beside a new participant; with or without a note taker."""
     lead, back = voice(rng), voice(rng)
     plain = [(f"f{i}.wav", prints(rng, {"S1": lead, "S2": back if i < 2 else voice(rng)})) for i in range(4)]
-    assert voices.folder_team(plain) == [{}] * 4
+    assert voices.folder_team(plain, ["S1"] * 4) == [{}] * 4
     assert [d["speaker"] for d in voices.decide_folder(plain)] == ["S1"] * 4
     notes = voice(rng)
     study = [(f"s{i}.wav", prints(rng, {"S1": lead, "S2": notes, "S3": back if i < 2 else voice(rng)}))
              for i in range(4)]
-    team = voices.folder_team(study)
-    assert [sorted(t) for t in team] == [["S1", "S2"]] * 4  # the returning S3 of s0 and s1 is not
+    team = voices.folder_team(study, ["S1"] * 4)
+    assert [sorted(t) for t in team] == [["S2"]] * 4  # the returning S3 of s0 and s1 is not
     assert team[0]["S2"]["beside"] == 2 and team[0]["S2"]["recordings"] == 4
 
 
@@ -72,25 +83,25 @@ def test_copies_and_a_folder_of_one_participant_give_no_team(rng):
     interviews with the same two researchers) nothing is heard beside someone new."""
     lead, notes, participant = voice(rng), voice(rng), voice(rng)
     copies = [(name, prints(rng, {"S1": lead, "S2": notes, "S3": participant})) for name in ("call.wav", "call (1).wav")]
-    assert voices.folder_team(copies) == [{}, {}] and voices.decide_folder(copies) == [None, None]
+    assert voices.folder_team(copies, ["S1"] * 2) == [{}, {}] and voices.decide_folder(copies) == [None, None]
     one = [(f"p{i}.wav", prints(rng, {"S1": lead, "S2": participant})) for i in range(3)]
-    assert voices.folder_team(one) == [{}] * 3 and voices.decide_folder(one) == [None] * 3
+    assert voices.folder_team(one, ["S1"] * 3) == [{}] * 3 and voices.decide_folder(one) == [None] * 3
     # beside only one new participant (the other interview downloaded twice): not enough
     twice = voice(rng)
     study = [("a.wav", prints(rng, {"S1": lead, "S2": notes, "S3": voice(rng)})),
              ("b.wav", prints(rng, {"S1": lead, "S2": notes, "S3": twice})),
              ("b (1).wav", prints(rng, {"S1": lead, "S2": notes, "S3": twice}))]
-    assert voices.folder_team(study) == [{}] * 3
+    assert voices.folder_team(study, ["S1"] * 3) == [{}] * 3
 
 
 def test_short_prints_and_alike_speakers_are_not_team_evidence(rng):
     lead, notes = voice(rng), voice(rng)
     study = [(f"p{i}.wav", prints(rng, {"S1": lead, "S3": voice(rng)}) + prints(rng, {"S2": notes}, seconds=3.0))
              for i in range(3)]
-    assert voices.folder_team(study) == [{}] * 3  # the note taker's prints rest on 3 s: not matched
+    assert voices.folder_team(study, ["S1"] * 3) == [{}] * 3  # the note taker's prints rest on 3 s: not matched
     twins = [(f"t{i}.wav", prints(rng, {"S1": lead, "S2": notes, "S3": voice(rng), "S4": notes}))
              for i in range(3)]
-    assert all("S2" not in t and "S4" not in t for t in voices.folder_team(twins))  # no margin between them
+    assert all("S2" not in t and "S4" not in t for t in voices.folder_team(twins, ["S1"] * 3))  # no margin
 
 
 def quiet_note_taker():
@@ -111,18 +122,14 @@ def test_team_evidence_puts_a_quiet_note_taker_on_the_interviewer_side():
     talk = {"Y": 10.5, "X": 6.0, "N": 4.5}
     alone = roles.assign_roles(segs, turns, talk)
     assert alone.interviewer == "X" and alone.by_speaker["N"] == "interviewee"  # the words alone
-    team = {s: {"speaker": s, "kind": "team", "log_odds": voices.folder_log_odds(3),
-                "describe": "heard with the interviewer in 3 of 3 recordings, beside 3 different participants"}
-            for s in ("X", "N")}
+    team = {"N": {"speaker": "N", "kind": "team", "log_odds": voices.folder_log_odds(3),
+                  "describe": "heard with the interviewer in 3 of 3 recordings, beside 3 different participants"}}
     r = roles.assign_roles(segs, turns, talk, team=team)
-    assert (r.interviewer, r.interviewee) == ("X", "Y") and r.method == "evidence"
+    assert (r.interviewer, r.interviewee) == ("X", "Y") and r.method == "evidence" and r.confidence > 0.6
     assert r.by_speaker == {"X": "interviewer", "N": "interviewer", "Y": "interviewee"}
     side = r.evidence["sides"]["N"]
     assert side["voice"]["kind"] == "team" and side["summary"].startswith("heard with the interviewer in 3 of 3")
-    # the text picks the lead among the team's voices: the note taker's equal vote does not make them lead
-    assert r.confidence > 0.6  # the lead from the text: X asks, N does not
-    one = roles.assign_roles(segs, turns, talk, team={"N": team["N"]})  # one team voice: a member, not the lead
-    assert one.interviewer == "X" and one.by_speaker["N"] == "interviewer"
+    assert side["log_odds"] >= roles.SIDE_LOG_ODDS and alone.evidence["sides"]["N"]["log_odds"] < roles.SIDE_LOG_ODDS
 
 
 def _sidecar(folder, name: str, rng, people: dict[str, np.ndarray]):
@@ -165,3 +172,22 @@ def test_the_folder_step_leaves_a_double_download_as_it_is(tmp_path, rng):
     texts = [p.read_text() for p in paths]
     assert decide_folder_roles(paths) == []
     assert [p.read_text() for p in paths] == texts
+
+
+def test_ivp_roles_on_a_folder_says_who_moved_and_why(tmp_path, rng):
+    import json
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+    lead, notes = voice(rng), voice(rng)
+    for name in ("ana", "ben", "cy"):
+        _sidecar(tmp_path, name, rng, {"X": lead, "N": notes, "Y": voice(rng)})
+    runner = CliRunner()
+    first = runner.invoke(main, ["roles", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    moved = [line for line in first.output.splitlines() if "S2 to the interviewer side" in line]
+    assert len(moved) == 3 and all("heard with the interviewer in 3 of 3 recordings" in line for line in moved)
+    again = runner.invoke(main, ["roles", str(tmp_path), "--json"])
+    assert again.exit_code == 0 and json.loads(again.output) == []  # decided already: nothing moves
+    assert "roles unchanged" in runner.invoke(main, ["roles", str(tmp_path)]).output

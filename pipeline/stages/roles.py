@@ -139,10 +139,7 @@ def assign_roles(segments: list[Segment], turns: list[Turn], talk_s: dict[str, f
     who talks most). Each other speaker joins the interviewer side when their own evidence beats
     the main interviewee's by :data:`SIDE_LOG_ODDS`, or when their voice is a team member's
     (``team``: speaker -> voice evidence: several enrolled voices, or a voice heard with the
-    interviewer across a study, :func:`.voices.folder_team`). Without voice evidence for the lead
-    and with two team voices or more (the interviewer and a note taker, heard together study-wide),
-    the team's votes count for the lead too: the lead is one of them, and the text tells which.
-    ``channel_owner`` is the
+    interviewer across a study, :func:`.voices.folder_team`). ``channel_owner`` is the
     speaker found to own the channel named by ``--interviewer-channel``. ``voice`` is voice
     evidence for the lead: ``{"speaker", "log_odds", "kind": folder|enrolled, ...}`` (see
     :mod:`.voices`). ``fixed`` (speaker -> role, a user's fix) wins for the speakers it names.
@@ -165,7 +162,7 @@ def assign_roles(segments: list[Segment], turns: list[Turn], talk_s: dict[str, f
     elif len(speakers) == 1:
         return _alone(speakers[0], evidence, record)
     else:
-        result = _lead(speakers, evidence, record, voice, team)
+        result = _lead(speakers, evidence, record, voice)
     return _sides(result, speakers, evidence, team, fixed or {})
 
 
@@ -183,17 +180,14 @@ def _alone(speaker: str, evidence: dict[str, dict[str, int]], record: dict[str, 
 
 
 def _lead(speakers: list[str], evidence: dict[str, dict[str, int]], record: dict[str, Any],
-          voice: Optional[dict[str, Any]], team: dict[str, dict[str, Any]]) -> RoleAssignment:
+          voice: Optional[dict[str, Any]]) -> RoleAssignment:
     """The lead interviewer against the main other speaker, with a confidence."""
     if len(speakers) == 2:
         a, b = speakers
     else:  # the one whose evidence stands out against everyone else's, then the most talkative other
         def against_rest(s: str) -> float:
             rest = {k: sum(evidence[o][k] for o in speakers if o != s) for k in evidence[s]}
-            if voice or len(team) < 2:
-                vote = voice["log_odds"] if voice and voice.get("speaker") == s else 0.0
-            else:  # the voices say who is on the team, not who of them leads
-                vote = float(team[s]["log_odds"]) if s in team else 0.0
+            vote = voice["log_odds"] if voice and voice.get("speaker") == s else 0.0
             return text_log_odds({s: evidence[s], "rest": rest}, s, "rest")[0] + vote
         a = max(speakers, key=against_rest)  # max keeps the first (most talk) on a tie
         b = next(s for s in speakers if s != a)

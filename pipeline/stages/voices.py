@@ -7,11 +7,9 @@ where it is in recordings no accepted voice covers (a second researcher), so an 
 heard in two follow-up interviews is not taken for one. In each recording the voice's speaker
 must also beat the other speaker by ``MARGIN`` against the voice's print from the other files.
 
-A research team (:func:`folder_team`): a voice heard together with another recurring voice, in
-at least ``TEAM_BESIDE`` recordings that each also have a voice heard nowhere else (a participant),
-is on the interviewer side wherever it is heard (a note taker beside the interviewer, study after
-study). Where every voice of a recording recurs (a double download, one participant's follow-ups)
-nothing is heard beside a new participant, so it is no evidence.
+The research team (:func:`folder_team`): a voice heard with the interviewer beside different
+participants (voices heard nowhere else) is on the interviewer side; copies and a returning
+participant are never beside someone new.
 """
 from __future__ import annotations
 
@@ -150,17 +148,14 @@ def decide_folder(items: list[tuple[str, list[Voiceprint]]]) -> list[Optional[di
     return out
 
 
-def folder_team(items: list[tuple[str, list[Voiceprint]]]) -> list[dict[str, dict[str, Any]]]:
-    """For each (recording name, its prints): {speaker: evidence} for the speakers whose voice is
-    the research team's (a note taker, a second researcher).
-
-    A voice is the team's when, in at least :data:`TEAM_BESIDE` recordings, it is heard together
-    with another recurring voice (the interviewer's) beside a voice heard nowhere else (a new
-    participant each time). It then counts in every recording where it is heard. A participant
-    of two follow-up interviews is heard with the interviewer but never beside someone new, and in
-    a double download or a folder of one participant's interviews every voice recurs: no evidence.
-    The lead's own voice qualifies too when a note taker is there; :func:`reassess` leaves it to
-    the lead decision."""
+def folder_team(items: list[tuple[str, list[Voiceprint]]],
+                leads: list[Optional[str]]) -> list[dict[str, dict[str, Any]]]:
+    """For each (recording name, its prints), given its lead interviewer (``leads``: the speaker
+    the text and the lead's voice chose): {speaker: evidence} for the research team's voices (a
+    note taker, an observer). A voice is the team's when, in :data:`TEAM_BESIDE` recordings or more,
+    it is heard with the interviewer, whose voice recurs too, beside a voice heard nowhere else (a
+    new participant); it then counts wherever it is heard with the interviewer. A returning
+    participant is never beside someone new; in copies every voice recurs."""
     out: list[dict[str, dict[str, Any]]] = [{} for _ in items]
     study = _study(items)
     if study is None:
@@ -176,11 +171,13 @@ def folder_team(items: list[tuple[str, list[Voiceprint]]]) -> list[dict[str, dic
         if len(recordings) < 2:
             break
         matched = _matches(group, prints, matrix, recordings)
-        together = sorted(r for r in matched if len(recurring.get(r, ())) > 1)  # with another recurring voice
+        together = sorted(r for r, (speaker, _, _) in matched.items()  # with the interviewer, a recurring voice
+                          if leads[r] != speaker and leads[r] in recurring.get(r, ()))
         beside = [r for r in together if alone.get(r)]  # ... and a participant heard nowhere else
         if len(beside) < TEAM_BESIDE:
             continue
-        for r, (speaker, sim, runner) in matched.items():
+        for r in together:
+            speaker, sim, runner = matched[r]
             out[r][speaker] = {
                 "speaker": speaker, "kind": "team", "voice": f"voice {number}", "similarity": round(sim, 3),
                 "runner_up": None if runner is None else round(runner, 3),
