@@ -176,11 +176,12 @@ def decide_folder_roles(sidecars: list[Path], skipped: Optional[list] = None) ->
     unique = sorted(set(first))
     items = [(Path(loaded[k][1].source.path).name or loaded[k][0].name, loaded[k][1].voices) for k in unique]
     lead_voices = voices.decide_folder(items)
-    leads = [voices.reassess(loaded[k][1], v).interviewer for k, v in zip(unique, lead_voices)]
-    decided = dict(zip(unique, zip(lead_voices, voices.folder_team(items, leads))))
+    by_lead = {k: voices.reassess(loaded[k][1], v) for k, v in zip(unique, lead_voices)}  # each lead first
+    teams = voices.folder_team(items, [by_lead[k].interviewer for k in unique])
+    decided = dict(zip(unique, zip(lead_voices, teams)))
     changes = []
-    for (path, iv, seen), (voice, team) in zip(loaded, [decided[f] for f in first]):
-        new = voices.reassess(iv, voice, team)
+    for k, ((path, iv, seen), (voice, team)) in enumerate(zip(loaded, [decided[f] for f in first])):
+        new = by_lead[k] if k in by_lead and not team else voices.reassess(iv, voice, team)
         old = iv.roles
         if old is not None and _decision(old) == _decision(new):
             continue
