@@ -191,3 +191,44 @@ def test_ivp_roles_on_a_folder_says_who_moved_and_why(tmp_path, rng):
     again = runner.invoke(main, ["roles", str(tmp_path), "--json"])
     assert again.exit_code == 0 and json.loads(again.output) == []  # decided already: nothing moves
     assert "roles unchanged" in runner.invoke(main, ["roles", str(tmp_path)]).output
+
+
+def test_an_enrolled_lead_and_the_folders_note_taker_together(tmp_path, rng, monkeypatch):
+    """The lead enrolled (``interviewer_voice = "dana"``), the note taker not: the enrolled voice
+    leads, the folder puts the note taker on the team; an enrolled member's evidence wins over the
+    folder's for the same speaker."""
+    from pipeline import voicelib
+    from pipeline.interview import Voiceprint
+    monkeypatch.setenv("IVP_VOICES_DIR", str(tmp_path / "voices"))
+    dana, notes = voice(rng), voice(rng)
+    voicelib.save("dana", Voiceprint("dana", 30, 40, encode(unit(dana))), {"recording": "x"})
+    paths = [_sidecar(tmp_path, name, rng, {"X": dana, "N": notes, "Y": voice(rng)}) for name in ("ana", "ben", "cy")]
+    for path in paths:  # processed with the enrolled voice named
+        iv = sidecar.read(path, edits=False)
+        iv.pipeline.settings = {"interviewer_voice": "dana"}
+        relabel.apply(iv, voices.reassess(iv, None))
+        sidecar.write(iv, path)
+        assert iv.roles.method == "enrolled-voice" and iv.role_of("S2") == "interviewee"
+    decide_folder_roles(paths)
+    for path in paths:
+        r = sidecar.read(path).roles
+        assert r.method == "enrolled-voice" and r.interviewer == "S1"
+        assert r.by_speaker == {"S1": "interviewer", "S2": "interviewer", "S3": "interviewee"}
+        assert r.evidence["sides"]["S2"]["voice"]["kind"] == "team"
+    voicelib.save("sam", Voiceprint("sam", 30, 40, encode(unit(notes))), {"recording": "x"})
+    iv = sidecar.read(paths[0], edits=False)
+    iv.pipeline.settings = {"interviewer_voice": "dana, sam"}
+    team = voices.folder_team([(p.name, sidecar.read(p).voices) for p in paths], ["S1"] * 3)[0]
+    assert voices.reassess(iv, None, team).evidence["sides"]["S2"]["voice"]["kind"] == "enrolled"
+
+
+def test_a_users_side_fix_stands_against_the_team_evidence(tmp_path, rng):
+    lead, notes = voice(rng), voice(rng)
+    paths = [_sidecar(tmp_path, name, rng, {"X": lead, "N": notes, "Y": voice(rng)}) for name in ("ana", "ben", "cy")]
+    iv = sidecar.read(paths[0], edits=False)
+    relabel.apply(iv, voices.set_override(iv, sides={"S2": "interviewee"}))  # ivp roles ana.wav --role S2=interviewee
+    sidecar.write(iv, paths[0])
+    changes = decide_folder_roles(paths)
+    assert sorted(c["sidecar"] for c in changes) == sorted(map(str, paths[1:]))
+    assert sidecar.read(paths[0]).role_of("S2") == "interviewee"
+    assert all(sidecar.read(p).role_of("S2") == "interviewer" for p in paths[1:])
