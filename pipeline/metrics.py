@@ -132,12 +132,16 @@ def roles_sentence(iv: Interview) -> Optional[str]:
 
 def roles_change_sentence(change: dict) -> Optional[str]:
     """One folder-wide roles decision that rewrote a sidecar (``produce.decide_folder_roles``'s entries);
-    None when the interviewer stayed who they were (only the evidence or confidence moved): nothing
-    to tell."""
-    if change["before"] == change["after"]:
-        return None
-    return (f"roles decided across the folder: interviewer {change['before']} -> {change['after']} "
-            f"({change['method']}, confidence {change['confidence']:.2f})")
+    None when nobody changed role or side (only the evidence or confidence moved): nothing to tell."""
+    bits = []
+    if change["before"] != change["after"]:
+        bits.append(f"interviewer {change['before']} -> {change['after']} "
+                    f"({change['method']}, confidence {change['confidence']:.2f})")
+    for speaker, side in sorted((change.get("sides") or {}).items()):
+        why = side.get("why")
+        named = "participant" if side["after"] == INTERVIEWEE else side["after"]
+        bits.append(f"{speaker} to the {named} side" + (f" ({why})" if why else ""))
+    return "roles decided across the folder: " + "; ".join(bits) if bits else None
 
 
 def heading(iv: Interview, name: str) -> str:

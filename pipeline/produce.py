@@ -156,7 +156,11 @@ def decide_folder_roles(sidecars: list[Path], skipped: Optional[list] = None) ->
     """Decide roles across ``sidecars`` by voice and rewrite those whose roles change.
 
     Returns one entry per rewritten sidecar: ``{"sidecar", "before", "after", "method",
-    "confidence", "interview"}`` (for the CLI and the watcher's log). Unreadable sidecars
+    "confidence", "interview", "sides"}`` (for the CLI and the watcher's log; ``sides``: each other
+    speaker whose side moved, ``{speaker: {"before", "after", "why"}}``). First the lead of each
+    recording (its words and the recurring voice), then the research team: a voice heard with the
+    lead beside different participants puts its speaker on the interviewer side
+    (``voices.folder_team``). Unreadable sidecars
     (damaged, or from a newer ivp) are left out of the decision and never rewritten; ``skipped``
     gets their ``SidecarError``. A sidecar changed since it was read (an ``ivp roles`` fix, a
     run finishing) is left as it is now."""
@@ -170,15 +174,16 @@ def decide_folder_roles(sidecars: list[Path], skipped: Optional[list] = None) ->
                 skipped.append(exc)
     first = firsts(iv.source.sha256 for _, iv, _ in loaded)  # identical copies: one recording
     unique = sorted(set(first))
-    decided = dict(zip(unique, voices.decide_folder([
-        (Path(loaded[k][1].source.path).name or loaded[k][0].name, loaded[k][1].voices) for k in unique])))
+    items = [(Path(loaded[k][1].source.path).name or loaded[k][0].name, loaded[k][1].voices) for k in unique]
+    lead_voices = voices.decide_folder(items)
+    by_lead = {k: voices.reassess(loaded[k][1], v) for k, v in zip(unique, lead_voices)}  # each lead first
+    teams = voices.folder_team(items, [by_lead[k].interviewer for k in unique])
+    decided = dict(zip(unique, zip(lead_voices, teams)))
     changes = []
-    for (path, iv, seen), voice in zip(loaded, [decided[f] for f in first]):
-        new = voices.reassess(iv, voice)
+    for k, ((path, iv, seen), (voice, team)) in enumerate(zip(loaded, [decided[f] for f in first])):
+        new = by_lead[k] if k in by_lead and not team else voices.reassess(iv, voice, team)
         old = iv.roles
-        if old is not None and (old.interviewer, old.interviewee, old.method, old.confidence,
-                                old.evidence.get("voice")) == (new.interviewer, new.interviewee, new.method,
-                                                               new.confidence, new.evidence.get("voice")):
+        if old is not None and _decision(old) == _decision(new):
             continue
         with sidecar.locked(path):
             if seen is None or _version(path) != seen:
@@ -186,9 +191,21 @@ def decide_folder_roles(sidecars: list[Path], skipped: Optional[list] = None) ->
             before = old.interviewer if old else None
             relabel.apply(iv, new)
             _write(iv, path)
+        moved = {s: (old.role_of(s) if old else None, role) for s, role in new.by_speaker.items()
+                 if s != new.interviewer and (old.role_of(s) if old else None) != role}
         changes.append({"sidecar": str(path), "before": before, "after": new.interviewer,
-                        "method": new.method, "confidence": new.confidence, "interview": iv})
+                        "method": new.method, "confidence": new.confidence, "interview": iv,
+                        "sides": {s: {"before": b, "after": a, "why": new.evidence.get("sides", {}).get(s, {})
+                                      .get("summary")} for s, (b, a) in moved.items()}})
     return changes
+
+
+def _decision(r) -> tuple:
+    """What a folder decision may change: who leads, every speaker's side, the voice evidence."""
+    sides = {s: (side.get("role"), (side.get("voice") or {}).get("describe"))
+             for s, side in (r.evidence.get("sides") or {}).items()}
+    return (r.interviewer, r.interviewee, r.method, r.confidence, r.evidence.get("voice"),
+            dict(r.by_speaker or {}), sides)
 
 
 def _version(path: Path) -> Optional[tuple]:

@@ -206,14 +206,15 @@ def roles_command(targets, interviewer, swap, sides, speakers, as_json) -> None:
             for exc in skipped:  # damaged or from a newer ivp: one line each, left as they are
                 click.echo(f"error: {exc.line()}", err=True)
                 failed = True
-            for c in changes:
-                if c["before"] != c["after"]:  # a new confidence alone is no change to tell
-                    click.echo(f"{display(c['sidecar'])}: interviewer {c['before']} -> {c['after']} "
-                               f"({c['method']}, confidence {c['confidence']:.2f})")
-            if not any(c["before"] != c["after"] for c in changes):
+            told = [(c, metrics.roles_change_sentence(c)) for c in changes]
+            for c, sentence in told:
+                if sentence and not as_json:  # a new confidence alone is no change to tell
+                    click.echo(f"{display(c['sidecar'])}: {sentence}")
+            if not any(sentence for _, sentence in told) and not as_json:
                 click.echo(f"{display(target)}: {len(found) - len(skipped)} sidecars, roles unchanged")
             out += [{"sidecar": c["sidecar"], "interviewer": c["after"], "method": c["method"],
-                     "confidence": c["confidence"]} for c in changes]
+                     "confidence": c["confidence"], "by_speaker": dict(c["interview"].roles.by_speaker or {})}
+                    for c in changes]
             continue
         path = resolve_sidecar(target)
         if not path.is_file():

@@ -226,6 +226,9 @@ def main() -> None:
         subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_overlap.py"), "--out", str(out)], check=False)
         # people: the count, each person's side and the share over 2-4-person conversations
         subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_people.py"), "--out", str(out)], check=False)
+        # the research team: a quiet note taker across a study, a returning participant, a double download
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_team.py"), "--json",
+                        str(out / "bench_team.json")], check=False)
         # handover timing: gaps from the words against the truth, fast-fill precision and recall
         subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_handover.py"), "--out", str(out)], check=False)
         # one person per channel: the mono mix against per-channel transcription on a stereo call

@@ -71,6 +71,17 @@ def build(conv: Conversation, folder: Path) -> tuple[Path, dict]:
     return path, truth
 
 
+def double_download(src: Path, dst: Path) -> Path:
+    """The same call saved again (``call (1).wav``): the same voices, other bytes (0.9 of the level)."""
+    with wave.open(str(src), "rb") as r:
+        params, frames = r.getparams(), r.readframes(r.getnframes())
+    quieter = (np.frombuffer(frames, "<i2").astype(np.float32) * 0.9).astype("<i2")
+    with wave.open(str(dst), "wb") as w:
+        w.setparams(params)
+        w.writeframes(quieter.tobytes())
+    return dst
+
+
 def speaker_map(turns, truth: dict) -> dict[str, str]:
     """The pipeline's speaker ids mapped to the truth's people by overlap (one to one, greedy)."""
     shared: dict[tuple[str, str], float] = {}
@@ -132,6 +143,30 @@ def with_note_taker(name: str, interviewer: str, interviewee: str, note_taker: s
                                "B": Person(interviewee, INTERVIEWEE)}, lines)
 
 
+NOTES = [  # a quiet note taker's few statements: no question, prompt or host phrase among them
+    "Hello, I am Sam from the design team.",
+    "That matches what we heard from the finance people last month.",
+    "Right, I have written that part down.",
+    "Same story as the agency we spoke to last week.",
+    "Great, I have everything I need here.",
+]
+
+
+def quiet_note_taker(name: str, interviewer: str, interviewee: str, note_taker: str, n: int = 5) -> Conversation:
+    """A researcher asks ``n`` questions; a note taker only says a few statements (hello, three
+    remarks after answers, a closing word), so their words alone say nothing of their side."""
+    lines = [("A", "Hi, thanks for joining us today. I really appreciate you taking the time."),
+             ("N", NOTES[0]), ("B", "Sure, no problem at all, happy to help.")]
+    for k in range(n):
+        lines += [("A", QUESTIONS[k % len(QUESTIONS)]), ("B", _answer(k))]
+        if k in (1, 2, 3):
+            lines.append(("N", NOTES[k]))
+    lines += [("A", "That is all my questions. Is there anything else you would like to add?"),
+              ("B", "No, I think that covers it."), ("N", NOTES[4])]
+    return Conversation(name, {"A": Person(interviewer, INTERVIEWER), "N": Person(note_taker, INTERVIEWER),
+                               "B": Person(interviewee, INTERVIEWEE)}, lines)
+
+
 def two_interviewees(name: str, interviewer: str, first: str, second: str, n: int = 6) -> Conversation:
     """Two co-founders answer one researcher's questions, taking turns and adding to each other."""
     lines = [("A", "Hi both, thanks for joining me today. Let's start with your roles."),
@@ -161,9 +196,10 @@ def four_people(name: str, interviewer: str, note_taker: str, first: str, second
     return Conversation(name, people, lines)
 
 
-def two_people(name: str, interviewer: str, interviewee: str, n: int = 6) -> Conversation:
+def two_people(name: str, interviewer: str, interviewee: str, n: int = 6, first: int = 0) -> Conversation:
+    """A researcher asks ``n`` questions, from the ``first`` on (a follow-up interview asks others)."""
     lines = [("A", "Hi, thanks for joining me today. I really appreciate you taking the time.")]
-    for k in range(n):
+    for k in range(first, first + n):
         lines += [("A", QUESTIONS[k % len(QUESTIONS)]), ("B", _answer(k))]
     return Conversation(name, {"A": Person(interviewer, INTERVIEWER), "B": Person(interviewee, INTERVIEWEE)}, lines)
 

@@ -138,7 +138,8 @@ def assign_roles(segments: list[Segment], turns: list[Turn], talk_s: dict[str, f
     (or an override); ``talk_s`` only orders speakers (the main interviewee is the participant
     who talks most). Each other speaker joins the interviewer side when their own evidence beats
     the main interviewee's by :data:`SIDE_LOG_ODDS`, or when their voice is a team member's
-    (``team``: speaker -> voice evidence, e.g. several enrolled voices). ``channel_owner`` is the
+    (``team``: speaker -> voice evidence: several enrolled voices, or a voice heard with the
+    interviewer across a study, :func:`.voices.folder_team`). ``channel_owner`` is the
     speaker found to own the channel named by ``--interviewer-channel``. ``voice`` is voice
     evidence for the lead: ``{"speaker", "log_odds", "kind": folder|enrolled, ...}`` (see
     :mod:`.voices`). ``fixed`` (speaker -> role, a user's fix) wins for the speakers it names.
@@ -238,8 +239,11 @@ def _sides(result: RoleAssignment, speakers: list[str], evidence: dict[str, dict
         role = INTERVIEWER if total >= SIDE_LOG_ODDS else INTERVIEWEE
         roles[s] = role
         p = 1.0 / (1.0 + math.exp(-(total - SIDE_LOG_ODDS)))  # how sure of the side taken
+        summary = describe_text(evidence, s, main) if main is not None else "no other speaker"
+        if s in team:  # why the voice says so first: "heard with the interviewer in 3 of 4 recordings, ..."
+            summary = f"{team[s].get('describe', 'a team voice')}; {summary}"
         sides[s] = {"role": role, "log_odds": round(total, 3), "confidence": round(max(p, 1 - p), 3),
-                    "summary": describe_text(evidence, s, main) if main is not None else "no other speaker"}
+                    "summary": summary}
         if s in team:
             sides[s]["voice"] = dict(team[s])
     for s, role in fixed.items():

@@ -6,6 +6,10 @@ one voice. The voice in the most recordings is an interviewer's; a further voice
 where it is in recordings no accepted voice covers (a second researcher), so an interviewee
 heard in two follow-up interviews is not taken for one. In each recording the voice's speaker
 must also beat the other speaker by ``MARGIN`` against the voice's print from the other files.
+
+The research team (:func:`folder_team`): a voice heard with the interviewer beside different
+participants (voices heard nowhere else) is on the interviewer side; copies and a returning
+participant are never beside someone new.
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ LINK = 0.80  # same voice in two recordings
 ENROLLED = 0.80  # an enrolled voice matches a speaker
 MARGIN = 0.10  # the matched speaker beats the other speaker of that recording by this much
 MIN_SECONDS = 6.0  # prints resting on less speech are unreliable and are not matched
+TEAM_BESIDE = 2  # a team voice is heard beside this many different participants (voices heard nowhere else)
 ENROLLED_LOG_ODDS = 5.0
 
 
@@ -108,14 +113,11 @@ def enrolled_team(prints: list[Voiceprint], names: Optional[str]) -> tuple[Optio
 
 def decide_folder(items: list[tuple[str, list[Voiceprint]]]) -> list[Optional[dict[str, Any]]]:
     """For each (recording name, its prints): the voice evidence naming its interviewer, or None."""
-    prints = [Print(i, v.speaker, unit(decode(v.vector)), v.seconds)
-              for i, (_, voices) in enumerate(items) for v in usable(voices)]
     out: list[Optional[dict[str, Any]]] = [None] * len(items)
-    if len(items) < 2 or len(prints) < 2:
+    study = _study(items)
+    if study is None:
         return out
-    matrix = np.stack([p.vector for p in prints]) @ np.stack([p.vector for p in prints]).T
-    groups = _link(prints, matrix)
-    groups.sort(key=lambda g: (-len({prints[k].recording for k in g}), -_mean_sim(g, matrix)))
+    prints, matrix, groups = study
     heard_in = {k: {prints[j].recording for j in g} for g in groups for k in g}  # print -> its voice's recordings
     decided: set[int] = set()
     for number, group in enumerate(groups, 1):
@@ -144,6 +146,60 @@ def decide_folder(items: list[tuple[str, list[Voiceprint]]]) -> list[Optional[di
                                   + (" ..." if len(others) > 3 else "")}
         decided |= set(matched)
     return out
+
+
+def folder_team(items: list[tuple[str, list[Voiceprint]]],
+                leads: list[Optional[str]]) -> list[dict[str, dict[str, Any]]]:
+    """For each (recording name, its prints), given its lead interviewer (``leads``: the speaker
+    the text and the lead's voice chose): {speaker: evidence} for the research team's voices (a
+    note taker, an observer). A voice is the team's when, in :data:`TEAM_BESIDE` recordings or more,
+    it is heard with the interviewer, whose voice recurs too, beside a voice heard nowhere else (a
+    new participant); it then counts wherever it is heard with the interviewer. A returning
+    participant is never beside someone new; in copies every voice recurs."""
+    out: list[dict[str, dict[str, Any]]] = [{} for _ in items]
+    study = _study(items)
+    if study is None:
+        return out
+    prints, matrix, groups = study
+    spans = [{prints[k].recording for k in g} for g in groups]
+    recurring: dict[int, set[str]] = {}  # recording -> its speakers whose voice recurs
+    alone: dict[int, set[str]] = {}  # recording -> its speakers heard in no other recording
+    for group, recordings in zip(groups, spans):
+        for k in group:
+            (recurring if len(recordings) > 1 else alone).setdefault(prints[k].recording, set()).add(prints[k].speaker)
+    for number, (group, recordings) in enumerate(zip(groups, spans), 1):
+        if len(recordings) < 2:
+            break
+        matched = _matches(group, prints, matrix, recordings)
+        together = sorted(r for r, (speaker, _, _) in matched.items()  # with the interviewer, a recurring voice
+                          if leads[r] != speaker and leads[r] in recurring.get(r, ()))
+        beside = [r for r in together if alone.get(r)]  # ... and a participant heard nowhere else
+        if len(beside) < TEAM_BESIDE:
+            continue
+        for r in together:
+            speaker, sim, runner = matched[r]
+            out[r][speaker] = {
+                "speaker": speaker, "kind": "team", "voice": f"voice {number}", "similarity": round(sim, 3),
+                "runner_up": None if runner is None else round(runner, 3),
+                "with": [items[t][0] for t in together if t != r], "recordings": len(together),
+                "beside": len(beside), "of": len(items), "log_odds": folder_log_odds(len(beside)),
+                "describe": f"heard with the interviewer in {len(together)} of {len(items)} recordings, "
+                            f"beside {len(beside)} different participants"}
+    return out
+
+
+def _study(items: list[tuple[str, list[Voiceprint]]]) -> Optional[tuple[list[Print], np.ndarray, list[list[int]]]]:
+    """The folder's usable prints, their cosines, and their voices (linked groups), the voice in
+    the most recordings first; None when there is nothing to compare."""
+    prints = [Print(i, v.speaker, unit(decode(v.vector)), v.seconds)
+              for i, (_, voices) in enumerate(items) for v in usable(voices)]
+    if len(items) < 2 or len(prints) < 2:
+        return None
+    vectors = np.stack([p.vector for p in prints])
+    matrix = vectors @ vectors.T
+    groups = _link(prints, matrix)
+    groups.sort(key=lambda g: (-len({prints[k].recording for k in g}), -_mean_sim(g, matrix)))
+    return prints, matrix, groups
 
 
 def _link(prints: list[Print], matrix: np.ndarray) -> list[list[int]]:
@@ -199,15 +255,22 @@ def _matches(group: list[int], prints: list[Print], matrix: np.ndarray,
 
 # -- applying decisions to sidecars ---------------------------------------------------------------
 
-def reassess(interview: Interview, voice: Optional[dict[str, Any]]) -> RoleAssignment:
-    """The role decision for a stored interview with this voice evidence (an override stays)."""
+def reassess(interview: Interview, voice: Optional[dict[str, Any]],
+             team: Optional[dict[str, dict[str, Any]]] = None) -> RoleAssignment:
+    """The role decision for a stored interview with this voice evidence for the lead and
+    ``team`` ({speaker: evidence}, :func:`folder_team`) for the interviewer side (an override stays).
+    An enrolled voice wins over the folder's for the same speaker."""
     old = interview.roles
     if old is not None and (old.method == "override" or (old.evidence.get("override") or {}).get("by") == "ivp roles"):
         return old  # the user's word
     c = config_of(interview)
-    enrolled, team, missing = enrolled_team(interview.voices, c.interviewer_voice)
+    enrolled, members, missing = enrolled_team(interview.voices, c.interviewer_voice)
+    lead = enrolled or voice
+    members = {**(team or {}), **members}
+    if lead is not None:
+        members.pop(lead["speaker"], None)
     assignment = roles.assign_roles(interview.segments, interview.turns, analyze.talk_seconds(interview.turns),
-                                    c.interviewer, None, enrolled or voice, team)
+                                    c.interviewer, None, lead, members)
     if missing:
         assignment.evidence["enrolled_missing"] = missing
     return assignment
