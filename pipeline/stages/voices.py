@@ -27,8 +27,7 @@ from ..voicelib import load
 from ..config import comma_list
 from . import analyze, roles
 from .align import assign_speakers
-from ..voiceprint import decode, similarity, unit
-from ..voiceprint import found_again
+from ..voiceprint import decode, found_again, similarity, unit
 from .diarize.speakers import Embedded, who_spoke
 from .relabel import apply, config_of
 
