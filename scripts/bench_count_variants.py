@@ -19,6 +19,8 @@ take seconds. Variants:
 - ``over+N``: spectral clustering into N more clusters than the eigengap says, then the merge;
 - ``cannot-link veto``: the same over-clustering, but two clusters are never merged when a window
   of one and a window of the other are different local speakers of one chunk;
+- ``band``: the same over-clustering, merged at 0.8 as shipped, and between 0.75 and 0.8 only where
+  no cannot-link joins the two clusters;
 - ``cannot-link split``: a cluster holding two windows that are different local speakers of one
   chunk is split in two;
 - ``local bound``: the count at least the most local speakers heard (1 s or more each) in a chunk;
@@ -223,6 +225,29 @@ def veto(step, extra=2):
     return f
 
 
+def band(step, extra, lower):
+    """Over-cluster, then merge at :data:`MERGE_COS` as shipped, and between ``lower`` and it only
+    where no cannot-link joins the two clusters (the segmentation decides the doubtful band)."""
+    def f(z):
+        if len(z["emb"]) < sp.MIN_WINDOWS:
+            return np.zeros(len(z["emb"]), dtype=int)
+        links = cannot_links(z, step)
+        u, labels = _over(z, extra)
+        while True:
+            names = np.unique(labels)
+            centres = _unit(np.stack([u[labels == k].mean(0) for k in names]))
+            sim = centres @ centres.T
+            pairs = [(sim[i, j], i, j) for i in range(len(names)) for j in range(i + 1, len(names))
+                     if sim[i, j] >= sp.MERGE_COS or (
+                         sim[i, j] >= lower
+                         and not any({labels[a], labels[b]} == {names[i], names[j]} for a, b in links))]
+            if not pairs:
+                return _dense(labels)
+            _, i, j = max(pairs)
+            labels[labels == names[j]] = names[i]
+    return f
+
+
 def split(step):
     def f(z):
         labels = sp.cluster(z["emb"])
@@ -265,7 +290,9 @@ def graph(neighbours, smallest):
 VARIANTS = {
     "shipped": shipped, "clean (10 s chunks)": clean(10.0), "clean (2.5 s steps)": clean(2.5),
     "over+1": over(1), "over+2": over(2), "cannot-link veto (10 s)": veto(10.0),
-    "cannot-link veto (2.5 s)": veto(2.5), "cannot-link split (10 s)": split(10.0),
+    "cannot-link veto (2.5 s)": veto(2.5), "band 0.75, over+1 (10 s)": band(10.0, 1, 0.75),
+    "band 0.75, over+2 (10 s)": band(10.0, 2, 0.75), "band 0.75, over+3 (10 s)": band(10.0, 3, 0.75),
+    "cannot-link split (10 s)": split(10.0),
     "cannot-link split (2.5 s)": split(2.5), "local bound": bounded, "ahc 0.6": ahc,
     "neighbours 3 / min 3": graph(3, 3), "neighbours 4 / min 3": graph(4, 3),
     "neighbours 5 / min 4": graph(5, 4),
