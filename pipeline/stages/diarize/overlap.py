@@ -72,10 +72,15 @@ def segment(samples: Signal | np.ndarray, sample_rate: int = SAMPLE_RATE, step_s
     starts = [k * hop for k in range(n)]
     n_single = 1 + cfg["num_regular_classes"]  # classes: silence, each speaker alone, then pairs
     scores = []
+    batch = np.zeros((16, win), dtype=np.float32)  # one buffer for every batch: no heap churn on long files
     with torch.inference_mode():
         for k in range(0, len(starts), 16):  # 16 windows at a time: memory stays flat on long files
-            chunks = np.stack([_padded(x.read(s, s + win), win) for s in starts[k: k + 16]])
-            probs = torch.softmax(model(torch.from_numpy(chunks)[:, None, :]), dim=-1)
+            group = starts[k: k + 16]
+            for i, s in enumerate(group):
+                piece = x.read(s, s + win)
+                batch[i, : len(piece)] = piece
+                batch[i, len(piece):] = 0.0  # the last window padded with silence
+            probs = torch.softmax(model(torch.from_numpy(batch[: len(group)])[:, None, :]), dim=-1)
             scores.append(torch.stack([1 - probs[..., 0], probs[..., n_single:].sum(-1)], -1).numpy())
     frame = dict(frame_start=cfg["frame_start"], frame_duration=cfg["frame_duration"],
                  frame_step=cfg["frame_step"])
@@ -84,10 +89,6 @@ def segment(samples: Signal | np.ndarray, sample_rate: int = SAMPLE_RATE, step_s
     speech = [(round(float(a), 3), round(float(b), 3)) for a, b in scores_to_segments(prob[:, 0], **frame, **SPEECH)]
     overlaps = _regions(prob[:, 1], cfg["frame_step"], cfg["frame_duration"]) if x.length >= sample_rate else []
     return Segmentation(speech, overlaps)
-
-
-def _padded(x: np.ndarray, size: int) -> np.ndarray:
-    return np.pad(x, (0, size - len(x)))
 
 
 def detect(samples: Signal | np.ndarray, sample_rate: int = SAMPLE_RATE, step_s: float = STEP_S) -> list[tuple[float, float]]:
