@@ -82,9 +82,6 @@ class Pcm16:
     def peak(self) -> float:
         return self._peak / SCALE
 
-    def close(self) -> None:
-        self._file.close()
-
 
 class Array:
     """Samples already in memory: float in [-1, 1], or int16 (scaled by 1/32768 when read)."""
