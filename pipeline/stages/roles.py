@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from ..interview import INTERVIEWEE, INTERVIEWER, RoleAssignment, Segment, Turn
 from ..text import is_question, sentences
+from .pcm import Signal
 
 # Questions an interviewee asks the interviewer: they count for the interviewee, not as questions.
 CLARIFYING = re.compile(
@@ -258,10 +259,11 @@ def _sides(result: RoleAssignment, speakers: list[str], evidence: dict[str, dict
     return result
 
 
-def channel_owner(turns: list[Turn], channels: Optional[np.ndarray], sample_rate: int,
+def channel_owner(turns: list[Turn], channels: Optional[Sequence[Signal]], sample_rate: int,
                   channel: Optional[str]) -> Optional[str]:
-    """The speaker whose speech is loudest, relative to the other side, on ``channel`` (left|right)."""
-    if channel is None or channels is None or channels.shape[0] != 2:
+    """The speaker whose speech is loudest, relative to the other side, on ``channel`` (left|right);
+    ``channels``: the two sides (signals, each turn read on its own)."""
+    if channel is None or channels is None or len(channels) != 2:
         return None
     if {t.speaker for t in turns} >= {"left", "right"}:
         return channel
@@ -271,7 +273,8 @@ def channel_owner(turns: list[Turn], channels: Optional[np.ndarray], sample_rate
         a, b = int(t.start * sample_rate), int(t.end * sample_rate)
         if b - a < sample_rate // 10:
             continue
-        energy = np.mean(channels[:, a:b].astype(np.float64) ** 2, axis=1) + 1e-12
+        sides = np.stack([c.read(a, b) for c in channels]).astype(np.float64) * 32768.0  # in int16 steps
+        energy = np.mean(sides ** 2, axis=1) + 1e-12
         balance.setdefault(t.speaker, []).append(10 * np.log10(energy[side] / energy[1 - side]))
     if not balance:
         return None

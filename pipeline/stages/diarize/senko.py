@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-import numpy as np
 import torch  # this module is imported on first use only (see diarize._load_builtin)
 
 from ...config import Config
@@ -40,16 +39,15 @@ class SenkoDiarizer:
                  hook: ProgressHook = null_hook, stop: StopToken = NEVER,
                  cores: Optional[CoreShare] = None) -> Diarization:
         hook("diarize", completed=0.0, total=audio.duration)
-        if audio.duration < 0.5 or not np.any(audio.samples):
+        if audio.duration < 0.5 or not audio.peak():
             hook("diarize", completed=audio.duration, total=audio.duration)
             return Diarization([], self.name)
         model = self._model()
         cores = cores or CoreShare(self.threads, self.threads)
-        samples = np.ascontiguousarray(audio.samples, dtype=np.float32)
         with _LOCK:  # one diarization at a time per process: the models' activations are large
             torch.set_num_threads(cores.now())
             try:  # speech regions and overlapped speech, one model pass
-                segmentation = overlap.segment(samples, audio.sample_rate)
+                segmentation = overlap.segment(audio.mono, audio.sample_rate)  # read 16 windows at a time
             except Exception as exc:
                 raise DiarizeError(None, f"speech segmentation failed: {exc}") from exc
             stop.check()
@@ -62,7 +60,7 @@ class SenkoDiarizer:
 
             windows = embedding_windows(segmentation.speech)
             try:
-                vectors = embed_sparsely(samples, windows, model.ivp_fbank, model.ivp_net,
+                vectors = embed_sparsely(audio.mono, windows, model.ivp_fbank, model.ivp_net,
                                          model.torch_device, on_batch=embedded)
             except Cancelled:
                 raise

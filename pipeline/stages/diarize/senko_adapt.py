@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from ...errors import ModelError
 from . import campplus_onnx
+from ..pcm import Signal, as_signal
 from .fbank import FRAME_LENGTH, SAMPLE_RATE, KaldiFbank
 
 BATCH = 16  # windows embedded at once: CAM++ activations grow with the batch
@@ -65,17 +66,19 @@ def adapt(model) -> None:
     model.ivp_net, model.ivp_net_note = campplus_onnx.fast(model.embeddings_model, model.torch_device.type)
 
 
-def embed_windows(audio: np.ndarray, windows: list[tuple[float, float]], fbank: KaldiFbank, net,
+def embed_windows(audio: Signal | np.ndarray, windows: list[tuple[float, float]], fbank: KaldiFbank, net,
                   device, batch: int = BATCH, on_batch=None) -> np.ndarray:
-    """CAM++ embeddings of each window: features mean-normalised per window, zero-padded per batch;
-    ``on_batch(done, total)`` after each batch (progress, and where a stop request is checked)."""
+    """CAM++ embeddings of each window of ``audio`` (a signal or an array, each window read on its
+    own): features mean-normalised per window, zero-padded per batch; ``on_batch(done, total)``
+    after each batch (progress, and where a stop request is checked)."""
+    audio = as_signal(audio)
     out = []
     with torch.inference_mode():
         for i in range(0, len(windows), batch):
             feats = []
             for start, end in windows[i:i + batch]:
                 a = int(start * SAMPLE_RATE)
-                piece = torch.from_numpy(audio[a: a + max(1, int((end - start) * SAMPLE_RATE))])
+                piece = torch.from_numpy(audio.read(a, a + max(1, int((end - start) * SAMPLE_RATE))))
                 if piece.numel() < FRAME_LENGTH:
                     piece = F.pad(piece, (0, FRAME_LENGTH - piece.numel()))
                 f = fbank.features(piece)
@@ -88,7 +91,7 @@ def embed_windows(audio: np.ndarray, windows: list[tuple[float, float]], fbank: 
     return torch.cat(out).numpy() if out else np.zeros((0, 192), dtype=np.float32)
 
 
-def embed_sparsely(audio: np.ndarray, windows: list[tuple[float, float]], fbank: KaldiFbank, net,
+def embed_sparsely(audio: Signal | np.ndarray, windows: list[tuple[float, float]], fbank: KaldiFbank, net,
                    device, batch: int = BATCH, on_batch=None, agree: Optional[float] = None) -> np.ndarray:
     """:func:`embed_windows` for about two thirds of the network's work: every other window first,
     then a window lying between two that cover it only where those two disagree (cosine below
