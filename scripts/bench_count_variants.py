@@ -205,7 +205,9 @@ def over(extra):
     return f
 
 
-def veto(step, extra=2):
+def _merge_unless_linked(step, extra, may_merge):
+    """Over-cluster by ``extra``, then merge the most alike pair of clusters while
+    ``may_merge(cosine, cannot_linked)`` allows one (cannot-links from ``step``)."""
     def f(z):
         if len(z["emb"]) < sp.MIN_WINDOWS:
             return np.zeros(len(z["emb"]), dtype=int)
@@ -216,36 +218,25 @@ def veto(step, extra=2):
             centres = _unit(np.stack([u[labels == k].mean(0) for k in names]))
             sim = centres @ centres.T
             pairs = [(sim[i, j], i, j) for i in range(len(names)) for j in range(i + 1, len(names))
-                     if sim[i, j] >= sp.MERGE_COS
-                     and not any({labels[a], labels[b]} == {names[i], names[j]} for a, b in links)]
+                     if may_merge(sim[i, j], lambda: any({labels[a], labels[b]} == {names[i], names[j]}
+                                                         for a, b in links))]
             if not pairs:
                 return _dense(labels)
             _, i, j = max(pairs)
             labels[labels == names[j]] = names[i]
     return f
+
+
+def veto(step, extra=2):
+    """Merge at :data:`MERGE_COS` only where no cannot-link joins the two clusters."""
+    return _merge_unless_linked(step, extra, lambda cos, linked: cos >= sp.MERGE_COS and not linked())
 
 
 def band(step, extra, lower):
     """Over-cluster, then merge at :data:`MERGE_COS` as shipped, and between ``lower`` and it only
     where no cannot-link joins the two clusters (the segmentation decides the doubtful band)."""
-    def f(z):
-        if len(z["emb"]) < sp.MIN_WINDOWS:
-            return np.zeros(len(z["emb"]), dtype=int)
-        links = cannot_links(z, step)
-        u, labels = _over(z, extra)
-        while True:
-            names = np.unique(labels)
-            centres = _unit(np.stack([u[labels == k].mean(0) for k in names]))
-            sim = centres @ centres.T
-            pairs = [(sim[i, j], i, j) for i in range(len(names)) for j in range(i + 1, len(names))
-                     if sim[i, j] >= sp.MERGE_COS or (
-                         sim[i, j] >= lower
-                         and not any({labels[a], labels[b]} == {names[i], names[j]} for a, b in links))]
-            if not pairs:
-                return _dense(labels)
-            _, i, j = max(pairs)
-            labels[labels == names[j]] = names[i]
-    return f
+    return _merge_unless_linked(step, extra,
+                                lambda cos, linked: cos >= sp.MERGE_COS or (cos >= lower and not linked()))
 
 
 def split(step):

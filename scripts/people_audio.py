@@ -52,13 +52,7 @@ def build(conv: Conversation, folder: Path) -> tuple[Path, dict]:
         pieces += [audio, np.zeros(int(conv.gap_s * SR), dtype=np.float32)]
         t += len(audio) / SR + conv.gap_s
     mix = np.clip(np.concatenate(pieces), -0.99, 0.99)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{conv.name}.wav"
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes((mix * 32767).astype("<i2").tobytes())
+    path = ra.write_wav(folder / f"{conv.name}.wav", mix)
     talk: dict[str, float] = {}
     for turn in turns:
         talk[turn["speaker"]] = talk.get(turn["speaker"], 0.0) + turn["end"] - turn["start"]
@@ -304,13 +298,7 @@ def build_meeting(m: Meeting, folder: Path) -> tuple[Path, dict]:
     for start, audio in placed:
         i = int(start * SR)
         mix[i: i + len(audio)] += audio
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{m.name}.wav"
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes((np.clip(mix, -0.99, 0.99) * 32767).astype("<i2").tobytes())
+    path = ra.write_wav(folder / f"{m.name}.wav", mix)
     turns.sort(key=lambda x: x["start"])
     talk: dict[str, float] = {}
     for turn in turns:

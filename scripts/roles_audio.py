@@ -164,13 +164,7 @@ def build(iv: Interview, folder: Path, stereo: bool = False, crosstalk_db: Optio
         heard[:, delay:] = tracks[::-1, : at - delay] * gain
         tracks += heard
     mix = np.clip(tracks, -0.99, 0.99).T.reshape(-1)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{iv.name}.wav"
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(2 if stereo else 1)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes((mix * 32767).astype("<i2").tobytes())
+    path = write_wav(folder / f"{iv.name}.wav", mix, 2 if stereo else 1)
     truth = {"audio": path.name, "turns": sorted(turns, key=lambda x: x["start"]),
              "duration_s": len(mix) / SR / (2 if stereo else 1)}
     (folder / f"{iv.name}.truth.json").write_text(json.dumps(truth, indent=1))
@@ -264,3 +258,14 @@ def with_backchannels(name: str, interviewer: str = "joe", interviewee: str = "l
         bcs.append((len(lines) - 1, round(max(0.8, 0.55 * length), 2), BACKCHANNEL_WORDS[k % len(BACKCHANNEL_WORDS)]))
     lines.append(("A", "Thank you, that is all my questions."))
     return Interview(name, interviewer, interviewee, lines, backchannels=bcs)
+
+
+def write_wav(path: Path, samples: np.ndarray, channels: int = 1) -> Path:
+    """Float samples (interleaved when ``channels`` > 1), clipped to +-0.99, as a 16-bit WAV at ``SR``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        w.writeframes((np.clip(samples, -0.99, 0.99) * 32767).astype("<i2").tobytes())
+    return path
