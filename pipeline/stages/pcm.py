@@ -34,6 +34,11 @@ def blocks(signal: "Signal", size: int = BLOCK) -> Iterator[tuple[int, np.ndarra
         yield a, signal.read(a, a + size)
 
 
+def scan_peak(signal: "Signal") -> float:
+    """The largest absolute sample, from one pass over the whole signal (0.0 when empty)."""
+    return max((float(np.abs(x).max()) for _, x in blocks(signal) if x.size), default=0.0)
+
+
 def _span(length: int, a: int, b: int) -> tuple[int, int]:
     a = min(max(0, int(a)), length)
     return a, min(max(a, int(b)), length)
@@ -98,9 +103,7 @@ class Array:
         return np.array(x, dtype=np.float32)  # a copy: the caller may change it
 
     def peak(self) -> float:
-        if not self.length:
-            return 0.0
-        return max(float(np.abs(self.read(a, a + BLOCK)).max()) for a in range(0, self.length, BLOCK))
+        return scan_peak(self)
 
 
 class Mix:
@@ -127,7 +130,7 @@ class Mix:
     def peak(self) -> float:
         """One pass over the mix (channels may cancel), remembered."""
         if self._peak is None:
-            self._peak = max((float(np.abs(x).max()) for _, x in blocks(self) if x.size), default=0.0)
+            self._peak = scan_peak(self)
         return self._peak
 
 
@@ -150,7 +153,7 @@ class Gated:
         return x
 
     def peak(self) -> float:
-        return max((float(np.abs(x).max()) for _, x in blocks(self) if x.size), default=0.0)
+        return scan_peak(self)
 
 
 def as_signal(samples: Union[Signal, np.ndarray]) -> Signal:
