@@ -11,6 +11,10 @@ SAMPLE ?= sample_audio/interview.opus
 OUT ?= out
 # long recordings (minutes) the benchmark builds from the sample to measure memory and speed
 BENCH_LONG ?= 60,180
+# pytest processes for `make test` / `make test-fast` (pytest-xdist; each test file stays in one
+# process, so a module's constructed recordings are processed once); 1 runs in this process
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -q $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export ORT_DISABLE_TELEMETRY := 1
@@ -28,12 +32,12 @@ run: setup
 	$(VENV)/bin/ivp process $(SAMPLE) --out $(OUT)
 
 test: setup test-deps browser-deps
-	$(PY) -m pytest -q
+	$(PYTEST)
 
 # the fast lane: unit and small integration tests; the slow ones (pytest -m slow) run the real
 # models on audio, the browser, the watcher on real audio, Ray
 test-fast: setup test-deps
-	$(PY) -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 browser-deps: test-deps
 	@bash scripts/install_browser_test_deps.sh $(PY)
