@@ -415,7 +415,7 @@ def test_12_a_failed_write_is_one_line_in_process(place, monkeypatch):
     side = sidecar.sidecar_path(folder / f"{NAMES[0]}.wav")
     before = {p: sha(p) for p in (study_json, side)}
 
-    def full(_folder):
+    def full(*_where):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(atomic_owner, "_new_temp", full)
@@ -512,3 +512,56 @@ def test_8_a_stage_cache_entry_linked_out_is_neither_read_nor_written(tmp_path):
     other = "cd" * 32
     stage.save(other, "transcribe", "k", {"x": 3})  # a real entry works
     assert stage.load(other, "transcribe", "k", lambda d: d) == {"x": 3}
+
+
+# ------------------------------------- 8: a link planted between the guard's check and the write
+
+def _plant(folder: Path, outside: Path) -> None:
+    """Swap ``folder`` (checked a moment ago) for a link to ``outside``, as another program could."""
+    shutil.rmtree(folder)
+    folder.symlink_to(outside, target_is_directory=True)
+
+
+@pytest.mark.parametrize("depth", ["the file's folder", "a folder above it"])
+def test_8_a_link_planted_after_the_check_is_refused_by_the_write(tmp_path, depth):
+    from pipeline.errors import OutputError
+    from pipeline.recording import guard
+    from pipeline.recording.outputs import atomic_write_text
+    root, outside = tmp_path / "f", tmp_path / "elsewhere"
+    (root / "ivp-report" / "interviews").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "keep.txt").write_text("someone's")
+    before = snapshot(outside)
+    page = guard.check(root / "ivp-report" / "interviews" / "a.html", root)  # nothing planted yet
+    _plant(root / "ivp-report" / ("interviews" if depth == "the file's folder" else ""), outside)
+    with pytest.raises(OutputError, match="refusing to write outside"):
+        atomic_write_text(page, "<p>page</p>")
+    assert snapshot(outside) == before  # nothing made, changed or left behind out there
+
+
+def test_8_a_sidecar_path_planned_then_linked_out_is_not_written(tmp_path):
+    from pipeline.errors import OutputError
+    from pipeline.recording.outputs import OutputPlan, atomic_write_text
+    rec, out, outside = tmp_path / "in" / "sub" / "call.wav", tmp_path / "out", tmp_path / "elsewhere"
+    rec.parent.mkdir(parents=True)
+    rec.write_bytes(b"RIFF")
+    (out / "sub").mkdir(parents=True)
+    outside.mkdir()
+    path = OutputPlan(out, [tmp_path / "in"]).sidecar(rec, ".interview.json")
+    _plant(out / "sub", outside)
+    with pytest.raises(OutputError):
+        atomic_write_text(path, "{}")
+    assert list(outside.iterdir()) == []
+
+
+def test_8_checked_writes_make_missing_folders_and_follow_links_that_stay_inside(tmp_path):
+    from pipeline.recording import guard
+    from pipeline.recording.outputs import atomic_write_text
+    root = tmp_path / "f"
+    (root / "real").mkdir(parents=True)
+    (root / "alias").symlink_to(root / "real", target_is_directory=True)
+    atomic_write_text(guard.check(root / "alias" / "a.txt", root), "through a link inside")
+    atomic_write_text(guard.check(root / "new" / "deeper" / "b.txt", root), "in folders made on the way")
+    assert (root / "real" / "a.txt").read_text() == "through a link inside"
+    assert (root / "new" / "deeper" / "b.txt").read_text() == "in folders made on the way"
+    assert not [p for p in root.rglob("*") if p.name.startswith(".ivp-tmp-")]

@@ -11,9 +11,16 @@
 * **Output trouble is one line:** :func:`trouble` says whether an error is a full, read-only or
   forbidden output (``OSError`` or SQLite's own words for it), for the command line's one line.
 
+* **A link planted after the check is refused too:** :func:`check` returns a :class:`Checked` path
+  that remembers its root; ``outputs.atomic_write_text`` writes such a path through
+  :func:`open_folder`, which walks from the root to the file's folder one real folder at a time
+  without following a link, so a folder swapped for a link between the check and the write stops
+  the write instead of sending it elsewhere.
+
 Checks only, no writes: the writers (``outputs.atomic_write_text`` and the rest) call :func:`check`
-or :func:`folder` first. The check and the write are not atomic against a link planted in between;
-the guard is against links that are already there (a shared or copied folder), not against a race.
+or :func:`folder` first. Paths derived from a checked one (``checked / "x"``, ``.with_name``) are
+checked again before use; ffmpeg's own writes (clips, reels) go to a checked name it opens itself,
+so only the atomic writes are safe against the race.
 """
 from __future__ import annotations
 
@@ -43,11 +50,56 @@ def leaves(path: Path, root: Path) -> bool:
     return not inside(path, root)
 
 
+class Checked(type(Path())):
+    """A path :func:`check` let through; ``guard_root`` is its root, links resolved, when it was
+    checked (None on paths derived from it: ``checked.parent``, ``checked / "x"``)."""
+
+    guard_root: Optional[str] = None
+
+
 def check(path: Path, root: Path, what: str = "write") -> Path:
-    """``path``, or :class:`OutputError` when using it would leave ``root`` through a link."""
+    """``path`` as a :class:`Checked` path, or :class:`OutputError` when using it would leave
+    ``root`` through a link."""
     if leaves(path, root):
         raise OutputError(str(path), f"refusing to {what} outside {display(root)} ({LEAVES})")
-    return Path(path)
+    checked = Checked(path)
+    checked.guard_root = os.path.realpath(root)
+    return checked
+
+
+NO_LINK = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+WALKS = os.open in os.supports_dir_fd and os.mkdir in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
+
+
+def open_folder(folder: Path, root: str) -> int:
+    """A descriptor of ``folder`` (made if missing), reached from ``root`` (links resolved) one real
+    folder at a time without following a link. A link anywhere on the way (planted after
+    :func:`check`, or leaving ``root``) is :class:`OutputError`, never followed. The caller closes it."""
+    real = os.path.realpath(folder)
+    rel = os.path.relpath(real, root)
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
+        raise OutputError(str(folder), f"refusing to write outside {display(Path(root))} ({LEAVES})")
+    fd = os.open(root, NO_LINK & ~getattr(os, "O_NOFOLLOW", 0))  # the root itself: the user's choice
+    try:
+        for part in ([] if rel == os.curdir else rel.split(os.sep)):
+            try:
+                os.mkdir(part, 0o777, dir_fd=fd)
+            except FileExistsError:
+                pass
+            try:
+                inner = os.open(part, NO_LINK, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise OutputError(str(folder), f"refusing to write outside {display(Path(root))} (a "
+                                                   "symbolic link appeared in the output folder while "
+                                                   "writing)") from exc
+                raise
+            os.close(fd)
+            fd = inner
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def folder(path: Path, root: Path) -> Path:

@@ -189,7 +189,7 @@ def append_mark(recording: Path, seconds: float, label: str = "") -> Path:
     """Add one mark to the recording's marker file (the ``.csv`` one if only that exists); atomic."""
     existing = marker_files(recording)
     path = existing[0] if existing else Path(recording).with_name(Path(recording).stem + MARK_SUFFIXES[0])
-    guard.check(path, Path(recording).parent)  # never through a link leaving the folder
+    path = guard.check(path, Path(recording).parent)  # never through a link leaving the folder, even a new one
     old = path.read_text(encoding="utf-8-sig") if path.is_file() else ""
     label = bound_label(label)
     if path.suffix.lower() == ".csv":

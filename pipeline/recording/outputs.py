@@ -82,7 +82,7 @@ class OutputPlan:
         folder = self.folder(recording)
         path = folder / f"{recording_stem(recording)}{suffix}"
         if check:
-            guard.check(path, self.out or Path(os.path.abspath(recording)).parent)
+            return guard.check(path, self.out or Path(os.path.abspath(recording)).parent)
         return path
 
 
@@ -123,10 +123,27 @@ def atomic_write_text(path: Path, text: str) -> None:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """:func:`atomic_write_text` for bytes (a DOCX, a zip): temp file, fsync, rename. A failure
     (a full or read-only disk) names the file meant, never the temp file."""
+    root = getattr(path, "guard_root", None)  # a path the guard checked: no link followed, even a new one
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if root and guard.WALKS:
+        folder_fd = guard.open_folder(path.parent, root)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        folder_fd = None
     try:
-        fd, tmp = _new_temp(path.parent)
+        _write_replace(path, data, folder_fd)
+    finally:
+        if folder_fd is not None:
+            os.close(folder_fd)
+
+
+def _write_replace(path: Path, data: bytes, folder_fd: Optional[int]) -> None:
+    """Temp file beside ``path`` (in the folder ``folder_fd`` when given, names relative to it),
+    fsync, rename over ``path``; an OSError names ``path``, never the temp file."""
+    where = {} if folder_fd is None else {"dir_fd": folder_fd}
+    target = str(path) if folder_fd is None else path.name
+    try:
+        fd, tmp = _new_temp(path.parent if folder_fd is None else Path(), where)
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     try:
@@ -134,25 +151,26 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target, **({} if folder_fd is None else {"src_dir_fd": folder_fd, "dst_dir_fd": folder_fd}))
     except BaseException as exc:
         try:
-            os.unlink(tmp)
+            os.unlink(tmp, **where)
         except FileNotFoundError:
             pass
-        if isinstance(exc, OSError) and exc.errno and exc.filename in (None, tmp):  # name the file meant
+        if isinstance(exc, OSError) and exc.errno and exc.filename in (None, tmp, target):  # name the file meant
             raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(path)) from exc
         raise
 
 
-def _new_temp(folder: Path) -> tuple[int, str]:
+def _new_temp(folder: Path, where: Optional[dict] = None) -> tuple[int, str]:
     """A new temp file opened for writing, mode 0666 less the process umask (as any file the user
-    makes; ``mkstemp`` would give 0600), without ever changing the umask."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    makes; ``mkstemp`` would give 0600), without ever changing the umask. ``where``: ``dir_fd``
+    for a name relative to an open folder."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
     for _ in range(100):
         name = str(folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}")
         try:
-            return os.open(name, flags, 0o666), name
+            return os.open(name, flags, 0o666, **(where or {})), name
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temp file name in {folder}")
