@@ -565,3 +565,16 @@ def test_8_checked_writes_make_missing_folders_and_follow_links_that_stay_inside
     assert (root / "real" / "a.txt").read_text() == "through a link inside"
     assert (root / "new" / "deeper" / "b.txt").read_text() == "in folders made on the way"
     assert not [p for p in root.rglob("*") if p.name.startswith(".ivp-tmp-")]
+
+
+def test_8_a_file_where_a_folder_should_be_is_one_clear_error(tmp_path):
+    from pipeline.errors import OutputError
+    from pipeline.recording import guard
+    from pipeline.recording.outputs import atomic_write_text
+    root = tmp_path / "f"
+    root.mkdir()
+    page = guard.check(root / "ivp-report" / "a.html", root)
+    (root / "ivp-report").write_text("a user's file")
+    with pytest.raises(OutputError, match="'ivp-report' is a file, not a folder"):
+        atomic_write_text(page, "<p>page</p>")
+    assert (root / "ivp-report").read_text() == "a user's file"

@@ -89,10 +89,12 @@ def open_folder(folder: Path, root: str) -> int:
             try:
                 inner = os.open(part, NO_LINK, dir_fd=fd)
             except OSError as exc:
-                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR) and _is_link(part, fd):
                     raise OutputError(str(folder), f"refusing to write outside {display(Path(root))} (a "
                                                    "symbolic link appeared in the output folder while "
                                                    "writing)") from exc
+                if exc.errno == errno.ENOTDIR:
+                    raise OutputError(str(folder), f"{part!r} is a file, not a folder") from exc
                 raise
             os.close(fd)
             fd = inner
@@ -100,6 +102,13 @@ def open_folder(folder: Path, root: str) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def _is_link(name: str, folder_fd: int) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(name, dir_fd=folder_fd).st_mode)
+    except OSError:
+        return False
 
 
 def folder(path: Path, root: Path) -> Path:
