@@ -107,7 +107,7 @@ def test_process_in_a_terminal_shows_a_bar_per_stage_and_keeps_every_summary_lin
 def test_process_without_a_terminal_prints_a_line_per_stage_before_the_summary(tmp_path, short_clip):
     shutil.copy(short_clip, tmp_path / "short.wav")
     result = subprocess.run([sys.executable, "-m", "pipeline", "process", "short.wav"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=patient(900))
     assert result.returncode == 0, result.stdout
     lines = result.stdout.splitlines()
     done = [next(i for i, line in enumerate(lines) if line.startswith(f"short.wav: {stage} done in "))

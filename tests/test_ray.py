@@ -350,7 +350,7 @@ def test_watch_driver_killed_and_restarted_every_file_once(cluster, clips, tmp_p
         time.sleep(0.2)
     time.sleep(1.0)
     os.killpg(second.pid, signal.SIGTERM)
-    second.wait(60)
+    second.wait(patient(60))
     assert second.returncode == 0 and re.search(r"\sinterrupted\s", log.read_text()), log.read_text()
     third = cluster.popen(*args, "--once", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

@@ -24,7 +24,7 @@ from pipeline.cli import main
 from pipeline.edits import file as edits_file
 from pipeline.interview import INTERVIEWEE, INTERVIEWER
 
-from kit import wait_for
+from kit import patient, wait_for
 from servekit import env, serving
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -354,7 +354,7 @@ def test_watch_and_serve_on_one_folder_lose_nothing(tmp_path, short_clip, sample
             wait_for(lambda: server.get("/ivp-report/interviews/b.html")[0] == 200, what="b on the served pages")
     finally:
         watcher.terminate()
-        _out, err = watcher.communicate(timeout=60)
+        _out, err = watcher.communicate(timeout=patient(60))
     assert watcher.returncode == 0, err
     iv = sidecar.read(side)
     assert iv.edit_notes == []

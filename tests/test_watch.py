@@ -29,7 +29,7 @@ from pipeline.watch.lock import FolderLock, WatcherBusy
 from pipeline.watch.status import folder_status
 from pipeline.watch.watcher import Watcher, WatchOptions
 
-from kit import sha, wait_for
+from kit import patient, sha, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SR = 16000
@@ -381,7 +381,7 @@ def test_sigterm_then_sigkill_then_restart_finishes_the_file_exactly_once(tmp_pa
     try:
         wait_for(lambda: events(folder, "started", name), 60, "the file to start")
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(60) == 0, proc.stderr.read()
+        assert proc.wait(patient(60)) == 0, proc.stderr.read()
     finally:
         proc.kill()
     f = folder_status(folder)["files"][0]
@@ -396,9 +396,9 @@ def test_sigterm_then_sigkill_then_restart_finishes_the_file_exactly_once(tmp_pa
         wait_for(lambda: len([ln for ln in events(folder, "stage", name) if "decode done" in ln])
                  > decoded, 30, "the decode to finish")
         cache = folder / ".ivp" / "cache"
-        wait_for(lambda: list(cache.rglob("diarization.*.json")), 30, "a cached stage result")
+        wait_for(lambda: list(cache.rglob("diarization.*.json")), 60, "a cached stage result")
         os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(30)
+        proc.wait(patient(30))
     finally:
         proc.kill()
     assert not events(folder, "finished", name), "finished before the kill: make the clip longer"
@@ -408,7 +408,7 @@ def test_sigterm_then_sigkill_then_restart_finishes_the_file_exactly_once(tmp_pa
     # 3. restart: resumes and finishes it, once
     proc = _start(folder, "--once")
     try:
-        assert proc.wait(180) == 0, proc.stderr.read()
+        assert proc.wait(patient(180)) == 0, proc.stderr.read()
     finally:
         proc.kill()
     assert events(folder, "resuming", name)
