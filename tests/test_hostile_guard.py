@@ -21,7 +21,10 @@ import pytest
 
 from hostile_kit import env, ivp, needs_namespaces, originals, sha, snapshot
 from pipeline import sidecar
+from pipeline.errors import OutputError
 from pipeline.interview import Voiceprint
+from pipeline.recording import guard
+from pipeline.recording.outputs import OutputPlan, atomic_write_text
 from test_study import NAMES, add_interview
 
 GENERATED = '<html><head><meta name="generator" content="ivp report 0.0"></head><body>old</body></html>\n'
@@ -134,7 +137,6 @@ def test_8_clip_cleanup_deletes_only_ivps_clips_never_through_a_link(tmp_path):
     """An export with fewer moments removes the clips of the earlier one, and nothing else: a file
     of a clip's name that is a link (to a file elsewhere), or inside a linked folder, stays."""
     from pipeline.export import clips
-    from pipeline.recording import guard
     folder, outside = tmp_path / "f", tmp_path / "elsewhere"
     (folder / "x_clips").mkdir(parents=True)
     outside.mkdir()
@@ -457,7 +459,6 @@ def test_8_process_and_watch_refuse_a_linked_state_folder(tmp_path):
 
 
 def test_8_check_database_tells_ivps_file_from_others(tmp_path):
-    from pipeline.errors import OutputError
     from pipeline.recording import guard
     from pipeline.study import index
     old = tmp_path / "old.db"  # a study.db of an ivp before the application_id: kept
@@ -524,9 +525,6 @@ def _plant(folder: Path, outside: Path) -> None:
 
 @pytest.mark.parametrize("depth", ["the file's folder", "a folder above it"])
 def test_8_a_link_planted_after_the_check_is_refused_by_the_write(tmp_path, depth):
-    from pipeline.errors import OutputError
-    from pipeline.recording import guard
-    from pipeline.recording.outputs import atomic_write_text
     root, outside = tmp_path / "f", tmp_path / "elsewhere"
     (root / "ivp-report" / "interviews").mkdir(parents=True)
     outside.mkdir()
@@ -540,8 +538,6 @@ def test_8_a_link_planted_after_the_check_is_refused_by_the_write(tmp_path, dept
 
 
 def test_8_a_sidecar_path_planned_then_linked_out_is_not_written(tmp_path):
-    from pipeline.errors import OutputError
-    from pipeline.recording.outputs import OutputPlan, atomic_write_text
     rec, out, outside = tmp_path / "in" / "sub" / "call.wav", tmp_path / "out", tmp_path / "elsewhere"
     rec.parent.mkdir(parents=True)
     rec.write_bytes(b"RIFF")
@@ -555,8 +551,6 @@ def test_8_a_sidecar_path_planned_then_linked_out_is_not_written(tmp_path):
 
 
 def test_8_checked_writes_make_missing_folders_and_follow_links_that_stay_inside(tmp_path):
-    from pipeline.recording import guard
-    from pipeline.recording.outputs import atomic_write_text
     root = tmp_path / "f"
     (root / "real").mkdir(parents=True)
     (root / "alias").symlink_to(root / "real", target_is_directory=True)
@@ -568,9 +562,6 @@ def test_8_checked_writes_make_missing_folders_and_follow_links_that_stay_inside
 
 
 def test_8_a_file_where_a_folder_should_be_is_one_clear_error(tmp_path):
-    from pipeline.errors import OutputError
-    from pipeline.recording import guard
-    from pipeline.recording.outputs import atomic_write_text
     root = tmp_path / "f"
     root.mkdir()
     page = guard.check(root / "ivp-report" / "a.html", root)

@@ -67,7 +67,8 @@ def check(path: Path, root: Path, what: str = "write") -> Path:
     return checked
 
 
-NO_LINK = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+NO_LINK = FOLDER | getattr(os, "O_NOFOLLOW", 0)
 WALKS = os.open in os.supports_dir_fd and os.mkdir in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
 
 
@@ -75,11 +76,10 @@ def open_folder(folder: Path, root: str) -> int:
     """A descriptor of ``folder`` (made if missing), reached from ``root`` (links resolved) one real
     folder at a time without following a link. A link anywhere on the way (planted after
     :func:`check`, or leaving ``root``) is :class:`OutputError`, never followed. The caller closes it."""
-    real = os.path.realpath(folder)
-    rel = os.path.relpath(real, root)
-    if rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
+    if leaves(folder, Path(root)):
         raise OutputError(str(folder), f"refusing to write outside {display(Path(root))} ({LEAVES})")
-    fd = os.open(root, NO_LINK & ~getattr(os, "O_NOFOLLOW", 0))  # the root itself: the user's choice
+    rel = os.path.relpath(os.path.realpath(folder), root)
+    fd = os.open(root, FOLDER)  # the root itself may be a link: the user's choice
     try:
         for part in ([] if rel == os.curdir else rel.split(os.sep)):
             try:
