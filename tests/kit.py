@@ -71,11 +71,11 @@ def sha(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-# Waits in tests detect hangs; they never check speed. A loaded machine (CI beside other jobs,
-# `stress --cpu 2` beside the suite's two processes: about 5x slower than quiet) runs several times
-# slower, so every bound a test gives is stretched by this factor (IVP_TEST_PATIENCE, default 10):
-# a test waits longer only when it is about to fail anyway. 4 was too little: under stress a
-# watcher's diarization of a 2-minute dialogue took over 4 x 30 s.
+# Waits in tests detect hangs; they never check speed. A loaded machine (CI beside other jobs;
+# `stress --cpu 2` beside the suite's two processes ran it about 5x slower than quiet), so every
+# bound a test gives is stretched by this factor (IVP_TEST_PATIENCE, default 10): a test waits
+# longer only when it is about to fail anyway. 4 was too little: under stress a watcher's
+# diarization of a 2-minute dialogue took over 4 x 30 s.
 PATIENCE = float(os.environ.get("IVP_TEST_PATIENCE") or 10.0)
 
 
