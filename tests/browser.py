@@ -21,6 +21,8 @@ from typing import Iterator, Optional
 
 import pytest
 
+from kit import patient
+
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 DRIVER_NAMES = ("chromedriver", "chromium-driver")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -206,10 +208,10 @@ class Firefox:
             ready.set()
 
         threading.Thread(target=drain, daemon=True).start()
-        if not ready.wait(60) or not found:
+        if not ready.wait(patient(60)) or not found:
             self.proc.kill()
             raise RuntimeError("firefox did not start its WebDriver BiDi server")
-        self.ws = websocket.create_connection(found[0].rstrip("/") + "/session", timeout=30,
+        self.ws = websocket.create_connection(found[0].rstrip("/") + "/session", timeout=patient(30),
                                               suppress_origin=True)
         self._id = 0
         self.cmd("session.new", capabilities={})
@@ -262,6 +264,6 @@ class Firefox:
         finally:
             self.proc.terminate()
             try:
-                self.proc.wait(15)
+                self.proc.wait(patient(15))
             except Exception:
                 self.proc.kill()

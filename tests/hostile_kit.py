@@ -22,7 +22,7 @@ def cut(out: Path, start: float = 0.0, seconds: float = 4.0, rate: int = 16000) 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f"cut-{os.getpid()}-{time.monotonic_ns()}.wav")
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{start:.2f}", "-i", str(STEREO),
-                    "-t", f"{seconds:.2f}", "-ar", str(rate), str(tmp)], check=True, timeout=60)
+                    "-t", f"{seconds:.2f}", "-ar", str(rate), str(tmp)], check=True, timeout=patient(60))
     os.replace(tmp, out)
     return out
 
@@ -68,7 +68,7 @@ def ivp(*args: str, cwd: Path = ROOT, timeout: float = 300, environ: dict | None
 def namespaces_ok() -> bool:
     """Can this sandbox make a private mount namespace (for read-only and full file systems)?"""
     try:
-        return subprocess.run(["unshare", "-m", "true"], capture_output=True, timeout=10).returncode == 0
+        return subprocess.run(["unshare", "-m", "true"], capture_output=True, timeout=patient(10)).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
+from kit import patient
+
 ROOT = Path(__file__).resolve().parent.parent
 URL = re.compile(r"serving .* at (http://([^/]+)/\?token=(\S+))")
 
@@ -47,7 +49,7 @@ class Server:
 def _open(request, raw: bool = False):
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
     try:
-        with opener.open(request, timeout=60) as response:
+        with opener.open(request, timeout=patient(60)) as response:
             text = response.read().decode("utf-8", "replace")
             return response.status, (text if raw else json.loads(text or "{}"))
     except urllib.error.HTTPError as exc:
@@ -83,7 +85,7 @@ def serving(folder: Path, *args: str, prefix: tuple[str, ...] = ()) -> Iterator[
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=patient(10))
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

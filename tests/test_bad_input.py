@@ -24,7 +24,7 @@ from pipeline.batch import process_batch
 from pipeline.watch.status import folder_status
 from pipeline.watch.watcher import Watcher, WatchOptions
 
-from kit import sha, wait_for
+from kit import patient, sha, wait_for
 
 pytestmark = pytest.mark.slow  # every bad input through the real watcher and process_batch
 
@@ -137,7 +137,7 @@ def running_watcher(folder: Path, **kw):
         yield watcher
     finally:
         stop.set()
-        thread.join(60)
+        thread.join(patient(60))
         assert not thread.is_alive()
 
 

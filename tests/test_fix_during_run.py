@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from kit import patient
 from pipeline import sidecar
 from pipeline.batch import process_batch
 from pipeline.executors.local import LocalExecutor
@@ -48,7 +49,7 @@ def test_the_lock_keeps_a_fix_and_a_write_from_interleaving(tmp_path):
     inside = threading.Event()
 
     def second():
-        inside.wait(5)
+        inside.wait(patient(5))
         with sidecar.locked(tmp_path / "x.interview.json"):
             order.append("second")
 
@@ -56,7 +57,7 @@ def test_the_lock_keeps_a_fix_and_a_write_from_interleaving(tmp_path):
     t.start()
     with sidecar.locked(tmp_path / "x.interview.json"):
         inside.set()
-        t.join(0.3)  # it cannot get in while we hold the lock
+        t.join(0.3)  # not stretched: a pause; it cannot get in while we hold the lock
         order.append("first")
-    t.join(5)
+    t.join(patient(5))
     assert order == ["first", "second"]

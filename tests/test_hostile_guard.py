@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from hostile_kit import env, ivp, needs_namespaces, originals, sha, snapshot
+from kit import patient
 from pipeline import sidecar
 from pipeline.errors import OutputError
 from pipeline.interview import Voiceprint
@@ -214,7 +215,7 @@ def test_10_a_copied_project_cuts_from_its_own_copy(place, tmp_path):
     shutil.copytree(folder, copy)
     old = folder / f"{NAMES[0]}.wav"
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono",
-                    "-t", "1", str(old)], check=True, timeout=60)  # the old copy is now another, 1 s file
+                    "-t", "1", str(old)], check=True, timeout=patient(60))  # the old copy is now another, 1 s file
     proc = ivp("export", str(sidecar.sidecar_path(copy / f"{NAMES[0]}.wav")), "--format", "clips")
     assert proc.returncode == 0, proc.stderr
     clips = sorted((copy / f"{NAMES[0]}_clips").iterdir())
@@ -254,7 +255,7 @@ def _voice(path: Path) -> None:
 
 def _namespace(script: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script], env=env(
-        PYTHONDONTWRITEBYTECODE="1"), capture_output=True, text=True, timeout=timeout)
+        PYTHONDONTWRITEBYTECODE="1"), capture_output=True, text=True, timeout=patient(timeout))
 
 
 @pytest.mark.slow
@@ -398,7 +399,7 @@ def test_14_two_ivp_study_at_once(tmp_path):
         shutil.rmtree(folder / ".ivp", ignore_errors=True)
         procs = [subprocess.Popen([sys.executable, "-m", "pipeline", "study", str(folder), "--force"], env=env(),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        outs = [p.communicate(timeout=300) for p in procs]
+        outs = [p.communicate(timeout=patient(300)) for p in procs]
         for p, (_out, err) in zip(procs, outs):
             assert p.returncode == 0 and "Traceback" not in err, err
         data = json.loads((folder / "ivp-study" / "study.json").read_text())

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hostile_kit import CHANNELS, cut, env, ivp, needs_namespaces, originals, snapshot
-from kit import sha
+from kit import patient, sha
 from pipeline import sidecar
 from pipeline.config import Config
 from pipeline.runner import Pipeline
@@ -53,7 +53,7 @@ def zoo(tmp_path_factory):
     clips = z / "call_clips"
     clips.mkdir()
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(z / "call.wav"), "-t", "1", "-c:a", "aac",
-                    str(clips / "01_00h00m01s_moment.m4a")], check=True, timeout=60)
+                    str(clips / "01_00h00m01s_moment.m4a")], check=True, timeout=patient(60))
     for name, toml in (("sub", "min_silence_s = 2.5\n"), ("bad", "beam_size = 1000000\n"),
                        ("nan", "min_silence_s = nan\n"), ("str", 'min_silence_s = "2"\n'),
                        ("evil", f'cache_dir = "{base / "planted-cache"}"\n')):
@@ -270,7 +270,7 @@ def test_3_nothing_touches_the_network(tmp_path):
         pytest.skip("strace missing; `unshare -n` alone cannot count connection attempts")
     else:
         pytest.skip("neither strace nor network namespaces are available in this sandbox")
-    probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=30)
+    probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=patient(30))
     if probe.returncode != 0:
         pytest.skip(f"strace cannot trace here: {probe.stderr.decode(errors='replace').strip()}")
     proc = ivp("process", str(clip), "--diarizer", "channels", environ=environ, prefix=prefix, timeout=600)

@@ -68,7 +68,7 @@ def wzoo(tmp_path_factory):
     os.symlink(base / "outside.wav", w / "outside.wav")
     (w / "good_clips").mkdir()
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(w / "good.wav"), "-t", "1", "-c:a", "aac",
-                    str(w / "good_clips" / "01_00h00m01s_moment.m4a")], check=True, timeout=60)
+                    str(w / "good_clips" / "01_00h00m01s_moment.m4a")], check=True, timeout=patient(60))
     (w / ".notes.json.backup1.tmp").write_text("a user's file")  # looks like a temp file; is not
     (w / ("e" * 246 + ".mp3")).write_text("not audio")  # a 250-byte name that fails: its error file
     (base / "elsewhere").mkdir()
@@ -188,7 +188,7 @@ def test_13_kills_mid_file_are_not_failed_attempts(tmp_path):
         try:
             wait_for(lambda: log(w).count(" started    long.wav") > n, 120, "the file to start")
             os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(30)
+            proc.wait(patient(30))
         finally:
             proc.kill()
         if "finished   long.wav" in log(w):
@@ -234,7 +234,7 @@ def test_9_disk_full_pauses_and_resumes(tmp_path):
         iv = sidecar.read(inside / "a.interview.json")
         assert iv.source.sha256 == sha(clip)
         proc.send_signal(signal.SIGTERM)
-        proc.wait(60)
+        proc.wait(patient(60))
     finally:
         proc.kill()
     err = stderr()
@@ -259,7 +259,7 @@ def test_12_unwritable_output_pauses_then_resumes_without_failing(tmp_path):
         st = status(w)
         assert st["a.wav"]["state"] == "queued" and st["a.wav"]["attempts"] == 0, st
         subprocess.run(["nsenter", "-t", str(proc.pid), "-m", "mount", "-o", "remount,rw", str(out)],
-                       check=True, timeout=30)
+                       check=True, timeout=patient(30))
         inside = Path(f"/proc/{proc.pid}/root") / str(out).lstrip("/")
         wait_for(lambda: (inside / "a.interview.json").exists(), 120, "the sidecar once writable")
         proc.send_signal(signal.SIGTERM)

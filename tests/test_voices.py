@@ -191,7 +191,7 @@ def test_the_watcher_decides_by_voice_and_keeps_a_roles_fix(study, tmp_path):
 
     def watch_once() -> str:
         proc = subprocess.run([sys.executable, "-m", "pipeline", "watch", str(w), "--once", "--no-report"],
-                              capture_output=True, text=True, timeout=600)
+                              capture_output=True, text=True, timeout=kit.patient(600))
         assert proc.returncode == 0, proc.stderr
         return (w / ".ivp" / "watch.log").read_text(encoding="utf-8")
 
@@ -210,7 +210,7 @@ def test_the_watcher_decides_by_voice_and_keeps_a_roles_fix(study, tmp_path):
     assert again.roles.method == "override" and again.roles.interviewer == before.roles.interviewee
     assert "kept the fix from ivp roles" in log
     status = subprocess.run([sys.executable, "-m", "pipeline", "status", str(w)], capture_output=True,
-                            text=True, timeout=60)
+                            text=True, timeout=kit.patient(60))
     assert "roles fixed with ivp roles" in status.stdout, status.stdout
     for name in ("p1", "p3"):
         assert sidecar.read(w / f"{name}.interview.json").roles.method == "voice"

@@ -114,7 +114,7 @@ def running_watcher(folder: Path, **kw):
         yield watcher
     finally:
         stop.set()
-        thread.join(60)
+        thread.join(patient(60))
         assert not thread.is_alive(), "the watcher did not stop"
         if errors:
             raise errors[0]
